@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { VERSION } from '../version.ts';
+import { runCli } from './program.ts';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const status = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { status, out, err };
+}
+
+describe('lifeboat CLI', () => {
+  it('prints help listing its commands', async () => {
+    const r = await run('--help');
+    assert.equal(r.status, 0);
+    assert.match(r.out, /Usage: lifeboat/);
+    assert.match(r.out, /version/);
+  });
+
+  it('prints its version as text and JSON', async () => {
+    assert.match((await run('version')).out, new RegExp(`^lifeboat ${VERSION.replaceAll('.', '\\.')} \\(node `));
+    const json = JSON.parse((await run('version', '--output', 'json')).out);
+    assert.equal(json.lifeboat, VERSION);
+  });
+
+  it('rejects an unknown output format with a message naming the fix', async () => {
+    const r = await run('version', '-o', 'yaml');
+    assert.equal(r.status, 2);
+    assert.match(r.err, /unknown --output "yaml": use text or json/);
+  });
+
+  it('rejects an unknown command with a non-zero status', async () => {
+    const r = await run('frobnicate');
+    assert.notEqual(r.status, 0);
+    assert.match(r.err, /unknown command/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Locates the real components `testenv/build.sh` builds and caches outside the repository, keyed by version.
+ * Tests call these; they never download or build anything themselves.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+/** `../shared/crds` beside the repository (not copied into it). Override with LIFEBOAT_CRDS_DIR. */
+export const CRDS_DIR = process.env.LIFEBOAT_CRDS_DIR ?? join(REPO_ROOT, '..', 'shared', 'crds');
+
+export type Component = 'etcd' | 'kube-apiserver' | 'kopia' | 'restic' | 'minio' | 'helm';
+
+const VERSION_KEYS: Record<Component, string> = {
+  etcd: 'ETCD_VERSION',
+  'kube-apiserver': 'KUBERNETES_VERSION',
+  kopia: 'KOPIA_VERSION',
+  restic: 'RESTIC_VERSION',
+  minio: 'MINIO_VERSION',
+  helm: 'HELM_VERSION',
+};
+
+function versions(): Record<string, string> {
+  const text = readFileSync(join(REPO_ROOT, 'testenv', 'versions.env'), 'utf8');
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(\S+)/.exec(line);
+    if (m?.[1] && m[2]) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+export function cacheDir(): string {
+  return process.env.LIFEBOAT_TESTENV_CACHE ?? join(homedir(), '.cache', 'lifeboat-testenv');
+}
+
+export function componentVersion(name: Component): string {
+  const v = versions()[VERSION_KEYS[name]];
+  if (!v) throw new Error(`testenv/versions.env has no ${VERSION_KEYS[name]}`);
+  return v;
+}
+
+/** Absolute path of a built component; throws with the fix when it has not been built yet. */
+export function binary(name: Component): string {
+  const path = join(cacheDir(), 'bin', `${name}-${componentVersion(name)}`);
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new Error(`${name} ${componentVersion(name)} is not built at ${path}: run \`npm run testenv\` first`);
+  }
+  return path;
+}
