@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { registerRender } from './render.ts';
 
 /** Where a command writes; tests pass buffers, `main.ts` passes the process streams. */
 export interface Io {
@@ -32,6 +33,9 @@ export function buildProgram(io: Io): Command {
       else if (opts.output === 'text') io.out(`lifeboat ${info.lifeboat} (node ${info.node}, ${info.platform})\n`);
       else throw new CommanderError(2, 'lifeboat.usage', `unknown --output "${opts.output}": use text or json`);
     });
+
+
+  registerRender(program, io);
 
   return program;
 }

@@ -7,16 +7,16 @@
 
 /** Why a storage operation failed; readers turn these into catalog decision causes. */
 export type StorageErrorCode =
-  | 'unreachable' // connection refused/reset, DNS failure, TLS failure, missing mount
+  | 'unreachable' // connection refused/reset, DNS, TLS; NFS ENOTCONN/ESTALE/EIO; FsStorage's mountPoint missing
   | 'access-denied' // 401/403, EACCES/EPERM
-  | 'timeout' // the caller's deadline passed
-  | 'no-such-bucket' // S3 bucket (or filesystem root directory) does not exist
-  | 'io'; // anything else the backend reported (5xx, EIO, malformed listing)
+  | 'timeout' // the caller's signal aborted (deadline) or the per-request timeout passed
+  | 'no-such-bucket' // S3 bucket does not exist (a missing filesystem mount point is 'unreachable')
+  | 'io'; // anything else the backend reported (5xx, a 404 without NoSuchKey, malformed listing, invalid key)
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';
   readonly code: StorageErrorCode;
-  /** The storage location without credentials, e.g. `s3://bucket/prefix/` or `/mnt/backups`. */
+  /** The storage location without credentials, e.g. `s3:http://minio:9000/bucket/prefix/` or `/mnt/backups`. */
   readonly location: string;
   constructor(code: StorageErrorCode, location: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -39,8 +39,16 @@ export interface ByteRange {
 export interface BlobStorage {
   /** Human-readable location without credentials, for messages and metrics labels. */
   readonly location: string;
-  /** Every key that starts with `prefix` (recursively), in no particular order. A missing root lists as empty. */
+  /**
+   * Every key that starts with `prefix` (recursively), in no particular order. Temp files and junk are listed too:
+   * readers filter names. A missing root lists as empty — but only once the backend has answered (the bucket exists,
+   * the filesystem mount point exists); a backend that cannot answer throws.
+   */
   list(prefix: string, signal?: AbortSignal): Promise<BlobInfo[]>;
-  /** The blob's bytes (or a byte range of them); `undefined` when the key does not exist. */
+  /**
+   * The blob's bytes (or a byte range of them; a range past the end yields the bytes that exist, possibly none).
+   * `undefined` means the backend answered "no such key" — never a failure to ask, a missing bucket or mount, or a
+   * denied request, which all throw StorageError. Readers rely on this to tell "no repository" from "cannot tell".
+   */
   get(key: string, range?: ByteRange, signal?: AbortSignal): Promise<Uint8Array | undefined>;
 }

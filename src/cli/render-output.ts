@@ -1,0 +1,66 @@
+/** Output of `lifeboat render`: the generated objects as YAML (stdout) and one verdict line per PVC (stderr). */
+import { stringify } from 'yaml';
+import type { Plan } from '../plan/plan.ts';
+
+export interface RenderedPvc {
+  namespace: string;
+  name: string;
+  plan: Plan;
+}
+
+/** Multi-document YAML, one commented group per PVC, in the order given (the caller sorts). */
+export function formatObjects(rendered: readonly RenderedPvc[]): string {
+  const docs: string[] = [];
+  for (const { namespace, name, plan } of rendered) {
+    plan.apply.forEach((object, index) => {
+      const header = index === 0 ? `# ${namespace}/${name}: ${plan.verdict.kind}${tierOf(plan)}\n` : '';
+      docs.push(`---\n${header}${stringify(object, { lineWidth: 0 })}`);
+    });
+  }
+  return docs.join('');
+}
+
+/** An aligned table (NAMESPACE PVC VERDICT TIER DETAIL), then warnings, notes and a one-line summary. */
+export function formatVerdicts(rendered: readonly RenderedPvc[]): string {
+  const rows = [
+    ['NAMESPACE', 'PVC', 'VERDICT', 'TIER', 'DETAIL'],
+    ...rendered.map(({ namespace, name, plan }) => [
+      namespace,
+      name,
+      plan.verdict.kind,
+      'tier' in plan.verdict ? plan.verdict.tier : '-',
+      detailOf(plan),
+    ]),
+  ];
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  const lines = rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+
+  for (const { namespace, name, plan } of rendered) {
+    for (const w of plan.warnings) lines.push(`warning: ${namespace}/${name}: ${w.reason}: ${w.message}`);
+  }
+  const notes = [...new Set(rendered.flatMap((r) => r.plan.notes))];
+  for (const note of notes) lines.push(`note: ${note}`);
+
+  const counts = new Map<string, number>();
+  for (const { plan } of rendered) counts.set(plan.verdict.kind, (counts.get(plan.verdict.kind) ?? 0) + 1);
+  const summary = [...counts].map(([kind, n]) => `${n} ${kind}`).join(', ');
+  lines.push(`${rendered.length} PVC${rendered.length === 1 ? '' : 's'}${summary ? `: ${summary}` : ''}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function tierOf(plan: Plan): string {
+  return 'tier' in plan.verdict ? ` (tier ${plan.verdict.tier})` : '';
+}
+
+/** Invalid and waiting verdicts lead with their Event reason, which is what `kubectl get events` will show. */
+function detailOf(plan: Plan): string {
+  const { kind, event } = plan.verdict;
+  return kind === 'invalid' || kind === 'waiting' || kind === 'unsupported'
+    ? `${event.reason}: ${event.message}`
+    : event.message;
+}

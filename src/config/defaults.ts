@@ -1,0 +1,76 @@
+import { LIFEBOAT_PREFIX, VOLSYNC_PRIVILEGED_MOVERS_ANNOTATION } from './keys.ts';
+import type { LifeboatConfig, TierConfig } from './types.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/**
+ * Infrastructure namespaces never touched by default: the union of what the seed policy and its admission webhook
+ * excluded, plus kyverno and flux-system (lessons 2.1). A backup tool must not act on the storage, GitOps, certificate
+ * and secret machinery it depends on (lessons F1).
+ */
+export const DEFAULT_EXCLUDED_NAMESPACES: readonly string[] = [
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+  'longhorn-system',
+  'argocd',
+  'volsync-system',
+  'snapshot-controller',
+  'cert-manager',
+  'external-secrets',
+  '1passwordconnect',
+  'kyverno',
+  'flux-system',
+];
+
+/**
+ * The default tiers. `hourly` and `daily` reproduce the seeds' table (24 hourly + 7 daily; 14 daily at 02:00);
+ * `weekly` follows the weekly cron of pvc-plumber (Sunday 02:xx); `manual` backs up only on demand.
+ */
+export const DEFAULT_TIERS: Readonly<Record<string, TierConfig>> = {
+  hourly: { trigger: { schedule: 'H * * * *' }, retain: { hourly: 24, daily: 7 } },
+  daily: { trigger: { schedule: 'H 2 * * *' }, retain: { daily: 14 } },
+  weekly: { trigger: { schedule: 'H 2 * * 0' }, retain: { weekly: 8 } },
+  manual: { trigger: { manual: 'backup-on-demand' }, retain: { last: 10 } },
+};
+
+/** Default lifeboat namespace; the copy-mode source Secret defaults to living there too. */
+export const DEFAULT_NAMESPACE = 'lifeboat-system';
+
+/** Every default in one object. `loadConfig('')` returns a deep copy of it. */
+export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
+  namespace: DEFAULT_NAMESPACE,
+  keys: {
+    backupLabel: 'backup',
+    exemptLabel: 'backup-exempt',
+    exemptReasonAnnotation: `${LIFEBOAT_PREFIX}backup-exempt-reason`,
+    namespaceOptInAnnotation: VOLSYNC_PRIVILEGED_MOVERS_ANNOTATION,
+  },
+  namespaces: { excluded: [...DEFAULT_EXCLUDED_NAMESPACES] },
+  tiers: DEFAULT_TIERS,
+  repository: { backend: 'kopia', identity: '{pvc}-backup@{namespace}:/data' },
+  credentials: { mode: 'copy', secretRef: { namespace: DEFAULT_NAMESPACE, name: 'lifeboat-repository' } },
+  mover: {
+    volumeSnapshotClassByStorageClass: {},
+    cacheCapacity: '2Gi',
+    moverSecurityContext: { runAsUser: 568, runAsGroup: 568, fsGroup: 568 },
+    kopia: { compression: 'zstd-fastest', parallelism: 2 },
+    restic: { pruneIntervalDays: 7 },
+  },
+  restore: { initialTrigger: 'restore-once', cleanupTempPVC: true },
+  naming: {
+    secret: '{pvc}-volsync-secret',
+    replicationSource: '{pvc}-backup',
+    replicationDestination: '{pvc}-restore',
+  },
+  minPvcAge: 2 * HOUR,
+  sweeps: { cleanup: 15 * MINUTE, resync: 10 * MINUTE },
+  massDeletionGuard: { threshold: 10, window: 10 * MINUTE },
+  catalog: { staleAfter: 5 * MINUTE, refreshInterval: MINUTE },
+};
+
+/** Default mount name of the NFS repository volume under `/mnt` in the mover. */
+export const DEFAULT_NFS_MOUNT_PATH = 'repository';
+/** Default refresh interval of generated ExternalSecrets (the seed design's value). */
+export const DEFAULT_EXTERNAL_SECRET_REFRESH = HOUR;

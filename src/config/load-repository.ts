@@ -1,0 +1,121 @@
+import { DEFAULT_EXTERNAL_SECRET_REFRESH, DEFAULT_NFS_MOUNT_PATH } from './defaults.ts';
+import { childPath } from './issues.ts';
+import type { Reader, Section } from './reader.ts';
+import { dnsLabel, dnsSubdomain, identityTemplate, templateProblem } from './rules.ts';
+import { placeholders } from './template.ts';
+import type { Backend, CredentialsConfig, NfsVolumeConfig, RepositoryConfig } from './types.ts';
+
+export function readRepository(r: Reader, root: Section, defaults: RepositoryConfig): RepositoryConfig {
+  const s = r.section(root.values.repository, 'repository', ['backend', 'url', 'identity', 'nfs']);
+  const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
+  const url = r.optionalString(s, 'url', {
+    check: (v) => {
+      const problem = templateProblem(v, ['namespace', 'pvc'], backend === 'restic' ? ['namespace', 'pvc'] : []);
+      return problem && `"${v}" ${problem}`;
+    },
+    fix:
+      backend === 'restic'
+        ? 'give every PVC its own restic repository, e.g. s3:http://minio:9000/volsync/{namespace}/{pvc}'
+        : 'use only {namespace} and {pvc}, e.g. s3://bucket/volsync',
+  });
+  const identity = r.string(s, 'identity', defaults.identity, identityTemplate);
+  const nfs = readNfs(r, r.section(s.values.nfs, childPath(s.path, 'nfs'), ['server', 'path', 'mountPath']));
+
+  if (backend === 'restic' && url === undefined && !r.issues.some((i) => i.path === childPath(s.path, 'url'))) {
+    r.report(
+      childPath(s.path, 'url'),
+      'is required for restic (restic keeps one repository per PVC)',
+      'add url: s3:http://minio:9000/volsync/{namespace}/{pvc} (or another restic location with both placeholders)',
+    );
+  }
+  // A shared kopia repository tells PVCs apart only by identity; two namespaces with the same PVC name must not meet.
+  const sharedRepository = url === undefined || !placeholders(url).includes('namespace');
+  if (backend === 'kopia' && sharedRepository && !placeholders(identity).includes('namespace')) {
+    r.report(
+      childPath(s.path, 'identity'),
+      `"${identity}" lacks {namespace}, so same-named PVCs of different namespaces would share snapshots`,
+      'put {namespace} in the identity, e.g. {pvc}-backup@{namespace}:/data',
+    );
+  }
+  return { backend, identity, ...(url !== undefined && { url }), ...(nfs && { nfs }) };
+}
+
+function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {
+  if (Object.keys(s.values).length === 0) return undefined;
+  const server = r.optionalString(s, 'server');
+  const path = r.optionalString(s, 'path', {
+    check: (v) => (v.startsWith('/') ? undefined : `"${v}" is not absolute`),
+    fix: 'write the exported path starting with /, e.g. /export/volsync',
+  });
+  const mountPath = r.string(s, 'mountPath', DEFAULT_NFS_MOUNT_PATH, dnsLabel);
+  if (server === undefined) r.report(childPath(s.path, 'server'), 'is missing', 'add the NFS server host name');
+  if (path === undefined && s.values.path === undefined) {
+    r.report(childPath(s.path, 'path'), 'is missing', 'add the exported path, e.g. /export/volsync');
+  }
+  return server !== undefined && path !== undefined ? { server, path, mountPath } : undefined;
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+export function readCredentials(r: Reader, root: Section, lifeboatNamespace: string): CredentialsConfig {
+  const s = r.section(root.values.credentials, 'credentials', [
+    'mode',
+    'secretRef',
+    'storeRef',
+    'refreshInterval',
+    'extract',
+    'data',
+  ]);
+  const mode = r.oneOf(s, 'mode', 'copy', ['copy', 'external-secret']);
+  const only = (keys: string[], why: string) => {
+    for (const key of keys) {
+      if (s.values[key] !== undefined) r.report(childPath(s.path, key), `is not used in ${why}`, 'remove it');
+    }
+  };
+  if (mode === 'copy') {
+    only(['storeRef', 'refreshInterval', 'extract', 'data'], 'mode copy');
+    const ref = r.section(s.values.secretRef, childPath(s.path, 'secretRef'), ['namespace', 'name']);
+    return {
+      mode,
+      secretRef: {
+        namespace: r.string(ref, 'namespace', lifeboatNamespace, dnsLabel),
+        name: r.string(ref, 'name', 'lifeboat-repository', dnsSubdomain),
+      },
+    };
+  }
+  only(['secretRef'], 'mode external-secret');
+  const store = r.section(s.values.storeRef, childPath(s.path, 'storeRef'), ['kind', 'name']);
+  const storeName = r.optionalString(store, 'name', dnsSubdomain);
+  if (storeName === undefined && store.values.name === undefined) {
+    r.report(childPath(store.path, 'name'), 'is missing', 'name the (Cluster)SecretStore, e.g. name: 1password');
+  }
+  const extract = r.optionalString(s, 'extract');
+  const data: Record<string, { key: string; property?: string }> = {};
+  for (const [secretKey, value, path] of r.entries(s, 'data') ?? []) {
+    if (!SECRET_KEY.test(secretKey)) {
+      r.report(path, `"${secretKey}" is not a valid Secret key`, 'use letters, digits, "-", "_" and "."');
+    }
+    const ref = r.section(value, path, ['key', 'property']);
+    const key = r.optionalString(ref, 'key');
+    const property = r.optionalString(ref, 'property');
+    if (key === undefined) r.report(childPath(path, 'key'), 'is missing', 'name the remote secret (the store item)');
+    else data[secretKey] = { key, ...(property !== undefined && { property }) };
+  }
+  if (extract === undefined && s.values.data === undefined) {
+    r.report(
+      s.path,
+      'external-secret mode reads nothing from the store',
+      'add extract: <remote key> (all its properties) or data: {SECRET_KEY: {key: <remote key>, property: <field>}}',
+    );
+  }
+  return {
+    mode,
+    storeRef: {
+      kind: r.oneOf(store, 'kind', 'ClusterSecretStore', ['ClusterSecretStore', 'SecretStore']),
+      name: storeName ?? '',
+    },
+    refreshInterval: r.duration(s, 'refreshInterval', DEFAULT_EXTERNAL_SECRET_REFRESH, 1_000),
+    data,
+    ...(extract !== undefined && { extract }),
+  };
+}

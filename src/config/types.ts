@@ -1,0 +1,242 @@
+/**
+ * The lifeboat configuration, as the rest of the program sees it after `loadConfig` resolved defaults and validated
+ * every field. The YAML file uses the same keys and nesting; durations are written as strings (`90s`, `15m`, `2h`,
+ * `1h30m`, `7d`) and held here in milliseconds.
+ */
+
+/** A duration in milliseconds. In YAML: a string such as `90s`, `15m`, `2h`, `1h30m` or `7d`. */
+export type Milliseconds = number;
+
+/** Repository format and VolSync mover: `kopia` needs the perfectra1n/volsync fork; `restic` runs on both. */
+export type Backend = 'kopia' | 'restic';
+
+export interface LifeboatConfig {
+  /**
+   * Namespace lifeboat itself runs in. Always excluded from protection, whatever `namespaces.excluded` says, and the
+   * default namespace of the copy-mode source Secret. Default `lifeboat-system`.
+   */
+  namespace: string;
+  /** The label and annotation keys users write. */
+  keys: KeysConfig;
+  /** Namespaces lifeboat never touches. */
+  namespaces: NamespacesConfig;
+  /**
+   * Backup tiers by name; the name is the value of the backup label (`backup: hourly`). Writing `tiers` replaces the
+   * whole default set (`hourly`, `daily`, `weekly`, `manual`), so the file always shows every tier that exists.
+   * A PVC labelled with a tier that is not listed is reported as invalid; its existing objects are kept.
+   */
+  tiers: Record<string, TierConfig>;
+  /** Where backups go and how they are told apart. Shared by the movers and the catalog, so both read the same data. */
+  repository: RepositoryConfig;
+  /** How each PVC's mover Secret gets its credentials. */
+  credentials: CredentialsConfig;
+  /** Fields every generated ReplicationSource and ReplicationDestination carries. */
+  mover: MoverConfig;
+  /** ReplicationDestination (restore point) settings. */
+  restore: RestoreConfig;
+  /** Name templates of the generated objects. */
+  naming: NamingConfig;
+  /**
+   * How old a Bound PVC must be before its ReplicationSource is created. Protects a freshly created or freshly
+   * restored volume from being backed up (and its retention rotated) before the application has written to it.
+   * Default `2h` (the seed design's rule).
+   */
+  minPvcAge: Milliseconds;
+  /** Periodic work of the controller. */
+  sweeps: SweepsConfig;
+  /** Brake on deletions: lifeboat stops deleting and reports when too many happen too fast. */
+  massDeletionGuard: MassDeletionGuardConfig;
+  /** Repository catalog timing (the catalog reads snapshots to decide restore vs fresh). */
+  catalog: CatalogConfig;
+}
+
+export interface KeysConfig {
+  /** PVC label naming the tier. Default `backup`. */
+  backupLabel: string;
+  /** PVC label that records a deliberate "no backup" when set to `"true"`. Default `backup-exempt`. */
+  exemptLabel: string;
+  /**
+   * PVC annotation holding the mandatory reason of an exemption. Default `lifeboat.dev/backup-exempt-reason`.
+   * Near-miss keys (bare `backup-exempt-reason`, other prefixes, typos) are detected and reported, never accepted.
+   */
+  exemptReasonAnnotation: string;
+  /**
+   * Namespace annotation that opts a namespace in, with the value `"true"`. Default
+   * `volsync.backube/privileged-movers`, which VolSync itself reads to run movers privileged; choose another key to
+   * opt namespaces in without granting privileged movers.
+   */
+  namespaceOptInAnnotation: string;
+}
+
+export interface NamespacesConfig {
+  /**
+   * Namespaces never touched: no objects generated, none deleted, no verdict beyond "excluded". Writing the list
+   * replaces the default (the infrastructure namespaces the earlier system excluded: kube-system, kube-public,
+   * kube-node-lease, longhorn-system, argocd, volsync-system, snapshot-controller, cert-manager, external-secrets,
+   * 1passwordconnect, kyverno, flux-system). `kube-system` and lifeboat's own namespace are excluded regardless.
+   */
+  excluded: string[];
+}
+
+export interface TierConfig {
+  /** When the ReplicationSource syncs. Exactly one of `schedule` or `manual`, as in VolSync. */
+  trigger: TierTrigger;
+  /** How many snapshots to keep; at least one rule. */
+  retain: Retention;
+}
+
+export type TierTrigger = ScheduleTrigger | ManualTrigger;
+
+export interface ScheduleTrigger {
+  /**
+   * Five-field cron. `H` in the minute field stands for the PVC's own minute (first 4 bytes of
+   * sha256(`namespace/pvc`) as a big-endian uint32, mod 60, byte-identical with pvc-plumber v2.1+), so PVCs do not
+   * all start at the same moment; a number pins the minute. `@hourly`, `@daily` and the other VolSync macros pin it too.
+   */
+  schedule: string;
+}
+
+export interface ManualTrigger {
+  /**
+   * Backups only on demand: the ReplicationSource is created with `trigger.manual` set to this token (a VolSync
+   * source with no trigger would sync continuously). A later "back up now" writes a new token; lifeboat keeps
+   * whatever token the live object holds.
+   */
+  manual: string;
+}
+
+export interface Retention {
+  hourly?: number;
+  daily?: number;
+  weekly?: number;
+  monthly?: number;
+  yearly?: number;
+  /** Keep the newest N snapshots whatever their age (restic `retain.last`, kopia `retain.latest`). */
+  last?: number;
+}
+
+export interface RepositoryConfig {
+  /** `kopia` (default; needs the perfectra1n/volsync fork) or `restic`. */
+  backend: Backend;
+  /**
+   * Repository location written into each PVC's Secret (`RESTIC_REPOSITORY` or `KOPIA_REPOSITORY`), with
+   * `{namespace}` and `{pvc}` placeholders. restic: required and must contain both, one repository per PVC
+   * (e.g. `s3:http://minio:9000/volsync/{namespace}/{pvc}`). kopia: optional; one shared repository whose PVCs are
+   * told apart by `identity`; when unset the location comes from the credentials (or from `nfs`).
+   */
+  url?: string;
+  /**
+   * kopia snapshot source per PVC, `username@hostname:/data`, with `{namespace}` and `{pvc}` placeholders. Set
+   * explicitly on every ReplicationSource and ReplicationDestination and used by the catalog to find a PVC's
+   * snapshots. Default `{pvc}-backup@{namespace}:/data` (the seed design); `{pvc}@{namespace}:/data` matches
+   * pvc-plumber v4. Changing it orphans the history written under the old identity.
+   */
+  identity: string;
+  /**
+   * NFS export mounted into every mover through VolSync's `moverVolumes` (never by mutating mover Jobs). For kopia
+   * without `url`, the Secret then points at it: `KOPIA_REPOSITORY=filesystem:///mnt/<mountPath>`,
+   * `KOPIA_FS_PATH=/mnt/<mountPath>`.
+   */
+  nfs?: NfsVolumeConfig;
+}
+
+export interface NfsVolumeConfig {
+  /** NFS server host name or address. */
+  server: string;
+  /** Exported path, absolute. */
+  path: string;
+  /** Mount name under `/mnt` in the mover. Default `repository`. */
+  mountPath: string;
+}
+
+export type CredentialsConfig = CopyCredentialsConfig | ExternalSecretCredentialsConfig;
+
+export interface CopyCredentialsConfig {
+  /** Copy the keys of one source Secret into each PVC's Secret, with the repository location rendered per PVC. */
+  mode: 'copy';
+  /** The source Secret. Default `lifeboat-repository` in lifeboat's namespace. */
+  secretRef: { namespace: string; name: string };
+}
+
+export interface ExternalSecretCredentialsConfig {
+  /** Generate an `external-secrets.io/v1` ExternalSecret per PVC; the External Secrets Operator writes the Secret. */
+  mode: 'external-secret';
+  /** The store to read from. Default kind `ClusterSecretStore`. */
+  storeRef: { kind: 'ClusterSecretStore' | 'SecretStore'; name: string };
+  /** How often ESO re-reads the store. Default `1h`. */
+  refreshInterval: Milliseconds;
+  /** Remote key whose properties all become Secret keys (`dataFrom[].extract`). */
+  extract?: string;
+  /** Individual Secret keys by name, each read from a remote key and optional property (`data[]`). */
+  data: Record<string, { key: string; property?: string }>;
+}
+
+export interface MoverConfig {
+  /** StorageClass of the point-in-time copy and of the restore volume. Default: the PVC's own class. */
+  storageClassName?: string;
+  /** VolumeSnapshotClass for `copyMethod: Snapshot`. Default: unset, so VolSync uses the cluster's default class. */
+  volumeSnapshotClassName?: string;
+  /** VolumeSnapshotClass per StorageClass name; wins over `volumeSnapshotClassName` for PVCs of that class. */
+  volumeSnapshotClassByStorageClass: Record<string, string>;
+  /** Size of the mover's metadata cache (a Kubernetes quantity). Default `2Gi`. */
+  cacheCapacity: string;
+  /**
+   * uid, gid and fsGroup of the mover, set on the source and the destination alike (a mismatch leaves restored
+   * files the application cannot read). Default 568/568/568. uid 0 is refused: privileged movers already run as
+   * root in namespaces annotated `volsync.backube/privileged-movers: "true"`.
+   */
+  moverSecurityContext: { runAsUser: number; runAsGroup: number; fsGroup: number };
+  kopia: {
+    /** kopia compression algorithm; VolSync does not validate it, so lifeboat does. Default `zstd-fastest`. */
+    compression: string;
+    /** Parallel upload streams. Default 2. */
+    parallelism: number;
+  };
+  restic: {
+    /** Run `restic prune` every N days. Default 7. */
+    pruneIntervalDays: number;
+  };
+}
+
+export interface RestoreConfig {
+  /**
+   * `trigger.manual` token of a newly created ReplicationDestination. It fires once at creation; refreshing the
+   * restore point later writes new tokens, and lifeboat keeps whatever token the live object holds.
+   * Default `restore-once`.
+   */
+  initialTrigger: string;
+  /** Delete VolSync's temporary destination PVC after each restore (the snapshot stays). Default true. */
+  cleanupTempPVC: boolean;
+}
+
+export interface NamingConfig {
+  /**
+   * Templates with the `{pvc}` placeholder. Names longer than Kubernetes (Secret: 253) or VolSync (source and
+   * destination: 51, because VolSync names its Jobs `volsync-src-<name>` within 63 characters) allow are cut and
+   * given a hash suffix, deterministically.
+   */
+  secret: string;
+  replicationSource: string;
+  replicationDestination: string;
+}
+
+export interface SweepsConfig {
+  /** How often the cleanup sweep looks for objects whose PVC lost its label. Default `15m`. */
+  cleanup: Milliseconds;
+  /** How often every PVC is reconciled even without an event (repairs missed events). Default `10m`. */
+  resync: Milliseconds;
+}
+
+export interface MassDeletionGuardConfig {
+  /** More deletions than this within `window` stop further deletions until an operator looks. Default 10. */
+  threshold: number;
+  /** The sliding window. Default `10m`. */
+  window: Milliseconds;
+}
+
+export interface CatalogConfig {
+  /** A catalog view older than this is stale: restore decisions become "unknown". Default `5m`. */
+  staleAfter: Milliseconds;
+  /** How often the catalog re-reads the repository. Default `60s`. */
+  refreshInterval: Milliseconds;
+}

@@ -1,0 +1,34 @@
+import type { LifeboatConfig } from '../config/types.ts';
+
+/**
+ * Which VolSync the cluster runs. Upstream `backube/volsync` has no kopia mover; the `perfectra1n/volsync` fork is a
+ * superset (volsync.md §1). The controller detects it from the installed CRD (`spec.kopia` present or not).
+ */
+export type VolSyncFlavour = 'kopia-fork' | 'upstream';
+
+export interface ClusterCapabilities {
+  volsync: VolSyncFlavour;
+  /** Whether the `external-secrets.io/v1` ExternalSecret CRD is installed; undefined when not known (offline render). */
+  externalSecrets?: boolean;
+}
+
+/**
+ * What the configuration asks for that the cluster cannot run, each as a sentence with the fix. Empty when it fits.
+ * Emitting a kopia block against the upstream CRD would be pruned silently and leave objects with no mover.
+ */
+export function capabilityProblems(config: LifeboatConfig, cluster: ClusterCapabilities): string[] {
+  const problems: string[] = [];
+  if (config.repository.backend === 'kopia' && cluster.volsync === 'upstream') {
+    problems.push(
+      'repository.backend is kopia, but the cluster runs upstream VolSync (backube/volsync), which has no kopia mover: ' +
+        'install the perfectra1n/volsync fork, or set repository.backend: restic with a per-PVC repository.url',
+    );
+  }
+  if (config.credentials.mode === 'external-secret' && cluster.externalSecrets === false) {
+    problems.push(
+      'credentials.mode is external-secret, but the ExternalSecret CRD (external-secrets.io/v1) is not installed: ' +
+        'install the External Secrets Operator, or use credentials.mode: copy',
+    );
+  }
+  return problems;
+}

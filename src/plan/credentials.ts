@@ -1,0 +1,133 @@
+import { Buffer } from 'node:buffer';
+import { formatGoDuration } from '../config/formats.ts';
+import { CREDENTIALS_FROM_ANNOTATION } from '../config/keys.ts';
+import { renderTemplate } from '../config/template.ts';
+import type {
+  Backend,
+  CopyCredentialsConfig,
+  ExternalSecretCredentialsConfig,
+  LifeboatConfig,
+} from '../config/types.ts';
+import { generatedMetadata } from './metadata.ts';
+import { EXTERNAL_SECRETS_API_VERSION, type ExternalSecretObject, type SecretObject } from './objects.ts';
+
+/**
+ * What the controller knows about the copy-mode source Secret. `data` holds the `.data` map exactly as the API
+ * returns it (base64 values). `not-read` is for offline rendering: the Secret is generated with only the keys
+ * lifeboat renders itself, annotated with the source it will copy from; nothing is invented.
+ */
+export type SourceSecretFact =
+  | { state: 'found'; data: Readonly<Record<string, string>> }
+  | { state: 'not-found' }
+  | { state: 'not-read' };
+
+const PASSWORD_KEY: Record<Backend, string> = { restic: 'RESTIC_PASSWORD', kopia: 'KOPIA_PASSWORD' };
+const REPOSITORY_KEY: Record<Backend, string> = { restic: 'RESTIC_REPOSITORY', kopia: 'KOPIA_REPOSITORY' };
+
+/**
+ * Secret keys lifeboat renders per PVC, in plain text: the repository location from `repository.url` (or the NFS
+ * mount), plus `KOPIA_FS_PATH` for a kopia filesystem repository, which the kopia mover connects through.
+ */
+export function renderedSecretKeys(config: LifeboatConfig, namespace: string, pvc: string): Record<string, string> {
+  const { backend, nfs } = config.repository;
+  const url = config.repository.url ?? (backend === 'kopia' && nfs ? `filesystem:///mnt/${nfs.mountPath}` : undefined);
+  if (url === undefined) return {};
+  const location = renderTemplate(url, { namespace, pvc });
+  const keys: Record<string, string> = { [REPOSITORY_KEY[backend]]: location };
+  if (backend === 'kopia' && location.startsWith('filesystem://')) {
+    keys.KOPIA_FS_PATH = location.slice('filesystem://'.length);
+  }
+  return keys;
+}
+
+export type CredentialsPlan =
+  | { kind: 'ready'; object: SecretObject | ExternalSecretObject; notes: string[] }
+  | { kind: 'waiting'; message: string };
+
+export interface CredentialsInput {
+  config: LifeboatConfig;
+  namespace: string;
+  pvc: string;
+  secretName: string;
+  source: SourceSecretFact;
+}
+
+/** The mover Secret (copy mode) or the ExternalSecret that will produce it; or why it cannot be written yet. */
+export function planCredentials(input: CredentialsInput): CredentialsPlan {
+  const credentials = input.config.credentials;
+  return credentials.mode === 'copy' ? copySecret(input, credentials) : externalSecret(input, credentials);
+}
+
+function copySecret(input: CredentialsInput, copy: CopyCredentialsConfig): CredentialsPlan {
+  const { config, namespace, pvc, secretName, source } = input;
+  const backend = config.repository.backend;
+  const from = `${copy.secretRef.namespace}/${copy.secretRef.name}`;
+  const rendered = base64Values(renderedSecretKeys(config, namespace, pvc));
+  const required = [PASSWORD_KEY[backend], REPOSITORY_KEY[backend]];
+  const notes: string[] = [];
+  let data: Record<string, string>;
+  if (source.state === 'not-found') {
+    return { kind: 'waiting', message: `source Secret ${from} not found: create it with ${required.join(' and ')}` };
+  }
+  if (source.state === 'found') {
+    data = { ...source.data, ...rendered };
+    const missing = required.filter((key) => !data[key]);
+    if (missing.length > 0) {
+      return { kind: 'waiting', message: `source Secret ${from} lacks ${missing.join(' and ')}: add the key(s)` };
+    }
+  } else {
+    data = rendered;
+    const copied = required.filter((key) => !(key in rendered));
+    notes.push(`credential keys (${copied.join(', ')}, and any others) will be copied from Secret ${from}`);
+  }
+  return {
+    kind: 'ready',
+    notes,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: generatedMetadata(secretName, namespace, pvc, { annotations: { [CREDENTIALS_FROM_ANNOTATION]: from } }),
+      type: 'Opaque',
+      data: sortKeys(data),
+    },
+  };
+}
+
+function externalSecret(input: CredentialsInput, es: ExternalSecretCredentialsConfig): CredentialsPlan {
+  const { config, namespace, pvc, secretName } = input;
+  const rendered = renderedSecretKeys(config, namespace, pvc);
+  const data = Object.entries(es.data)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([secretKey, remoteRef]) => ({ secretKey, remoteRef: { ...remoteRef } }));
+  return {
+    kind: 'ready',
+    notes: [],
+    object: {
+      apiVersion: EXTERNAL_SECRETS_API_VERSION,
+      kind: 'ExternalSecret',
+      metadata: generatedMetadata(secretName, namespace, pvc),
+      spec: {
+        refreshInterval: formatGoDuration(es.refreshInterval),
+        secretStoreRef: { ...es.storeRef },
+        target: {
+          name: secretName,
+          creationPolicy: 'Owner',
+          // Merge keeps what the store provides and adds the per-PVC repository location on top.
+          ...(Object.keys(rendered).length > 0 && {
+            template: { engineVersion: 'v2', mergePolicy: 'Merge', data: sortKeys(rendered) },
+          }),
+        },
+        ...(es.extract !== undefined && { dataFrom: [{ extract: { key: es.extract } }] }),
+        ...(data.length > 0 && { data }),
+      },
+    },
+  };
+}
+
+function base64Values(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')]));
+}
+
+function sortKeys(values: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,0 +1,140 @@
+/**
+ * The objects lifeboat generates, typed field by field after the CRDs (volsync.md §3, §6, §7; external-secrets v1).
+ * Only fields lifeboat sets are listed: a field missing here cannot be emitted by accident.
+ */
+
+export const VOLSYNC_API_VERSION = 'volsync.backube/v1alpha1';
+export const EXTERNAL_SECRETS_API_VERSION = 'external-secrets.io/v1';
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+export interface GeneratedMetadata {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+}
+
+/** Mover Secret written in copy mode. Always `data` (base64): `stringData` leaves stale keys under server-side apply. */
+export interface SecretObject {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: GeneratedMetadata;
+  type: 'Opaque';
+  data: Record<string, string>;
+}
+
+export interface ExternalSecretObject {
+  apiVersion: typeof EXTERNAL_SECRETS_API_VERSION;
+  kind: 'ExternalSecret';
+  metadata: GeneratedMetadata;
+  spec: {
+    /** Go duration string. */
+    refreshInterval: string;
+    secretStoreRef: { kind: 'ClusterSecretStore' | 'SecretStore'; name: string };
+    target: {
+      name: string;
+      creationPolicy: 'Owner';
+      template?: { engineVersion: 'v2'; mergePolicy: 'Merge'; data: Record<string, string> };
+    };
+    dataFrom?: { extract: { key: string } }[];
+    data?: { secretKey: string; remoteRef: { key: string; property?: string } }[];
+  };
+}
+
+/** Exactly one of `schedule` or `manual`: an empty trigger syncs continuously, both together are undefined. */
+export type VolSyncTrigger = { schedule: string } | { manual: string };
+
+export interface MoverVolume {
+  mountPath: string;
+  volumeSource: { nfs: { server: string; path: string } };
+}
+
+/** Fields both movers share on sources and destinations (volsync.md §3). */
+export interface MoverCommonSpec {
+  repository: string;
+  copyMethod: 'Snapshot';
+  storageClassName?: string;
+  volumeSnapshotClassName?: string;
+  cacheCapacity: string;
+  moverSecurityContext: { runAsUser: number; runAsGroup: number; fsGroup: number };
+  moverVolumes?: MoverVolume[];
+}
+
+export interface ResticSourceSpec extends MoverCommonSpec {
+  retain: { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number; last?: string };
+  pruneIntervalDays: number;
+}
+
+/** Explicit identity, so history never depends on object names (volsync.md §7.4). */
+export interface KopiaIdentityFields {
+  username: string;
+  hostname: string;
+}
+
+export interface KopiaSourceSpec extends MoverCommonSpec, KopiaIdentityFields {
+  retain: { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number; latest?: number };
+  compression: string;
+  parallelism: number;
+}
+
+export interface DestinationCommonSpec extends MoverCommonSpec {
+  capacity: string;
+  accessModes: string[];
+  cleanupTempPVC: boolean;
+}
+
+export type ResticDestinationSpec = DestinationCommonSpec;
+export interface KopiaDestinationSpec extends DestinationCommonSpec, KopiaIdentityFields {}
+
+export interface ReplicationSourceObject {
+  apiVersion: typeof VOLSYNC_API_VERSION;
+  kind: 'ReplicationSource';
+  metadata: GeneratedMetadata;
+  spec: { sourcePVC: string; trigger: VolSyncTrigger } & (
+    | { restic: ResticSourceSpec; kopia?: never }
+    | { kopia: KopiaSourceSpec; restic?: never }
+  );
+}
+
+export interface ReplicationDestinationObject {
+  apiVersion: typeof VOLSYNC_API_VERSION;
+  kind: 'ReplicationDestination';
+  metadata: GeneratedMetadata;
+  spec: { trigger: { manual: string } } & (
+    | { restic: ResticDestinationSpec; kopia?: never }
+    | { kopia: KopiaDestinationSpec; restic?: never }
+  );
+}
+
+export type GeneratedObject =
+  | SecretObject
+  | ExternalSecretObject
+  | ReplicationSourceObject
+  | ReplicationDestinationObject;
+
+/** Enough to delete an object or to match it against another. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export function refOf(
+  object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } },
+  namespace: string,
+): ObjectRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    namespace: object.metadata.namespace ?? namespace,
+    name: object.metadata.name,
+  };
+}

@@ -1,0 +1,87 @@
+import type { PersistentVolumeClaim } from '../intent/resources.ts';
+import { belongsTo } from './metadata.ts';
+import { type ObjectRef, refOf } from './objects.ts';
+
+/**
+ * An object as the controller saw it in the cluster (any of the generated kinds). Only what planning needs: identity,
+ * ownership metadata, and the manual trigger token, which lifeboat must carry over rather than reset.
+ */
+export interface ObservedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string }[];
+  };
+  spec?: { trigger?: { manual?: string; schedule?: string } };
+}
+
+/** Deletion order: stop backups first, then the restore point, then the credentials it used. */
+const DELETE_ORDER = ['ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'Secret'];
+
+/** The observed objects lifeboat generated for this PVC; anything else is never planned for deletion. */
+export function ownedObjects(
+  observed: readonly ObservedObject[],
+  namespace: string,
+  pvcName: string,
+): ObservedObject[] {
+  return observed.filter(
+    (o) =>
+      (o.metadata.namespace ?? namespace) === namespace &&
+      belongsTo(o.metadata, pvcName) &&
+      DELETE_ORDER.includes(o.kind),
+  );
+}
+
+export function sortForDeletion(refs: ObjectRef[]): ObjectRef[] {
+  return refs.sort(
+    (a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name),
+  );
+}
+
+/** The live `trigger.manual` token of an observed object, which a restore-point refresh or "back up now" wrote. */
+export function liveManualToken(object: ObservedObject | undefined): string | undefined {
+  const token = object?.spec?.trigger?.manual;
+  return token === '' ? undefined : token;
+}
+
+/**
+ * Whether an observed ReplicationSource was made for an earlier PVC of the same name (its owner reference names
+ * another uid): it must go before a source for the new PVC is created, or it would back up the new volume under
+ * the old schedule before the minimum age.
+ */
+export function isStaleSource(source: ObservedObject, pvc: PersistentVolumeClaim): boolean {
+  const uid = pvc.metadata.uid;
+  const owner = source.metadata.ownerReferences?.find((r) => r.kind === 'PersistentVolumeClaim');
+  return uid !== undefined && owner !== undefined && owner.uid !== uid;
+}
+
+/**
+ * Whether a destination must be kept because the PVC is waiting to be populated from it (lessons F22: a PVC whose
+ * `dataSourceRef` names a missing destination stays Pending forever).
+ */
+export function isPendingRestoreSource(destination: ObservedObject, pvc: PersistentVolumeClaim | undefined): boolean {
+  const ref = pvc?.spec?.dataSourceRef;
+  return (
+    destination.kind === 'ReplicationDestination' &&
+    pvc?.status?.phase !== 'Bound' &&
+    ref?.kind === 'ReplicationDestination' &&
+    ref.apiGroup === 'volsync.backube' &&
+    ref.name === destination.metadata.name
+  );
+}
+
+/**
+ * Cleanup when a protected PVC is deleted: only its ReplicationSource goes. The destination and the Secret stay, so
+ * that a PVC recreated under the same name can be restored from them (the seeds' "RD persists" design).
+ */
+export function planPvcDeleted(namespace: string, pvcName: string, observed: readonly ObservedObject[]): ObjectRef[] {
+  return sortForDeletion(
+    ownedObjects(observed, namespace, pvcName)
+      .filter((o) => o.kind === 'ReplicationSource')
+      .map((o) => refOf(o, namespace)),
+  );
+}
