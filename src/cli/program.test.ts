@@ -6,7 +6,14 @@ import { runCli } from './program.ts';
 async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const status = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  const status = await runCli(argv, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { status, out, err };
 }
 
