@@ -29,8 +29,11 @@ export function startProcess(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; logFile?: string } = {},
 ): Managed {
+  // The run marker (set by the global setup) goes to every server, even one started with a clean environment, so the
+  // run's final check can tell its own leftovers from other processes on the machine.
+  const marker = process.env.LIFEBOAT_TEST_RUN;
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command, ...args], {
-    env: opts.env ?? process.env,
+    env: { ...(opts.env ?? process.env), ...(marker ? { LIFEBOAT_TEST_RUN: marker } : {}) },
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,426 @@
+/**
+ * The intent controller: for every PVC, the objects its label asks for (credentials Secret or ExternalSecret,
+ * ReplicationSource, ReplicationDestination), kept true by server-side apply, and the seeds' cleanup lifecycle.
+ *
+ *   PVC / Namespace / child / source-Secret events ─► work queue (ns/pvc) ─► reconcile:
+ *     classify (intent) ─► plan (pure) ─► apply what drifted ─► delete through the mass-deletion guard ─► Events
+ *
+ * Only the leader runs it (see cli/run.ts). Reads come from reflector caches; the API server sees writes only when
+ * desired and actual differ (lessons F2), plus one GET before creating an object, to refuse to take over an object of
+ * the same name that lifeboat does not own.
+ */
+import type { Registry } from 'prom-client';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
+import type { LifeboatConfig } from '../config/types.ts';
+import { classifyPvc } from '../intent/classify.ts';
+import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
+import { describeKubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
+import type { EventRecorder, EventSubject } from '../kube/events.ts';
+import { type Logger, silentLogger } from '../kube/log.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { splitKey } from '../kube/store.ts';
+import { WorkQueue } from '../kube/workqueue.ts';
+import type { ClusterCapabilities } from '../plan/capability.ts';
+import type { SourceSecretFact } from '../plan/credentials.ts';
+import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
+import { planPvcDeleted } from '../plan/observed.ts';
+import { planPvc } from '../plan/plan.ts';
+import type { Verdict } from '../plan/verdict.ts';
+import { ChildIndex, childChanged, MANAGED_SELECTOR, parentKey } from './children.ts';
+import { firstDifference, isSubset } from './drift.ts';
+import { MassDeletionGuard } from './guard.ts';
+import { confirmCommand, GuardStore } from './guard-store.ts';
+import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
+import { slimChild, slimNamespace, slimPvc } from './transform.ts';
+
+export interface PvcControllerOptions {
+  kube: KubeClient;
+  config: LifeboatConfig;
+  capabilities: ClusterCapabilities;
+  events: EventRecorder;
+  registry: Registry;
+  logger?: Logger;
+  /** Parallel reconciles; default 4. */
+  concurrency?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+}
+
+/** What the controller last concluded for one PVC (for `lifeboat status`, `/audit` and metrics). */
+export interface PvcReport {
+  key: string;
+  verdict: Verdict['kind'] | 'conflict' | 'deleted';
+  reason: string;
+  message: string;
+  at: number;
+}
+
+const CONTROLLER = 'pvc';
+const VOLSYNC = 'volsync.backube/v1alpha1';
+const ES = 'external-secrets.io/v1';
+
+export class PvcController {
+  readonly opts: PvcControllerOptions;
+  readonly log: Logger;
+  readonly metrics: ControllerMetrics;
+  readonly queue: WorkQueue;
+  readonly pvcs: Reflector;
+  readonly namespaces: Reflector;
+  readonly children: Reflector[];
+  readonly sourceSecret: Reflector | undefined;
+  readonly index = new ChildIndex();
+  readonly guard: MassDeletionGuard;
+  readonly guardStore: GuardStore;
+  readonly reports = new Map<string, PvcReport>();
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #guardTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(opts: PvcControllerOptions) {
+    this.opts = opts;
+    this.log = opts.logger ?? silentLogger;
+    this.metrics = controllerMetrics(opts.registry);
+    const { kube, config } = opts;
+    this.queue = new WorkQueue({
+      name: CONTROLLER,
+      concurrency: opts.concurrency ?? 4,
+      registry: opts.registry,
+      logger: this.log,
+    });
+    const resyncMs = config.sweeps.resync;
+    this.pvcs = new Reflector(kube, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      transform: slimPvc,
+      resyncMs,
+      logger: this.log,
+    });
+    this.namespaces = new Reflector(kube, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      transform: slimNamespace,
+      resyncMs: 0,
+    });
+    const childKinds: [string, string][] = [
+      [VOLSYNC, 'ReplicationSource'],
+      [VOLSYNC, 'ReplicationDestination'],
+      ['v1', 'Secret'],
+    ];
+    if (config.credentials.mode === 'external-secret' && opts.capabilities.externalSecrets) {
+      childKinds.push([ES, 'ExternalSecret']);
+    }
+    this.children = childKinds.map(
+      ([apiVersion, kind]) =>
+        new Reflector(kube, {
+          apiVersion,
+          kind,
+          labelSelector: MANAGED_SELECTOR,
+          transform: slimChild,
+          resyncMs: 0,
+          logger: this.log,
+        }),
+    );
+    if (config.credentials.mode === 'copy') {
+      const ref = config.credentials.secretRef;
+      this.sourceSecret = new Reflector(kube, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: ref.namespace,
+        fieldSelector: `metadata.name=${ref.name}`,
+        resyncMs: 0,
+        logger: this.log,
+      });
+    }
+    this.guard = new MassDeletionGuard(config.massDeletionGuard.threshold, config.massDeletionGuard.window);
+    this.guardStore = new GuardStore(kube, config.namespace);
+    this.#wire();
+  }
+
+  #now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  #wire(): void {
+    this.pvcs.on((e) => this.queue.add(e.key));
+    this.namespaces.on((e) => {
+      // An opt-in annotation changed: every PVC of that namespace may change verdict.
+      if (
+        e.type === 'update' &&
+        JSON.stringify(e.old?.metadata.annotations) === JSON.stringify(e.object.metadata.annotations)
+      ) {
+        return;
+      }
+      const prefix = `${e.object.metadata.name}/`;
+      for (const key of this.pvcs.keys()) if (key.startsWith(prefix)) this.queue.add(key);
+    });
+    for (const reflector of this.children) {
+      reflector.on((e) => {
+        if (e.type === 'delete') this.index.remove(e.object);
+        else this.index.upsert(e.object);
+        if (e.type === 'update' && e.old && !childChanged(e.old, e.object)) return;
+        const parent = parentKey(e.object);
+        if (parent) this.queue.add(parent);
+      });
+    }
+    // Rotated credentials must reach every PVC's Secret.
+    this.sourceSecret?.on(() => {
+      for (const key of this.pvcs.keys()) this.queue.add(key);
+    });
+  }
+
+  /** Starts the caches, waits for them, then reconciles; resolves once running. */
+  async start(signal?: AbortSignal): Promise<void> {
+    const reflectors = [
+      this.pvcs,
+      this.namespaces,
+      ...this.children,
+      ...(this.sourceSecret ? [this.sourceSecret] : []),
+    ];
+    for (const r of reflectors) r.start();
+    // Reconciling before every cache is complete would plan from a partial view (e.g. delete a "missing" child).
+    await Promise.all(reflectors.map((r) => r.waitForSync({ signal })));
+    const persisted = await this.guardStore.load().catch(() => undefined);
+    if (persisted && !persisted.confirmed) this.guard.restore(persisted.state);
+    this.#updateGuardMetrics();
+    this.queue.start((key) => this.reconcile(key));
+    this.#sweepTimer = setInterval(() => this.sweep(), this.opts.config.sweeps.cleanup);
+    this.#sweepTimer.unref();
+    this.log.info('pvc controller started', { pvcs: this.pvcs.size, children: this.index.parents().length });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#sweepTimer);
+    clearInterval(this.#guardTimer);
+    await this.queue.shutdown();
+    const reflectors = [
+      this.pvcs,
+      this.namespaces,
+      ...this.children,
+      ...(this.sourceSecret ? [this.sourceSecret] : []),
+    ];
+    await Promise.all(reflectors.map((r) => r.stop()));
+  }
+
+  /**
+   * The periodic sweep (default every 15 min, the seeds' cadence): every PVC and every parent of a generated object,
+   * so objects orphaned while lifeboat was down are cleaned up even without an event.
+   */
+  sweep(): void {
+    for (const key of this.pvcs.keys()) this.queue.add(key);
+    for (const key of this.index.parents()) this.queue.add(key);
+  }
+
+  #sourceSecretFact(): SourceSecretFact {
+    if (!this.sourceSecret) return { state: 'not-read' };
+    const secret = this.sourceSecret.list()[0] as (KubeObject & { data?: Record<string, string> }) | undefined;
+    return secret ? { state: 'found', data: secret.data ?? {} } : { state: 'not-found' };
+  }
+
+  /** One PVC: plan from the caches, then converge. Returns when to look again (waiting for min age). */
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const started = performance.now();
+    try {
+      const result = await this.#reconcile(key);
+      this.metrics.reconciles.inc({
+        controller: CONTROLLER,
+        result: result?.requeueAfterMs ? 'requeue_after' : 'success',
+      });
+      return result;
+    } catch (error) {
+      this.metrics.reconciles.inc({ controller: CONTROLLER, result: 'error' });
+      this.metrics.reconcileErrors.inc({ controller: CONTROLLER });
+      this.log.warn('reconcile failed', { key, error: describeKubeError(error).message });
+      throw error;
+    } finally {
+      this.metrics.reconcileTime.observe({ controller: CONTROLLER }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async #reconcile(key: string): Promise<{ requeueAfterMs?: number } | undefined> {
+    const { namespace = '', name } = splitKey(key);
+    const pvc = this.pvcs.get(key) as (KubeObject & PersistentVolumeClaim) | undefined;
+    const observed = this.index.of(key);
+
+    if (!pvc || pvc.metadata.deletionTimestamp) {
+      // The seeds' lifecycle: a deleted PVC loses its backup schedule; its restore point and credentials stay, so
+      // the PVC can be restored when the app comes back.
+      await this.#delete(key, undefined, planPvcDeleted(namespace, name, observed));
+      if (!pvc) this.#report(key, { kind: 'deleted', reason: 'PvcDeleted', message: 'PVC deleted: backups stopped' });
+      return undefined;
+    }
+
+    const ns = this.namespaces.get(namespace) as (KubeObject & Namespace) | undefined;
+    const intent = classifyPvc(pvc, ns, this.opts.config);
+    const plan = planPvc({
+      pvc: { ...pvc, metadata: { ...pvc.metadata, namespace } },
+      intent,
+      config: this.opts.config,
+      facts: {
+        now: this.#now(),
+        cluster: this.opts.capabilities,
+        sourceSecret: this.#sourceSecretFact(),
+        observed,
+      },
+    });
+
+    const conflict = await this.#apply(key, pvc, plan.apply);
+    await this.#delete(key, pvc, plan.delete);
+    for (const w of plan.warnings) this.#event(pvc, w.type, w.reason, w.message);
+
+    if (conflict) {
+      this.#report(key, { kind: 'conflict', reason: 'NameConflict', message: conflict }, pvc, 'Warning');
+      return undefined;
+    }
+    const v = plan.verdict;
+    // Unlabelled and system PVCs are the cluster's majority: no Event unless something was cleaned up.
+    const quiet = v.kind === 'unlabelled' || v.kind === 'excluded';
+    this.#report(
+      key,
+      { kind: v.kind, reason: v.event.reason, message: v.event.message },
+      quiet ? undefined : pvc,
+      v.event.type,
+    );
+    return v.kind === 'waiting' && v.requeueAfterMs !== undefined ? { requeueAfterMs: v.requeueAfterMs } : undefined;
+  }
+
+  /** Applies what drifted; returns a conflict message when an object's name is taken by something not lifeboat's. */
+  async #apply(key: string, pvc: KubeObject, desired: GeneratedObject[]): Promise<string | undefined> {
+    for (const obj of desired) {
+      const namespace = obj.metadata.namespace ?? pvc.metadata.namespace ?? '';
+      const live = this.index.get(key, obj.kind, namespace, obj.metadata.name);
+      if (live && isSubset(obj, live)) continue;
+      if (!live) {
+        // Not in lifeboat's cache: either absent, or someone else's object with the same name (never touched).
+        const existing = await this.opts.kube.get({
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: obj.metadata.name,
+          namespace,
+        });
+        if (existing && existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+          // Stop here: later objects reference this one (the RS and RD name the Secret).
+          return (
+            `${obj.kind} ${namespace}/${obj.metadata.name} already exists and is not managed by lifeboat; ` +
+            'it is left untouched. Rename or delete it (or label it app.kubernetes.io/managed-by=lifeboat to hand it over).'
+          );
+        }
+      }
+      const reason = live ? 'Repaired' : 'Created';
+      const diff = live ? firstDifference(obj, live) : undefined;
+      await this.opts.kube.apply(obj as unknown as KubeObject, { force: true });
+      this.metrics.applies.inc({ kind: obj.kind, reason: reason.toLowerCase() });
+      this.#event(
+        pvc,
+        'Normal',
+        reason === 'Created' ? `${obj.kind}Created` : `${obj.kind}Repaired`,
+        reason === 'Created'
+          ? `created ${obj.kind} ${obj.metadata.name}`
+          : `repaired ${obj.kind} ${obj.metadata.name}: ${diff} had drifted from what the label asks for`,
+      );
+    }
+    return undefined;
+  }
+
+  async #delete(key: string, pvc: KubeObject | undefined, refs: ObjectRef[]): Promise<void> {
+    for (const ref of refs) {
+      const live = this.index.get(key, ref.kind, ref.namespace ?? '', ref.name);
+      if (!live) continue;
+      const id = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      const answer = this.guard.request(id, this.#now());
+      if (!answer.allowed) {
+        await this.#guardTripped();
+        this.metrics.cleanups.inc({ kind: ref.kind, result: 'held' });
+        const command = confirmCommand(this.opts.config.namespace, this.guard.state().trippedAt ?? 0);
+        if (pvc) this.#event(pvc, 'Warning', 'CleanupHeld', `${answer.reason} To confirm: ${command}`);
+        continue;
+      }
+      const deleted = await this.opts.kube.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, namespace: ref.namespace },
+        { uid: live.metadata.uid },
+      );
+      if (deleted) {
+        this.metrics.cleanups.inc({ kind: ref.kind, result: 'deleted' });
+        const subject = pvc ?? (live as EventSubject);
+        this.#event(
+          subject,
+          'Normal',
+          `${ref.kind}Deleted`,
+          `deleted ${ref.kind} ${ref.name} (repository data is kept)`,
+        );
+      }
+    }
+  }
+
+  /** Persists a fresh trip and starts watching for the operator's confirmation. */
+  async #guardTripped(): Promise<void> {
+    this.#updateGuardMetrics();
+    await this.guardStore.save(this.guard.state()).catch((error) => {
+      this.log.error('could not record the mass-deletion guard trip', { error: describeKubeError(error).message });
+    });
+    if (this.#guardTimer) return;
+    this.log.warn('mass-deletion guard tripped: cleanups held until confirmed', {
+      confirm: confirmCommand(this.opts.config.namespace, this.guard.state().trippedAt ?? 0),
+    });
+    this.#guardTimer = setInterval(() => void this.checkGuardConfirmation(), 5_000);
+    this.#guardTimer.unref();
+  }
+
+  /** Releases held cleanups once the operator confirmed the trip (also called by tests and the sweep). */
+  async checkGuardConfirmation(): Promise<boolean> {
+    if (!this.guard.tripped || this.#stopped) return false;
+    const persisted = await this.guardStore.load().catch(() => undefined);
+    if (!persisted?.confirmed) return false;
+    const held = this.guard.confirm();
+    clearInterval(this.#guardTimer);
+    this.#guardTimer = undefined;
+    await this.guardStore.save(this.guard.state());
+    this.#updateGuardMetrics();
+    this.log.info('mass-deletion guard confirmed: releasing held cleanups', { held: held.length });
+    this.sweep();
+    return true;
+  }
+
+  #updateGuardMetrics(): void {
+    this.metrics.guardTripped.set(this.guard.tripped ? 1 : 0);
+    this.metrics.guardHeld.set(this.guard.state().held.length);
+  }
+
+  #event(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, note: string): void {
+    this.opts.events.record(subject, { type, reason, action: 'Reconcile', note });
+  }
+
+  /** Records the verdict; emits its Event only when it changed, so resyncs do not repeat it. */
+  #report(
+    key: string,
+    verdict: { kind: PvcReport['verdict']; reason: string; message: string },
+    subject?: EventSubject,
+    type: 'Normal' | 'Warning' = 'Normal',
+  ): void {
+    const previous = this.reports.get(key);
+    const report: PvcReport = {
+      key,
+      verdict: verdict.kind,
+      reason: verdict.reason,
+      message: verdict.message,
+      at: this.#now(),
+    };
+    if (verdict.kind === 'deleted') this.reports.delete(key);
+    else this.reports.set(key, report);
+    if (subject && (previous?.reason !== report.reason || previous.message !== report.message)) {
+      this.#event(subject, type, report.reason, report.message);
+    }
+    this.#updateVerdictMetrics();
+  }
+
+  #updateVerdictMetrics(): void {
+    const counts = new Map<string, number>();
+    for (const r of this.reports.values()) {
+      if (r.verdict === 'unlabelled' || r.verdict === 'excluded') continue;
+      counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+    }
+    this.metrics.verdicts.reset();
+    for (const [verdict, n] of counts) this.metrics.verdicts.set({ verdict }, n);
+    this.metrics.conflicts.set(counts.get('conflict') ?? 0);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the controller keeps of each watched PVC and Namespace. A cluster may hold thousands of PVCs and the watch
+ * covers all of them (an unlabelled PVC may be one whose label was just removed), so only the fields planning reads
+ * are stored (issue goal: ≤ 150 MiB with 5,000 PVCs watched).
+ */
+import type { KubeObject } from '../kube/client.ts';
+
+function meta(obj: KubeObject): KubeObject['metadata'] {
+  const m = obj.metadata;
+  return {
+    name: m.name,
+    ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+    ...(m.uid !== undefined ? { uid: m.uid } : {}),
+    ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+    ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
+    ...(m.labels !== undefined ? { labels: m.labels } : {}),
+    ...(m.annotations !== undefined ? { annotations: withoutLastApplied(m.annotations) } : {}),
+  };
+}
+
+/** kubectl's last-applied annotation repeats the whole object; nothing in lifeboat reads it. */
+function withoutLastApplied(annotations: Record<string, string>): Record<string, string> {
+  if (!('kubectl.kubernetes.io/last-applied-configuration' in annotations)) return annotations;
+  const { 'kubectl.kubernetes.io/last-applied-configuration': _dropped, ...rest } = annotations;
+  return rest;
+}
+
+export function slimPvc(obj: KubeObject): KubeObject {
+  const spec = (obj.spec ?? {}) as Record<string, unknown> & { resources?: { requests?: Record<string, string> } };
+  const status = (obj.status ?? {}) as { phase?: string };
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta(obj),
+    spec: {
+      accessModes: spec.accessModes,
+      storageClassName: spec.storageClassName,
+      resources: { requests: spec.resources?.requests },
+      dataSourceRef: spec.dataSourceRef,
+      dataSource: spec.dataSource,
+      volumeMode: spec.volumeMode,
+    },
+    status: { phase: status.phase },
+  };
+}
+
+export function slimNamespace(obj: KubeObject): KubeObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: meta(obj) };
+}
+
+/**
+ * Generated children keep spec, data and status (restore points live in an RD's status) but not managedFields nor
+ * the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync.
+ */
+export function slimChild(obj: KubeObject): KubeObject {
+  const status = obj.status as { latestMoverStatus?: { logs?: string } } | undefined;
+  const slimStatus =
+    status?.latestMoverStatus?.logs !== undefined
+      ? { ...status, latestMoverStatus: { ...status.latestMoverStatus, logs: undefined } }
+      : status;
+  return {
+    ...obj,
+    metadata: { ...meta(obj), ...ownerRefs(obj), ...generation(obj) },
+    ...(slimStatus !== undefined ? { status: slimStatus } : {}),
+  };
+}
+
+function ownerRefs(obj: KubeObject): Partial<KubeObject['metadata']> {
+  const refs = obj.metadata.ownerReferences;
+  return refs === undefined ? {} : { ownerReferences: refs };
+}
+
+function generation(obj: KubeObject): Partial<KubeObject['metadata']> {
+  const g = obj.metadata.generation;
+  return g === undefined ? {} : { generation: g };
+}
