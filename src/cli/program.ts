@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { registerCatalogCommand } from './catalog.ts';
+import { registerCheckCommand } from './check.ts';
 import { registerRender } from './render.ts';
+import { registerServeCatalogCommand } from './serve-catalog.ts';
 
 /** Where a command writes; tests pass buffers, `main.ts` passes the process streams. */
 export interface Io {
@@ -34,6 +37,9 @@ export function buildProgram(io: Io): Command {
       else throw new CommanderError(2, 'lifeboat.usage', `unknown --output "${opts.output}": use text or json`);
     });
 
+  registerCheckCommand(program, io);
+  registerCatalogCommand(program, io);
+  registerServeCatalogCommand(program, io);
 
   registerRender(program, io);
 

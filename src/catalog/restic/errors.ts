@@ -1,0 +1,56 @@
+/**
+ * Turning what can go wrong while reading a restic repository into the catalog's RepositoryError, so "the repository
+ * says there is nothing" stays apart from "we could not find out" (lessons F4, F16; repository-formats.md B.13).
+ */
+import { StorageError, type StorageErrorCode } from '../storage/storage.ts';
+import { RepositoryError, type RepositoryErrorCode } from '../types.ts';
+
+const FROM_STORAGE: Record<StorageErrorCode, RepositoryErrorCode> = {
+  unreachable: 'unreachable',
+  'access-denied': 'access-denied',
+  timeout: 'timeout',
+  // A missing bucket is a mis-pointed location, never an empty repository.
+  'no-such-bucket': 'backend-error',
+  io: 'backend-error',
+};
+
+/** Passes RepositoryErrors through, maps StorageErrors, reports a cancelled signal as 'timeout'. */
+export function toRepositoryError(error: unknown, location: string, signal?: AbortSignal): RepositoryError {
+  if (error instanceof RepositoryError) return error;
+  if (error instanceof StorageError) {
+    return new RepositoryError(FROM_STORAGE[error.code], error.location || location, error.message, { cause: error });
+  }
+  if (signal?.aborted) {
+    return new RepositoryError('timeout', location, 'reading the restic repository took longer than the deadline', {
+      cause: error,
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new RepositoryError('backend-error', location, `reading the restic repository failed: ${message}`, {
+    cause: error,
+  });
+}
+
+/** Rejects with a 'timeout' RepositoryError as soon as `signal` aborts; `work` keeps running (and may fill caches). */
+export function untilAborted<T>(work: Promise<T>, location: string, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () =>
+      reject(new RepositoryError('timeout', location, 'the deadline passed while deriving the key (scrypt)'));
+    if (signal.aborted) {
+      work.catch(() => {});
+      return abort();
+    }
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}

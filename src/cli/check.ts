@@ -1,0 +1,81 @@
+/**
+ * `lifeboat check <namespace>/<pvc>`: the restore decision for one PVC, read straight from the repository, as one
+ * JSON object. Exit status 0 when the answer is authoritative (restore or fresh), 2 when it is unknown, 1 for bad
+ * input. Only the repository that holds the PVC is read (restic: that PVC's repository alone).
+ */
+import type { Command } from 'commander';
+import { Catalog } from '../catalog/catalog.ts';
+import type { Snapshot } from '../catalog/types.ts';
+import { decide } from '../decision/decide.ts';
+import type { Io } from './program.ts';
+import {
+  addRepositoryOptions,
+  buildSource,
+  type Env,
+  exitWith,
+  parseDurationFlag,
+  parsePvcArgument,
+  type RepositoryFlags,
+  resolveRepository,
+} from './repository-options.ts';
+
+interface CheckFlags extends RepositoryFlags {
+  timeout: string;
+}
+
+export const EXIT_UNKNOWN = 2;
+
+export function snapshotJson(s: Snapshot): { id: string; time: string; sizeBytes?: number } {
+  return { id: s.id, time: s.time, ...(s.sizeBytes !== undefined ? { sizeBytes: s.sizeBytes } : {}) };
+}
+
+export async function runCheck(target: string, flags: CheckFlags, io: Io, env: Env): Promise<number> {
+  const ref = parsePvcArgument(target);
+  const settings = resolveRepository(flags, env);
+  const timeoutMs = parseDurationFlag('--timeout', flags.timeout);
+  const source = buildSource(settings, env, ref);
+  const catalog = new Catalog({ source, lookupTimeoutMs: timeoutMs, refreshTimeoutMs: timeoutMs });
+  try {
+    // A per-PVC repository is read on demand by the lookup itself; a shared one needs one full read first.
+    if (!source.perPvcRepositories) await catalog.refresh();
+    const facts = await catalog.lookup(ref);
+    const decision = decide({ facts, nowMs: catalog.now(), staleAfterMs: catalog.staleAfterMs });
+    const result = {
+      namespace: ref.namespace,
+      pvc: ref.pvc,
+      decision: decision.decision,
+      authoritative: decision.authoritative,
+      cause: decision.cause,
+      ...(decision.authoritative ? {} : { error: decision.message }),
+      message: decision.message,
+      backend: facts.backend,
+      repository: facts.repository,
+      source: facts.source,
+      snapshots: decision.snapshots.map(snapshotJson),
+      ...(decision.newest ? { newest: snapshotJson(decision.newest) } : {}),
+      ...(decision.checkpoints.length > 0 ? { checkpoints: decision.checkpoints.map(snapshotJson) } : {}),
+    };
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return decision.authoritative ? 0 : EXIT_UNKNOWN;
+  } finally {
+    await catalog.stop();
+    source.close();
+  }
+}
+
+export function registerCheckCommand(program: Command, io: Io, env: Env = process.env): void {
+  addRepositoryOptions(
+    program
+      .command('check')
+      .argument('<namespace/pvc>', 'the PVC, e.g. karakeep/data-pvc')
+      .description(
+        'decide restore | fresh | unknown for one PVC from its repository and print it as JSON\n' +
+          '(exit status 0: authoritative answer, 2: unknown, 1: bad input)',
+      ),
+  )
+    .option('--timeout <duration>', 'give up reading the repository after this long (unknown: timeout)', '60s')
+    .action(async (target: string, flags: CheckFlags) => {
+      const status = await runCheck(target, flags, io, env);
+      if (status !== 0) throw exitWith(status);
+    });
+}

@@ -1,0 +1,426 @@
+/**
+ * The intent controller against a real API server (its own control plane: the controller watches every namespace,
+ * so sharing the run's plane would let it act on other test files' PVCs). No controller-manager or kubelet runs: the
+ * test binds PVCs by writing `status.phase` itself, and "ages" them by giving the controller a clock ahead of time.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { parseAllDocuments } from 'yaml';
+import { runCli } from '../../src/cli/program.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { LifeboatConfig } from '../../src/config/types.ts';
+import { detectCapabilities } from '../../src/controller/capabilities.ts';
+import { GUARD_CONFIGMAP, GUARD_CONFIRM_ANNOTATION } from '../../src/controller/guard-store.ts';
+import { PvcController } from '../../src/controller/pvc-controller.ts';
+import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { EventRecorder } from '../../src/kube/events.ts';
+import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+
+const HOUR = 3_600_000;
+const VOLSYNC = 'volsync.backube/v1alpha1';
+let cp: ControlPlane;
+let kube: KubeClient;
+const running: { controller: PvcController; events: EventRecorder }[] = [];
+
+function config(extra = ''): LifeboatConfig {
+  return loadConfig(`namespace: lifeboat-system\nmassDeletionGuard: { threshold: 5, window: 10m }\n${extra}`);
+}
+
+async function startController(opts: { clockOffsetMs?: number; config?: LifeboatConfig } = {}) {
+  const registry = new Registry();
+  const events = new EventRecorder(kube, { reportingInstance: 'test', registry });
+  const controller = new PvcController({
+    kube,
+    config: opts.config ?? config(),
+    capabilities: await detectCapabilities(kube),
+    events,
+    registry,
+    now: () => Date.now() + (opts.clockOffsetMs ?? 0),
+  });
+  await controller.start();
+  const handle = { controller, events };
+  running.push(handle);
+  return handle;
+}
+
+async function stopAll() {
+  for (const { controller, events } of running.splice(0)) {
+    await controller.stop();
+    await events.close();
+  }
+}
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const ref = (kind: string, namespace: string, name: string) => ({
+  apiVersion: kind === 'Secret' ? 'v1' : VOLSYNC,
+  kind,
+  namespace,
+  name,
+});
+
+async function namespace(name: string, optIn = true) {
+  await kube.apply({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, annotations: optIn ? { 'volsync.backube/privileged-movers': 'true' } : {} },
+  });
+}
+
+async function pvc(ns: string, name: string, labels: Record<string, string>, annotations: Record<string, string> = {}) {
+  return await kube.apply({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: ns, labels, annotations },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: 'longhorn',
+      resources: { requests: { storage: '5Gi' } },
+    },
+  });
+}
+
+/** A merge patch, optionally of a subresource, under a field manager of the test's choosing. */
+async function mergePatch(
+  target: { apiVersion: string; kind: string; namespace: string; name: string },
+  body: unknown,
+  opts: { subresource?: string; fieldManager?: string } = {},
+) {
+  const path = await kube.resources.objectPath(target.apiVersion, target.kind, target.name, target.namespace);
+  await kube.http.request('PATCH', opts.subresource ? `${path}/${opts.subresource}` : path, {
+    query: { fieldManager: opts.fieldManager },
+    contentType: 'application/merge-patch+json',
+    body,
+  });
+}
+
+/** Plays the PV controller: marks the claim Bound. */
+async function bind(ns: string, name: string) {
+  const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name };
+  await mergePatch(claim, { status: { phase: 'Bound' } }, { subresource: 'status' });
+}
+
+async function relabel(ns: string, name: string, labels: Record<string, string | null>) {
+  await mergePatch({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name }, { metadata: { labels } });
+}
+
+async function eventsFor(ns: string, name: string): Promise<{ reason: string; note: string }[]> {
+  const list = await kube.list<KubeObject & { reason: string; note: string; regarding: { name: string } }>(
+    'events.k8s.io/v1',
+    'Event',
+    { namespace: ns },
+  );
+  return list.filter((e) => e.regarding.name === name).map((e) => ({ reason: e.reason, note: e.note }));
+}
+
+before(async () => {
+  cp = await startControlPlane({ crds: 'kopia-fork' });
+  kube = new KubeClient(cp.kubeConfig);
+  await namespace('lifeboat-system', false);
+  await kube.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+    data: {
+      KOPIA_PASSWORD: Buffer.from('test-only-password').toString('base64'),
+      KOPIA_REPOSITORY: Buffer.from('filesystem:///repository').toString('base64'),
+    },
+  });
+});
+afterEach(stopAll);
+after(async () => {
+  await stopAll();
+  await cp.stop();
+});
+
+describe('intent controller (real API server)', () => {
+  it('generates Secret + RD at once and the RS only once the PVC is Bound and old enough', async () => {
+    await namespace('apps');
+    await pvc('apps', 'data', { backup: 'hourly' });
+    const young = await startController();
+    const rd = await eventually('RD', () => kube.get(ref('ReplicationDestination', 'apps', 'data-restore')));
+    const secret = await kube.get<KubeObject & { data: Record<string, string> }>(
+      ref('Secret', 'apps', 'data-volsync-secret'),
+    );
+    assert.equal(Buffer.from(secret?.data.KOPIA_PASSWORD ?? '', 'base64').toString(), 'test-only-password');
+    assert.equal(rd.metadata.labels?.['app.kubernetes.io/managed-by'], 'lifeboat');
+    assert.equal(rd.metadata.labels?.['lifeboat.dev/pvc'], 'data');
+    assert.equal(await kube.get(ref('ReplicationSource', 'apps', 'data-backup')), undefined, 'not Bound yet: no RS');
+    assert.equal(young.controller.reports.get('apps/data')?.verdict, 'waiting');
+    await bind('apps', 'data');
+    await eventually('verdict waiting for min age', async () =>
+      young.controller.reports.get('apps/data')?.message.match(/old|age/i) ? true : undefined,
+    );
+    assert.equal(await kube.get(ref('ReplicationSource', 'apps', 'data-backup')), undefined, 'too young: no RS');
+    await stopAll();
+
+    // Three hours later (the clock is the controller's; no test waits two hours).
+    const old = await startController({ clockOffsetMs: 3 * HOUR });
+    const rs = await eventually('RS', () =>
+      kube.get<KubeObject & { spec: Record<string, unknown> & { kopia: Record<string, unknown> } }>(
+        ref('ReplicationSource', 'apps', 'data-backup'),
+      ),
+    );
+    assert.equal(rs.spec.sourcePVC, 'data');
+    assert.match(String((rs.spec.trigger as { schedule: string }).schedule), /^\d{1,2} \* \* \* \*$/);
+    assert.equal(rs.spec.kopia.copyMethod, 'Snapshot');
+    assert.equal(rs.spec.kopia.username, 'data-backup');
+    assert.equal(rs.spec.kopia.hostname, 'apps');
+    assert.deepEqual(rs.spec.kopia.retain, { hourly: 24, daily: 7 });
+    const rdSpec = (rd as KubeObject & { spec: { kopia: Record<string, unknown> } }).spec.kopia;
+    assert.equal(rdSpec.username, rs.spec.kopia.username, 'RS and RD share one kopia identity');
+    assert.equal(rdSpec.hostname, rs.spec.kopia.hostname);
+    assert.equal(old.controller.reports.get('apps/data')?.verdict, 'protected');
+    const reasons = (await eventsFor('apps', 'data')).map((e) => e.reason);
+    assert.ok(reasons.includes('ReplicationSourceCreated'), reasons.join(','));
+  });
+
+  it('repairs a hand-edited RS, and leaves a foreign object of the same name untouched (conflict)', async () => {
+    await namespace('drift');
+    await pvc('drift', 'db', { backup: 'daily' });
+    await bind('drift', 'db');
+    // Someone else's Secret already holds the name lifeboat would use for "cache".
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cache-volsync-secret', namespace: 'drift' },
+      stringData: { mine: 'yes' },
+    } as KubeObject);
+    await pvc('drift', 'cache', { backup: 'daily' });
+    const { controller } = await startController({ clockOffsetMs: 3 * HOUR });
+    const rs = await eventually('RS', () => kube.get(ref('ReplicationSource', 'drift', 'db-backup')));
+    const schedule = (rs.spec as { trigger: { schedule: string } }).trigger.schedule;
+    // A hand edit with kubectl's field manager.
+    await mergePatch(
+      ref('ReplicationSource', 'drift', 'db-backup'),
+      { spec: { trigger: { schedule: '0 * * * *' } } },
+      { fieldManager: 'kubectl-edit' },
+    );
+    await eventually('repair', async () => {
+      const now = await kube.get<KubeObject & { spec?: { trigger?: { schedule?: string } } }>(
+        ref('ReplicationSource', 'drift', 'db-backup'),
+      );
+      return now?.spec?.trigger?.schedule === schedule ? true : undefined;
+    });
+    const reasons = (await eventsFor('drift', 'db')).map((e) => e.reason);
+    assert.ok(reasons.includes('ReplicationSourceRepaired'), reasons.join(','));
+
+    const report = await eventually('conflict verdict', async () =>
+      controller.reports.get('drift/cache')?.verdict === 'conflict' ? controller.reports.get('drift/cache') : undefined,
+    );
+    assert.match(report.message, /Secret drift\/cache-volsync-secret already exists and is not managed by lifeboat/);
+    const foreign = await kube.get<KubeObject & { data: Record<string, string> }>(
+      ref('Secret', 'drift', 'cache-volsync-secret'),
+    );
+    assert.deepEqual(Object.keys(foreign?.data ?? {}), ['mine'], 'the foreign Secret is untouched');
+    assert.equal(foreign?.metadata.labels?.['app.kubernetes.io/managed-by'], undefined);
+    assert.equal(await kube.get(ref('ReplicationDestination', 'drift', 'cache-restore')), undefined);
+  });
+
+  it('label removed → RS, RD and Secret deleted; PVC deleted → RS deleted, RD and Secret kept', async () => {
+    await namespace('life');
+    for (const name of ['gone', 'unlabelled']) {
+      await pvc('life', name, { backup: 'hourly' });
+      await bind('life', name);
+    }
+    await startController({ clockOffsetMs: 3 * HOUR });
+    for (const name of ['gone', 'unlabelled']) {
+      await eventually(`${name} RS`, () => kube.get(ref('ReplicationSource', 'life', `${name}-backup`)));
+    }
+    await relabel('life', 'unlabelled', { backup: null });
+    await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'life', name: 'gone' });
+    await eventually('label removal cleanup', async () => {
+      for (const kind of ['ReplicationSource', 'ReplicationDestination']) {
+        if (await kube.get(ref(kind, 'life', `unlabelled-${kind === 'ReplicationSource' ? 'backup' : 'restore'}`))) {
+          return undefined;
+        }
+      }
+      return (await kube.get(ref('Secret', 'life', 'unlabelled-volsync-secret'))) ? undefined : true;
+    });
+    await eventually('RS of the deleted PVC removed', async () =>
+      (await kube.get(ref('ReplicationSource', 'life', 'gone-backup'))) ? undefined : true,
+    );
+    assert.ok(await kube.get(ref('ReplicationDestination', 'life', 'gone-restore')), 'RD persists for the restore');
+    assert.ok(await kube.get(ref('Secret', 'life', 'gone-volsync-secret')), 'Secret persists for the RD');
+  });
+
+  it('an invalid tier deletes nothing and is reported with an Event', async () => {
+    await namespace('typo');
+    await pvc('typo', 'data', { backup: 'hourly' });
+    await bind('typo', 'data');
+    const { controller } = await startController({ clockOffsetMs: 3 * HOUR });
+    await eventually('RS', () => kube.get(ref('ReplicationSource', 'typo', 'data-backup')));
+    await relabel('typo', 'data', { backup: 'hourlly' });
+    await eventually('invalid verdict', async () =>
+      controller.reports.get('typo/data')?.verdict === 'invalid' ? true : undefined,
+    );
+    for (const [kind, name] of [
+      ['ReplicationSource', 'data-backup'],
+      ['ReplicationDestination', 'data-restore'],
+      ['Secret', 'data-volsync-secret'],
+    ] as const) {
+      assert.ok(await kube.get(ref(kind, 'typo', name)), `${kind} kept`);
+    }
+    const events = await eventually('UnknownTier event', async () => {
+      const e = await eventsFor('typo', 'data');
+      return e.some((x) => x.reason === 'UnknownTier') ? e : undefined;
+    });
+    assert.match(events.find((e) => e.reason === 'UnknownTier')?.note ?? '', /hourlly.*did you mean "hourly"/);
+  });
+
+  it('trips the mass-deletion guard when many labels vanish at once, until an operator confirms', async () => {
+    await namespace('mass');
+    const names = Array.from({ length: 8 }, (_, i) => `vol-${i}`);
+    for (const name of names) await pvc('mass', name, { backup: 'daily' });
+    const { controller } = await startController();
+    for (const name of names)
+      await eventually(`${name} RD`, () => kube.get(ref('ReplicationDestination', 'mass', `${name}-restore`)));
+    // A GitOps prune gone wrong: every label removed at once. 8 PVCs × 2 objects (RD, Secret) = 16 > threshold 5.
+    for (const name of names) await relabel('mass', name, { backup: null });
+    const cm = await eventually('guard ConfigMap', () =>
+      kube.get<KubeObject & { data: Record<string, string> }>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'lifeboat-system',
+        name: GUARD_CONFIGMAP,
+      }),
+    );
+    assert.match(cm.data.confirm ?? '', /kubectl -n lifeboat-system annotate configmap lifeboat-mass-deletion-guard/);
+    await eventually('all cleanups attempted', async () =>
+      controller.queue.depth === 0 && controller.queue.active === 0 ? true : undefined,
+    );
+    const remaining = (await kube.list('v1', 'Secret', { namespace: 'mass' })).length;
+    assert.ok(remaining > 0, 'held: some Secrets must remain');
+    assert.equal(controller.guard.tripped, true);
+    const events = await eventsFor('mass', names[names.length - 1] ?? '');
+    assert.ok(
+      events.some((e) => e.reason === 'CleanupHeld'),
+      JSON.stringify(events),
+    );
+
+    // The operator confirms this trip by its timestamp.
+    await mergePatch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'lifeboat-system', name: GUARD_CONFIGMAP },
+      { metadata: { annotations: { [GUARD_CONFIRM_ANNOTATION]: cm.data.trippedAt } } },
+    );
+    assert.equal(await controller.checkGuardConfirmation(), true);
+    await eventually('held cleanups released', async () => {
+      const left = await kube.list('v1', 'Secret', {
+        namespace: 'mass',
+        labelSelector: 'app.kubernetes.io/managed-by=lifeboat',
+      });
+      return left.length === 0 ? true : undefined;
+    });
+  });
+
+  it('converges with no duplicates after being stopped mid-reconcile and restarted', async () => {
+    await namespace('restart');
+    const names = Array.from({ length: 20 }, (_, i) => `p-${i}`);
+    for (const name of names) {
+      await pvc('restart', name, { backup: 'hourly' });
+      await bind('restart', name);
+    }
+    const first = await startController({ clockOffsetMs: 3 * HOUR });
+    // Stop as soon as the first objects appear: some PVCs are done, some half-done, some untouched.
+    await eventually('first writes', async () =>
+      (await kube.list(VOLSYNC, 'ReplicationDestination', { namespace: 'restart' })).length > 0 ? true : undefined,
+    );
+    await first.controller.stop();
+    await startController({ clockOffsetMs: 3 * HOUR });
+    await eventually('all converged', async () => {
+      const rs = await kube.list(VOLSYNC, 'ReplicationSource', { namespace: 'restart' });
+      return rs.length === names.length ? true : undefined;
+    });
+    for (const kind of ['ReplicationSource', 'ReplicationDestination']) {
+      const items = await kube.list(VOLSYNC, kind, { namespace: 'restart' });
+      assert.equal(items.length, names.length, `${kind}: one per PVC`);
+    }
+    const secrets = await kube.list('v1', 'Secret', { namespace: 'restart' });
+    assert.equal(secrets.length, names.length);
+  });
+
+  it('render prints exactly what the controller creates for the same input', async () => {
+    await namespace('same');
+    await pvc('same', 'photos', { backup: 'daily' });
+    await bind('same', 'photos');
+    const { controller } = await startController({ clockOffsetMs: 3 * HOUR });
+    await eventually('RS', () => kube.get(ref('ReplicationSource', 'same', 'photos-backup')));
+    await eventually('idle', async () =>
+      controller.queue.depth === 0 && controller.queue.active === 0 ? true : undefined,
+    );
+    const manifests = [
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'same', annotations: { 'volsync.backube/privileged-movers': 'true' } },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'photos', namespace: 'same', labels: { backup: 'daily' } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'longhorn',
+          resources: { requests: { storage: '5Gi' } },
+        },
+      },
+      (await kube.get(ref('Secret', 'lifeboat-system', 'lifeboat-repository'))) as KubeObject,
+    ];
+    let out = '';
+    const file = `${cp.dir}/render-input.json`;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, manifests.map((m) => JSON.stringify(m)).join('\n---\n'));
+    const cfgFile = `${cp.dir}/render-config.yaml`;
+    await writeFile(cfgFile, 'namespace: lifeboat-system\nmassDeletionGuard: { threshold: 5, window: 10m }\n');
+    const status = await runCli(['render', '-f', file, '--config', cfgFile], {
+      out: (t) => {
+        out += t;
+      },
+      err: () => {},
+    });
+    assert.equal(status, 0);
+    const rendered = parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
+    assert.equal(rendered.length, 3);
+    for (const obj of rendered) {
+      const live = await kube.get({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: obj.metadata.namespace ?? '',
+        name: obj.metadata.name,
+      });
+      assert.ok(live, `${obj.kind} ${obj.metadata.name} exists`);
+      // Everything render prints is in the live object (owner references aside: render has no PVC uid).
+      const { ownerReferences: _o, ...renderedMeta } = obj.metadata;
+      assert.deepEqual(pick(live, { ...obj, metadata: renderedMeta }), { ...obj, metadata: renderedMeta }, obj.kind);
+    }
+  });
+});
+
+/** The part of `live` that `shape` names (so server-added fields do not count). */
+function pick(live: unknown, shape: unknown): unknown {
+  if (Array.isArray(shape)) return Array.isArray(live) ? shape.map((s, i) => pick(live[i], s)) : live;
+  if (shape && typeof shape === 'object') {
+    if (!live || typeof live !== 'object') return live;
+    return Object.fromEntries(
+      Object.keys(shape).map((k) => [
+        k,
+        pick((live as Record<string, unknown>)[k], (shape as Record<string, unknown>)[k]),
+      ]),
+    );
+  }
+  return live;
+}
