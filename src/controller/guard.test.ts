@@ -22,14 +22,15 @@ describe('MassDeletionGuard', () => {
     assert.equal(g.tripped, false);
   });
 
-  it('releases held deletions on confirmation and starts a fresh window', () => {
+  it('releases every held deletion on confirmation (beyond the threshold) and starts a fresh window', () => {
     const g = new MassDeletionGuard(1, 10_000);
     g.request('a', 0);
-    g.request('b', 1);
-    g.request('b', 2);
-    assert.deepEqual(g.confirm(), ['b']);
+    for (const r of ['b', 'c', 'd', 'b']) assert.equal(g.request(r, 1).allowed, false);
+    assert.deepEqual(g.confirm(), ['b', 'c', 'd']);
     assert.equal(g.tripped, false);
-    assert.equal(g.request('b', 3).allowed, true);
+    for (const r of ['b', 'c', 'd']) assert.equal(g.request(r, 3).allowed, true, `${r} was confirmed`);
+    assert.equal(g.request('e', 4).allowed, true, 'a new window: one more fits under the threshold');
+    assert.equal(g.request('f', 5).allowed, false, 'and the guard still trips on the next burst');
   });
 
   it('survives a restart through its persisted state', () => {

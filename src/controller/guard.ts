@@ -23,6 +23,8 @@ export class MassDeletionGuard {
   #recent: number[] = [];
   #trippedAt: number | undefined;
   #held = new Set<string>();
+  /** Confirmed deletions: they pass once without counting against the window (they were already judged). */
+  #released = new Set<string>();
 
   constructor(threshold: number, windowMs: number) {
     this.threshold = threshold;
@@ -31,6 +33,7 @@ export class MassDeletionGuard {
 
   /** Asks to delete `ref` at `now`; an allowed deletion is counted. */
   request(ref: string, now: number): GuardAnswer {
+    if (this.#released.delete(ref)) return { allowed: true };
     this.#recent = this.#recent.filter((t) => now - t < this.windowMs);
     if (this.#trippedAt === undefined && this.#recent.length >= this.threshold) this.#trippedAt = now;
     if (this.#trippedAt !== undefined) {
@@ -47,9 +50,10 @@ export class MassDeletionGuard {
     return { allowed: true };
   }
 
-  /** An operator confirmed: held deletions may proceed, and the window starts afresh. */
+  /** An operator confirmed: held deletions may proceed (each once), and the window starts afresh. */
   confirm(): string[] {
     const held = [...this.#held];
+    this.#released = new Set(held);
     this.#trippedAt = undefined;
     this.#held.clear();
     this.#recent = [];
