@@ -3,6 +3,7 @@ import { VERSION } from '../version.ts';
 import { registerCatalogCommand } from './catalog.ts';
 import { registerCheckCommand } from './check.ts';
 import { registerRender } from './render.ts';
+import { registerRun } from './run.ts';
 import { registerServeCatalogCommand } from './serve-catalog.ts';
 
 /** Where a command writes; tests pass buffers, `main.ts` passes the process streams. */
@@ -42,6 +43,7 @@ export function buildProgram(io: Io): Command {
   registerServeCatalogCommand(program, io);
 
   registerRender(program, io);
+  registerRun(program, io);
 
   return program;
 }

@@ -2,17 +2,15 @@
  * `lifeboat render`: what lifeboat would generate for a set of manifests, offline. The same intent and planner the
  * controller runs, fed with facts that come from the manifests and stated assumptions instead of a cluster.
  */
-import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { type Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/issues.ts';
-import { loadConfig } from '../config/load.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { capabilityProblems, type VolSyncFlavour } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
 import { planPvc } from '../plan/plan.ts';
+import { readConfigFile, usageError } from './config-file.ts';
 import type { Io } from './program.ts';
 import { InputError, type Manifests, parseManifests, readSources } from './render-input.ts';
 import { formatObjects, formatVerdicts, type RenderedPvc } from './render-output.ts';
@@ -68,18 +66,18 @@ export function registerRender(program: Command, io: Io): void {
     .addHelpText('after', HELP)
     .exitOverride(asUsageError)
     .action(async (opts: RenderOptions) => {
-      if (opts.filename.length === 0) usage('render needs at least one -f <file|directory|->');
+      if (opts.filename.length === 0) usageError('render needs at least one -f <file|directory|->');
       const volsync = FLAVOURS.find((f) => f === opts.volsync);
-      if (!volsync) usage(`unknown --volsync "${opts.volsync}": use ${FLAVOURS.join(' or ')}`);
-      const config = readConfig(opts.config);
+      if (!volsync) usageError(`unknown --volsync "${opts.volsync}": use ${FLAVOURS.join(' or ')}`);
+      const config = readConfigFile(opts.config);
       const problems = capabilityProblems(config, { volsync });
-      if (problems.length > 0) usage(problems.join('\n'));
+      if (problems.length > 0) usageError(problems.join('\n'));
 
       let manifests: Manifests;
       try {
         manifests = parseManifests(await readSources(opts.filename, () => text(process.stdin)), opts.namespace);
       } catch (error) {
-        if (error instanceof InputError) usage(error.message);
+        if (error instanceof InputError) usageError(error.message);
         throw error;
       }
       const rendered = render(manifests, config, { volsync, now: Date.now(), asNew: opts.asNew === true });
@@ -138,32 +136,12 @@ function copySource(manifests: Manifests, config: LifeboatConfig): SourceSecretF
   return secret ? { state: 'found', data: secret.data } : { state: 'not-read' };
 }
 
-function readConfig(path: string | undefined): LifeboatConfig {
-  if (path === undefined) return loadConfig('', 'defaults');
-  let yaml: string;
-  try {
-    yaml = readFileSync(path, 'utf8');
-  } catch (error) {
-    usage(`cannot read config ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  try {
-    return loadConfig(yaml, path);
-  } catch (error) {
-    if (error instanceof ConfigError) usage(error.message);
-    throw error;
-  }
-}
-
 function key(pvc: PersistentVolumeClaim): string {
   return `${pvc.metadata.namespace}/${pvc.metadata.name}`;
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function usage(message: string): never {
-  throw new CommanderError(2, 'lifeboat.usage', message);
 }
 
 /** Commander reports its own usage errors (unknown option, missing value) with status 1; render reserves 1 for invalid PVCs. */

@@ -13,60 +13,110 @@ export interface ControllerMetrics {
   conflicts: Gauge;
 }
 
+/** The metric of that name already in the registry (a new leader term reuses it), or a new one. */
+function once<M>(registry: Registry, name: string, create: () => M): M {
+  return (registry.getSingleMetric(name) as M | undefined) ?? create();
+}
+
 export function controllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
   return {
-    reconciles: new Counter({
-      name: 'controller_runtime_reconcile_total',
-      help: 'Reconciliations per controller and result (success, error, requeue_after)',
-      labelNames: ['controller', 'result'],
-      registers,
-    }),
-    reconcileErrors: new Counter({
-      name: 'controller_runtime_reconcile_errors_total',
-      help: 'Reconciliations that ended in an error',
-      labelNames: ['controller'],
-      registers,
-    }),
-    reconcileTime: new Histogram({
-      name: 'controller_runtime_reconcile_time_seconds',
-      help: 'Time per reconciliation',
-      labelNames: ['controller'],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    }),
-    applies: new Counter({
-      name: 'lifeboat_objects_applied_total',
-      help: 'Generated objects written (created, or repaired after drift)',
-      labelNames: ['kind', 'reason'],
-      registers,
-    }),
-    cleanups: new Counter({
-      name: 'lifeboat_cleanups_total',
-      help: 'Generated objects deleted by cleanup, or held back by the mass-deletion guard',
-      labelNames: ['kind', 'result'],
-      registers,
-    }),
-    guardTripped: new Gauge({
-      name: 'lifeboat_mass_deletion_guard_tripped',
-      help: '1 while the mass-deletion guard holds cleanups back until an operator confirms',
-      registers,
-    }),
-    guardHeld: new Gauge({
-      name: 'lifeboat_mass_deletion_guard_held',
-      help: 'Deletions held back by the mass-deletion guard',
-      registers,
-    }),
-    verdicts: new Gauge({
-      name: 'lifeboat_pvc_verdicts',
-      help: 'PVCs by verdict (protected, waiting, exempt, invalid, not-opted-in, unsupported, conflict)',
-      labelNames: ['verdict'],
-      registers,
-    }),
-    conflicts: new Gauge({
-      name: 'lifeboat_pvc_conflicts',
-      help: 'PVCs whose generated object name is taken by an object lifeboat does not own',
-      registers,
-    }),
+    reconciles: once(
+      registry,
+      'controller_runtime_reconcile_total',
+      () =>
+        new Counter({
+          name: 'controller_runtime_reconcile_total',
+          help: 'Reconciliations per controller and result (success, error, requeue_after)',
+          labelNames: ['controller', 'result'],
+          registers,
+        }),
+    ),
+    reconcileErrors: once(
+      registry,
+      'controller_runtime_reconcile_errors_total',
+      () =>
+        new Counter({
+          name: 'controller_runtime_reconcile_errors_total',
+          help: 'Reconciliations that ended in an error',
+          labelNames: ['controller'],
+          registers,
+        }),
+    ),
+    reconcileTime: once(
+      registry,
+      'controller_runtime_reconcile_time_seconds',
+      () =>
+        new Histogram({
+          name: 'controller_runtime_reconcile_time_seconds',
+          help: 'Time per reconciliation',
+          labelNames: ['controller'],
+          buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+          registers,
+        }),
+    ),
+    applies: once(
+      registry,
+      'lifeboat_objects_applied_total',
+      () =>
+        new Counter({
+          name: 'lifeboat_objects_applied_total',
+          help: 'Generated objects written (created, or repaired after drift)',
+          labelNames: ['kind', 'reason'],
+          registers,
+        }),
+    ),
+    cleanups: once(
+      registry,
+      'lifeboat_cleanups_total',
+      () =>
+        new Counter({
+          name: 'lifeboat_cleanups_total',
+          help: 'Generated objects deleted by cleanup, or held back by the mass-deletion guard',
+          labelNames: ['kind', 'result'],
+          registers,
+        }),
+    ),
+    guardTripped: once(
+      registry,
+      'lifeboat_mass_deletion_guard_tripped',
+      () =>
+        new Gauge({
+          name: 'lifeboat_mass_deletion_guard_tripped',
+          help: '1 while the mass-deletion guard holds cleanups back until an operator confirms',
+          registers,
+        }),
+    ),
+    guardHeld: once(
+      registry,
+      'lifeboat_mass_deletion_guard_held',
+      () =>
+        new Gauge({
+          name: 'lifeboat_mass_deletion_guard_held',
+          help: 'Deletions held back by the mass-deletion guard',
+          registers,
+        }),
+    ),
+    verdicts: once(
+      registry,
+      'lifeboat_pvc_verdicts',
+      () =>
+        new Gauge({
+          name: 'lifeboat_pvc_verdicts',
+          help: 'PVCs by verdict (protected, waiting, exempt, invalid, not-opted-in, unsupported, conflict)',
+          labelNames: ['verdict'],
+          registers,
+        }),
+    ),
+    conflicts: once(
+      registry,
+      'lifeboat_pvc_conflicts',
+      () =>
+        new Gauge({
+          name: 'lifeboat_pvc_conflicts',
+          help: 'PVCs whose generated object name is taken by an object lifeboat does not own',
+          registers,
+        }),
+    ),
   };
 }

@@ -258,6 +258,30 @@ describe('intent controller (real API server)', () => {
     assert.ok(await kube.get(ref('Secret', 'life', 'gone-volsync-secret')), 'Secret persists for the RD');
   });
 
+  it('cleans up what changed while it was down: a label removed and a PVC deleted during the outage', async () => {
+    await namespace('outage');
+    for (const name of ['kept', 'unlabelled', 'deleted']) {
+      await pvc('outage', name, { backup: 'daily' });
+      await bind('outage', name);
+    }
+    const first = await startController({ clockOffsetMs: 3 * HOUR });
+    for (const name of ['kept', 'unlabelled', 'deleted']) {
+      await eventually(`${name} RS`, () => kube.get(ref('ReplicationSource', 'outage', `${name}-backup`)));
+    }
+    await first.controller.stop();
+    await relabel('outage', 'unlabelled', { backup: null });
+    await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'outage', name: 'deleted' });
+    await startController({ clockOffsetMs: 3 * HOUR });
+    await eventually('orphans cleaned', async () => {
+      const rs = (await kube.list(VOLSYNC, 'ReplicationSource', { namespace: 'outage' })).map((o) => o.metadata.name);
+      return rs.length === 1 && rs[0] === 'kept-backup' ? true : undefined;
+    });
+    const rds = (await kube.list(VOLSYNC, 'ReplicationDestination', { namespace: 'outage' })).map(
+      (o) => o.metadata.name,
+    );
+    assert.deepEqual(rds.sort(), ['deleted-restore', 'kept-restore'], 'the deleted PVC keeps its restore point');
+  });
+
   it('an invalid tier deletes nothing and is reported with an Event', async () => {
     await namespace('typo');
     await pvc('typo', 'data', { backup: 'hourly' });

@@ -1,0 +1,123 @@
+/**
+ * The operator process's controller half: detects what the cluster runs, refuses a configuration it cannot run, and
+ * runs the PVC controller only while this replica holds the leader Lease (every replica may serve admission and the
+ * catalog; exactly one writes).
+ */
+import type { Registry } from 'prom-client';
+import { Gauge } from 'prom-client';
+import type { LifeboatConfig } from '../config/types.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { type LeaderElectionEnd, LeaderElector } from '../kube/leader.ts';
+import { type Logger, silentLogger } from '../kube/log.ts';
+import { capabilityProblems } from '../plan/capability.ts';
+import { detectCapabilities } from './capabilities.ts';
+import { PvcController } from './pvc-controller.ts';
+
+export const LEASE_NAME = 'lifeboat-controller';
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export interface OperatorOptions {
+  kube: KubeClient;
+  config: LifeboatConfig;
+  /** This replica's identity in the Lease (pod name plus a random suffix). */
+  identity: string;
+  registry: Registry;
+  logger?: Logger;
+  /** Lease timings; defaults are client-go's (15 s / 10 s / 2 s). */
+  lease?: { durationSeconds?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** Injectable clock for the controller (tests). */
+  now?: () => number;
+}
+
+export class Operator {
+  readonly opts: OperatorOptions;
+  readonly log: Logger;
+  readonly events: EventRecorder;
+  #elector: LeaderElector | undefined;
+  #controller: PvcController | undefined;
+  readonly #leader: Gauge;
+
+  constructor(opts: OperatorOptions) {
+    this.opts = opts;
+    this.log = opts.logger ?? silentLogger;
+    this.events = new EventRecorder(opts.kube, {
+      reportingInstance: opts.identity,
+      registry: opts.registry,
+      logger: this.log,
+    });
+    this.#leader =
+      (opts.registry.getSingleMetric('lifeboat_leader') as Gauge | undefined) ??
+      new Gauge({
+        name: 'lifeboat_leader',
+        help: '1 while this replica holds the controller Lease and reconciles',
+        registers: [opts.registry],
+      });
+  }
+
+  /** The running controller while this replica leads (for status and tests). */
+  get controller(): PvcController | undefined {
+    return this.#controller;
+  }
+
+  isLeader(): boolean {
+    return this.#elector?.isLeader() ?? false;
+  }
+
+  /**
+   * Checks the cluster, then campaigns. Resolves with how the term ended; throws ConfigurationError at once when the
+   * configuration cannot run on this cluster (the caller exits non-zero with the message).
+   */
+  async run(): Promise<LeaderElectionEnd> {
+    const { kube, config } = this.opts;
+    const capabilities = await detectCapabilities(kube);
+    const problems = capabilityProblems(config, capabilities);
+    if (problems.length > 0) throw new ConfigurationError(problems.join('\n'));
+    this.log.info('cluster capabilities', {
+      volsync: capabilities.volsync,
+      externalSecrets: capabilities.externalSecrets ?? false,
+    });
+    this.#elector = new LeaderElector(kube, {
+      namespace: config.namespace,
+      name: LEASE_NAME,
+      identity: this.opts.identity,
+      ...(this.opts.lease?.durationSeconds ? { leaseDurationSeconds: this.opts.lease.durationSeconds } : {}),
+      ...(this.opts.lease?.renewDeadlineMs ? { renewDeadlineMs: this.opts.lease.renewDeadlineMs } : {}),
+      ...(this.opts.lease?.retryPeriodMs ? { retryPeriodMs: this.opts.lease.retryPeriodMs } : {}),
+      logger: this.log,
+      onStartedLeading: async (signal) => {
+        this.#leader.set(1);
+        const controller = new PvcController({
+          kube,
+          config,
+          capabilities,
+          events: this.events,
+          registry: this.opts.registry,
+          logger: this.log,
+          ...(this.opts.now ? { now: this.opts.now } : {}),
+        });
+        this.#controller = controller;
+        try {
+          await controller.start(signal);
+          await new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            else signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+        } finally {
+          await controller.stop();
+          this.#controller = undefined;
+          this.#leader.set(0);
+        }
+      },
+    });
+    return await this.#elector.run();
+  }
+
+  async stop(): Promise<void> {
+    await this.#elector?.stop();
+    await this.events.close();
+  }
+}

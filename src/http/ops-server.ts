@@ -1,0 +1,69 @@
+/**
+ * The operator's own small HTTP endpoint: `/healthz` (the process), `/readyz` (the caller's readiness check, from
+ * memory only: lessons F7), `/metrics` (Prometheus text from the registry). Other routes can be mounted in front.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface OpsServerOptions {
+  registry: Registry;
+  /** Why the process is not ready, or undefined when it is. */
+  notReady: () => string | undefined;
+  /** Handles a request first; returns true when it answered. */
+  routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
+}
+
+export interface OpsServer {
+  server: Server;
+  listen(host: string, port: number): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function createOpsServer(opts: OpsServerOptions): OpsServer {
+  const server = createServer(async (req, res) => {
+    try {
+      if (opts.routes && (await opts.routes(req, res))) return;
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'use GET' });
+      if (path === '/healthz') return json(res, 200, { status: 'ok' });
+      if (path === '/readyz') {
+        const why = opts.notReady();
+        return why === undefined
+          ? json(res, 200, { status: 'ok' })
+          : json(res, 503, { status: 'not ready', error: why });
+      }
+      if (path === '/metrics') {
+        const text = await opts.registry.metrics();
+        res.writeHead(200, { 'content-type': opts.registry.contentType });
+        return void res.end(text);
+      }
+      json(res, 404, { error: `no such endpoint ${path}: try /healthz, /readyz or /metrics` });
+    } catch (error) {
+      if (!res.headersSent) json(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      else res.destroy();
+    }
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 5_000;
+  return {
+    server,
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve(server.address() as AddressInfo));
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
