@@ -19,7 +19,7 @@ export interface Io {
 export function buildProgram(io: Io): Command {
   const program = new Command('lifeboat')
     .description(
-      'Zero-touch backup and restore for Kubernetes PVCs: one label, VolSync objects generated and kept true,\n' +
+      'Zero-touch backup and restore for Kubernetes PVCs: one label, VolSync objects generated and kept true, ' +
         'restore decisions read from the Kopia or restic repository itself, fail-closed when the truth is unknown.',
     )
     .version(VERSION, '-V, --version', 'print the version')
