@@ -23,9 +23,11 @@ import { freePort } from '../test/support/processes.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
 
+const progress = (message: string) => process.stderr.write(`[bench] controller: ${message}\n`);
+
 const NAMESPACES = 50;
-const PVCS = 1_000;
-const MEMORY_PVCS = 5_000;
+const PVCS = Number(process.env.BENCH_PVCS ?? 1_000);
+const MEMORY_PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const CONCURRENCY = 4;
 const HOUR = 3_600_000;
 const CONFIG = 'namespace: lifeboat-system\n';
@@ -110,6 +112,7 @@ export default async function controllerBench(): Promise<BenchResult> {
     })) as KubeObject & { data: Record<string, string> };
     const capabilities = await detectCapabilities(kube);
 
+    progress(`creating ${PVCS} PVCs for the raw loop`);
     // 1a. The raw loop: the same plans computed up front, then only server-side applies.
     const rawPvcs = await populate(kube, 'raw', NAMESPACES, PVCS);
     const later = Date.now() + 3 * HOUR;
@@ -126,12 +129,15 @@ export default async function controllerBench(): Promise<BenchResult> {
         facts: { now: later, cluster: capabilities, sourceSecret: { state: 'found', data: secret.data }, observed: [] },
       }).apply;
     });
+    progress(`raw loop: applying ${objects.length} objects`);
     const rawStart = performance.now();
     await pool(objects, CONCURRENCY, (obj) => kube.apply(obj as unknown as KubeObject, { force: true }));
     const rawMs = performance.now() - rawStart;
 
     // 1b. The controller, from start (cold caches) until every PVC is protected and the queue is idle.
+    progress(`raw loop took ${(rawMs / 1000).toFixed(1)} s; creating ${PVCS} PVCs for the controller`);
     await populate(kube, 'ctl', NAMESPACES, PVCS);
+    progress('controller: converging');
     const registry = new Registry();
     const events = new EventRecorder(kube, { reportingInstance: 'bench', registry });
     const controller = new PvcController({
@@ -158,6 +164,7 @@ export default async function controllerBench(): Promise<BenchResult> {
     await controller.stop();
     await events.close();
 
+    progress(`controller took ${(ctlMs / 1000).toFixed(1)} s; creating PVCs for the memory run`);
     // 2. Memory of the real process watching 5,000 labelled PVCs.
     await populate(kube, 'mem', NAMESPACES, MEMORY_PVCS - 2 * PVCS);
     const cfg = join(cp.dir, 'bench-config.yaml');
@@ -166,7 +173,7 @@ export default async function controllerBench(): Promise<BenchResult> {
     const child = spawn(
       process.execPath,
       [
-        join(REPO_ROOT, 'src/cli/main.ts'),
+        join(REPO_ROOT, 'dist/cli/main.js'),
         'run',
         '--config',
         cfg,
@@ -200,8 +207,11 @@ export default async function controllerBench(): Promise<BenchResult> {
       await new Promise((r) => setTimeout(r, 5000));
       rss = await rssMiB(child.pid ?? 0);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.on('exit', r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
     }
 
     const ratio = ctlMs / rawMs;

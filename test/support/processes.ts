@@ -70,6 +70,8 @@ export function startProcess(
     tail: () => lines.slice(-20).join('\n'),
     async stop(graceMs = 5000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // Waiting for the exit needs the child referenced again, or the event loop could end before it is reported.
+      child.ref();
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;

@@ -13,15 +13,22 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError, type StorageErrorCode } from './storage.ts';
+
+/**
+ * The AWS SDK is loaded on first use: it adds about 30 MiB to the process, and most installations read a filesystem
+ * (NFS) repository and never need it.
+ */
+type Sdk = { s3: typeof import('@aws-sdk/client-s3'); http: typeof import('@smithy/node-http-handler') };
+let sdk: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@smithy/node-http-handler')]).then(([s3, http]) => ({
+    s3,
+    http,
+  }));
+  return sdk;
+}
 
 export interface S3StorageConfig {
   /** `http://host:port` or `https://host[:port]`; no path, no credentials. */
@@ -81,15 +88,15 @@ export class S3Storage implements BlobStorage {
   readonly bucket: string;
   /** Normalised key prefix without leading or trailing slash ('' for the bucket root). */
   readonly prefix: string;
-  private readonly client: S3Client;
+  private readonly client: Promise<S3Client>;
   private readonly keyPrefix: string;
   private readonly secrets: Secrets;
   private readonly ownsClient: boolean;
 
   constructor(config: S3StorageConfig);
   /** @internal used by child(): shares the client (and its connection pool) with the parent. */
-  constructor(config: S3StorageConfig, shared: { client: S3Client; secrets: Secrets });
-  constructor(config: S3StorageConfig, shared?: { client: S3Client; secrets: Secrets }) {
+  constructor(config: S3StorageConfig, shared: { client: Promise<S3Client>; secrets: Secrets });
+  constructor(config: S3StorageConfig, shared?: { client: Promise<S3Client>; secrets: Secrets }) {
     this.endpoint = validateEndpoint(config.endpoint);
     if (!config.bucket || config.bucket.includes('/')) {
       throw new Error(`S3 bucket name '${config.bucket}' is invalid: it must be non-empty and contain no '/'`);
@@ -103,6 +110,8 @@ export class S3Storage implements BlobStorage {
     };
     this.ownsClient = shared === undefined;
     this.client = shared?.client ?? createClient(this.endpoint, config);
+    // Failures surface where the client is awaited; this only keeps an unused storage from an unhandled rejection.
+    this.client.catch(() => {});
   }
 
   /** A storage for `path` below this prefix that shares the client and its connections (walking a template). */
@@ -117,7 +126,7 @@ export class S3Storage implements BlobStorage {
 
   /** Closes the connection pool. Only the storage that created the client closes it; children are no-ops. */
   destroy(): void {
-    if (this.ownsClient) this.client.destroy();
+    if (this.ownsClient) void this.client.then((c) => c.destroy()).catch(() => {});
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<BlobInfo[]> {
@@ -152,8 +161,9 @@ export class S3Storage implements BlobStorage {
     if (range !== undefined && range.length <= 0) return new Uint8Array(0);
     let response: GetObjectCommandOutput;
     try {
-      response = await this.client.send(
-        new GetObjectCommand({
+      const [client, { s3 }] = await Promise.all([this.client, loadSdk()]);
+      response = await client.send(
+        new s3.GetObjectCommand({
           Bucket: this.bucket,
           Key: this.keyPrefix + key,
           ...(range ? { Range: `bytes=${range.offset}-${range.offset + range.length - 1}` } : {}),
@@ -193,8 +203,9 @@ export class S3Storage implements BlobStorage {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        page = await this.client.send(
-          new ListObjectsV2Command({
+        const [client, { s3 }] = await Promise.all([this.client, loadSdk()]);
+        page = await client.send(
+          new s3.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: this.keyPrefix + prefix,
             ...(delimiter ? { Delimiter: delimiter } : {}),
@@ -279,10 +290,11 @@ export function s3Storage(config: S3StorageConfig): S3Storage {
   return new S3Storage(config);
 }
 
-function createClient(endpoint: string, config: S3StorageConfig): S3Client {
+async function createClient(endpoint: string, config: S3StorageConfig): Promise<S3Client> {
   const maxSockets = config.maxSockets ?? 32;
   const requestTimeout = config.requestTimeoutMs ?? 10_000;
-  return new S3Client({
+  const { s3, http } = await loadSdk();
+  return new s3.S3Client({
     endpoint,
     region: config.region || 'us-east-1',
     forcePathStyle: config.forcePathStyle ?? true,
@@ -294,7 +306,7 @@ function createClient(endpoint: string, config: S3StorageConfig): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: config.maxAttempts ?? 2,
-    requestHandler: new NodeHttpHandler({
+    requestHandler: new http.NodeHttpHandler({
       connectionTimeout: requestTimeout,
       requestTimeout,
       throwOnRequestTimeout: true,
