@@ -55,18 +55,3 @@ export class ChildIndex {
     return [...this.#byParent.keys()];
   }
 }
-
-/**
- * Whether an update of a child matters to its reconciler: spec (generation), labels, annotations or, for Secrets
- * (no generation), data. Status-only updates are ignored (lessons F2: an UpdateRequest per status change overloaded
- * the API server for 23 hours).
- */
-export function childChanged(old: KubeObject, now: KubeObject): boolean {
-  const m0 = old.metadata as KubeObject['metadata'] & { generation?: number };
-  const m1 = now.metadata as KubeObject['metadata'] & { generation?: number };
-  if (m0.generation !== m1.generation) return true;
-  if (JSON.stringify(m0.labels ?? {}) !== JSON.stringify(m1.labels ?? {})) return true;
-  if (JSON.stringify(m0.annotations ?? {}) !== JSON.stringify(m1.annotations ?? {})) return true;
-  if (m1.deletionTimestamp !== m0.deletionTimestamp) return true;
-  return m1.generation === undefined && JSON.stringify(old.data) !== JSON.stringify(now.data);
-}

@@ -17,6 +17,7 @@ import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import { describeKubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
+import { changedBeyondStatus } from '../kube/predicates.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { splitKey } from '../kube/store.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
@@ -26,7 +27,7 @@ import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
 import { planPvcDeleted } from '../plan/observed.ts';
 import { planPvc } from '../plan/plan.ts';
 import type { Verdict } from '../plan/verdict.ts';
-import { ChildIndex, childChanged, MANAGED_SELECTOR, parentKey } from './children.ts';
+import { ChildIndex, MANAGED_SELECTOR, parentKey } from './children.ts';
 import { firstDifference, isSubset } from './drift.ts';
 import { MassDeletionGuard } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
@@ -157,7 +158,7 @@ export class PvcController {
       reflector.on((e) => {
         if (e.type === 'delete') this.index.remove(e.object);
         else this.index.upsert(e.object);
-        if (e.type === 'update' && e.old && !childChanged(e.old, e.object)) return;
+        if (e.type === 'update' && e.old && !changedBeyondStatus(e.old, e.object)) return;
         const parent = parentKey(e.object);
         if (parent) this.queue.add(parent);
       });

@@ -1,5 +1,5 @@
 /**
- * Raw JSON over HTTPS to the API server, with the kubeconfig's credentials. lifeboat uses it instead of the generated
+ * Raw JSON over HTTPS to the API server, with the connection's credentials. lifeboat uses it instead of the generated
  * clients where it needs control the library does not give: a deadline on every request (a lease renewal must not
  * hang past its renew deadline), an AbortSignal, watch streams that report every way they end (server close, network
  * error, in-stream 410, silence), and objects exactly as the server sent them (timestamps stay strings).
@@ -9,8 +9,17 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { statusError } from './errors.ts';
+
+/**
+ * Where the API server is and how to authenticate to it. @kubernetes/client-node's KubeConfig satisfies it (full
+ * kubeconfig support: exec plugins, OIDC, proxies); `InClusterConfig` satisfies it without loading that library.
+ */
+export interface ConnectionConfig {
+  getCurrentCluster(): { server: string; proxyUrl?: string } | null;
+  /** Sets TLS material (`ca`, `cert`, `key`, …), auth `headers` and possibly an `agent` on the options. */
+  applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
+}
 
 export type Query = Record<string, string | number | boolean | undefined>;
 
@@ -49,11 +58,11 @@ export function abortError(message: string): Error {
 export class KubeTransport {
   readonly server: string;
   readonly timeoutMs: number;
-  private readonly config: KubeConfig;
+  private readonly config: ConnectionConfig;
   /** Connections are reused (a lease renewal every 2 s should not pay a TLS handshake each time). */
   private readonly keepAliveAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 15_000 });
 
-  constructor(config: KubeConfig, opts: { timeoutMs?: number } = {}) {
+  constructor(config: ConnectionConfig, opts: { timeoutMs?: number } = {}) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.config = config;
@@ -119,9 +128,10 @@ export class KubeTransport {
         req.destroy(error);
         finish(error);
       }, timeoutMs);
+      // The error listener comes first: destroying the request on abort emits 'error'.
+      req.on('error', (error) => finish(new Error(`${what}: ${error.message}`, { cause: error })));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (error) => finish(new Error(`${what}: ${error.message}`, { cause: error })));
       req.end(payload);
     });
   }
@@ -208,9 +218,9 @@ export class KubeTransport {
         }
       };
       const onAbort = () => finish(abortError(`${what}: aborted`));
+      req.on('error', (error) => finish(new Error(`${what}: ${error.message}`, { cause: error })));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (error) => finish(new Error(`${what}: ${error.message}`, { cause: error })));
       armIdle();
       req.end();
     });
