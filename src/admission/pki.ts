@@ -109,3 +109,42 @@ export async function issueCertificate(ca: Authority, opts: LeafOptions): Promis
   });
   return { certPem: cert.toString('pem'), keyPem: await exportKey(keys), notAfter };
 }
+
+/** The notAfter of the first certificate in a PEM (a leaf, or the first of a bundle). */
+export function certificateNotAfter(certPem: string): Date {
+  return new x509.X509Certificate(firstCertificate(certPem)).notAfter;
+}
+
+/** The PEM blocks of every certificate in a bundle, in order. */
+export function splitCertificates(bundlePem: string): string[] {
+  return bundlePem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.map(normalise) ?? [];
+}
+
+function normalise(block: string): string {
+  return block.endsWith('\n') ? block : `${block}\n`;
+}
+
+function firstCertificate(pem: string): string {
+  const [first] = splitCertificates(pem);
+  if (!first) throw new Error('no PEM certificate found');
+  return first;
+}
+
+/**
+ * An Authority from its stored PEMs (e.g. read back from a Secret), so it can issue more leaves. Throws when the key
+ * is not an ECDSA P-256 PKCS#8 key or does not belong to the certificate.
+ */
+export async function loadAuthority(certPem: string, keyPem: string): Promise<Authority> {
+  const cert = new x509.X509Certificate(firstCertificate(certPem));
+  const der = Buffer.from(keyPem.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, ''), 'base64');
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const publicKey = await cert.publicKey.export(ALG, ['verify']);
+  // Prove the pair: sign with the key, verify with the certificate's public key.
+  const probe = new TextEncoder().encode('lifeboat');
+  const signature = await webcrypto.subtle.sign(SIGNING, privateKey, probe);
+  if (!(await webcrypto.subtle.verify(SIGNING, publicKey, signature, probe))) {
+    throw new Error('the CA key does not belong to the CA certificate');
+  }
+  const keys = { privateKey, publicKey } as CryptoKeyPair;
+  return { keys, cert, certPem: cert.toString('pem'), keyPem, notAfter: cert.notAfter };
+}

@@ -68,6 +68,14 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
   sweeps: { cleanup: 15 * MINUTE, resync: 10 * MINUTE },
   massDeletionGuard: { threshold: 10, window: 10 * MINUTE },
   catalog: { staleAfter: 5 * MINUTE, refreshInterval: MINUTE },
+  admission: {
+    enabled: true,
+    failurePolicy: 'Fail',
+    breakGlass: false,
+    timeoutSeconds: 5,
+    service: { name: 'lifeboat', port: 443 },
+    certificate: { mode: 'self-signed', secretName: 'lifeboat-webhook-tls' },
+  },
 };
 
 /** Default mount name of the NFS repository volume under `/mnt` in the mover. */

@@ -43,3 +43,10 @@ export const RESTORE_POINT_LABEL = `${LIFEBOAT_PREFIX}restore-point`;
  * snapshots of a PVC, "no snapshot" for it is no longer a believable answer.
  */
 export const BACKUP_HISTORY_ANNOTATION = `${LIFEBOAT_PREFIX}backup-history`;
+/**
+ * A point-in-time restore in progress (`lifeboat restore`), on the persistent ReplicationDestination, as JSON
+ * `{"snapshotId","snapshotTime","requestedAt","step", ...}`. It lives outside the PVC because the PVC is deleted and
+ * recreated during the restore (often by GitOps, from a manifest that knows nothing of it): when a PVC is created while
+ * a request is pending, admission restores the requested snapshot instead of the newest one.
+ */
+export const RESTORE_REQUEST_ANNOTATION = `${LIFEBOAT_PREFIX}restore-request`;

@@ -5,7 +5,7 @@ import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
 import { describe, Reader, type Section } from './reader.ts';
-import { dnsLabel, nameTemplate, qualifiedKey } from './rules.ts';
+import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
 
 /** Optional self-description of a config file, so that manifests tools can tell it apart from Kubernetes objects. */
@@ -28,6 +28,7 @@ const TOP_LEVEL = [
   'sweeps',
   'massDeletionGuard',
   'catalog',
+  'admission',
 ] as const;
 
 /**
@@ -76,6 +77,7 @@ export function parseConfig(raw: unknown, source = 'config'): LifeboatConfig {
     naming: readNaming(r, root),
     minPvcAge: r.duration(root, 'minPvcAge', d.minPvcAge, 0),
     ...readTimers(r, root),
+    admission: readAdmission(r, root),
   };
   if (r.issues.length > 0) throw new ConfigError(source, r.issues);
   return config;
@@ -138,7 +140,12 @@ function readTimers(r: Reader, root: Section) {
   const d = DEFAULT_CONFIG;
   const sweeps = r.section(root.values.sweeps, 'sweeps', ['cleanup', 'resync']);
   const guard = r.section(root.values.massDeletionGuard, 'massDeletionGuard', ['threshold', 'window']);
-  const catalog = r.section(root.values.catalog, 'catalog', ['staleAfter', 'refreshInterval']);
+  const catalog = r.section(root.values.catalog, 'catalog', [
+    'staleAfter',
+    'refreshInterval',
+    'location',
+    'credentialsSecretRef',
+  ]);
   return {
     sweeps: {
       cleanup: r.duration(sweeps, 'cleanup', d.sweeps.cleanup, 1_000),
@@ -151,6 +158,64 @@ function readTimers(r: Reader, root: Section) {
     catalog: {
       staleAfter: r.duration(catalog, 'staleAfter', d.catalog.staleAfter, 1_000),
       refreshInterval: r.duration(catalog, 'refreshInterval', d.catalog.refreshInterval, 1_000),
+      ...optional('location', r.optionalString(catalog, 'location')),
+      ...optional('credentialsSecretRef', readSecretRef(r, catalog, 'credentialsSecretRef')),
+    },
+  };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function readSecretRef(r: Reader, parent: Section, key: string): { namespace: string; name: string } | undefined {
+  if (parent.values[key] === undefined) return undefined;
+  const s = r.section(parent.values[key], childPath(parent.path, key), ['namespace', 'name']);
+  const name = r.optionalString(s, 'name', dnsSubdomain);
+  const namespace = r.optionalString(s, 'namespace', dnsLabel);
+  if (!name || !namespace) {
+    r.report(childPath(parent.path, key), 'needs both namespace and name', 'write { namespace: ..., name: ... }');
+    return undefined;
+  }
+  return { namespace, name };
+}
+
+function readAdmission(r: Reader, root: Section): LifeboatConfig['admission'] {
+  const d = DEFAULT_CONFIG.admission;
+  const s = r.section(root.values.admission, 'admission', [
+    'enabled',
+    'failurePolicy',
+    'breakGlass',
+    'timeoutSeconds',
+    'service',
+    'certificate',
+  ]);
+  const policy = r.string(s, 'failurePolicy', d.failurePolicy);
+  if (policy !== 'Fail' && policy !== 'Ignore') {
+    r.report(
+      childPath(s.path, 'failurePolicy'),
+      `is "${policy}"`,
+      'use Fail (fail-closed, default) or Ignore (permissive)',
+    );
+  }
+  const service = r.section(s.values.service, childPath(s.path, 'service'), ['name', 'port']);
+  const certificate = r.section(s.values.certificate, childPath(s.path, 'certificate'), ['mode', 'secretName']);
+  const mode = r.string(certificate, 'mode', d.certificate.mode);
+  if (mode !== 'self-signed' && mode !== 'cert-manager') {
+    r.report(childPath(certificate.path, 'mode'), `is "${mode}"`, 'use self-signed (default) or cert-manager');
+  }
+  return {
+    enabled: r.boolean(s, 'enabled', d.enabled),
+    failurePolicy: policy === 'Ignore' ? 'Ignore' : 'Fail',
+    breakGlass: r.boolean(s, 'breakGlass', d.breakGlass),
+    timeoutSeconds: r.integer(s, 'timeoutSeconds', d.timeoutSeconds, 1, 5),
+    service: {
+      name: r.string(service, 'name', d.service.name, dnsLabel),
+      port: r.integer(service, 'port', d.service.port, 1, 65535),
+    },
+    certificate: {
+      mode: mode === 'cert-manager' ? 'cert-manager' : 'self-signed',
+      secretName: r.string(certificate, 'secretName', d.certificate.secretName, dnsSubdomain),
     },
   };
 }

@@ -46,8 +46,10 @@ export interface LifeboatConfig {
   sweeps: SweepsConfig;
   /** Brake on deletions: lifeboat stops deleting and reports when too many happen too fast. */
   massDeletionGuard: MassDeletionGuardConfig;
-  /** Repository catalog timing (the catalog reads snapshots to decide restore vs fresh). */
+  /** Repository catalog: where lifeboat itself reads snapshots to decide restore vs fresh, and how often. */
   catalog: CatalogConfig;
+  /** The admission webhook that restores recreated PVCs and refuses them when the truth is unknown. */
+  admission: AdmissionConfig;
 }
 
 export interface KeysConfig {
@@ -239,4 +241,34 @@ export interface CatalogConfig {
   staleAfter: Milliseconds;
   /** How often the catalog re-reads the repository. Default `60s`. */
   refreshInterval: Milliseconds;
+  /**
+   * The repository location as lifeboat's own pod reads it, when it differs from what the movers use. Default:
+   * `repository.url`, else `filesystem:///mnt/<nfs.mountPath>` (lifeboat's chart mounts the NFS export at the same
+   * path as the movers), else `KOPIA_REPOSITORY` / `RESTIC_REPOSITORY` from the credentials Secret.
+   */
+  location?: string;
+  /**
+   * The Secret lifeboat reads the repository password (and S3 keys and endpoint) from, at every refresh. Default: the
+   * copy-mode source Secret; required in external-secret mode (a Secret in lifeboat's namespace, e.g. one more
+   * ExternalSecret).
+   */
+  credentialsSecretRef?: { namespace: string; name: string };
+}
+
+export interface AdmissionConfig {
+  /** Serve the webhook and register it. Default `true`. */
+  enabled: boolean;
+  /**
+   * `Fail` (default): when lifeboat cannot be reached, labelled PVCs are refused (fail-closed; unlabelled PVCs never
+   * reach lifeboat). `Ignore` (permissive mode): they are admitted without a restore decision.
+   */
+  failurePolicy: 'Fail' | 'Ignore';
+  /** Global break-glass: denials become warnings (restores are still added). Default `false`. */
+  breakGlass: boolean;
+  /** Webhook timeout the API server applies, 1–5 s. Default `5`. */
+  timeoutSeconds: number;
+  /** The Service in front of lifeboat's webhook port, as the API server reaches it. */
+  service: { name: string; port: number };
+  /** The TLS certificate: lifeboat's own CA in a Secret (default) or a cert-manager-issued Secret. */
+  certificate: { mode: 'self-signed' | 'cert-manager'; secretName: string };
 }

@@ -88,6 +88,8 @@ export interface DestinationCommonSpec extends MoverCommonSpec {
   capacity: string;
   accessModes: string[];
   cleanupTempPVC: boolean;
+  /** Restore the newest snapshot at or before this time (restore points pin their snapshot with it). */
+  restoreAsOf?: string;
 }
 
 export type ResticDestinationSpec = DestinationCommonSpec;

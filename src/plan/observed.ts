@@ -1,3 +1,4 @@
+import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { belongsTo } from './metadata.ts';
 import { type ObjectRef, refOf } from './objects.ts';
@@ -75,13 +76,19 @@ export function isPendingRestoreSource(destination: ObservedObject, pvc: Persist
 }
 
 /**
- * Cleanup when a protected PVC is deleted: only its ReplicationSource goes. The destination and the Secret stay, so
- * that a PVC recreated under the same name can be restored from them (the seeds' "RD persists" design).
+ * Cleanup when a protected PVC is deleted: its ReplicationSource goes, and so does any restore point made for it (no
+ * PVC references it any more). The persistent destination and the Secret stay, so that a PVC recreated under the
+ * same name can be restored from them (the seeds' "RD persists" design).
  */
 export function planPvcDeleted(namespace: string, pvcName: string, observed: readonly ObservedObject[]): ObjectRef[] {
   return sortForDeletion(
     ownedObjects(observed, namespace, pvcName)
-      .filter((o) => o.kind === 'ReplicationSource')
+      .filter((o) => o.kind === 'ReplicationSource' || isRestorePoint(o))
       .map((o) => refOf(o, namespace)),
   );
+}
+
+/** A destination made for one restore (see restore-point.ts), as opposed to the persistent one. */
+export function isRestorePoint(o: ObservedObject): boolean {
+  return o.kind === 'ReplicationDestination' && o.metadata.labels?.[RESTORE_POINT_LABEL] === 'true';
 }

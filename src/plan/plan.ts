@@ -1,8 +1,10 @@
+import { BACKUP_HISTORY_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import type { IntentResult } from '../intent/types.ts';
 import { type ClusterCapabilities, capabilityProblems } from './capability.ts';
 import { planCredentials, type SourceSecretFact } from './credentials.ts';
+import { type BackupHistory, formatHistory } from './history.ts';
 import { generatedNames } from './names.ts';
 import { type GeneratedObject, type ObjectRef, refOf, type VolSyncTrigger } from './objects.ts';
 import {
@@ -13,6 +15,7 @@ import {
   sortForDeletion,
 } from './observed.ts';
 import { buildDestination, buildSource, type ReplicationInput } from './replication.ts';
+import { buildRestorePoint, requestedRestorePoint } from './restore-point.ts';
 import { renderTrigger } from './schedule.ts';
 import { sourceGate } from './source-gate.ts';
 import { describeProtection, normal, type PlanEvent, type Verdict, waiting, warning } from './verdict.ts';
@@ -26,6 +29,12 @@ export interface PlanFacts {
   sourceSecret: SourceSecretFact;
   /** Objects observed in the PVC's namespace; only lifeboat's own objects for this PVC are considered. */
   observed: readonly ObservedObject[];
+  /**
+   * The PVC's expected-history ledger, already merged with the catalog's latest authoritative read (history.ts). It
+   * is written on the persistent destination; the controller always passes the live value when nothing is new, so an
+   * apply never drops it.
+   */
+  history?: BackupHistory;
 }
 
 export interface PlanInput {
@@ -135,10 +144,20 @@ function planProtected(ctx: Context, tier: string): Plan {
   const live = (kind: string, name: string) => owned.find((o) => o.kind === kind && o.metadata.name === name);
   const replication: ReplicationInput = { config, pvc, namespace, names };
   const liveDestination = live('ReplicationDestination', names.replicationDestination);
-  const destination = buildDestination(replication, liveManualToken(liveDestination) ?? config.restore.initialTrigger, {
-    capacity,
-    accessModes: pvc.spec?.accessModes?.length ? pvc.spec.accessModes : ['ReadWriteOnce'],
-  });
+  const volume = { capacity, accessModes: pvc.spec?.accessModes?.length ? pvc.spec.accessModes : ['ReadWriteOnce'] };
+  const destination = buildDestination(
+    replication,
+    liveManualToken(liveDestination) ?? config.restore.initialTrigger,
+    volume,
+  );
+  if (facts.history) {
+    destination.metadata.annotations = {
+      ...destination.metadata.annotations,
+      [BACKUP_HISTORY_ANNOTATION]: formatHistory(facts.history),
+    };
+  }
+  // A PVC admission pointed at a restore point, still waiting to be populated: that destination must exist.
+  const point = pvc.status?.phase === 'Bound' ? undefined : requestedRestorePoint(pvc, config.naming);
 
   const liveSource = live('ReplicationSource', names.replicationSource);
   const wait = sourceGate(pvc, tier, liveSource, config.minPvcAge, facts.now);
@@ -148,6 +167,7 @@ function planProtected(ctx: Context, tier: string): Plan {
   const trigger: VolSyncTrigger = liveToken !== undefined ? { manual: liveToken } : rendered;
 
   const apply: GeneratedObject[] = [credentials.object, destination];
+  if (point) apply.push(buildRestorePoint(replication, point, volume));
   if (!wait) apply.push(buildSource(replication, tier, trigger));
   const desired = new Set(apply.map((o) => `${o.kind}/${o.metadata.name}`));
   return {

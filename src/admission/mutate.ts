@@ -1,0 +1,49 @@
+/**
+ * The mutating webhook's decision for one PVC CREATE, pure. It only ever adds the restore reference; it never denies
+ * a well-formed PVC (all denials are the validating webhook's, so there is one place that explains them and one
+ * place break-glass applies).
+ *
+ * The reference is added only when: the PVC is protected (scope `decide`), it names no data source of its own, the
+ * decision is an authoritative `restore`, and the source named the restore point (lessons 2.2, F21). It is idempotent:
+ * a reinvocation (reinvocationPolicy IfNeeded, after another mutator changed the PVC) re-adds a reference that
+ * another webhook removed and leaves an existing one alone.
+ */
+import type { AdmissionFacts, AdmissionPvc } from './facts.ts';
+import { RESTORE_API_GROUP, RESTORE_KIND } from './keys.ts';
+import { type AdmissionOutcome, allow, type JsonPatchOperation } from './outcome.ts';
+import type { Scope } from './scope.ts';
+
+export interface MutateInput {
+  pvc: AdmissionPvc;
+  scope: Scope;
+  /** Checked facts (see `checkFacts`); needed only for scope `decide`. */
+  facts?: AdmissionFacts;
+}
+
+export function mutatePvc({ pvc, scope, facts }: MutateInput): AdmissionOutcome {
+  if (scope.kind !== 'decide' || !facts) return allow(scope.warnings);
+  const { decision } = facts;
+  const summary = { decision: decision.decision, cause: decision.cause };
+  if (hasDataSource(pvc)) return allow(scope.warnings, summary);
+  if (decision.decision !== 'restore' || !facts.restorePoint) return allow(scope.warnings, summary);
+
+  const ref = { apiGroup: RESTORE_API_GROUP, kind: RESTORE_KIND, name: facts.restorePoint };
+  const patch: JsonPatchOperation[] = pvc.spec
+    ? [{ op: 'add', path: '/spec/dataSourceRef', value: ref }]
+    : [{ op: 'add', path: '/spec', value: { dataSourceRef: ref } }];
+  return {
+    allowed: true,
+    result: 'patched',
+    patch,
+    decision: summary,
+    warnings: [
+      ...scope.warnings,
+      `lifeboat: restoring ${pvc.metadata.namespace}/${pvc.metadata.name} from ReplicationDestination ${facts.restorePoint}`,
+    ],
+  };
+}
+
+/** The user (or an earlier reinvocation) chose a data source: lifeboat never overrides it. */
+export function hasDataSource(pvc: AdmissionPvc): boolean {
+  return Boolean(pvc.spec?.dataSourceRef || pvc.spec?.dataSource);
+}
