@@ -6,6 +6,8 @@
  * Admission never does repository I/O itself (lessons F6): a DecisionSource answers from memory. Whatever it does,
  * the handler bounds it with a deadline well inside the webhook's timeout, and a late or failed answer is `unknown`.
  */
+
+import { LIFEBOAT_PREFIX } from '../config/keys.ts';
 import type { DecisionValue } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim, TypedObjectReference } from '../intent/resources.ts';
 import { oneLine } from './outcome.ts';
@@ -37,6 +39,11 @@ export interface AdmissionFacts {
    * it answers unknown with a cause saying why.
    */
   restorePoint?: string;
+  /**
+   * Annotations a restore adds to the PVC beside the reference (lifeboat's own keys only): the snapshot the restore
+   * point was made for, so the controller can create it pinned to that snapshot (src/plan/restore-point.ts).
+   */
+  annotations?: Record<string, string>;
 }
 
 export interface DecisionSource {
@@ -109,5 +116,14 @@ export function checkFacts(facts: AdmissionFacts): AdmissionFacts {
       `restore-point-missing: backups exist (${message}) but no valid ReplicationDestination to restore from is known yet; lifeboat creates one for every protected PVC, retry in a minute and check the controller's Events if it persists`,
     );
   }
-  return { decision: { decision: 'restore', authoritative: true, cause, message }, restorePoint: point };
+  const annotations = Object.fromEntries(
+    Object.entries(facts.annotations ?? {}).filter(
+      ([k, v]) => k.startsWith(LIFEBOAT_PREFIX) && typeof v === 'string' && v.length <= 1024,
+    ),
+  );
+  return {
+    decision: { decision: 'restore', authoritative: true, cause, message },
+    restorePoint: point,
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+  };
 }

@@ -31,6 +31,20 @@ export function mutatePvc({ pvc, scope, facts }: MutateInput): AdmissionOutcome 
   const patch: JsonPatchOperation[] = pvc.spec
     ? [{ op: 'add', path: '/spec/dataSourceRef', value: ref }]
     : [{ op: 'add', path: '/spec', value: { dataSourceRef: ref } }];
+  const annotations = facts.annotations ?? {};
+  if (Object.keys(annotations).length > 0) {
+    if (!pvc.metadata.annotations) patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
+    else {
+      // JSON Pointer escaping: '~' → '~0', '/' → '~1' (annotation keys have a '/').
+      for (const [key, value] of Object.entries(annotations)) {
+        patch.push({
+          op: 'add',
+          path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
+          value,
+        });
+      }
+    }
+  }
   return {
     allowed: true,
     result: 'patched',

@@ -11,8 +11,9 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, CommanderError, Option } from 'commander';
 import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
+import { kopiaS3Settings, s3Credentials } from '../catalog/environment.ts';
 import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
-import { KopiaLocationError, type KopiaS3Settings, parseKopiaLocation } from '../catalog/kopia/location.ts';
+import { KopiaLocationError, parseKopiaLocation } from '../catalog/kopia/location.ts';
 import { kopiaSource } from '../catalog/kopia-source.ts';
 import { LocationError } from '../catalog/restic/location.ts';
 import { ResticSourceError, resticSource } from '../catalog/restic-source.ts';
@@ -92,28 +93,9 @@ export function credentialsFrom(settings: RepositorySettings, env: Env): Credent
       password = env[variable] ?? '';
       if (!password) throw new CredentialsError(`${variable} is not set: export it or use --password-file`);
     }
-    const credentials: RepositoryCredentials = { password };
-    const accessKeyId = env.AWS_ACCESS_KEY_ID;
-    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-    if (accessKeyId && secretAccessKey) {
-      credentials.s3 = { accessKeyId, secretAccessKey };
-      if (env.AWS_SESSION_TOKEN) credentials.s3.sessionToken = env.AWS_SESSION_TOKEN;
-    }
-    return credentials;
+    const s3 = s3Credentials(env);
+    return s3 ? { password, s3 } : { password };
   };
-}
-
-/** The S3 settings the VolSync kopia mover reads beside KOPIA_REPOSITORY. */
-function kopiaS3Settings(env: Env): KopiaS3Settings {
-  const settings: KopiaS3Settings = {
-    disableTls: env.KOPIA_S3_DISABLE_TLS === 'true' || env.AWS_S3_DISABLE_TLS === 'true',
-  };
-  const endpoint = env.KOPIA_S3_ENDPOINT || env.AWS_S3_ENDPOINT;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (env.KOPIA_S3_BUCKET) settings.bucket = env.KOPIA_S3_BUCKET;
-  if (endpoint) settings.endpoint = endpoint;
-  if (region) settings.region = region;
-  return settings;
 }
 
 /**

@@ -1,16 +1,29 @@
 /**
- * `lifeboat run`: the operator. Every replica serves health and metrics; the replica holding the Lease reconciles
- * PVCs into VolSync objects. Backend or API problems never crash it (lessons F13, F15): it logs, reports and retries.
- * A configuration the cluster cannot run (e.g. the kopia mover on upstream VolSync) stops it at once with the reason.
+ * `lifeboat run`: the operator. Every replica reads the repository catalog, serves the admission webhook (restore
+ * or fresh or deny, from memory) and `/exists` + health + metrics; the replica holding the Lease also reconciles PVCs
+ * into VolSync objects and keeps the webhook registration current. Backend or API problems never crash it (lessons
+ * F13, F15): they make the affected answers unknown, are logged and retried. A configuration the cluster cannot run
+ * (e.g. the kopia mover on upstream VolSync) stops it at once with the reason.
  */
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
+import { AdmissionRuntime } from '../admission/runtime.ts';
+import { Catalog } from '../catalog/catalog.ts';
+import { configuredSource } from '../catalog/configured-source.ts';
+import type { Env } from '../catalog/environment.ts';
+import type { LifeboatConfig } from '../config/types.ts';
+import { MANAGED_SELECTOR } from '../controller/children.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
+import { slimChild } from '../controller/transform.ts';
+import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
+import { CatalogMetrics } from '../http/metrics.ts';
 import { createOpsServer } from '../http/ops-server.ts';
-import { KubeClient, loadKubeConfig } from '../kube/client.ts';
-import { jsonLogger, type LogLevel } from '../kube/log.ts';
+import { KubeClient, type KubeObject, loadKubeConfig } from '../kube/client.ts';
+import { jsonLogger, type Logger, type LogLevel } from '../kube/log.ts';
+import { Reflector } from '../kube/reflector.ts';
 import { readConfigFile, usageError } from './config-file.ts';
 import type { Io } from './program.ts';
 
@@ -18,6 +31,8 @@ interface RunFlags {
   config?: string;
   kubeconfig?: string;
   listen: string;
+  webhookListen: string;
+  webhookUrl?: string;
   logLevel: string;
 }
 
@@ -27,68 +42,200 @@ export function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[?([^\]]*)\]?)?:(\d+)$/.exec(value);
   const port = Number(m?.[2]);
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    usageError(`invalid --listen "${value}": use host:port, e.g. 0.0.0.0:8080 or :8080`);
+    usageError(`invalid listen address "${value}": use host:port, e.g. 0.0.0.0:8080 or :8080`);
   }
   return { host: m[1] || '0.0.0.0', port };
+}
+
+/** The Secret the catalog reads credentials from: configured, or the copy-mode source Secret. */
+export function credentialsSecretRef(config: LifeboatConfig): { namespace: string; name: string } | undefined {
+  if (config.catalog.credentialsSecretRef) return config.catalog.credentialsSecretRef;
+  return config.credentials.mode === 'copy' ? config.credentials.secretRef : undefined;
+}
+
+function decode(secret: KubeObject | undefined): Env | undefined {
+  const data = (secret as (KubeObject & { data?: Record<string, string> }) | undefined)?.data;
+  if (!secret) return undefined;
+  return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+/** `/exists/{ns}/{pvc}` on the operator's port: PVC Plumber's contract, with the same ledger admission uses. */
+function existsRoute(runtime: AdmissionRuntime | undefined, catalog: Catalog, metrics: CatalogMetrics) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    if (pathname !== '/exists' && !pathname.startsWith('/exists/')) return false;
+    const parsed = parseExistsPath(pathname);
+    const answer =
+      'error' in parsed
+        ? badRequest(parsed.error)
+        : await existsAnswer(catalog, parsed.ref, (ref) => {
+            const history = runtime?.decisions.destination(ref.namespace, ref.pvc)?.metadata.annotations;
+            return history?.['lifeboat.dev/backup-history'] ? { hadSnapshots: true } : undefined;
+          });
+    metrics.recordExists(catalog.source.backend, answer.decision);
+    const text = `${JSON.stringify(answer.body)}\n`;
+    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(text);
+    return true;
+  };
 }
 
 export function registerRun(program: Command, io: Io): void {
   program
     .command('run')
-    .description('run the operator: reconcile labelled PVCs into VolSync objects (leader-elected), serve metrics')
+    .description(
+      'run the operator: repository catalog and admission webhook in every replica, reconciliation in the leader',
+    )
     .option('--config <file>', 'lifeboat config file (default: the built-in defaults)')
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
-    .option('--listen <host:port>', 'health and metrics endpoint', '0.0.0.0:8080')
+    .option('--listen <host:port>', 'health, metrics and /exists endpoint', '0.0.0.0:8080')
+    .option('--webhook-listen <host:port>', 'admission webhook (HTTPS)', '0.0.0.0:9443')
+    .option(
+      '--webhook-url <url>',
+      'register the webhook at this URL instead of the in-cluster Service (out-of-cluster runs, tests)',
+    )
     .option('--log-level <level>', `one of ${LEVELS.join(', ')}`, 'info')
     .action(async (flags: RunFlags) => {
       const level = LEVELS.find((l) => l === flags.logLevel);
       if (!level) usageError(`unknown --log-level "${flags.logLevel}": use one of ${LEVELS.join(', ')}`);
       const config = readConfigFile(flags.config);
       const listen = parseListen(flags.listen);
-      const logger = jsonLogger({ level, write: io.err, component: 'lifeboat' });
-      const kube = new KubeClient(loadKubeConfig(flags.kubeconfig));
-      const registry = new Registry();
-      const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
-      const operator = new Operator({ kube, config, identity, registry, logger });
-      let running = true;
-      const ops = createOpsServer({
-        registry,
-        notReady: () => (running ? undefined : 'shutting down'),
-      });
-      const address = await ops.listen(listen.host, listen.port);
-      logger.info('serving health and metrics', { address: `${address.address}:${address.port}` });
-
-      const stop = async (signal: string) => {
-        if (!running) return;
-        running = false;
-        logger.info('shutting down', { signal });
-        await operator.stop();
-      };
-      const onSignal = (signal: NodeJS.Signals) => void stop(signal);
-      process.once('SIGTERM', onSignal);
-      process.once('SIGINT', onSignal);
-      try {
-        // A term ends when leadership is lost or the work failed: exit and let Kubernetes restart the pod, so that
-        // nothing of the old term survives into the next (client-go's advice).
-        const end = await operator.run();
-        if (running) {
-          logger.warn('leadership ended; exiting to restart cleanly', { end });
-          process.exitCode = 1;
-        }
-      } catch (error) {
-        if (error instanceof ConfigurationError) {
-          io.err(`error: the configuration cannot run on this cluster:\n${error.message}\n`);
-          process.exitCode = 2;
-        } else {
-          throw error;
-        }
-      } finally {
-        running = false;
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        await operator.stop();
-        await ops.close();
-        kube.close();
+      const webhookListen = parseListen(flags.webhookListen);
+      const secretRef = credentialsSecretRef(config);
+      if (config.admission.enabled && !secretRef) {
+        usageError(
+          'catalog.credentialsSecretRef is required in external-secret mode: name the Secret that holds the repository ' +
+            'password (and S3 keys), or set admission.enabled: false',
+        );
       }
+      const logger = jsonLogger({ level, write: io.err, component: 'lifeboat' });
+      await runOperator({ config, flags, listen, webhookListen, secretRef, logger, io });
     });
+}
+
+interface RunContext {
+  config: LifeboatConfig;
+  flags: RunFlags;
+  listen: { host: string; port: number };
+  webhookListen: { host: string; port: number };
+  secretRef: { namespace: string; name: string } | undefined;
+  logger: Logger;
+  io: Io;
+}
+
+async function runOperator(ctx: RunContext): Promise<void> {
+  const { config, flags, logger, io, secretRef } = ctx;
+  const kube = new KubeClient(loadKubeConfig(flags.kubeconfig));
+  const registry = new Registry();
+  const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
+
+  // Every replica: the credentials Secret, the catalog over it, and lifeboat's destinations (ledger, requests).
+  const credentials = secretRef
+    ? new Reflector(kube, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: secretRef.namespace,
+        fieldSelector: `metadata.name=${secretRef.name}`,
+        resyncMs: 0,
+        logger,
+      })
+    : undefined;
+  const catalog = new Catalog({
+    source: configuredSource({
+      config,
+      secretData: () => decode(credentials?.list()[0]),
+      secretName: secretRef ? `${secretRef.namespace}/${secretRef.name}` : '(none)',
+    }),
+    refreshIntervalMs: config.catalog.refreshInterval,
+    staleAfterMs: config.catalog.staleAfter,
+  });
+  const catalogMetrics = new CatalogMetrics(catalog);
+  const destinations = new Reflector(kube, {
+    apiVersion: 'volsync.backube/v1alpha1',
+    kind: 'ReplicationDestination',
+    labelSelector: MANAGED_SELECTOR,
+    transform: slimChild,
+    resyncMs: 0,
+    logger,
+  });
+  const runtime = config.admission.enabled
+    ? new AdmissionRuntime({
+        kube,
+        config,
+        catalog,
+        destinations,
+        registry,
+        listen: ctx.webhookListen,
+        ...(flags.webhookUrl ? { endpoint: { url: flags.webhookUrl } } : {}),
+        ...(flags.webhookUrl && /^https:\/\/127\.0\.0\.1[:/]/.test(flags.webhookUrl)
+          ? { extraIpAddresses: ['127.0.0.1'] }
+          : {}),
+        logger,
+      })
+    : undefined;
+  const operator = new Operator({
+    kube,
+    config,
+    identity,
+    registry,
+    logger,
+    catalog,
+    leaderTasks: runtime ? [(signal) => runtime.lead(signal)] : [],
+  });
+
+  let running = true;
+  const ops = createOpsServer({
+    registries: [registry, catalogMetrics.registry],
+    notReady: () => {
+      if (!running) return 'shutting down';
+      if (!catalog.status().loaded) return 'the catalog has not finished its first read of the repository yet';
+      return undefined;
+    },
+    routes: existsRoute(runtime, catalog, catalogMetrics),
+  });
+
+  const stop = async (signal: string) => {
+    if (!running) return;
+    running = false;
+    logger.info('shutting down', { signal });
+    await operator.stop();
+  };
+  const onSignal = (signal: NodeJS.Signals) => void stop(signal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    credentials?.start();
+    destinations.start();
+    catalog.start();
+    const address = await ops.listen(ctx.listen.host, ctx.listen.port);
+    logger.info('serving health, metrics and /exists', { address: `${address.address}:${address.port}` });
+    await destinations.waitForSync();
+    await runtime?.start();
+    // A term ends when leadership is lost or the work failed: exit and let Kubernetes restart the pod, so that
+    // nothing of the old term survives into the next (client-go's advice).
+    const end = await operator.run();
+    if (running) {
+      logger.warn('leadership ended; exiting to restart cleanly', { end });
+      process.exitCode = 1;
+    }
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      io.err(`error: the configuration cannot run on this cluster:\n${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      throw error;
+    }
+  } finally {
+    running = false;
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await operator.stop();
+    await runtime?.stop();
+    await catalog.stop();
+    catalog.source.close();
+    await destinations.stop();
+    await credentials?.stop();
+    await ops.close();
+    kube.close();
+  }
 }

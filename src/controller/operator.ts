@@ -5,6 +5,7 @@
  */
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
+import type { Catalog } from '../catalog/catalog.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -31,6 +32,10 @@ export interface OperatorOptions {
   lease?: { durationSeconds?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   /** Injectable clock for the controller (tests). */
   now?: () => number;
+  /** The repository catalog (grows the backup-history ledgers); optional for a controller-only run. */
+  catalog?: Catalog;
+  /** More work of the leader (e.g. keeping the webhook registration current); runs until leadership ends. */
+  leaderTasks?: ((signal: AbortSignal) => Promise<void>)[];
 }
 
 export class Operator {
@@ -98,14 +103,17 @@ export class Operator {
           registry: this.opts.registry,
           logger: this.log,
           ...(this.opts.now ? { now: this.opts.now } : {}),
+          ...(this.opts.catalog ? { catalog: this.opts.catalog } : {}),
         });
         this.#controller = controller;
+        const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
         try {
           await controller.start(signal);
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
             else signal.addEventListener('abort', () => resolve(), { once: true });
           });
+          await Promise.allSettled(tasks);
         } finally {
           await controller.stop();
           this.#controller = undefined;

@@ -10,7 +10,8 @@
  * the same name that lifeboat does not own.
  */
 import type { Registry } from 'prom-client';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { BACKUP_HISTORY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
@@ -23,6 +24,8 @@ import { splitKey } from '../kube/store.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
+import { type BackupHistory, mergeHistory, parseHistory } from '../plan/history.ts';
+import { generatedNames } from '../plan/names.ts';
 import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
 import { planPvcDeleted } from '../plan/observed.ts';
 import { planPvc } from '../plan/plan.ts';
@@ -45,6 +48,11 @@ export interface PvcControllerOptions {
   concurrency?: number;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /**
+   * The repository catalog, when lifeboat reads the repository: authoritative reads that find snapshots grow each
+   * PVC's backup-history ledger on its persistent ReplicationDestination (the soft-no guard of admission).
+   */
+  catalog?: Catalog;
 }
 
 /** What the controller last concluded for one PVC (for `lifeboat status`, `/audit` and metrics). */
@@ -163,6 +171,16 @@ export class PvcController {
         if (parent) this.queue.add(parent);
       });
     }
+    // A refresh may have found new snapshots: the ledgers of PVCs with backups grow (a no-op write-wise otherwise).
+    this.opts.catalog?.addListener({
+      refreshed: () => {
+        if (this.#stopped) return;
+        for (const ref of this.opts.catalog?.pvcs() ?? []) {
+          const key = `${ref.namespace}/${ref.pvc}`;
+          if (this.pvcs.get(key)) this.queue.add(key);
+        }
+      },
+    });
     // Rotated credentials must reach every PVC's Secret.
     this.sourceSecret?.on(() => {
       for (const key of this.pvcs.keys()) this.queue.add(key);
@@ -253,6 +271,7 @@ export class PvcController {
 
     const ns = this.namespaces.get(namespace) as (KubeObject & Namespace) | undefined;
     const intent = classifyPvc(pvc, ns, this.opts.config);
+    const history = intent.intent.kind === 'protected' ? this.#history(key, namespace, name) : undefined;
     const plan = planPvc({
       pvc: { ...pvc, metadata: { ...pvc.metadata, namespace } },
       intent,
@@ -262,6 +281,7 @@ export class PvcController {
         cluster: this.opts.capabilities,
         sourceSecret: this.#sourceSecretFact(),
         observed,
+        ...(history ? { history } : {}),
       },
     });
 
@@ -283,6 +303,25 @@ export class PvcController {
       v.event.type,
     );
     return v.kind === 'waiting' && v.requeueAfterMs !== undefined ? { requeueAfterMs: v.requeueAfterMs } : undefined;
+  }
+
+  /**
+   * The PVC's ledger: what its persistent destination records, grown by the catalog's latest read when that read is
+   * authoritative (succeeded, not stale). Never shrinks (history.ts).
+   */
+  #history(key: string, namespace: string, name: string): BackupHistory | undefined {
+    const rdName = generatedNames(name, this.opts.config.naming).replicationDestination;
+    const live = this.index.get(key, 'ReplicationDestination', namespace, rdName);
+    const recorded = parseHistory(live?.metadata.annotations?.[BACKUP_HISTORY_ANNOTATION]);
+    const facts = this.opts.catalog?.facts({ namespace, pvc: name });
+    const view = facts?.view;
+    const now = this.#now();
+    if (!view || facts?.lastFailure || now - view.observedAtMs > this.opts.config.catalog.staleAfter) return recorded;
+    return mergeHistory(
+      recorded,
+      view.snapshots.filter((s) => !s.incomplete),
+      now,
+    );
   }
 
   /** Applies what drifted; returns a conflict message when an object's name is taken by something not lifeboat's. */

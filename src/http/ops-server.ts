@@ -4,10 +4,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 
 export interface OpsServerOptions {
-  registry: Registry;
+  /** Merged at every scrape, so metrics registered later (a new leader term) are included. */
+  registries: Registry[];
   /** Why the process is not ready, or undefined when it is. */
   notReady: () => string | undefined;
   /** Handles a request first; returns true when it answered. */
@@ -40,8 +41,9 @@ export function createOpsServer(opts: OpsServerOptions): OpsServer {
           : json(res, 503, { status: 'not ready', error: why });
       }
       if (path === '/metrics') {
-        const text = await opts.registry.metrics();
-        res.writeHead(200, { 'content-type': opts.registry.contentType });
+        const merged = Registry.merge(opts.registries);
+        const text = await merged.metrics();
+        res.writeHead(200, { 'content-type': merged.contentType });
         return void res.end(text);
       }
       json(res, 404, { error: `no such endpoint ${path}: try /healthz, /readyz or /metrics` });

@@ -127,6 +127,7 @@ describe('operator (kopia-fork VolSync)', () => {
   it('`lifeboat run` as a real process: health, metrics, reconcile, graceful stop releasing the Lease', async () => {
     await setup(kube, 'process', ['data']);
     const port = await freePort();
+    const webhookPort = await freePort();
     const cfg = join(cp.dir, 'run-config.yaml');
     await writeFile(cfg, 'namespace: lifeboat-system\n');
     const child = spawn(
@@ -140,6 +141,10 @@ describe('operator (kopia-fork VolSync)', () => {
         cp.kubeconfigPath,
         '--listen',
         `127.0.0.1:${port}`,
+        '--webhook-listen',
+        `127.0.0.1:${webhookPort}`,
+        '--webhook-url',
+        `https://127.0.0.1:${webhookPort}`,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
     );

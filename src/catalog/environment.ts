@@ -1,0 +1,48 @@
+/**
+ * Repository settings as the VolSync movers read them: environment-style variables (`KOPIA_PASSWORD`,
+ * `AWS_ACCESS_KEY_ID`, `KOPIA_S3_ENDPOINT`, …) from the process environment (the CLI) or from the keys of a mover
+ * Secret (the operator). One reading, so lifeboat and the movers cannot disagree about what a key means.
+ */
+import type { RepositoryCredentials } from './credentials.ts';
+import type { KopiaS3Settings } from './kopia/location.ts';
+import { CredentialsError } from './source.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function passwordVariable(backend: 'kopia' | 'restic'): string {
+  return backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+}
+
+export function repositoryVariable(backend: 'kopia' | 'restic'): string {
+  return backend === 'kopia' ? 'KOPIA_REPOSITORY' : 'RESTIC_REPOSITORY';
+}
+
+/** The S3 settings the VolSync kopia mover reads beside KOPIA_REPOSITORY. */
+export function kopiaS3Settings(env: Env): KopiaS3Settings {
+  const settings: KopiaS3Settings = {
+    disableTls: env.KOPIA_S3_DISABLE_TLS === 'true' || env.AWS_S3_DISABLE_TLS === 'true',
+  };
+  const endpoint = env.KOPIA_S3_ENDPOINT || env.AWS_S3_ENDPOINT;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (env.KOPIA_S3_BUCKET) settings.bucket = env.KOPIA_S3_BUCKET;
+  if (endpoint) settings.endpoint = endpoint;
+  if (region) settings.region = region;
+  return settings;
+}
+
+/** The S3 keys, when both are present. */
+export function s3Credentials(env: Env): RepositoryCredentials['s3'] {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
+}
+
+/** Password and S3 keys from `env`; `where` names the source in the error (never the values). */
+export function credentialsFromEnv(backend: 'kopia' | 'restic', env: Env, where: string): RepositoryCredentials {
+  const variable = passwordVariable(backend);
+  const password = env[variable] ?? '';
+  if (!password) throw new CredentialsError(`${variable} is not set in ${where}`);
+  const s3 = s3Credentials(env);
+  return s3 ? { password, s3 } : { password };
+}

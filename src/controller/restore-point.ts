@@ -1,0 +1,186 @@
+/**
+ * The persistent restore point of a PVC (its ReplicationDestination `{pvc}-restore`) and how far it is behind the
+ * repository: pure, from the RD as the API server returns it, the newest complete snapshot the catalog sees, and
+ * "now" (nothing here touches the network or the clock).
+ *
+ * The contract (volsync.md §4, §9; lessons F8, F26):
+ * - lifeboat re-arms an RD by pinning `spec.<mover>.restoreAsOf` to the snapshot it wants and writing a new
+ *   `spec.trigger.manual` token, and records what it asked for in the annotation `lifeboat.dev/restore-point`
+ *   (`{"snapshotId","snapshotTime","token"}`).
+ * - A sync is in flight while `status.lastManualSync` differs from `spec.trigger.manual`; it is complete when
+ *   `status.lastManualSync` equals the recorded token and `status.latestImage` is set.
+ * - An RD is behind when the recorded snapshot is older than the catalog's newest complete snapshot, or when nothing
+ *   is recorded. Only behind RDs are re-armed: a blind re-sync of every RD restores every volume every interval.
+ */
+
+import type { Snapshot } from '../catalog/types.ts';
+import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+
+/**
+ * Annotation on the persistent RD recording the restore point lifeboat last asked for. It shares its key with the
+ * `lifeboat.dev/restore-point` label of per-snapshot RDs on purpose: labels and annotations are separate maps, and
+ * the persistent RD never carries the label (that is how the sync tells the two apart).
+ */
+export const RESTORE_POINT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-point`;
+
+/**
+ * The field manager of the sync's server-side applies. Not the controller's `lifeboat`: the controller's apply of
+ * the RD states neither `restoreAsOf` nor this annotation, and under its own manager they would be removed by its
+ * next apply (server-side apply deletes fields a manager stops stating). Under a second manager they survive it.
+ */
+export const SYNC_FIELD_MANAGER = 'lifeboat-sync';
+
+export interface RestorePointRecord {
+  snapshotId: string;
+  /** RFC 3339, as the catalog reports it. */
+  snapshotTime: string;
+  /** The `trigger.manual` token written with it. */
+  token: string;
+}
+
+/** The fields of a ReplicationDestination this module reads. */
+export interface DestinationView {
+  metadata: {
+    name: string;
+    namespace?: string;
+    creationTimestamp?: string;
+    annotations?: Record<string, string>;
+  };
+  spec?: { trigger?: { manual?: string }; kopia?: unknown; restic?: unknown };
+  status?: {
+    lastManualSync?: string;
+    lastSyncTime?: string;
+    latestImage?: { name?: string } | null;
+  };
+}
+
+/** The record on an RD; undefined when absent or unreadable (both mean "behind": a re-sync is the safe answer). */
+export function parseRestorePoint(value: string | undefined): RestorePointRecord | undefined {
+  if (!value) return undefined;
+  try {
+    const r = JSON.parse(value) as Partial<RestorePointRecord>;
+    if (typeof r.snapshotId !== 'string' || typeof r.token !== 'string' || typeof r.snapshotTime !== 'string') {
+      return undefined;
+    }
+    if (Number.isNaN(Date.parse(r.snapshotTime)) || r.token === '') return undefined;
+    return { snapshotId: r.snapshotId, snapshotTime: r.snapshotTime, token: r.token };
+  } catch {
+    return undefined;
+  }
+}
+
+export function formatRestorePoint(record: RestorePointRecord): string {
+  return JSON.stringify({ snapshotId: record.snapshotId, snapshotTime: record.snapshotTime, token: record.token });
+}
+
+export function recordOf(rd: DestinationView): RestorePointRecord | undefined {
+  return parseRestorePoint(rd.metadata.annotations?.[RESTORE_POINT_ANNOTATION]);
+}
+
+const TOKEN = /^sync-(\d{9,12})$/;
+
+/**
+ * A new `trigger.manual` token, `sync-<unix seconds>`: unique per arming (an RD is never armed twice within a second,
+ * and `previous` makes sure of it) and readable, so the age of a sync in flight can be told from the token alone.
+ */
+export function syncToken(nowMs: number, previous?: string): string {
+  let seconds = Math.floor(nowMs / 1000);
+  const before = previous ? TOKEN.exec(previous) : null;
+  if (before && Number(before[1]) >= seconds) seconds = Number(before[1]) + 1;
+  return `sync-${seconds}`;
+}
+
+/** When a `sync-<unix seconds>` token was written (ms); undefined for tokens of another shape. */
+export function tokenTime(token: string): number | undefined {
+  const m = TOKEN.exec(token);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/**
+ * `restoreAsOf` that selects exactly `snapshot` when it is the newest: the end of the snapshot's second. The catalog
+ * reports times to the millisecond while the repositories keep nanoseconds, so the snapshot's own (truncated) time
+ * could fall just before its real start and exclude it; one whole second later cannot, and no later backup of the same
+ * PVC starts within that second.
+ */
+export function restoreAsOf(snapshot: Pick<Snapshot, 'timeMs'>): string {
+  const end = Math.floor(snapshot.timeMs / 1000) * 1000 + 1000;
+  return new Date(end).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export type RestorePointState =
+  /** The recorded snapshot is the newest and its sync completed. */
+  | { kind: 'current'; record: RestorePointRecord }
+  /** Needs re-arming: nothing recorded, an older snapshot recorded, or the recorded sync did not produce an image. */
+  | { kind: 'behind'; why: string; record?: RestorePointRecord }
+  /** A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, volsync.md §4). */
+  | { kind: 'syncing'; token: string; sinceMs: number; record?: RestorePointRecord }
+  /** A sync has been in flight longer than the timeout: re-armed like a behind RD (a new token restarts it). */
+  | { kind: 'stuck'; token: string; sinceMs: number; record?: RestorePointRecord };
+
+/** Whether the RD's restore point must be re-armed to hold `newest`; `timeoutMs` bounds how long a sync may run. */
+export function assessRestorePoint(
+  rd: DestinationView,
+  newest: Pick<Snapshot, 'id' | 'time' | 'timeMs'>,
+  nowMs: number,
+  timeoutMs: number,
+): RestorePointState {
+  const record = recordOf(rd);
+  const withRecord = record ? { record } : {};
+  const live = rd.spec?.trigger?.manual;
+  const done = rd.status?.lastManualSync;
+  if (live !== undefined && live !== '' && live !== done) {
+    // An unreadable token (the initial `restore-once`, or one written by hand) counts from the RD's creation.
+    const created = rd.metadata.creationTimestamp ? Date.parse(rd.metadata.creationTimestamp) : Number.NaN;
+    const sinceMs = tokenTime(live) ?? (Number.isNaN(created) ? nowMs : created);
+    const kind = nowMs - sinceMs < timeoutMs ? 'syncing' : 'stuck';
+    return { kind, token: live, sinceMs, ...withRecord };
+  }
+  if (!record) return { kind: 'behind', why: 'no restore point recorded yet' };
+  if (done !== record.token) {
+    return { kind: 'behind', why: `the recorded sync ${record.token} was superseded by ${done ?? 'none'}`, record };
+  }
+  if (!rd.status?.latestImage?.name) {
+    return { kind: 'behind', why: `sync ${record.token} completed without an image`, record };
+  }
+  if (Date.parse(record.snapshotTime) < newest.timeMs) {
+    return {
+      kind: 'behind',
+      why: `holds snapshot ${record.snapshotId} from ${record.snapshotTime}; the newest is ${newest.id} from ${newest.time}`,
+      record,
+    };
+  }
+  return { kind: 'current', record };
+}
+
+/** The RD's mover block (`kopia` or `restic`), where `restoreAsOf` goes; undefined when it has neither. */
+export function moverOf(rd: DestinationView): 'kopia' | 'restic' | undefined {
+  if (rd.spec?.kopia) return 'kopia';
+  if (rd.spec?.restic) return 'restic';
+  return undefined;
+}
+
+/**
+ * The server-side apply body that re-arms `rd` for `snapshot`: the pinned time, the new token and the record, and
+ * nothing else (fields the sync does not state stay with their owners). `resourceVersion` makes it conditional on
+ * the RD the decision was made from.
+ */
+export function armBody(
+  rd: DestinationView & { apiVersion: string; kind: string; metadata: { resourceVersion?: string } },
+  snapshot: Pick<Snapshot, 'id' | 'time' | 'timeMs'>,
+  token: string,
+): Record<string, unknown> {
+  const mover = moverOf(rd);
+  if (!mover) throw new Error(`ReplicationDestination ${rd.metadata.name} has neither a kopia nor a restic mover`);
+  const record: RestorePointRecord = { snapshotId: snapshot.id, snapshotTime: snapshot.time, token };
+  return {
+    apiVersion: rd.apiVersion,
+    kind: rd.kind,
+    metadata: {
+      name: rd.metadata.name,
+      namespace: rd.metadata.namespace,
+      ...(rd.metadata.resourceVersion ? { resourceVersion: rd.metadata.resourceVersion } : {}),
+      annotations: { [RESTORE_POINT_ANNOTATION]: formatRestorePoint(record) },
+    },
+    spec: { trigger: { manual: token }, [mover]: { restoreAsOf: restoreAsOf(snapshot) } },
+  };
+}

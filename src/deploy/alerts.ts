@@ -1,0 +1,221 @@
+/**
+ * lifeboat's alerts, as data: the chart's optional PrometheusRule and docs/troubleshooting.md are built from this one
+ * list. Every expression reads only metrics of the registry (metric-names.ts); alerts marked `planned` read metrics
+ * that are designed but not exported yet and are left out of the rendered rules until they are (an alert over a
+ * series that never exists would be a silent promise).
+ *
+ * Why these (lessons F1, F3, F12, F15, F16, F8): a broken lifeboat, denials and unknown decisions must be seen within
+ * minutes; a guard trip or a stale catalog needs a human; a backup that stopped or a restore point that fell behind
+ * is the failure users notice last.
+ */
+import { JOB } from './metric-names.ts';
+
+export type Severity = 'critical' | 'warning';
+
+export interface AlertDefinition {
+  alert: string;
+  expr: string;
+  /** Prometheus duration the condition must hold before the alert fires. */
+  for: string;
+  severity: Severity;
+  summary: string;
+  description: string;
+  /** Reads metrics from the PLANNED list: documented, not rendered. */
+  planned?: true;
+}
+
+export interface AlertGroup {
+  name: string;
+  alerts: AlertDefinition[];
+}
+
+const job = `job="${JOB}"`;
+/** Twice the tier's interval: one late or missed run is tolerated, two are not. */
+const tierTolerance = '2 * max by (tier) (lifeboat_tier_backup_interval_seconds)';
+
+export const ALERT_GROUPS: readonly AlertGroup[] = [
+  {
+    name: 'lifeboat.availability',
+    alerts: [
+      {
+        alert: 'LifeboatDown',
+        expr: `absent(up{${job}} == 1)`,
+        for: '5m',
+        severity: 'critical',
+        summary: 'No lifeboat replica is up',
+        description:
+          'Prometheus has not scraped a healthy lifeboat replica for 5 minutes. Nothing reconciles labelled PVCs, and ' +
+          'with the webhook enabled (failurePolicy Fail) labelled PVCs cannot be created.',
+      },
+      {
+        alert: 'LifeboatNoLeader',
+        expr: `max(lifeboat_leader{${job}}) < 1`,
+        for: '5m',
+        severity: 'warning',
+        summary: 'lifeboat replicas run but none holds the controller Lease',
+        description:
+          'No replica has reconciled for 5 minutes: new labelled PVCs get no backup objects and label changes are not acted on.',
+      },
+      {
+        alert: 'LifeboatReconcileErrors',
+        expr:
+          `sum(rate(controller_runtime_reconcile_errors_total{${job},controller="pvc"}[15m])) ` +
+          `/ sum(rate(controller_runtime_reconcile_total{${job},controller="pvc"}[15m])) > 0.2`,
+        for: '15m',
+        severity: 'warning',
+        summary: 'More than 20% of PVC reconciliations fail',
+        description: '{{ $value | humanizePercentage }} of PVC reconciliations failed over 15 minutes; see the lifeboat logs and the Events on the PVCs.',
+      },
+      {
+        alert: 'LifeboatWebhookCertificateExpiring',
+        expr: 'min(lifeboat_admission_certificate_expiry_timestamp_seconds) - time() < 14 * 86400',
+        for: '1h',
+        severity: 'warning',
+        summary: "The webhook's serving certificate expires within 14 days",
+        description:
+          'The serving certificate expires in {{ $value | humanizeDuration }}. It is renewed at two thirds of its ' +
+          'lifetime, so renewal is failing (self-signed mode: the Secret cannot be written; cert-manager: the Certificate is not Ready).',
+      },
+    ],
+  },
+  {
+    name: 'lifeboat.backups',
+    alerts: [
+      {
+        alert: 'LifeboatBackupMissed',
+        expr:
+          '(time() - max by (namespace, pvc, tier) (lifeboat_pvc_last_backup_timestamp_seconds)) ' +
+          `> on (tier) group_left () (${tierTolerance})`,
+        for: '30m',
+        severity: 'critical',
+        summary: 'PVC {{ $labels.namespace }}/{{ $labels.pvc }} missed its {{ $labels.tier }} backups',
+        description:
+          'The newest complete backup of {{ $labels.namespace }}/{{ $labels.pvc }} is {{ $value | humanizeDuration }} old, ' +
+          'more than twice the interval of tier {{ $labels.tier }}.',
+        planned: true,
+      },
+      {
+        alert: 'LifeboatRestorePointStale',
+        expr:
+          'max by (namespace, pvc, tier) (lifeboat_restore_point_lag_seconds) ' +
+          `> on (tier) group_left () (${tierTolerance})`,
+        for: '30m',
+        severity: 'warning',
+        summary: 'The restore point of {{ $labels.namespace }}/{{ $labels.pvc }} trails its newest backup',
+        description:
+          'A recreated PVC would restore data {{ $value | humanizeDuration }} older than the newest backup (lessons F8).',
+        planned: true,
+      },
+      {
+        alert: 'LifeboatMassDeletionGuardTripped',
+        expr: 'max(lifeboat_mass_deletion_guard_tripped) > 0',
+        for: '0m',
+        severity: 'critical',
+        summary: 'The mass-deletion guard holds cleanups back',
+        description:
+          'More cleanups than the threshold happened within the window (a GitOps prune gone wrong?). Deletions are ' +
+          'held (lifeboat_mass_deletion_guard_held) until an operator confirms the trip on the ConfigMap ' +
+          'lifeboat-mass-deletion-guard.',
+      },
+      {
+        alert: 'LifeboatCatalogStale',
+        expr:
+          '(lifeboat_catalog_age_seconds > lifeboat_catalog_staleness_bound_seconds) or (lifeboat_catalog_loaded == 0)',
+        for: '10m',
+        severity: 'critical',
+        summary: 'The backup catalog is stale or not loaded',
+        description:
+          'Restore decisions are unknown while the catalog is older than its staleness bound or not loaded: labelled ' +
+          'PVC creations are denied until it refreshes.',
+      },
+      {
+        alert: 'LifeboatRepositoryUnhealthy',
+        expr: 'max by (repository) (lifeboat_repository_healthy) == 0',
+        for: '10m',
+        severity: 'warning',
+        summary: 'Repository {{ $labels.repository }} cannot be read',
+        description:
+          'The last reads of {{ $labels.repository }} failed; decisions for its PVCs are unknown until it can be read.',
+      },
+      {
+        alert: 'LifeboatUnknownDecisions',
+        expr: 'sum by (cause) (increase(lifeboat_decisions_total{decision="unknown"}[5m])) > 0',
+        for: '0m',
+        severity: 'critical',
+        summary: 'lifeboat cannot tell whether backups exist ({{ $labels.cause }})',
+        description:
+          'Restore decisions were unknown in the last 5 minutes with cause {{ $labels.cause }}; such PVCs are not ' +
+          'created until the cause is fixed (the PVC Plumber alert PVCPlumberUnknownDecisions, lessons F15).',
+      },
+    ],
+  },
+  {
+    name: 'lifeboat.admission',
+    alerts: [
+      {
+        alert: 'LifeboatPvcDenied',
+        expr: 'sum by (cause) (increase(lifeboat_admission_denials_total[10m])) > 0',
+        for: '0m',
+        severity: 'warning',
+        summary: 'lifeboat denied PVC creations ({{ $labels.cause }})',
+        description:
+          'PVC creations were denied in the last 10 minutes with cause {{ $labels.cause }}. The denial message on the ' +
+          'creating side (kubectl, ArgoCD) names the PVC and the fix.',
+      },
+      {
+        alert: 'LifeboatBreakGlassUsed',
+        expr: 'sum by (scope, cause) (increase(lifeboat_admission_break_glass_total[10m])) > 0',
+        for: '0m',
+        severity: 'warning',
+        summary: 'Break-glass let PVCs through that lifeboat would have denied ({{ $labels.scope }})',
+        description:
+          'PVCs were created without a restore decision because break-glass is on ({{ $labels.scope }}, cause ' +
+          '{{ $labels.cause }}). They may have started empty over existing backups: check them, then turn break-glass off.',
+      },
+      {
+        alert: 'LifeboatBreakGlassOn',
+        expr: 'max by (scope) (lifeboat_break_glass_active) > 0',
+        for: '15m',
+        severity: 'warning',
+        summary: 'Break-glass is on ({{ $labels.scope }})',
+        description: 'Break-glass has been on for 15 minutes; labelled PVCs are admitted without a restore decision.',
+        planned: true,
+      },
+    ],
+  },
+];
+
+/** Every alert, in group order. */
+export function allAlerts(): AlertDefinition[] {
+  return ALERT_GROUPS.flatMap((g) => g.alerts);
+}
+
+/** The docs/troubleshooting.md heading anchor (GitHub's) of an alert's runbook section. */
+export function runbookAnchor(alert: string): string {
+  return alert.toLowerCase();
+}
+
+/**
+ * The `spec` of the PrometheusRule: exported alerts only, each with its severity and a pointer to its runbook.
+ * The chart embeds exactly this (deploy/helm/lifeboat/files/alerts.yaml, kept equal by a test).
+ */
+export function prometheusRuleSpec(): { groups: unknown[] } {
+  return {
+    groups: ALERT_GROUPS.map((group) => ({
+      name: group.name,
+      rules: group.alerts
+        .filter((a) => !a.planned)
+        .map((a) => ({
+          alert: a.alert,
+          expr: a.expr,
+          for: a.for,
+          labels: { severity: a.severity },
+          annotations: {
+            summary: a.summary,
+            description: a.description,
+            runbook: `docs/troubleshooting.md#${runbookAnchor(a.alert)}`,
+          },
+        })),
+    })).filter((g) => g.rules.length > 0),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Every metric name the alerts and the dashboard may use, in one registry: name, type, labels and help.
+ *
+ * Three lists, because an alert is only worth shipping when the series it reads exists:
+ * - `EXPORTED`: registered by lifeboat's code today. `exportedBy` says which process serves it, so the registry test
+ *   (test/integration/artefact.test.ts) can scrape that process and prove the entry is real.
+ * - `PLANNED`: promised by the design but not registered yet. Only alerts marked `planned: true` may read them, and
+ *   those alerts stay out of the rendered PrometheusRule until the metric moves to `EXPORTED`.
+ * - `EXTERNAL`: series lifeboat does not register but Prometheus itself produces for every scrape target (`up`).
+ *
+ * Help texts here describe the series for readers of alerts and dashboards; the code's own help strings are what a
+ * scrape shows.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** The process whose /metrics serves a metric: the operator, the catalog API, or the admission webhook's registry. */
+export type Exporter = 'run' | 'serve-catalog' | 'admission';
+
+export interface MetricName {
+  name: string;
+  type: MetricType;
+  labels: readonly string[];
+  help: string;
+}
+
+export interface ExportedMetric extends MetricName {
+  exportedBy: Exporter;
+}
+
+export interface ExternalMetric extends MetricName {
+  source: string;
+}
+
+const run = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
+  name,
+  type,
+  labels,
+  help,
+  exportedBy: 'run',
+});
+const catalog = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
+  name,
+  type,
+  labels,
+  help,
+  exportedBy: 'serve-catalog',
+});
+const admission = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
+  name,
+  type,
+  labels,
+  help,
+  exportedBy: 'admission',
+});
+
+export const EXPORTED: readonly ExportedMetric[] = [
+  // The operator (src/controller/metrics.ts, operator.ts, src/kube/events.ts, src/kube/workqueue-metrics.ts).
+  run('lifeboat_leader', 'gauge', [], '1 while this replica holds the controller Lease and reconciles'),
+  run('controller_runtime_reconcile_total', 'counter', ['controller', 'result'], 'Reconciliations by result'),
+  run('controller_runtime_reconcile_errors_total', 'counter', ['controller'], 'Reconciliations that failed'),
+  run('controller_runtime_reconcile_time_seconds', 'histogram', ['controller'], 'Time per reconciliation'),
+  run('lifeboat_objects_applied_total', 'counter', ['kind', 'reason'], 'Generated objects created or repaired'),
+  run('lifeboat_cleanups_total', 'counter', ['kind', 'result'], 'Generated objects deleted, or held by the guard'),
+  run('lifeboat_mass_deletion_guard_tripped', 'gauge', [], '1 while the mass-deletion guard holds cleanups'),
+  run('lifeboat_mass_deletion_guard_held', 'gauge', [], 'Deletions held back by the mass-deletion guard'),
+  run('lifeboat_pvc_verdicts', 'gauge', ['verdict'], 'PVCs by verdict'),
+  run('lifeboat_pvc_conflicts', 'gauge', [], 'PVCs whose generated object name is taken by a foreign object'),
+  run('lifeboat_kube_events_total', 'counter', ['result'], 'Kubernetes Events recorded, by result'),
+  run('workqueue_depth', 'gauge', ['name'], 'Items waiting in the work queue'),
+  run('workqueue_adds_total', 'counter', ['name'], 'Items added to the work queue'),
+  run('workqueue_retries_total', 'counter', ['name'], 'Items re-queued after a failure'),
+  run('workqueue_queue_duration_seconds', 'histogram', ['name'], 'Time an item waits before being processed'),
+  run('workqueue_work_duration_seconds', 'histogram', ['name'], 'Time processing one item takes'),
+
+  // The catalog and its HTTP API (src/http/metrics.ts).
+  catalog('pvc_plumber_requests_total', 'counter', [], 'Backup existence checks received (PVC Plumber name)'),
+  catalog('pvc_plumber_requests_errors_total', 'counter', [], 'Existence checks without an authoritative answer'),
+  catalog('pvc_plumber_backup_check_total', 'counter', ['backend', 'decision'], 'Existence check results'),
+  catalog('pvcplumber_exists_singleflight_dedup_total', 'counter', [], 'Checks that joined a lookup in flight'),
+  catalog('lifeboat_decisions_total', 'counter', ['decision', 'cause'], 'Restore decisions by result and cause'),
+  catalog('lifeboat_catalog_refreshes_total', 'counter', ['result'], 'Finished catalog refreshes by result'),
+  catalog('lifeboat_catalog_refresh_duration_seconds', 'histogram', ['result'], 'Duration of catalog refreshes'),
+  catalog('lifeboat_catalog_refresh_deduplicated_total', 'counter', [], 'Refresh requests that joined a refresh'),
+  catalog('lifeboat_catalog_lookups_total', 'counter', ['result'], 'On-demand reads of one PVC repository'),
+  catalog('lifeboat_catalog_loaded', 'gauge', [], '1 once the first catalog refresh has finished'),
+  catalog('lifeboat_catalog_age_seconds', 'gauge', [], 'Age of the oldest repository view in the catalog'),
+  catalog('lifeboat_catalog_staleness_bound_seconds', 'gauge', [], 'Catalog age past which decisions are unknown'),
+  catalog('lifeboat_catalog_pvcs', 'gauge', [], 'PVCs known to the catalog'),
+  catalog('lifeboat_repository_healthy', 'gauge', ['repository'], '1 when the last read of the repository worked'),
+  catalog('lifeboat_repository_consecutive_failures', 'gauge', ['repository'], 'Failed reads since the last good'),
+  catalog('lifeboat_repository_last_success_timestamp_seconds', 'gauge', ['repository'], 'Last good read (Unix)'),
+  catalog('lifeboat_repository_snapshots', 'gauge', ['repository'], 'Snapshots in the repository at its last read'),
+
+  // The admission webhook (src/admission/metrics.ts).
+  admission('lifeboat_admission_duration_seconds', 'histogram', ['webhook', 'result'], 'Time to answer a review'),
+  admission('lifeboat_admission_decisions_total', 'counter', ['webhook', 'decision', 'cause'], 'Decisions acted on'),
+  admission('lifeboat_admission_denials_total', 'counter', ['webhook', 'cause'], 'PVC creations denied, by cause'),
+  admission(
+    'lifeboat_admission_break_glass_total',
+    'counter',
+    ['webhook', 'cause', 'scope'],
+    'PVC creations allowed only because break-glass is on',
+  ),
+  admission('lifeboat_admission_invalid_requests_total', 'counter', ['webhook', 'result'], 'Unusable requests'),
+  admission('lifeboat_admission_certificate_expiry_timestamp_seconds', 'gauge', [], 'Serving certificate notAfter'),
+];
+
+/** Designed, not registered yet: alerts reading these carry `planned: true` and are not rendered. */
+export const PLANNED: readonly MetricName[] = [
+  {
+    name: 'lifeboat_pvc_last_backup_timestamp_seconds',
+    type: 'gauge',
+    labels: ['namespace', 'pvc', 'tier'],
+    help: 'Time of the newest complete backup of the PVC found in the repository (Unix time)',
+  },
+  {
+    name: 'lifeboat_tier_backup_interval_seconds',
+    type: 'gauge',
+    labels: ['tier'],
+    help: 'Longest gap between two scheduled backups of the tier, from its cron (manual tiers have no series)',
+  },
+  {
+    name: 'lifeboat_restore_point_lag_seconds',
+    type: 'gauge',
+    labels: ['namespace', 'pvc', 'tier'],
+    help: 'How far the restore point (the RD latestImage) trails the newest complete backup; 0 when current',
+  },
+  {
+    name: 'lifeboat_break_glass_active',
+    type: 'gauge',
+    labels: ['scope'],
+    help: 'Break-glass switches that are on: 1 for the global switch, else the number of namespaces labelled',
+  },
+];
+
+/** Series Prometheus adds for every target; the ServiceMonitor names lifeboat's job `lifeboat`. */
+export const EXTERNAL: readonly ExternalMetric[] = [
+  { name: 'up', type: 'gauge', labels: [], help: '1 when the last scrape of the target succeeded', source: 'prometheus' },
+];
+
+/** Labels every scraped series carries from its target (Prometheus Operator's ServiceMonitor conventions). */
+export const TARGET_LABELS: readonly string[] = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint'];
+
+/** The job label the ServiceMonitor gives lifeboat's targets (its `jobLabel` reads `app.kubernetes.io/name`). */
+export const JOB = 'lifeboat';
+
+export type MetricStatus = 'exported' | 'planned' | 'external';
+
+const HISTOGRAM_SERIES = ['_bucket', '_sum', '_count'] as const;
+
+/**
+ * The registry entry a series name belongs to (a histogram's `_bucket`, `_sum` and `_count` belong to it), with its
+ * status, or undefined for a name lifeboat does not know.
+ */
+export function lookupMetric(series: string): { metric: MetricName; status: MetricStatus; extraLabels: string[] } | undefined {
+  const lists: [readonly MetricName[], MetricStatus][] = [
+    [EXPORTED, 'exported'],
+    [PLANNED, 'planned'],
+    [EXTERNAL, 'external'],
+  ];
+  for (const [list, status] of lists) {
+    for (const metric of list) {
+      if (metric.name === series) return { metric, status, extraLabels: [] };
+      if (metric.type !== 'histogram') continue;
+      for (const suffix of HISTOGRAM_SERIES) {
+        if (`${metric.name}${suffix}` === series) {
+          return { metric, status, extraLabels: suffix === '_bucket' ? ['le'] : [] };
+        }
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+/**
+ * The install settings, in the shape of the Helm chart's values.yaml, so one values file drives both renderers:
+ * `helm template deploy/helm/lifeboat -f my-values.yaml` and `lifeboat manifests --values my-values.yaml` print the
+ * same objects (test/integration/chart.test.ts holds them equal for every documented combination).
+ *
+ * `DEFAULT_VALUES` equals deploy/helm/lifeboat/values.yaml (a unit test compares them). Merging follows Helm: maps
+ * merge key by key, anything else replaces, and `null` removes a default.
+ */
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ChartValues {
+  image: { repository: string; tag: string; digest: string; pullPolicy: PullPolicy };
+  imagePullSecrets: { name: string }[];
+  replicaCount: number;
+  logLevel: LogLevel;
+  /** The lifeboat configuration (src/config/types.ts, docs/configuration.md); `namespace` is the install namespace. */
+  config: Record<string, unknown>;
+  resources: Record<string, unknown>;
+  podDisruptionBudget: { enabled: boolean; minAvailable: number };
+  priorityClassName: string;
+  nodeSelector: Record<string, unknown>;
+  tolerations: unknown[];
+  /** Replaces the default preferred anti-affinity when not empty. */
+  affinity: Record<string, unknown>;
+  podAnnotations: Record<string, unknown>;
+  podLabels: Record<string, unknown>;
+  webhook: {
+    enabled: boolean;
+    failurePolicy: 'Fail' | 'Ignore';
+    timeoutSeconds: number;
+    certManager: { enabled: boolean; issuerRef: Record<string, unknown> };
+  };
+  rbac: { restoreCommand: boolean };
+  serviceMonitor: { enabled: boolean; interval: string; scrapeTimeout: string; labels: Record<string, unknown> };
+  prometheusRule: { enabled: boolean; labels: Record<string, unknown> };
+  argocd: { enabled: boolean; syncWave: string; webhookSyncWave: string };
+}
+
+/**
+ * Resource numbers (docs/install.md, "Resources"): measured on the compiled operator (`node dist/cli/main.js run`,
+ * Node 24, in-cluster credentials) against kube-apiserver 1.34 with 25 / 250 / 1000 labelled PVCs: steady RSS 90 /
+ * 100 / 124 MiB, start-up CPU 0.6 / 1.2 / 3.1 s, idle CPU about 1 ms per second. The request covers the steady state
+ * up to ~1000 PVCs; the limit leaves room for bursts and the in-process catalog. No CPU limit: throttling a webhook
+ * server turns into admission timeouts.
+ */
+export const DEFAULT_RESOURCES = {
+  requests: { cpu: '25m', memory: '128Mi' },
+  limits: { memory: '256Mi' },
+} as const;
+
+export const DEFAULT_VALUES: ChartValues = {
+  image: { repository: 'ghcr.io/lifeboat-dev/lifeboat', tag: '', digest: '', pullPolicy: 'IfNotPresent' },
+  imagePullSecrets: [],
+  replicaCount: 2,
+  logLevel: 'info',
+  config: {},
+  resources: structuredClone(DEFAULT_RESOURCES) as unknown as Record<string, unknown>,
+  podDisruptionBudget: { enabled: true, minAvailable: 1 },
+  priorityClassName: '',
+  nodeSelector: {},
+  tolerations: [],
+  affinity: {},
+  podAnnotations: {},
+  podLabels: {},
+  webhook: {
+    enabled: false,
+    failurePolicy: 'Fail',
+    timeoutSeconds: 5,
+    certManager: { enabled: false, issuerRef: {} },
+  },
+  rbac: { restoreCommand: false },
+  serviceMonitor: { enabled: false, interval: '30s', scrapeTimeout: '10s', labels: {} },
+  prometheusRule: { enabled: false, labels: {} },
+  argocd: { enabled: true, syncWave: '2', webhookSyncWave: '3' },
+};
+
+/** Values whose content is free-form (passed through to Kubernetes or to lifeboat's own config validation). */
+const FREE_FORM = new Set([
+  'config',
+  'resources',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'podAnnotations',
+  'podLabels',
+  'imagePullSecrets',
+  'webhook.certManager.issuerRef',
+  'serviceMonitor.labels',
+  'prometheusRule.labels',
+]);
+
+const ENUMS: Readonly<Record<string, readonly unknown[]>> = {
+  'image.pullPolicy': ['Always', 'IfNotPresent', 'Never'],
+  logLevel: ['debug', 'info', 'warn', 'error'],
+  'webhook.failurePolicy': ['Fail', 'Ignore'],
+};
+
+export class ValuesError extends Error {
+  override readonly name = 'ValuesError';
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Helm's coalescing: `override` on top of `base`; maps merge, other values replace, null deletes. */
+export function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(base);
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else if (isMap(value) && isMap(out[key])) out[key] = mergeValues(out[key], value);
+    else out[key] = structuredClone(value);
+  }
+  return out;
+}
+
+function kind(value: unknown): string {
+  return Array.isArray(value) ? 'list' : value === null ? 'null' : isMap(value) ? 'map' : typeof value;
+}
+
+/** Every problem in a merged values tree: unknown keys (typos), wrong types, values outside their set or range. */
+export function valuesProblems(values: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const walk = (actual: Record<string, unknown>, expected: Record<string, unknown>, prefix: string) => {
+    for (const [key, value] of Object.entries(actual)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (!(key in expected)) {
+        problems.push(`${path}: unknown setting (known: ${Object.keys(expected).join(', ')})`);
+        continue;
+      }
+      const want = expected[key];
+      if (kind(value) !== kind(want)) {
+        problems.push(`${path}: expected a ${kind(want)}, got a ${kind(value)}`);
+        continue;
+      }
+      const allowed = ENUMS[path];
+      if (allowed && !allowed.includes(value)) problems.push(`${path}: must be one of ${allowed.join(', ')}`);
+      if (isMap(value) && isMap(want) && !FREE_FORM.has(path)) walk(value, want, path);
+    }
+    for (const key of Object.keys(expected)) {
+      if (!(key in actual)) problems.push(`${prefix ? `${prefix}.${key}` : key}: missing (null removed it; leave the default instead)`);
+    }
+  };
+  walk(values, DEFAULT_VALUES as unknown as Record<string, unknown>, '');
+  const v = values as unknown as Partial<ChartValues>;
+  if (typeof v.replicaCount === 'number' && (!Number.isInteger(v.replicaCount) || v.replicaCount < 1)) {
+    problems.push('replicaCount: must be a whole number of at least 1');
+  }
+  const timeout = v.webhook?.timeoutSeconds;
+  if (typeof timeout === 'number' && (!Number.isInteger(timeout) || timeout < 1 || timeout > 5)) {
+    problems.push('webhook.timeoutSeconds: must be a whole number from 1 to 5 (lessons F1: short timeouts)');
+  }
+  const minAvailable = v.podDisruptionBudget?.minAvailable;
+  if (typeof minAvailable === 'number' && (!Number.isInteger(minAvailable) || minAvailable < 0)) {
+    problems.push('podDisruptionBudget.minAvailable: must be a whole number of at least 0');
+  }
+  return problems;
+}
+
+/** Defaults plus each override in order (like repeated `helm -f`), validated. Throws ValuesError listing problems. */
+export function resolveValues(...overrides: Record<string, unknown>[]): ChartValues {
+  let merged = structuredClone(DEFAULT_VALUES) as unknown as Record<string, unknown>;
+  for (const override of overrides) merged = mergeValues(merged, override);
+  const problems = valuesProblems(merged);
+  if (problems.length > 0) throw new ValuesError(`invalid values:\n  ${problems.join('\n  ')}`);
+  return merged as unknown as ChartValues;
+}
