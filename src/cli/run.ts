@@ -206,6 +206,8 @@ async function runOperator(ctx: RunContext): Promise<void> {
   try {
     credentials?.start();
     destinations.start();
+    // The first catalog read must see the credentials Secret (or know it is missing), not race its cache.
+    await credentials?.waitForSync();
     catalog.start();
     const address = await ops.listen(ctx.listen.host, ctx.listen.port);
     logger.info('serving health, metrics and /exists', { address: `${address.address}:${address.port}` });

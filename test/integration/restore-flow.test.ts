@@ -1,0 +1,351 @@
+/**
+ * The seeds' promise end to end, with the real `lifeboat run` process, a real kube-apiserver and a real Kopia
+ * repository written by the real kopia binary: a brand-new PVC starts empty at once; a recreated PVC is restored from
+ * the newest snapshot that existed when it was created (never an older one); a repository that suddenly shows no
+ * history for a PVC that had backups is refused (soft-no guard); unreadable repositories are refused with the cause;
+ * lifeboat down refuses labelled PVCs only, and break-glass lets them through.
+ *
+ * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`) and the
+ * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { describeKubeError } from '../../src/kube/errors.ts';
+import { restorePointName } from '../../src/plan/restore-point.ts';
+import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
+import { freePort } from '../support/processes.ts';
+import { REPO_ROOT } from '../support/testenv.ts';
+
+const NS = 'flow';
+const VOLSYNC = 'volsync.backube/v1alpha1';
+const PASSWORD = 'flow-test-password';
+const naming = loadConfig('').naming;
+
+let cp: ControlPlane;
+let kube: KubeClient;
+let repo: KopiaTestRepository;
+let emptyRepo: KopiaTestRepository;
+let lifeboat: ChildProcess | undefined;
+let logs = '';
+const ports = { ops: 0, webhook: 0 };
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+async function setSecret(repository: string, password = PASSWORD) {
+  await kube.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+      data: { KOPIA_PASSWORD: b64(password), KOPIA_REPOSITORY: b64(`filesystem://${repository}`) },
+    },
+    { force: true },
+  );
+}
+
+function pvcManifest(name: string, labels: Record<string, string> = { backup: 'daily' }): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: NS, labels },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  };
+}
+
+type Pvc = KubeObject & {
+  spec: { dataSourceRef?: { apiGroup: string; kind: string; name: string } };
+  metadata: KubeObject['metadata'] & { finalizers?: string[] };
+};
+
+async function createPvc(name: string, labels?: Record<string, string>, ns = NS): Promise<Pvc> {
+  const path = await kube.resources.collectionPath('v1', 'PersistentVolumeClaim', ns);
+  return await kube.http.request<Pvc>('POST', path, {
+    body: { ...pvcManifest(name, labels), metadata: { name, namespace: ns, labels: labels ?? { backup: 'daily' } } },
+  });
+}
+
+async function patch(
+  target: { apiVersion: string; kind: string; namespace: string; name: string },
+  body: unknown,
+  sub?: string,
+) {
+  const path = await kube.resources.objectPath(target.apiVersion, target.kind, target.name, target.namespace);
+  await kube.http.request('PATCH', sub ? `${path}/${sub}` : path, {
+    contentType: 'application/merge-patch+json',
+    body,
+  });
+}
+
+/** Plays the PV-protection controller: deletes the PVC and lets it go. */
+async function deletePvc(name: string) {
+  const ref = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name };
+  await kube.delete(ref);
+  await patch(ref, { metadata: { finalizers: null } }).catch(() => {});
+  await eventually(`${name} gone`, async () => ((await kube.get(ref)) ? undefined : true));
+}
+
+async function snapshotIds(): Promise<{ id: string; startTime: string }[]> {
+  return (await repo.listSnapshots())
+    .filter((s) => s.source.userName === 'data-backup' && s.source.host === NS)
+    .sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime));
+}
+
+async function startLifeboat() {
+  const cfg = join(cp.dir, 'flow-config.yaml');
+  await writeFile(cfg, 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n');
+  logs = '';
+  lifeboat = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'src/cli/main.ts'),
+      'run',
+      '--config',
+      cfg,
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '--listen',
+      `127.0.0.1:${ports.ops}`,
+      '--webhook-listen',
+      `127.0.0.1:${ports.webhook}`,
+      '--webhook-url',
+      `https://127.0.0.1:${ports.webhook}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-flow-0' } },
+  );
+  lifeboat.stderr?.on('data', (c: Buffer) => {
+    logs += c.toString();
+  });
+  await eventually('lifeboat ready', async () =>
+    (await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).ok ? true : undefined,
+  );
+  await eventually('webhooks registered', () =>
+    kube.get({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      name: 'lifeboat',
+    }),
+  );
+}
+
+async function stopLifeboat() {
+  const child = lifeboat;
+  lifeboat = undefined;
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Waits until the catalog (its refresh runs every second) reports exactly `count` restore points of `pvc`. */
+async function catalogSees(pvc: string, count: number) {
+  await eventually(`catalog shows ${count} snapshots of ${pvc}`, async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.ops}/exists/${NS}/${pvc}`);
+    const body = (await res.json()) as { snapshots?: number };
+    return body.snapshots === count ? true : undefined;
+  });
+}
+
+before(async () => {
+  cp = await startControlPlane({ crds: 'kopia-fork' });
+  kube = new KubeClient(cp.kubeConfig);
+  repo = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: PASSWORD });
+  emptyRepo = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: PASSWORD });
+  const dir = await makeSourceDir(repo.root, 'data', { 'db.sqlite': 'v1' });
+  await repo.snapshot({ source: `data-backup@${NS}:/data`, dir, startTime: new Date('2026-11-20T02:17:00Z') });
+  for (const name of ['lifeboat-system', NS]) {
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, annotations: name === NS ? { 'volsync.backube/privileged-movers': 'true' } : {} },
+    });
+  }
+  await setSecret(repo.repoPath ?? '');
+  ports.ops = await freePort();
+  ports.webhook = await freePort();
+  await startLifeboat();
+});
+
+after(async () => {
+  await stopLifeboat();
+  kube?.close();
+  await cp?.stop();
+  await repo?.cleanup();
+  await emptyRepo?.cleanup();
+});
+
+describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', () => {
+  it('a brand-new PVC starts empty at once: no dataSourceRef', async () => {
+    const pvc = await createPvc('newapp');
+    assert.equal(pvc.spec.dataSourceRef, undefined);
+  });
+
+  it('a recreated PVC is restored from the newest snapshot through a restore point pinned to it', async () => {
+    await catalogSees('data', 1);
+    const [newest] = await snapshotIds();
+    assert.ok(newest);
+    const pvc = await createPvc('data');
+    const point = restorePointName('data', newest.id, naming);
+    assert.deepEqual(pvc.spec.dataSourceRef, {
+      apiGroup: 'volsync.backube',
+      kind: 'ReplicationDestination',
+      name: point,
+    });
+    assert.equal(pvc.metadata.annotations?.['lifeboat.dev/restore-snapshot'], newest.id);
+
+    // The controller creates that restore point, pinned to the snapshot's time, with the backups' kopia identity.
+    const rd = await eventually('restore point', () =>
+      kube.get<KubeObject & { spec: { kopia: Record<string, unknown> } }>({
+        apiVersion: VOLSYNC,
+        kind: 'ReplicationDestination',
+        namespace: NS,
+        name: point,
+      }),
+    );
+    assert.equal(rd.spec.kopia.restoreAsOf, new Date(newest.startTime).toISOString());
+    assert.equal(rd.spec.kopia.username, 'data-backup');
+    assert.equal(rd.spec.kopia.hostname, NS);
+
+    // The ledger: lifeboat now remembers that this PVC has backups.
+    const persistent = await eventually('ledger on the persistent destination', async () => {
+      const d = await kube.get({
+        apiVersion: VOLSYNC,
+        kind: 'ReplicationDestination',
+        namespace: NS,
+        name: 'data-restore',
+      });
+      return d?.metadata.annotations?.['lifeboat.dev/backup-history'] ? d : undefined;
+    });
+    assert.match(persistent.metadata.annotations?.['lifeboat.dev/backup-history'] ?? '', new RegExp(newest.id));
+
+    // Playing VolSync and the populator: the restore finished, the PVC is populated and Bound.
+    await patch(
+      { apiVersion: VOLSYNC, kind: 'ReplicationDestination', namespace: NS, name: point },
+      {
+        status: { latestImage: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${point}-snap` } },
+      },
+      'status',
+    );
+    await patch(
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' },
+      { status: { phase: 'Bound' } },
+      'status',
+    );
+    await eventually('restore point removed once the PVC is populated', async () =>
+      (await kube.get({ apiVersion: VOLSYNC, kind: 'ReplicationDestination', namespace: NS, name: point }))
+        ? undefined
+        : true,
+    );
+  });
+
+  it('after a newer backup, a recreated PVC restores that newer snapshot, never the older one', async () => {
+    const dir = await makeSourceDir(repo.root, 'data2', { 'db.sqlite': 'v2' });
+    await repo.snapshot({ source: `data-backup@${NS}:/data`, dir, startTime: new Date('2026-11-21T02:17:00Z') });
+    await catalogSees('data', 2);
+    const [newest, older] = await snapshotIds();
+    assert.ok(newest && older && newest.id !== older.id);
+    await deletePvc('data');
+    const pvc = await createPvc('data');
+    assert.equal(pvc.spec.dataSourceRef?.name, restorePointName('data', newest.id, naming));
+    assert.notEqual(pvc.spec.dataSourceRef?.name, restorePointName('data', older.id, naming));
+    await patch(
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' },
+      { status: { phase: 'Bound' } },
+      'status',
+    );
+  });
+
+  it('soft-no guard: the repository now shows nothing for a PVC that had backups → denied, saying what was expected', async () => {
+    // The Secret now points at another (empty, reachable) repository: a moved bucket or a wrong template looks so.
+    await setSecret(emptyRepo.repoPath ?? '');
+    // /exists answers with the same ledger admission uses; wait until the catalog has read the new location.
+    const answer = await eventually('catalog reads the other (empty) repository', async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.ops}/exists/${NS}/data`);
+      const body = (await res.json()) as { decision: string; error?: string };
+      return /history-missing/.test(body.error ?? '') ? { status: res.status, body } : undefined;
+    });
+    assert.equal(answer.status, 503);
+    assert.equal(answer.body.decision, 'unknown');
+    await deletePvc('data');
+    await assert.rejects(createPvc('data'), (error: unknown) => {
+      const e = describeKubeError(error);
+      assert.equal(e.status, 403, e.message);
+      assert.match(e.message, /history-missing/);
+      // It says what was expected (the snapshot lifeboat recorded) and what was found.
+      assert.match(e.message, /although backups were recorded \(last recorded: [0-9a-f]+ from 2026-11-21T02:17:00/);
+      return true;
+    });
+    // A brand-new PVC in the same (reachable, empty) repository is still fresh.
+    const other = await createPvc('another-new-app');
+    assert.equal(other.spec.dataSourceRef, undefined);
+    await setSecret(repo.repoPath ?? '');
+  });
+
+  it('a wrong password makes every labelled CREATE unknown → denied with the cause and remedy', async () => {
+    await setSecret(repo.repoPath ?? '', 'not-the-password');
+    await eventually('denied with wrong-password', async () => {
+      try {
+        await createPvc(`probe-${Date.now()}`);
+        return undefined;
+      } catch (error) {
+        const e = describeKubeError(error);
+        return /wrong-password/.test(e.message) ? e : undefined;
+      }
+    });
+    await setSecret(repo.repoPath ?? '');
+    await eventually('answers authoritative again after the fix', async () => {
+      try {
+        await createPvc(`healed-${Date.now()}`);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
+  it('lifeboat down: labelled PVCs are refused (fail-closed), unlabelled ones and break-glass namespaces are not', async () => {
+    await stopLifeboat();
+    await assert.rejects(createPvc('while-down'), (error: unknown) => {
+      assert.match(describeKubeError(error).message, /failed calling webhook/);
+      return true;
+    });
+    const plain = await createPvc('scratch', {});
+    assert.equal(plain.metadata.name, 'scratch');
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'glass',
+        labels: { 'lifeboat.dev/break-glass': 'true' },
+        annotations: { 'volsync.backube/privileged-movers': 'true' },
+      },
+    });
+    const glass = await createPvc('urgent', { backup: 'daily' }, 'glass');
+    assert.equal(glass.metadata.name, 'urgent');
+    assert.doesNotMatch(
+      logs,
+      new RegExp(`${PASSWORD}|${b64(PASSWORD)}`),
+      'the repository password never reaches the logs',
+    );
+  });
+});
