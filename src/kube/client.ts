@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, isGone, isNotFound } from './errors.ts';
 import { InClusterConfig } from './incluster.ts';
+import { SimpleKubeConfig } from './kubeconfig.ts';
 import { ResourceResolver } from './resources.ts';
 import { type ConnectionConfig, KubeTransport } from './transport.ts';
 
@@ -55,7 +56,12 @@ export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.e
   if (!path && !env.KUBECONFIG && !existsSync(defaultFile) && InClusterConfig.available(env)) {
     return new InClusterConfig({ env });
   }
-  // Loaded on demand (require of an ES module is synchronous in Node ≥ 22.12), so in-cluster runs never pay for it.
+  const file = path ?? env.KUBECONFIG?.split(':').find(Boolean) ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  // Plain kubeconfigs (certificates, tokens) need no library; a single-file one is read directly.
+  const simple = file && (path || !env.KUBECONFIG?.includes(':')) ? SimpleKubeConfig.load(file) : undefined;
+  if (simple) return simple;
+  // Anything else (exec plugins, auth providers, merged files) goes to the library, loaded only then (require of an
+  // ES module is synchronous in Node ≥ 22.12), so in-cluster runs and plain kubeconfigs never pay for it.
   const { KubeConfig: Config } = createRequire(import.meta.url)(
     '@kubernetes/client-node',
   ) as typeof import('@kubernetes/client-node');
