@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   guardHeld: Gauge;
   verdicts: Gauge<'verdict'>;
   conflicts: Gauge;
+  breakGlass: Gauge<'scope'>;
 }
 
 /** The metric of that name already in the registry (a new leader term reuses it), or a new one. */
@@ -115,6 +116,17 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
         new Gauge({
           name: 'lifeboat_pvc_conflicts',
           help: 'PVCs whose generated object name is taken by an object lifeboat does not own',
+          registers,
+        }),
+    ),
+    breakGlass: once(
+      registry,
+      'lifeboat_break_glass',
+      () =>
+        new Gauge({
+          name: 'lifeboat_break_glass',
+          help: 'Break-glass in force: scope="global" is 1 when admission.breakGlass is set; scope="namespace" counts namespaces labelled lifeboat.dev/break-glass=true',
+          labelNames: ['scope'],
           registers,
         }),
     ),

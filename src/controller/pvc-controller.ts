@@ -10,6 +10,7 @@
  * the same name that lifeboat does not own.
  */
 import type { Registry } from 'prom-client';
+import { BREAK_GLASS_LABEL } from '../admission/keys.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { BACKUP_HISTORY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
@@ -152,6 +153,7 @@ export class PvcController {
   #wire(): void {
     this.pvcs.on((e) => this.queue.add(e.key));
     this.namespaces.on((e) => {
+      this.#updateBreakGlass();
       // An opt-in annotation changed: every PVC of that namespace may change verdict.
       if (
         e.type === 'update' &&
@@ -419,6 +421,13 @@ export class PvcController {
     this.log.info('mass-deletion guard confirmed: releasing held cleanups', { held: held.length });
     this.sweep();
     return true;
+  }
+
+  /** Break-glass is visible even though a break-glass namespace never reaches the webhook. */
+  #updateBreakGlass(): void {
+    const labelled = this.namespaces.list().filter((n) => n.metadata.labels?.[BREAK_GLASS_LABEL] === 'true').length;
+    this.metrics.breakGlass.set({ scope: 'namespace' }, labelled);
+    this.metrics.breakGlass.set({ scope: 'global' }, this.opts.config.admission.breakGlass ? 1 : 0);
   }
 
   #updateGuardMetrics(): void {
