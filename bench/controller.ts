@@ -31,6 +31,10 @@ const MEMORY_PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const CONCURRENCY = 4;
 const HOUR = 3_600_000;
 const CONFIG = 'namespace: lifeboat-system\n';
+/** The V8 flags the container image runs with (Dockerfile ENTRYPOINT): the process is measured as shipped. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1 --max-old-space-size=192')
+  .split(' ')
+  .filter(Boolean);
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -173,6 +177,7 @@ export default async function controllerBench(): Promise<BenchResult> {
     const child = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         join(REPO_ROOT, 'dist/cli/main.js'),
         'run',
         '--config',
@@ -187,6 +192,7 @@ export default async function controllerBench(): Promise<BenchResult> {
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     let rss = Number.NaN;
+    let heap = Number.NaN;
     let converged = Number.NaN;
     try {
       const memStart = performance.now();
@@ -206,6 +212,8 @@ export default async function controllerBench(): Promise<BenchResult> {
       // Let the heap settle after the burst, then read the kernel's view of the process.
       await new Promise((r) => setTimeout(r, 5000));
       rss = await rssMiB(child.pid ?? 0);
+      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+      heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 1048576;
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -227,6 +235,7 @@ export default async function controllerBench(): Promise<BenchResult> {
         { name: 'controller convergence', value: ctlMs / 1000, unit: 's' },
         { name: `controller convergence, ${MEMORY_PVCS} PVCs (real process)`, value: converged / 1000, unit: 's' },
         { name: `resident memory, ${MEMORY_PVCS} PVCs watched`, value: rss, unit: 'MiB' },
+        { name: `V8 heap used, ${MEMORY_PVCS} PVCs watched`, value: heap, unit: 'MiB' },
       ],
       comparisons: [
         {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { AdmissionRuntime } from '../admission/runtime.ts';
 import { Catalog } from '../catalog/catalog.ts';
 import { configuredSource } from '../catalog/configured-source.ts';
@@ -127,6 +127,9 @@ async function runOperator(ctx: RunContext): Promise<void> {
   const { config, flags, logger, io, secretRef } = ctx;
   const kube = new KubeClient(loadKubeConfig(flags.kubeconfig));
   const registry = new Registry();
+  // process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, …: the resource requests are sized
+  // from these.
+  collectDefaultMetrics({ register: registry });
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
 
   // Every replica: the credentials Secret, the catalog over it, and lifeboat's destinations (ledger, requests).
