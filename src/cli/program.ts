@@ -2,9 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCatalogCommand } from './catalog.ts';
 import { registerCheckCommand } from './check.ts';
+import { registerManifests } from './manifests.ts';
 import { registerRender } from './render.ts';
+import { registerRestoreCommand } from './restore.ts';
 import { registerRun } from './run.ts';
 import { registerServeCatalogCommand } from './serve-catalog.ts';
+import { registerStatusCommand } from './status.ts';
+import { registerSyncCommand } from './sync.ts';
 
 /** Where a command writes; tests pass buffers, `main.ts` passes the process streams. */
 export interface Io {
@@ -41,9 +45,13 @@ export function buildProgram(io: Io): Command {
   registerCheckCommand(program, io);
   registerCatalogCommand(program, io);
   registerServeCatalogCommand(program, io);
+  registerSyncCommand(program, io);
+  registerStatusCommand(program, io);
+  registerRestoreCommand(program, io);
 
   registerRender(program, io);
   registerRun(program, io);
+  registerManifests(program, io);
 
   return program;
 }

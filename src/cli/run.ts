@@ -18,6 +18,7 @@ import type { LifeboatConfig } from '../config/types.ts';
 import { MANAGED_SELECTOR } from '../controller/children.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
 import { slimChild } from '../controller/transform.ts';
+import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
 import { CatalogMetrics } from '../http/metrics.ts';
 import { createOpsServer } from '../http/ops-server.ts';
@@ -187,6 +188,11 @@ async function runOperator(ctx: RunContext): Promise<void> {
   });
 
   let running = true;
+  const audit = auditRoute(
+    () => operator.ledger(),
+    () =>
+      'this replica is not the leader: ask the leader (its pod holds the Lease lifeboat-controller) or run `lifeboat status`',
+  );
   const ops = createOpsServer({
     registries: [registry, catalogMetrics.registry],
     notReady: () => {
@@ -194,7 +200,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
       if (!catalog.status().loaded) return 'the catalog has not finished its first read of the repository yet';
       return undefined;
     },
-    routes: existsRoute(runtime, catalog, catalogMetrics),
+    routes: async (req, res) => audit(req, res) || (await existsRoute(runtime, catalog, catalogMetrics)(req, res)),
   });
 
   const stop = async (signal: string) => {

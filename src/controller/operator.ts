@@ -11,9 +11,12 @@ import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type LeaderElectionEnd, LeaderElector } from '../kube/leader.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
-import { capabilityProblems } from '../plan/capability.ts';
+import { type ClusterCapabilities, capabilityProblems } from '../plan/capability.ts';
+import { ledgerFromCaches } from '../status/from-caches.ts';
+import type { Ledger } from '../status/types.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { PvcController } from './pvc-controller.ts';
+import { RestorePointSync } from './restore-point-sync.ts';
 
 export const LEASE_NAME = 'lifeboat-controller';
 
@@ -44,6 +47,7 @@ export class Operator {
   readonly events: EventRecorder;
   #elector: LeaderElector | undefined;
   #controller: PvcController | undefined;
+  #capabilities: ClusterCapabilities | undefined;
   readonly #leader: Gauge;
 
   constructor(opts: OperatorOptions) {
@@ -79,6 +83,7 @@ export class Operator {
   async run(): Promise<LeaderElectionEnd> {
     const { kube, config } = this.opts;
     const capabilities = await detectCapabilities(kube);
+    this.#capabilities = capabilities;
     const problems = capabilityProblems(config, capabilities);
     if (problems.length > 0) throw new ConfigurationError(problems.join('\n'));
     this.log.info('cluster capabilities', {
@@ -107,14 +112,30 @@ export class Operator {
         });
         this.#controller = controller;
         const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
+        // The coordinated restore-point sync (the seeds' 15-minute CronJob, but only for destinations that are behind).
+        const sync = this.opts.catalog
+          ? new RestorePointSync({
+              kube,
+              config,
+              catalog: this.opts.catalog,
+              events: this.events,
+              registry: this.opts.registry,
+              logger: this.log,
+              destinations: () =>
+                controller.children.flatMap((r) => r.list()).filter((o) => o.kind === 'ReplicationDestination'),
+              pvc: (ns, name) => controller.pvcs.get(`${ns}/${name}`),
+            })
+          : undefined;
         try {
           await controller.start(signal);
+          sync?.start();
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
             else signal.addEventListener('abort', () => resolve(), { once: true });
           });
           await Promise.allSettled(tasks);
         } finally {
+          await sync?.stop();
           await controller.stop();
           this.#controller = undefined;
           this.#leader.set(0);
@@ -122,6 +143,23 @@ export class Operator {
       },
     });
     return await this.#elector.run();
+  }
+
+  /** The `/audit` ledger from the leader's caches; undefined on a follower (it has no caches). */
+  async ledger(): Promise<Ledger | undefined> {
+    const c = this.#controller;
+    if (!c || !this.#capabilities) return undefined;
+    return await ledgerFromCaches({
+      config: this.opts.config,
+      now: Date.now(),
+      cluster: this.#capabilities,
+      ...(c.sourceSecret ? { sourceSecrets: c.sourceSecret.list() } : {}),
+      pvcs: c.pvcs.list(),
+      namespaces: c.namespaces.list(),
+      children: c.children.flatMap((r) => r.list()),
+      reports: c.reports,
+      ...(this.opts.catalog ? { catalog: this.opts.catalog } : {}),
+    });
   }
 
   async stop(): Promise<void> {

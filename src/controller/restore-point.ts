@@ -15,6 +15,7 @@
 
 import type { Snapshot } from '../catalog/types.ts';
 import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+import { restoreAsOfFor } from '../plan/restore-point.ts';
 
 /**
  * Annotation on the persistent RD recording the restore point lifeboat last asked for. It shares its key with the
@@ -103,8 +104,7 @@ export function tokenTime(token: string): number | undefined {
  * PVC starts within that second.
  */
 export function restoreAsOf(snapshot: Pick<Snapshot, 'timeMs'>): string {
-  const end = Math.floor(snapshot.timeMs / 1000) * 1000 + 1000;
-  return new Date(end).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return restoreAsOfFor(snapshot.timeMs);
 }
 
 export type RestorePointState =

@@ -83,7 +83,7 @@ describe('planning a PVC that admission pointed at a restore point', () => {
   it('creates the restore point pinned to the chosen snapshot while the PVC is Pending', () => {
     const rd = plan(pvc('Pending')).apply.find((o) => o.metadata.name === name);
     assert.ok(rd && rd.kind === 'ReplicationDestination');
-    assert.equal(rd.spec.kopia?.restoreAsOf, '2026-11-20T02:00:00.000Z');
+    assert.equal(rd.spec.kopia?.restoreAsOf, '2026-11-20T02:00:01Z', "the end of the snapshot's second");
     assert.equal(rd.spec.kopia?.username, 'data-backup', 'same identity as the backups');
     assert.equal(rd.metadata.labels['lifeboat.dev/restore-point'], 'true');
     assert.match(rd.spec.trigger.manual, /^restore-[0-9a-f]{10}$/);

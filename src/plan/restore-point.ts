@@ -37,6 +37,17 @@ export function chooseSnapshot(
   return complete[0];
 }
 
+/**
+ * `restoreAsOf` that selects a snapshot started at `timeMs`: the movers pick the newest snapshot at or before it,
+ * and repositories keep nanoseconds while the field is read with whole seconds, so the end of the snapshot's second
+ * is used (a snapshot's own millisecond-rounded time could fall just before its real start and select the previous
+ * one). Two snapshots of one PVC started within the same second are not told apart; backups are minutes apart.
+ */
+export function restoreAsOfFor(timeMs: number): string {
+  const end = Math.floor(timeMs / 1000) * 1000 + 1000;
+  return new Date(end).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** The snapshot a PVC's admission recorded on it, when its dataSourceRef names that snapshot's restore point. */
 export function requestedRestorePoint(
   pvc: PersistentVolumeClaim,
@@ -72,8 +83,7 @@ export function buildRestorePoint(
     [RESTORE_SNAPSHOT_ANNOTATION]: point.snapshotId,
     [RESTORE_SNAPSHOT_TIME_ANNOTATION]: point.snapshotTime,
   };
-  // restoreAsOf picks the newest snapshot at or before it: the chosen snapshot's own time picks exactly that one.
-  const asOf = new Date(Date.parse(point.snapshotTime)).toISOString();
+  const asOf = restoreAsOfFor(Date.parse(point.snapshotTime));
   if (rd.spec.kopia) rd.spec.kopia = { ...rd.spec.kopia, restoreAsOf: asOf };
   else rd.spec.restic = { ...rd.spec.restic, restoreAsOf: asOf };
   return rd;

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { describeKubeError } from '../../src/kube/errors.ts';
-import { restorePointName } from '../../src/plan/restore-point.ts';
+import { restoreAsOfFor, restorePointName } from '../../src/plan/restore-point.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { freePort } from '../support/processes.ts';
@@ -222,7 +222,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
         name: point,
       }),
     );
-    assert.equal(rd.spec.kopia.restoreAsOf, new Date(newest.startTime).toISOString());
+    assert.equal(rd.spec.kopia.restoreAsOf, restoreAsOfFor(Date.parse(newest.startTime)));
     assert.equal(rd.spec.kopia.username, 'data-backup');
     assert.equal(rd.spec.kopia.hostname, NS);
 
@@ -338,6 +338,13 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
       const text = await (await fetch(`http://127.0.0.1:${ports.ops}/metrics`)).text();
       return /^lifeboat_break_glass\{scope="namespace"\} 1$/m.test(text) ? true : undefined;
     });
+    // The /audit ledger of the running leader: one row per PVC, with the catalog's view of its backups.
+    const audit = (await (await fetch(`http://127.0.0.1:${ports.ops}/audit?namespace=${NS}`)).json()) as {
+      summary: { total: number };
+      rows: { pvc: string; snapshots: { count: number } | null }[];
+    };
+    assert.ok(audit.summary.total >= 2, JSON.stringify(audit.summary));
+    assert.equal(audit.rows.find((r) => r.pvc === 'data')?.snapshots?.count, 2);
     await stopLifeboat();
     await assert.rejects(createPvc('while-down'), (error: unknown) => {
       assert.match(describeKubeError(error).message, /failed calling webhook/);

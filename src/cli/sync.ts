@@ -1,0 +1,113 @@
+/**
+ * `lifeboat sync [<namespace>/<pvc> | --all]`: the restore-point sync of the operator (restore-point-sync.ts), run
+ * now from a workstation. It re-arms only restore points that are behind the repository's newest snapshot (or stuck),
+ * under the same caps; `--force` re-arms current ones too; `--wait` keeps passing until every sync it can see has
+ * completed. Exit status 0: done; 1: an arm failed; 2: the catalog could not tell for some PVC (nothing was armed for
+ * it); 1 also for bad input.
+ */
+import type { Command } from 'commander';
+import { RestorePointSync, type SyncOutcome } from '../controller/restore-point-sync.ts';
+import { sleep } from '../kube/backoff.ts';
+import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
+import type { Io } from './program.ts';
+import { type Env, exitWith, parseDurationFlag, parsePvcArgument, usage } from './repository-options.ts';
+
+interface SyncFlags extends ClusterFlags {
+  all?: boolean;
+  force?: boolean;
+  wait?: boolean;
+  waitTimeout: string;
+  poll: string;
+  concurrency: string;
+  perRepository: string;
+  output: string;
+}
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw usage(`${flag} "${text}" must be a whole number of at least 1`);
+  return n;
+}
+
+function line(o: SyncOutcome): string {
+  return `${o.key}  ${o.action}  ${o.message}\n`;
+}
+
+export async function runSync(target: string | undefined, flags: SyncFlags, io: Io, env: Env): Promise<number> {
+  if ((target === undefined) === !flags.all) throw usage('name one PVC as <namespace>/<pvc>, or pass --all');
+  if (flags.output !== 'text' && flags.output !== 'json')
+    throw usage(`unknown --output "${flags.output}": use text or json`);
+  const ref = target === undefined ? undefined : parsePvcArgument(target);
+  const only = ref ? new Set([`${ref.namespace}/${ref.pvc}`]) : undefined;
+  const waitTimeoutMs = parseDurationFlag('--wait-timeout', flags.waitTimeout);
+  const pollMs = parseDurationFlag('--poll', flags.poll);
+  const ctx = openCluster(flags, 'lifeboat-cli');
+  try {
+    const { catalog, close } = await openCatalog(ctx, flags, env, io);
+    try {
+      const sync = new RestorePointSync({
+        kube: ctx.kube,
+        config: ctx.config,
+        catalog,
+        events: ctx.events,
+        concurrency: positiveInt('--concurrency', flags.concurrency),
+        perRepository: positiveInt('--per-repository', flags.perRepository),
+        staggerMs: pollMs,
+      });
+      const deadline = Date.now() + waitTimeoutMs;
+      let report = await sync.runPass({ ...(only ? { only } : {}), force: flags.force === true });
+      const seen = new Map(report.outcomes.map((o) => [o.key, o]));
+      if (flags.output === 'text') for (const o of report.outcomes) io.out(line(o));
+      if (only && report.outcomes.length === 0) {
+        io.err(`no restore point (persistent ReplicationDestination) found for ${target}: is the PVC protected?\n`);
+        return 1;
+      }
+      while (flags.wait && report.pending && Date.now() < deadline) {
+        await sleep(pollMs);
+        // The catalog is re-read so that a backup landing meanwhile counts; never forced again (that would re-arm a
+        // restore point that just completed).
+        await catalog.refresh();
+        report = await sync.runPass(only ? { only } : {});
+        for (const o of report.outcomes) {
+          const before = seen.get(o.key);
+          if (flags.output === 'text' && (before?.action !== o.action || before.message !== o.message)) io.out(line(o));
+          seen.set(o.key, o);
+        }
+      }
+      const final = [...seen.values()];
+      if (flags.output === 'json') io.out(`${JSON.stringify({ outcomes: final, pending: report.pending }, null, 2)}\n`);
+      if (flags.wait && report.pending) io.err(`still pending after ${flags.waitTimeout}\n`);
+      if (final.some((o) => o.action === 'failed')) return 1;
+      if (final.some((o) => o.action === 'unknown')) return 2;
+      return flags.wait && report.pending ? 1 : 0;
+    } finally {
+      await close();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+export function registerSyncCommand(program: Command, io: Io, env: Env = process.env): void {
+  addClusterOptions(
+    program
+      .command('sync')
+      .argument('[namespace/pvc]', 'the PVC whose restore point to sync, e.g. karakeep/data-pvc')
+      .description(
+        're-arm restore points (persistent ReplicationDestinations) that are behind the newest snapshot, now\n' +
+          '(exit status 0: done, 1: a sync could not be armed or did not finish, 2: the catalog could not tell)',
+      ),
+  )
+    .option('--all', 'every restore point in the cluster')
+    .option('--force', 're-arm even restore points that already hold the newest snapshot (never one in flight)')
+    .option('--wait', 'keep going until every sync has completed (or --wait-timeout)')
+    .option('--wait-timeout <duration>', 'give up waiting after this long', '1h')
+    .option('--poll <duration>', 'between passes while waiting, and between two arms', '10s')
+    .option('--concurrency <n>', 'syncs in flight at once in the cluster', '2')
+    .option('--per-repository <n>', 'syncs in flight at once per repository', '1')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (target: string | undefined, flags: SyncFlags) => {
+      const status = await runSync(target, flags, io, env);
+      if (status !== 0) throw exitWith(status);
+    });
+}

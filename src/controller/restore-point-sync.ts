@@ -1,0 +1,487 @@
+/**
+ * The coordinated restore-point sync (leader only): every interval (default 15 min) it re-arms the persistent
+ * ReplicationDestination of each PVC whose restore point is behind the newest complete snapshot the catalog sees —
+ * and only those (lessons F8 without the January CronJob's blind re-sync of every volume, F26).
+ *
+ *   list persistent RDs ─► catalog decision per PVC ─► assess (restore-point.ts) ─► plan under caps
+ *     (restore-point-plan.ts) ─► arm one at a time, jittered ─► Events, metrics
+ *
+ * - Arming is a server-side apply under the field manager `lifeboat-sync` (see SYNC_FIELD_MANAGER for why not the
+ *   controller's), conditional on the resourceVersion the decision was made from; a conflict waits for the next pass.
+ * - Never re-arms a sync in flight; a sync in flight longer than `syncTimeoutMs` is restarted with a new token.
+ * - Paced: passes start at the interval ±10 %; consecutive arms are `staggerMs` apart (jittered); while syncs are in
+ *   flight or held by a cap, the loop looks again every `pollMs`, so freed slots are used without waiting a whole
+ *   interval, and completions are reported promptly.
+ * - A catalog that cannot vouch for its facts (unknown) never leads to a re-arm: the RD is left as it is.
+ */
+import type { Registry } from 'prom-client';
+import type { PvcRef } from '../catalog/source.ts';
+import type { PvcFacts } from '../catalog/view.ts';
+import {
+  BACKUP_HISTORY_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  PVC_LABEL,
+  PVC_NAME_ANNOTATION,
+  RESTORE_POINT_LABEL,
+} from '../config/keys.ts';
+import type { LifeboatConfig } from '../config/types.ts';
+import { type Decision, decide } from '../decision/decide.ts';
+import { sleep } from '../kube/backoff.ts';
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { formatKubeError, isConflict, isNotFound } from '../kube/errors.ts';
+import type { EventRecorder, EventSubject } from '../kube/events.ts';
+import { type Logger, silentLogger } from '../kube/log.ts';
+import { parseHistory } from '../plan/history.ts';
+import { generatedNames } from '../plan/names.ts';
+import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
+import {
+  armBody,
+  assessRestorePoint,
+  type DestinationView,
+  type RestorePointState,
+  recordOf,
+  SYNC_FIELD_MANAGER,
+  syncToken,
+} from './restore-point.ts';
+import { type PointState, type RestorePointMetrics, restorePointMetrics } from './restore-point-metrics.ts';
+import { type PassEntry, planPass } from './restore-point-plan.ts';
+
+/** What the sync needs of the catalog: the facts for one PVC (memory, or an on-demand read for restic). */
+export interface SyncCatalog {
+  lookup(ref: PvcRef): Promise<PvcFacts>;
+  readonly staleAfterMs: number;
+}
+
+export interface RestorePointSyncOptions {
+  kube: KubeClient;
+  config: LifeboatConfig;
+  catalog: SyncCatalog;
+  /** Events on the PVC (or on the RD when the PVC is gone); none when omitted. */
+  events?: EventRecorder;
+  registry?: Registry;
+  logger?: Logger;
+  /** Between full passes. Default 15 min. */
+  intervalMs?: number;
+  /** Between passes while syncs are in flight or held by a cap. Default 60 s. */
+  pollMs?: number;
+  /** Between two arms of one pass (jittered ×0.5–1.5). Default 10 s. */
+  staggerMs?: number;
+  /** Syncs in flight at once in the cluster. Default 2. */
+  concurrency?: number;
+  /** Syncs in flight at once per repository. Default 1. */
+  perRepository?: number;
+  /** A sync in flight longer than this is restarted. Default 2 h. */
+  syncTimeoutMs?: number;
+  /**
+   * The persistent RDs (any lifeboat RD is accepted; the rest are filtered out). Default: listed from the API server
+   * each pass; the operator can pass its reflector cache instead.
+   */
+  destinations?: () => KubeObject[] | Promise<KubeObject[]>;
+  /** The PVC an Event goes to; default a GET. The operator can pass its reflector cache. */
+  pvc?: (namespace: string, name: string) => KubeObject | undefined | Promise<KubeObject | undefined>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface PassOptions {
+  /** Only these PVCs (`namespace/pvc`); all when omitted. */
+  only?: ReadonlySet<string>;
+  /** Re-arm restore points that are current too (never one in flight). */
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+export type SyncAction = 'armed' | 'current' | 'syncing' | 'held' | 'no-backup' | 'unknown' | 'failed';
+
+export interface SyncOutcome {
+  /** `namespace/pvc`. */
+  key: string;
+  destination: string;
+  action: SyncAction;
+  message: string;
+  token?: string;
+}
+
+export interface PassReport {
+  startedAtMs: number;
+  outcomes: SyncOutcome[];
+  /** Something is left to watch: a sync in flight, or a behind restore point held back by a cap or a conflict. */
+  pending: boolean;
+}
+
+/** Selects lifeboat's RDs that are not per-snapshot restore points. */
+export const PERSISTENT_RD_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${PVC_LABEL},!${RESTORE_POINT_LABEL}`;
+
+type Destination = KubeObject & DestinationView;
+
+interface Judged {
+  key: string;
+  ref: PvcRef;
+  rd: Destination;
+  repository: string;
+  decision: Decision;
+  state?: RestorePointState;
+}
+
+export class RestorePointSync {
+  readonly opts: RestorePointSyncOptions;
+  readonly metrics: RestorePointMetrics | undefined;
+  readonly log: Logger;
+  readonly intervalMs: number;
+  readonly pollMs: number;
+  readonly staggerMs: number;
+  readonly syncTimeoutMs: number;
+  readonly caps: { concurrency: number; perRepository: number };
+  /** Tokens seen in flight, per PVC key: their completion or timeout is reported once. */
+  readonly #inFlight = new Map<string, string>();
+  /** The snapshot time each RD's image was last known to hold, kept while a re-sync is in flight. */
+  readonly #held = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #stop = new AbortController();
+  #running: Promise<PassReport> | undefined;
+
+  constructor(opts: RestorePointSyncOptions) {
+    this.opts = opts;
+    this.log = opts.logger ?? silentLogger;
+    this.metrics = opts.registry ? restorePointMetrics(opts.registry) : undefined;
+    this.intervalMs = opts.intervalMs ?? 15 * 60_000;
+    this.pollMs = opts.pollMs ?? 60_000;
+    this.staggerMs = opts.staggerMs ?? 10_000;
+    this.syncTimeoutMs = opts.syncTimeoutMs ?? 2 * 3_600_000;
+    this.caps = { concurrency: opts.concurrency ?? 2, perRepository: opts.perRepository ?? 1 };
+    if (this.caps.concurrency < 1 || this.caps.perRepository < 1) throw new RangeError('sync caps must be at least 1');
+  }
+
+  #now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  #random(): number {
+    return (this.opts.random ?? Math.random)();
+  }
+
+  /** Starts the loop: a first pass soon (jittered, so replicas and restarts do not align), then every interval. */
+  start(): void {
+    if (this.#timer) return;
+    if (this.#stop.signal.aborted) this.#stop = new AbortController();
+    this.#schedule(this.#random() * Math.min(this.pollMs, this.intervalMs));
+  }
+
+  /** Stops the loop; waits for a pass in progress (its stagger sleeps end at once). */
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#stop.abort();
+    await this.#running?.catch(() => undefined);
+  }
+
+  #schedule(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      void this.runPass({ signal: this.#stop.signal })
+        .catch((error) => {
+          this.log.warn('restore-point sync pass failed', { error: formatKubeError(error) });
+          return { pending: true } as PassReport;
+        })
+        .then((report) => {
+          if (this.#stop.signal.aborted) return;
+          const base = report.pending ? this.pollMs : this.intervalMs;
+          this.#schedule(base * (0.9 + 0.2 * this.#random()));
+        });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  /** One pass; passes never overlap (a second caller waits for the first, then runs its own). */
+  async runPass(opts: PassOptions = {}): Promise<PassReport> {
+    while (this.#running) await this.#running.catch(() => undefined);
+    const run = this.#pass(opts).finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = run;
+    return await run;
+  }
+
+  async #pass(opts: PassOptions): Promise<PassReport> {
+    const startedAtMs = this.#now();
+    const judged = await this.#judge(await this.#destinations(opts.only));
+    const outcomes = new Map<string, SyncOutcome>();
+    const entries: PassEntry[] = [];
+    let pending = false;
+    for (const j of judged) {
+      const outcome = this.#observe(j, opts.force === true);
+      if (outcome) outcomes.set(j.key, outcome);
+      if (j.state) entries.push({ key: j.key, repository: j.repository, state: j.state });
+      if (j.state?.kind === 'syncing') pending = true;
+    }
+    const plan = planPass(entries, this.caps);
+    for (const held of plan.held) {
+      const j = judged.find((x) => x.key === held.key);
+      pending = true;
+      this.metrics?.syncs.inc({ result: 'skipped' });
+      outcomes.set(held.key, {
+        key: held.key,
+        destination: j?.rd.metadata.name ?? '',
+        action: 'held',
+        message: held.why,
+      });
+    }
+    let first = true;
+    for (const key of plan.arm) {
+      const j = judged.find((x) => x.key === key);
+      if (!j || opts.signal?.aborted) break;
+      if (!first) await sleep(this.staggerMs * (0.5 + this.#random()), opts.signal);
+      if (opts.signal?.aborted) break;
+      first = false;
+      const outcome = await this.#arm(j);
+      if (outcome.action !== 'armed') pending = true;
+      outcomes.set(key, outcome);
+    }
+    if (!opts.only) this.#updateStates(judged);
+    const report = { startedAtMs, outcomes: [...outcomes.values()], pending };
+    this.log.debug('restore-point sync pass', {
+      destinations: judged.length,
+      armed: plan.arm.length,
+      held: plan.held.length,
+      pending,
+    });
+    return report;
+  }
+
+  async #destinations(only: ReadonlySet<string> | undefined): Promise<Destination[]> {
+    const all = (
+      this.opts.destinations
+        ? await this.opts.destinations()
+        : await this.opts.kube.list(VOLSYNC_API_VERSION, 'ReplicationDestination', {
+            labelSelector: PERSISTENT_RD_SELECTOR,
+          })
+    ) as Destination[];
+    return all.filter((rd) => {
+      const key = this.#keyOf(rd);
+      return key !== undefined && !rd.metadata.deletionTimestamp && (!only || only.has(key));
+    });
+  }
+
+  /** `namespace/pvc` of a persistent RD; undefined for any other RD (per-snapshot, foreign, renamed). */
+  #keyOf(rd: Destination): string | undefined {
+    const labels = rd.metadata.labels ?? {};
+    if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || labels[RESTORE_POINT_LABEL] !== undefined) return undefined;
+    const pvc = rd.metadata.annotations?.[PVC_NAME_ANNOTATION] ?? labels[PVC_LABEL];
+    const namespace = rd.metadata.namespace;
+    if (!pvc || !namespace) return undefined;
+    if (generatedNames(pvc, this.opts.config.naming).replicationDestination !== rd.metadata.name) return undefined;
+    return `${namespace}/${pvc}`;
+  }
+
+  async #judge(destinations: Destination[]): Promise<Judged[]> {
+    const judged: Judged[] = [];
+    for (const rd of destinations) {
+      const key = this.#keyOf(rd) as string;
+      const slash = key.indexOf('/');
+      const ref = { namespace: key.slice(0, slash), pvc: key.slice(slash + 1) };
+      const facts = await this.opts.catalog.lookup(ref);
+      const history = parseHistory(rd.metadata.annotations?.[BACKUP_HISTORY_ANNOTATION]);
+      const decision = decide({
+        facts,
+        nowMs: this.#now(),
+        staleAfterMs: this.opts.catalog.staleAfterMs,
+        ...(history
+          ? {
+              expected: {
+                hadSnapshots: true,
+                ...(history.lastSnapshotId ? { lastSnapshotId: history.lastSnapshotId } : {}),
+                ...(history.lastSnapshotTime ? { lastSnapshotTime: history.lastSnapshotTime } : {}),
+              },
+            }
+          : {}),
+      });
+      const entry: Judged = { key, ref, rd, repository: facts.repository, decision };
+      if (decision.decision === 'restore' && decision.newest) {
+        entry.state = assessRestorePoint(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+      }
+      judged.push(entry);
+    }
+    return judged;
+  }
+
+  /**
+   * Reports what one RD's state means (completions, timeouts, catalog trouble) and returns its outcome unless the
+   * plan decides it. With `force`, a current restore point is treated as behind.
+   */
+  #observe(j: Judged, force: boolean): SyncOutcome | undefined {
+    const base = { key: j.key, destination: j.rd.metadata.name };
+    this.#trackAge(j);
+    if (!j.state) {
+      if (j.decision.decision === 'fresh') {
+        return { ...base, action: 'no-backup', message: `nothing to sync: ${j.decision.message}` };
+      }
+      this.metrics?.syncs.inc({ result: 'skipped' });
+      return { ...base, action: 'unknown', message: `left as it is, the catalog cannot tell: ${j.decision.message}` };
+    }
+    const state = j.state;
+    const watched = this.#inFlight.get(j.key);
+    if (state.kind === 'syncing') {
+      this.#inFlight.set(j.key, state.token);
+      return {
+        ...base,
+        action: 'syncing',
+        token: state.token,
+        message: `sync ${state.token} in flight since ${new Date(state.sinceMs).toISOString()}`,
+      };
+    }
+    if (watched !== undefined) {
+      this.#inFlight.delete(j.key);
+      if (state.kind === 'stuck' && state.token === watched) {
+        this.metrics?.syncs.inc({ result: 'failed' });
+      } else if (state.kind === 'current' || (state.kind === 'behind' && state.record?.token === watched)) {
+        this.#completed(j, watched);
+      }
+    }
+    if (state.kind === 'current') {
+      if (force) {
+        j.state = { kind: 'behind', why: 'forced re-sync', record: state.record };
+        return undefined;
+      }
+      return {
+        ...base,
+        action: 'current',
+        message: `holds the newest snapshot ${state.record.snapshotId} from ${state.record.snapshotTime}`,
+      };
+    }
+    return undefined;
+  }
+
+  #completed(j: Judged, token: string): void {
+    const record = recordOf(j.rd);
+    if (!record || record.token !== token) return;
+    if (!j.rd.status?.latestImage?.name) {
+      this.metrics?.syncs.inc({ result: 'failed' });
+      return;
+    }
+    this.metrics?.syncs.inc({ result: 'synced' });
+    const image = j.rd.status?.latestImage?.name ?? 'none';
+    void this.#event(
+      j,
+      'Normal',
+      'RestorePointSynced',
+      `restore point ${j.rd.metadata.name} now holds snapshot ${record.snapshotId} from ${record.snapshotTime} (image ${image})`,
+    );
+  }
+
+  async #arm(j: Judged): Promise<SyncOutcome> {
+    const base = { key: j.key, destination: j.rd.metadata.name };
+    const newest = j.decision.newest;
+    const state = j.state;
+    if (!newest || !state) return { ...base, action: 'failed', message: 'no snapshot to sync to' };
+    const token = syncToken(this.#now(), j.rd.spec?.trigger?.manual);
+    const why =
+      state.kind === 'behind'
+        ? state.why
+        : state.kind === 'stuck'
+          ? `sync ${state.token} did not complete since ${new Date(state.sinceMs).toISOString()}`
+          : 'forced';
+    try {
+      const path = await this.opts.kube.resources.objectPath(
+        VOLSYNC_API_VERSION,
+        'ReplicationDestination',
+        j.rd.metadata.name,
+        j.ref.namespace,
+      );
+      await this.opts.kube.http.request('PATCH', path, {
+        query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
+        contentType: 'application/apply-patch+yaml',
+        body: armBody(j.rd as Destination & { apiVersion: string; kind: string }, newest, token),
+      });
+    } catch (error) {
+      if (isConflict(error) || isNotFound(error)) {
+        // The RD changed (or went) after it was read: the next pass decides again from what it is now.
+        this.metrics?.syncs.inc({ result: 'skipped' });
+        return { ...base, action: 'held', message: `changed while deciding (${formatKubeError(error)}); next pass` };
+      }
+      this.metrics?.syncs.inc({ result: 'failed' });
+      const message = `re-arming ${j.rd.metadata.name} failed: ${formatKubeError(error)}`;
+      this.log.warn('restore-point sync: arm failed', { key: j.key, error: formatKubeError(error) });
+      void this.#event(j, 'Warning', 'RestorePointSyncFailed', message);
+      return { ...base, action: 'failed', message };
+    }
+    this.#inFlight.set(j.key, token);
+    this.metrics?.arms.inc();
+    const message = `re-syncing restore point ${j.rd.metadata.name} to snapshot ${newest.id} from ${newest.time} (${why}); trigger.manual ${token}`;
+    this.log.info('restore-point sync: armed', { key: j.key, token, snapshot: newest.id });
+    void this.#event(
+      j,
+      state.kind === 'stuck' ? 'Warning' : 'Normal',
+      state.kind === 'stuck' ? 'RestorePointSyncRestarted' : 'RestorePointSyncStarted',
+      message,
+    );
+    return { ...base, action: 'armed', token, message };
+  }
+
+  /** Age of the snapshot the RD's image holds: known from a completed record, kept while a re-sync runs. */
+  #trackAge(j: Judged): void {
+    const record = recordOf(j.rd);
+    const complete = record && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
+    if (complete) this.#held.set(j.key, Date.parse(record.snapshotTime));
+    const held = this.#held.get(j.key);
+    const labels = { namespace: j.ref.namespace, pvc: j.ref.pvc };
+    if (held === undefined) this.metrics?.age.remove(labels);
+    else this.metrics?.age.set(labels, Math.max(0, (this.#now() - held) / 1000));
+  }
+
+  #updateStates(judged: Judged[]): void {
+    if (!this.metrics) return;
+    const counts = new Map<PointState, number>();
+    const keys = new Set(judged.map((j) => j.key));
+    for (const key of this.#held.keys()) {
+      if (!keys.has(key)) {
+        this.#held.delete(key);
+        const slash = key.indexOf('/');
+        this.metrics.age.remove({ namespace: key.slice(0, slash), pvc: key.slice(slash + 1) });
+      }
+    }
+    for (const j of judged) {
+      const state: PointState = j.state ? j.state.kind : j.decision.decision === 'fresh' ? 'no-backup' : 'unknown';
+      counts.set(state, (counts.get(state) ?? 0) + 1);
+    }
+    this.metrics.states.reset();
+    for (const state of ['current', 'behind', 'syncing', 'stuck', 'no-backup', 'unknown'] as const) {
+      this.metrics.states.set({ state }, counts.get(state) ?? 0);
+    }
+  }
+
+  /** An Event on the PVC, or on the RD when the PVC is gone. Never throws. */
+  async #event(j: Judged, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+    const events = this.opts.events;
+    if (!events) return;
+    let pvc: KubeObject | undefined;
+    try {
+      pvc = this.opts.pvc
+        ? await this.opts.pvc(j.ref.namespace, j.ref.pvc)
+        : await this.opts.kube.get({
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            namespace: j.ref.namespace,
+            name: j.ref.pvc,
+          });
+    } catch {
+      pvc = undefined;
+    }
+    const rd: EventSubject = {
+      apiVersion: VOLSYNC_API_VERSION,
+      kind: 'ReplicationDestination',
+      metadata: {
+        name: j.rd.metadata.name,
+        namespace: j.ref.namespace,
+        ...(j.rd.metadata.uid ? { uid: j.rd.metadata.uid } : {}),
+      },
+    };
+    const subject = pvc && !pvc.metadata.deletionTimestamp ? (pvc as EventSubject) : rd;
+    events.record(subject, {
+      type,
+      reason,
+      action: 'RestorePointSync',
+      note,
+      ...(subject === rd ? {} : { related: rd }),
+    });
+  }
+}

@@ -1,0 +1,483 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Snapshot } from '../catalog/types.ts';
+import { RESTORE_REQUEST_ANNOTATION } from '../config/keys.ts';
+import { loadConfig } from '../config/load.ts';
+import { formatRestorePoint, RESTORE_POINT_ANNOTATION } from '../controller/restore-point.ts';
+import type { Decision } from '../decision/decide.ts';
+import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
+import { generatedMetadata } from '../plan/metadata.ts';
+import { buildLedger } from './ledger.ts';
+import type { LedgerInput, LedgerRow, ReplicationObject } from './types.ts';
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+const config = loadConfig(
+  'namespace: lifeboat-system\ntiers:\n  hourly: { trigger: { schedule: "H * * * *" }, retain: { hourly: 24 } }\n  manual: { trigger: { manual: on-demand }, retain: { last: 3 } }\n',
+);
+
+const optedIn: Namespace = { metadata: { name: 'app', annotations: { 'volsync.backube/privileged-movers': 'true' } } };
+const plain: Namespace = { metadata: { name: 'plain' } };
+const system: Namespace = { metadata: { name: 'kube-system' } };
+
+function pvc(
+  name: string,
+  opts: {
+    ns?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    phase?: string;
+    ageMs?: number;
+  } = {},
+): PersistentVolumeClaim {
+  return {
+    metadata: {
+      name,
+      namespace: opts.ns ?? 'app',
+      uid: `uid-${name}`,
+      creationTimestamp: iso(NOW - (opts.ageMs ?? 30 * 24 * HOUR)),
+      labels: opts.labels ?? {},
+      annotations: opts.annotations ?? {},
+    },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    status: { phase: opts.phase ?? 'Bound' },
+  };
+}
+
+function rs(
+  name: string,
+  opts: { lastSync?: number; result?: string; createdAgo?: number; ns?: string } = {},
+): ReplicationObject {
+  return {
+    apiVersion: 'volsync.backube/v1alpha1',
+    kind: 'ReplicationSource',
+    metadata: {
+      ...generatedMetadata(`${name}-backup`, opts.ns ?? 'app', name),
+      creationTimestamp: iso(NOW - (opts.createdAgo ?? 10 * 24 * HOUR)),
+      ownerReferences: [{ kind: 'PersistentVolumeClaim', name, uid: `uid-${name}` }],
+    },
+    spec: { trigger: { schedule: '0 * * * *' } },
+    status: {
+      ...(opts.lastSync !== undefined ? { lastSyncTime: iso(opts.lastSync) } : {}),
+      ...(opts.result ? { latestMoverStatus: { result: opts.result } } : {}),
+    },
+  };
+}
+
+const snapshot = (id: string, ms: number): Snapshot => ({ id, time: iso(ms), timeMs: ms });
+
+function rd(
+  name: string,
+  opts: {
+    ns?: string;
+    record?: Snapshot;
+    token?: string;
+    lastManualSync?: string;
+    image?: string | null;
+    lastSync?: number;
+    snapshotsFound?: number;
+    request?: string;
+  } = {},
+): ReplicationObject {
+  const token = opts.token ?? 'sync-1';
+  const annotations: Record<string, string> = {};
+  if (opts.record) {
+    annotations[RESTORE_POINT_ANNOTATION] = formatRestorePoint({
+      snapshotId: opts.record.id,
+      snapshotTime: opts.record.time,
+      token,
+    });
+  }
+  if (opts.request) annotations[RESTORE_REQUEST_ANNOTATION] = opts.request;
+  const meta = generatedMetadata(`${name}-restore`, opts.ns ?? 'app', name, { annotations });
+  return {
+    apiVersion: 'volsync.backube/v1alpha1',
+    kind: 'ReplicationDestination',
+    metadata: meta,
+    spec: { trigger: { manual: token }, kopia: {} },
+    status: {
+      lastManualSync: opts.lastManualSync ?? token,
+      ...(opts.image !== null ? { latestImage: { name: opts.image ?? `img-${name}` } } : {}),
+      ...(opts.lastSync !== undefined ? { lastSyncTime: iso(opts.lastSync) } : {}),
+      ...(opts.snapshotsFound !== undefined ? { kopia: { snapshotsFound: opts.snapshotsFound } } : {}),
+    },
+  };
+}
+
+function restoreDecision(...snapshots: Snapshot[]): Decision {
+  return {
+    decision: 'restore',
+    authoritative: true,
+    cause: 'snapshots-found',
+    message: 'found',
+    snapshots,
+    ...(snapshots[0] ? { newest: snapshots[0] } : {}),
+    checkpoints: [],
+  };
+}
+const fresh: Decision = {
+  decision: 'fresh',
+  authoritative: true,
+  cause: 'no-snapshots',
+  message: 'none',
+  snapshots: [],
+  checkpoints: [],
+};
+const unknown = (last: Snapshot[]): Decision => ({
+  decision: 'unknown',
+  authoritative: false,
+  cause: 'repository-unreachable',
+  message: 'unreachable',
+  snapshots: last,
+  checkpoints: [],
+});
+
+function ledger(partial: Partial<LedgerInput>): LedgerRow[] {
+  return buildLedger({
+    config,
+    now: NOW,
+    cluster: { volsync: 'kopia-fork', externalSecrets: true },
+    sourceSecret: { state: 'not-read' },
+    pvcs: [],
+    namespaces: [optedIn, plain, system],
+    replication: [],
+    graceMs: HOUR,
+    ...partial,
+  }).rows;
+}
+
+const s1 = snapshot('s1', NOW - 2 * HOUR);
+const s2 = snapshot('s2', NOW - 20 * 60_000);
+const hourly = { backup: 'hourly' };
+
+describe('buildLedger: verdicts (from the planner)', () => {
+  const table: {
+    name: string;
+    input: Partial<LedgerInput>;
+    expect: Partial<LedgerRow> | undefined;
+  }[] = [
+    {
+      name: 'protected, backed up 20 min ago, restore point current',
+      input: {
+        pvcs: [pvc('web', { labels: hourly })],
+        replication: [
+          rs('web', { lastSync: NOW - 20 * 60_000, result: 'Successful' }),
+          rd('web', { record: s2, lastSync: NOW - 10 * 60_000 }),
+        ],
+        decisions: new Map([['app/web', restoreDecision(s2, s1)]]),
+      },
+      expect: {
+        tier: 'hourly',
+        verdict: 'protected',
+        reason: 'BackupConfigured',
+        phase: 'Bound',
+        snapshots: { decision: 'restore', cause: 'snapshots-found', count: 2, newestId: 's2', newestTime: s2.time },
+        backup: { source: 'web-backup', lastSyncTime: iso(NOW - 20 * 60_000), lastResult: 'Successful' },
+        stale: false,
+        staleReason: null,
+        restorePoint: {
+          destination: 'web-restore',
+          snapshotId: 's2',
+          snapshotTime: s2.time,
+          syncedAt: iso(NOW - 10 * 60_000),
+          ageSeconds: 20 * 60,
+          restoreInProgress: null,
+        },
+        restoreReady: { ready: true, why: `holds snapshot s2 from ${s2.time}` },
+      },
+    },
+    {
+      name: 'protected, last backup 3 h ago and the last sync failed: stale beyond hourly + 1 h grace',
+      input: {
+        pvcs: [pvc('web', { labels: hourly })],
+        replication: [rs('web', { lastSync: NOW - 3 * HOUR, result: 'Failed' }), rd('web', { record: s1 })],
+        decisions: new Map([['app/web', restoreDecision(snapshot('s0', NOW - 3 * HOUR))]]),
+      },
+      expect: {
+        verdict: 'protected',
+        stale: true,
+        staleReason: `last successful backup ${iso(NOW - 3 * HOUR)}, 3h ago (allowed: 1h schedule period + 1h grace)`,
+        backup: { source: 'web-backup', lastSyncTime: iso(NOW - 3 * HOUR), lastResult: 'Failed' },
+      },
+    },
+    {
+      name: 'protected, never backed up, source created 5 h ago: stale',
+      input: {
+        pvcs: [pvc('web', { labels: hourly })],
+        replication: [rs('web', { createdAgo: 5 * HOUR })],
+        decisions: new Map([['app/web', fresh]]),
+      },
+      expect: {
+        verdict: 'protected',
+        stale: true,
+        staleReason: `no successful backup since the ReplicationSource was created ${iso(NOW - 5 * HOUR)} (allowed: 1h schedule period + 1h grace)`,
+        restoreReady: { ready: false, why: 'no restore point: the ReplicationDestination is missing' },
+      },
+    },
+    {
+      name: 'protected, never backed up, source created 30 min ago: not stale yet',
+      input: { pvcs: [pvc('web', { labels: hourly })], replication: [rs('web', { createdAgo: 30 * 60_000 })] },
+      expect: { verdict: 'protected', stale: false },
+    },
+    {
+      name: 'protected but the source is missing: stale (the controller is not doing its job)',
+      input: { pvcs: [pvc('web', { labels: hourly })] },
+      expect: {
+        verdict: 'protected',
+        stale: true,
+        staleReason: 'no ReplicationSource exists although the PVC is protected: is the lifeboat controller running?',
+        backup: null,
+      },
+    },
+    {
+      name: 'manual tier: never stale, whatever the age of its last backup',
+      input: {
+        pvcs: [pvc('web', { labels: { backup: 'manual' } })],
+        replication: [rs('web', { lastSync: NOW - 90 * 24 * HOUR })],
+      },
+      expect: { tier: 'manual', verdict: 'protected', stale: false },
+    },
+    {
+      name: 'waiting for bind',
+      input: { pvcs: [pvc('web', { labels: hourly, phase: 'Pending' })] },
+      expect: { verdict: 'waiting', reason: 'WaitingForBind', phase: 'Pending', stale: false },
+    },
+    {
+      name: 'waiting for the minimum age',
+      input: { pvcs: [pvc('web', { labels: hourly, ageMs: 30 * 60_000 })] },
+      expect: { verdict: 'waiting', reason: 'WaitingForMinAge', stale: false },
+    },
+    {
+      name: 'exempt with a reason: no restore readiness',
+      input: {
+        pvcs: [
+          pvc('cache', {
+            labels: { 'backup-exempt': 'true' },
+            annotations: { 'lifeboat.dev/backup-exempt-reason': 'cache' },
+          }),
+        ],
+      },
+      expect: {
+        tier: null,
+        verdict: 'exempt',
+        reason: 'BackupExempt',
+        message: 'cache',
+        restoreReady: null,
+        snapshots: null,
+      },
+    },
+    {
+      name: 'exempt without a reason: needs attention',
+      input: { pvcs: [pvc('cache', { labels: { 'backup-exempt': 'true' } })] },
+      expect: { verdict: 'needs-attention', reason: 'ExemptWithoutReason' },
+    },
+    {
+      name: 'unknown tier: needs attention, with the suggestion',
+      input: { pvcs: [pvc('web', { labels: { backup: 'hourlyy' } })] },
+      expect: { tier: 'hourlyy', verdict: 'needs-attention', reason: 'UnknownTier' },
+    },
+    {
+      name: 'labelled in a namespace that has not opted in',
+      input: { pvcs: [pvc('web', { ns: 'plain', labels: hourly })] },
+      expect: { verdict: 'needs-attention', reason: 'NamespaceNotOptedIn' },
+    },
+    {
+      name: 'unlabelled in an opted-in namespace: someone must decide',
+      input: { pvcs: [pvc('scratch')] },
+      expect: { tier: null, verdict: 'needs-attention', reason: 'Unlabelled', restoreReady: null },
+    },
+    {
+      name: 'unlabelled in a namespace that has not opted in: not lifeboat’s',
+      input: { pvcs: [pvc('x', { ns: 'plain' })] },
+      expect: undefined,
+    },
+    {
+      name: 'unlabelled in a system namespace: not lifeboat’s',
+      input: { pvcs: [pvc('x', { ns: 'kube-system' })] },
+      expect: undefined,
+    },
+    {
+      name: 'labelled in a system namespace: needs attention (it will never be backed up)',
+      input: { pvcs: [pvc('x', { ns: 'kube-system', labels: hourly })] },
+      expect: { verdict: 'needs-attention', reason: 'SystemNamespace' },
+    },
+    {
+      name: 'copy-mode source Secret missing: needs attention',
+      input: { pvcs: [pvc('web', { labels: hourly })], sourceSecret: { state: 'not-found' } },
+      expect: { verdict: 'needs-attention', reason: 'WaitingForCredentials' },
+    },
+    {
+      name: 'a generated name taken by someone else: conflict',
+      input: {
+        pvcs: [pvc('web', { labels: hourly })],
+        conflicts: new Map([['app/web', 'ReplicationSource app/web-backup is not lifeboat’s']]),
+      },
+      expect: {
+        verdict: 'conflict',
+        reason: 'NameConflict',
+        message: 'ReplicationSource app/web-backup is not lifeboat’s',
+      },
+    },
+    {
+      name: 'restore point whose PVC is gone, with a restore in progress',
+      input: {
+        replication: [
+          rd('gone', {
+            record: s2,
+            request: JSON.stringify({
+              snapshotId: 's1',
+              snapshotTime: s1.time,
+              requestedAt: iso(NOW),
+              step: 'pvc-deleted',
+              replicas: [],
+            }),
+          }),
+        ],
+        decisions: new Map([['app/gone', restoreDecision(s2, s1)]]),
+      },
+      expect: {
+        namespace: 'app',
+        pvc: 'gone',
+        tier: null,
+        verdict: 'restore-point-only',
+        reason: 'PvcDeleted',
+        phase: null,
+        backup: null,
+        restorePoint: {
+          destination: 'gone-restore',
+          snapshotId: 's2',
+          snapshotTime: s2.time,
+          syncedAt: null,
+          ageSeconds: 20 * 60,
+          restoreInProgress: 'pvc-deleted',
+        },
+        restoreReady: { ready: true, why: `holds snapshot s2 from ${s2.time}` },
+      },
+    },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const rows = ledger(c.input);
+      if (c.expect === undefined) return assert.deepEqual(rows, []);
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      const row = rows[0] as LedgerRow;
+      for (const [field, value] of Object.entries(c.expect)) {
+        assert.deepEqual(row[field as keyof LedgerRow], value, field);
+      }
+    });
+  }
+
+  it('sorts rows, counts them by verdict, stale and not ready', () => {
+    const built = buildLedger({
+      config,
+      now: NOW,
+      cluster: { volsync: 'kopia-fork' },
+      sourceSecret: { state: 'not-read' },
+      namespaces: [optedIn],
+      pvcs: [pvc('b-web', { labels: hourly }), pvc('a-scratch'), pvc('c-new', { labels: hourly, phase: 'Pending' })],
+      replication: [rd('z-gone'), rs('b-web', { createdAgo: 10 * HOUR })],
+      graceMs: HOUR,
+    });
+    assert.deepEqual(
+      built.rows.map((r) => `${r.pvc}:${r.verdict}`),
+      ['a-scratch:needs-attention', 'b-web:protected', 'c-new:waiting', 'z-gone:restore-point-only'],
+    );
+    assert.deepEqual(built.summary, {
+      total: 4,
+      byVerdict: { protected: 1, waiting: 1, exempt: 0, conflict: 0, 'needs-attention': 1, 'restore-point-only': 1 },
+      stale: 1,
+      restoreNotReady: 3,
+    });
+    assert.equal(built.generatedAt, iso(NOW));
+  });
+});
+
+describe('buildLedger: restore readiness (volsync.md §9)', () => {
+  const table: {
+    name: string;
+    rd?: ReplicationObject;
+    decision?: Decision;
+    snapshots?: Map<string, boolean>;
+    why: string | true;
+  }[] = [
+    { name: 'no RD', why: 'no restore point: the ReplicationDestination is missing' },
+    { name: 'nothing backed up yet', rd: rd('web', { record: s1 }), decision: fresh, why: 'no backup to restore yet' },
+    {
+      name: 'sync in flight',
+      rd: rd('web', { record: s2, token: 'sync-9', lastManualSync: 'sync-8' }),
+      decision: restoreDecision(s2),
+      why: 'sync sync-9 in flight',
+    },
+    {
+      name: 'never synced',
+      rd: { ...rd('web'), spec: { kopia: {} }, status: {} },
+      decision: restoreDecision(s2),
+      why: 'never synced',
+    },
+    {
+      name: 'no image',
+      rd: rd('web', { record: s2, image: null }),
+      decision: restoreDecision(s2),
+      why: 'sync sync-1 published no image',
+    },
+    {
+      name: 'image from a sync lifeboat did not record',
+      rd: rd('web', { token: 'restore-once' }),
+      decision: restoreDecision(s2),
+      why: 'the image comes from sync restore-once, which lifeboat did not record',
+    },
+    {
+      name: 'VolumeSnapshot missing',
+      rd: rd('web', { record: s2 }),
+      decision: restoreDecision(s2),
+      snapshots: new Map(),
+      why: 'VolumeSnapshot img-web is missing',
+    },
+    {
+      name: 'VolumeSnapshot not ready',
+      rd: rd('web', { record: s2 }),
+      decision: restoreDecision(s2),
+      snapshots: new Map([['app/img-web', false]]),
+      why: 'VolumeSnapshot img-web is not readyToUse',
+    },
+    {
+      name: 'kopia mover found nothing (an empty image, lessons F21)',
+      rd: rd('web', { record: s2, snapshotsFound: 0 }),
+      decision: restoreDecision(s2),
+      why: 'the kopia mover found no snapshots to restore',
+    },
+    {
+      name: 'catalog cannot tell',
+      rd: rd('web', { record: s2 }),
+      decision: unknown([s2]),
+      why: 'cannot compare with the repository: repository-unreachable',
+    },
+    {
+      name: 'behind the newest snapshot (lessons F8)',
+      rd: rd('web', { record: s1 }),
+      decision: restoreDecision(s2, s1),
+      why: `behind: holds s1 from ${s1.time}, the newest is s2 from ${s2.time}`,
+    },
+    {
+      name: 'ready',
+      rd: rd('web', { record: s2, snapshotsFound: 2 }),
+      decision: restoreDecision(s2, s1),
+      snapshots: new Map([['app/img-web', true]]),
+      why: true,
+    },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const rows = ledger({
+        pvcs: [pvc('web', { labels: hourly })],
+        replication: c.rd ? [c.rd] : [],
+        ...(c.decision ? { decisions: new Map([['app/web', c.decision]]) } : {}),
+        ...(c.snapshots ? { volumeSnapshots: c.snapshots } : {}),
+      });
+      const ready = rows[0]?.restoreReady;
+      if (c.why === true) assert.equal(ready?.ready, true, ready?.why);
+      else assert.deepEqual(ready, { ready: false, why: c.why });
+    });
+  }
+});

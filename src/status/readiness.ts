@@ -1,0 +1,45 @@
+/**
+ * Restore readiness of a persistent restore point (volsync.md §9, lessons F8, F21): the RD's last sync is the one
+ * lifeboat asked for (`status.lastManualSync` equals the recorded token), it published an image, the image's
+ * VolumeSnapshot is `readyToUse`, the kopia mover found snapshots, and the snapshot it holds is the newest the
+ * repository has. Pure; every "no" names the first thing that is missing.
+ */
+
+import { type DestinationView, recordOf } from '../controller/restore-point.ts';
+import type { Decision } from '../decision/decide.ts';
+import type { ReplicationObject } from './types.ts';
+
+export function restoreReadiness(
+  rd: ReplicationObject | undefined,
+  decision: Decision | undefined,
+  volumeSnapshots: ReadonlyMap<string, boolean> | undefined,
+): { ready: boolean; why: string } {
+  const no = (why: string) => ({ ready: false, why });
+  if (!rd) return no('no restore point: the ReplicationDestination is missing');
+  if (decision?.decision === 'fresh') return no('no backup to restore yet');
+  const token = rd.spec?.trigger?.manual;
+  const status = rd.status ?? {};
+  if (token && token !== status.lastManualSync) return no(`sync ${token} in flight`);
+  if (!status.lastManualSync) return no('never synced');
+  const image = status.latestImage?.name;
+  if (!image) return no(`sync ${status.lastManualSync} published no image`);
+  const record = recordOf(rd as DestinationView);
+  if (!record) return no(`the image comes from sync ${status.lastManualSync}, which lifeboat did not record`);
+  if (record.token !== status.lastManualSync) {
+    return no(`the image comes from sync ${status.lastManualSync}, not lifeboat's ${record.token}`);
+  }
+  if (volumeSnapshots) {
+    const ready = volumeSnapshots.get(`${rd.metadata.namespace}/${image}`);
+    if (ready === undefined) return no(`VolumeSnapshot ${image} is missing`);
+    if (!ready) return no(`VolumeSnapshot ${image} is not readyToUse`);
+  }
+  if (status.kopia?.snapshotsFound === 0) return no('the kopia mover found no snapshots to restore');
+  if (decision?.decision === 'unknown') return no(`cannot compare with the repository: ${decision.cause}`);
+  const newest = decision?.newest;
+  if (newest && Date.parse(record.snapshotTime) < newest.timeMs) {
+    return no(
+      `behind: holds ${record.snapshotId} from ${record.snapshotTime}, the newest is ${newest.id} from ${newest.time}`,
+    );
+  }
+  return { ready: true, why: `holds snapshot ${record.snapshotId} from ${record.snapshotTime}` };
+}

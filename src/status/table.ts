@@ -1,0 +1,111 @@
+/** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
+import type { Ledger, LedgerRow } from './types.ts';
+
+/** `45s`, `20m`, `3h10m`, `4d2h`: two units at most, enough to judge an age at a glance. */
+export function shortAge(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
+}
+
+/** `protected`, `waiting (bind)`, `exempt (cache)`, `needs attention (UnknownTier)`, `restore point only`. */
+export function verdictText(row: LedgerRow): string {
+  switch (row.verdict) {
+    case 'protected':
+      return row.stale ? 'protected, STALE' : 'protected';
+    case 'waiting': {
+      const what: Record<string, string> = {
+        WaitingForBind: 'bind',
+        WaitingForMinAge: 'min-age',
+        ReplacingStaleSource: 'stale source',
+      };
+      return `waiting (${what[row.reason] ?? row.reason})`;
+    }
+    case 'exempt':
+      return `exempt (${row.message})`;
+    case 'conflict':
+      return 'conflict';
+    case 'needs-attention':
+      return `needs attention (${row.reason})`;
+    case 'restore-point-only':
+      return 'restore point only';
+  }
+}
+
+function snapshotsText(row: LedgerRow): [string, string] {
+  const s = row.snapshots;
+  if (!s) return ['-', '-'];
+  const count = s.decision === 'unknown' ? `?${s.count ? ` (${s.count} known)` : ''} ${s.cause}` : String(s.count);
+  return [count, s.newestTime ?? '-'];
+}
+
+function backupText(row: LedgerRow): string {
+  const b = row.backup;
+  if (!b) return '-';
+  if (!b.lastSyncTime && !b.lastResult) return 'never';
+  return [b.lastSyncTime ?? 'no success', b.lastResult ?? ''].filter((x) => x !== '').join(' ');
+}
+
+function restorePointText(row: LedgerRow): string {
+  const r = row.restorePoint;
+  if (!r) return '-';
+  const when = r.snapshotTime ?? (r.syncedAt ? `synced ${r.syncedAt}` : 'never synced');
+  const age = r.ageSeconds !== null ? ` (${shortAge(r.ageSeconds)})` : '';
+  return `${when}${age}${r.restoreInProgress ? `, restoring: ${r.restoreInProgress}` : ''}`;
+}
+
+function readyText(row: LedgerRow): string {
+  if (!row.restoreReady) return '-';
+  return row.restoreReady.ready ? 'yes' : `no (${row.restoreReady.why})`;
+}
+
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function ledgerTable(ledger: Ledger): string {
+  const header = [
+    'NAMESPACE',
+    'PVC',
+    'TIER',
+    'VERDICT',
+    'SNAPSHOTS',
+    'NEWEST',
+    'LAST BACKUP',
+    'RESTORE POINT',
+    'RESTORE-READY',
+  ];
+  const lines = ledger.rows.map((row) => {
+    const [count, newest] = snapshotsText(row);
+    return [
+      row.namespace,
+      row.pvc,
+      row.tier ?? '-',
+      verdictText(row),
+      count,
+      newest,
+      backupText(row),
+      restorePointText(row),
+      readyText(row),
+    ];
+  });
+  const s = ledger.summary;
+  const counts = Object.entries(s.byVerdict)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${v}`)
+    .join(', ');
+  const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready`;
+  return `${formatTable([header, ...lines])}\n${footer}\n`;
+}

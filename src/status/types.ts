@@ -1,0 +1,148 @@
+/**
+ * The protection ledger: one row per PVC that matters to lifeboat, as `lifeboat status`, `/audit` and scripts see it.
+ * The JSON form is a contract (field names stay); the table is derived from it.
+ */
+
+import type { LifeboatConfig } from '../config/types.ts';
+import type { Decision } from '../decision/decide.ts';
+import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
+import type { ClusterCapabilities } from '../plan/capability.ts';
+import type { SourceSecretFact } from '../plan/credentials.ts';
+
+export type LedgerVerdict =
+  /** Backups scheduled: the planner's `protected`. */
+  | 'protected'
+  /** Protected, but the ReplicationSource waits for the claim to bind or for its minimum age. */
+  | 'waiting'
+  /** Deliberately unprotected, with a reason. */
+  | 'exempt'
+  /** A generated object's name is taken by an object lifeboat does not own. */
+  | 'conflict'
+  /** A person must act: unknown tier, missing reason, namespace not opted in, unlabelled, no credentials, … */
+  | 'needs-attention'
+  /** The PVC is gone; its restore point (and repository data) is kept for when the app returns. */
+  | 'restore-point-only';
+
+export const LEDGER_VERDICTS: readonly LedgerVerdict[] = [
+  'protected',
+  'waiting',
+  'exempt',
+  'conflict',
+  'needs-attention',
+  'restore-point-only',
+];
+
+export interface LedgerRow {
+  namespace: string;
+  pvc: string;
+  /** The tier the label names (also for invalid or waiting PVCs), else null. */
+  tier: string | null;
+  verdict: LedgerVerdict;
+  /** CamelCase code: the planner's Event reason (`BackupConfigured`, `WaitingForBind`, `UnknownTier`, …). */
+  reason: string;
+  message: string;
+  /** `Bound`, `Pending`, …; null for a restore point whose PVC is gone. */
+  phase: string | null;
+  /** What the repository holds (the catalog), or null when it was not consulted. */
+  snapshots: {
+    decision: Decision['decision'];
+    cause: string;
+    /** Complete snapshots. */
+    count: number;
+    newestId: string | null;
+    newestTime: string | null;
+  } | null;
+  /** The ReplicationSource, or null when there is none. */
+  backup: {
+    source: string;
+    /** End of the last successful sync (`status.lastSyncTime`). */
+    lastSyncTime: string | null;
+    /** `status.latestMoverStatus.result`: `Successful`, `Failed`, or null before any sync. */
+    lastResult: string | null;
+  } | null;
+  /** No successful backup within the tier's schedule period plus the grace (protected PVCs only). */
+  stale: boolean;
+  /** Why it is stale; null when it is not. */
+  staleReason: string | null;
+  /** The persistent ReplicationDestination, or null when there is none. */
+  restorePoint: {
+    destination: string;
+    /** The snapshot lifeboat's last recorded sync asked for (`lifeboat.dev/restore-point`), if any. */
+    snapshotId: string | null;
+    snapshotTime: string | null;
+    /** End of the RD's last successful sync. */
+    syncedAt: string | null;
+    /** now − snapshotTime (else − syncedAt: the data is at least that old); null when neither is known. */
+    ageSeconds: number | null;
+    /** A `lifeboat restore` in progress, by its step. */
+    restoreInProgress: string | null;
+  } | null;
+  /** volsync.md §9 restore readiness of the restore point; null where a restore does not apply (exempt, unlabelled). */
+  restoreReady: { ready: boolean; why: string } | null;
+}
+
+export interface LedgerSummary {
+  total: number;
+  byVerdict: Record<LedgerVerdict, number>;
+  /** Protected PVCs without a successful backup within their tier's period plus grace. */
+  stale: number;
+  /** Rows whose restore point is not ready. */
+  restoreNotReady: number;
+}
+
+export interface Ledger {
+  generatedAt: string;
+  summary: LedgerSummary;
+  rows: LedgerRow[];
+}
+
+/** A ReplicationSource or ReplicationDestination as the API returns it (status included). */
+export interface ReplicationObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; uid: string }[];
+  };
+  spec?: {
+    trigger?: { manual?: string; schedule?: string };
+    kopia?: Record<string, unknown>;
+    restic?: Record<string, unknown>;
+  };
+  status?: {
+    lastSyncTime?: string;
+    lastManualSync?: string;
+    latestMoverStatus?: { result?: string };
+    latestImage?: { name?: string } | null;
+    kopia?: { snapshotsFound?: number };
+  };
+}
+
+export interface LedgerInput {
+  config: LifeboatConfig;
+  /** Milliseconds since the epoch. */
+  now: number;
+  cluster: ClusterCapabilities;
+  sourceSecret: SourceSecretFact;
+  /** PVCs with `metadata.namespace` set. */
+  pvcs: readonly PersistentVolumeClaim[];
+  namespaces: readonly Namespace[];
+  /** lifeboat's ReplicationSources and ReplicationDestinations (others are ignored). */
+  replication: readonly ReplicationObject[];
+  /** `namespace/pvc` → why a generated name is taken (the controller's conflict verdicts, or the CLI's lookups). */
+  conflicts?: ReadonlyMap<string, string>;
+  /** `namespace/pvc` → the catalog's decision; PVCs without one show no snapshot facts. */
+  decisions?: ReadonlyMap<string, Decision>;
+  /**
+   * `namespace/name` → `readyToUse` of VolumeSnapshots; when given, an image whose snapshot is absent or not ready
+   * makes the restore point not ready. Omitted: the check is skipped (e.g. no permission to read snapshots).
+   */
+  volumeSnapshots?: ReadonlyMap<string, boolean>;
+  /** Tolerance past the schedule period before a protected PVC counts as stale. */
+  graceMs: number;
+}
