@@ -8,6 +8,7 @@
  *    after convergence (goal: ≤ 150 MiB).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -31,10 +32,12 @@ const MEMORY_PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const CONCURRENCY = 4;
 const HOUR = 3_600_000;
 const CONFIG = 'namespace: lifeboat-system\n';
-/** The V8 flags the container image runs with (Dockerfile ENTRYPOINT): the process is measured as shipped. */
-const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=1 --max-old-space-size=192')
-  .split(' ')
-  .filter(Boolean);
+/** The V8 flags the container image runs with (the Dockerfile's ENTRYPOINT): the process is measured as shipped. */
+const NODE_FLAGS = (() => {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  return entry ? (JSON.parse(entry) as string[]).filter((a) => a.startsWith('--')) : [];
+})();
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;

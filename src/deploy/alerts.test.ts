@@ -9,7 +9,10 @@ const troubleshooting = readFileSync(new URL('../../docs/troubleshooting.md', im
 describe('alerts', () => {
   for (const alert of allAlerts()) {
     it(`${alert.alert}: parses and reads only ${alert.planned ? 'exported or planned' : 'exported'} metrics`, () => {
-      const report = checkExpression(alert.expr, alert.planned ? ['exported', 'planned', 'external'] : ['exported', 'external']);
+      const report = checkExpression(
+        alert.expr,
+        alert.planned ? ['exported', 'planned', 'external'] : ['exported', 'external'],
+      );
       assert.deepEqual(report.problems, [], alert.expr);
       if (alert.planned) {
         assert.ok(report.statuses.has('planned'), 'a planned alert reads at least one planned metric; else ship it');
@@ -30,9 +33,16 @@ describe('alerts', () => {
 
   it('every alert has a runbook section in docs/troubleshooting.md', () => {
     const headings = new Set(
-      [...troubleshooting.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] ?? '').trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')),
+      [...troubleshooting.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        (m[1] ?? '')
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replaceAll(' ', '-'),
+      ),
     );
-    for (const alert of allAlerts()) assert.ok(headings.has(runbookAnchor(alert.alert)), `no "### ${alert.alert}" section`);
+    for (const alert of allAlerts())
+      assert.ok(headings.has(runbookAnchor(alert.alert)), `no "### ${alert.alert}" section`);
   });
 
   it('the rendered rules leave planned alerts out and keep every exported one', () => {
@@ -46,8 +56,8 @@ describe('alerts', () => {
   it('checkExpression catches an unknown metric, a planned metric in a shipped alert and a misspelt label', () => {
     assert.match(checkExpression('nosuch_metric > 0', ['exported']).problems.join(), /not in the metric registry/);
     assert.match(
-      checkExpression('lifeboat_break_glass_active > 0', ['exported']).problems.join(),
-      /lifeboat_break_glass_active is planned/,
+      checkExpression('lifeboat_restore_points > 0', ['exported']).problems.join(),
+      /lifeboat_restore_points is planned/,
     );
     assert.match(
       checkExpression('increase(lifeboat_decisions_total{decsion="unknown"}[5m])', ['exported']).problems.join(),
@@ -55,7 +65,10 @@ describe('alerts', () => {
     );
     assert.match(checkExpression('time()', ['exported']).problems.join(), /not an instant vector/);
     assert.deepEqual(
-      checkExpression('histogram_quantile(0.9, sum by (le) (rate(lifeboat_admission_duration_seconds_bucket{le!=""}[5m])))', ['exported']).problems,
+      checkExpression(
+        'histogram_quantile(0.9, sum by (le) (rate(lifeboat_admission_duration_seconds_bucket{le!=""}[5m])))',
+        ['exported'],
+      ).problems,
       [],
     );
   });

@@ -64,7 +64,8 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         for: '15m',
         severity: 'warning',
         summary: 'More than 20% of PVC reconciliations fail',
-        description: '{{ $value | humanizePercentage }} of PVC reconciliations failed over 15 minutes; see the lifeboat logs and the Events on the PVCs.',
+        description:
+          '{{ $value | humanizePercentage }} of PVC reconciliations failed over 15 minutes; see the lifeboat logs and the Events on the PVCs.',
       },
       {
         alert: 'LifeboatWebhookCertificateExpiring',
@@ -96,14 +97,13 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatRestorePointStale',
-        expr:
-          'max by (namespace, pvc, tier) (lifeboat_restore_point_lag_seconds) ' +
-          `> on (tier) group_left () (${tierTolerance})`,
-        for: '30m',
+        expr: 'sum by (state) (lifeboat_restore_points{state=~"behind|stuck"}) > 0',
+        for: '1h',
         severity: 'warning',
-        summary: 'The restore point of {{ $labels.namespace }}/{{ $labels.pvc }} trails its newest backup',
+        summary: 'Restore points are {{ $labels.state }}',
         description:
-          'A recreated PVC would restore data {{ $value | humanizeDuration }} older than the newest backup (lessons F8).',
+          '{{ $value }} restore points have been {{ $labels.state }} for an hour: a recreated PVC would restore data ' +
+          'older than its newest backup (lessons F8); the restore-point sync re-arms behind ones every pass.',
         planned: true,
       },
       {
@@ -119,8 +119,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatCatalogStale',
-        expr:
-          '(lifeboat_catalog_age_seconds > lifeboat_catalog_staleness_bound_seconds) or (lifeboat_catalog_loaded == 0)',
+        expr: '(lifeboat_catalog_age_seconds > lifeboat_catalog_staleness_bound_seconds) or (lifeboat_catalog_loaded == 0)',
         for: '10m',
         severity: 'critical',
         summary: 'The backup catalog is stale or not loaded',
@@ -174,12 +173,13 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatBreakGlassOn',
-        expr: 'max by (scope) (lifeboat_break_glass_active) > 0',
+        expr: 'max by (scope) (lifeboat_break_glass) > 0',
         for: '15m',
         severity: 'warning',
         summary: 'Break-glass is on ({{ $labels.scope }})',
-        description: 'Break-glass has been on for 15 minutes; labelled PVCs are admitted without a restore decision.',
-        planned: true,
+        description:
+          'Break-glass has been on for 15 minutes ({{ $labels.scope }}: {{ $value }}): labelled PVCs are admitted ' +
+          'without the fail-closed check. Turn it off once lifeboat answers again.',
       },
     ],
   },

@@ -16,7 +16,10 @@ describe('Grafana dashboard', () => {
   }
 
   it('panels do not overlap and stay within the 24-column grid', () => {
-    const panels = (grafanaDashboard().panels as { id: number; gridPos: { x: number; y: number; w: number; h: number } }[]);
+    const panels = grafanaDashboard().panels as {
+      id: number;
+      gridPos: { x: number; y: number; w: number; h: number };
+    }[];
     assert.equal(new Set(panels.map((p) => p.id)).size, panels.length, 'unique panel ids');
     for (const [i, a] of panels.entries()) {
       assert.ok(a.gridPos.x + a.gridPos.w <= 24);

@@ -58,7 +58,9 @@ export const DASHBOARD_ROWS: readonly RowSpec[] = [
         description: 'PVC reconciliations per second by result.',
         type: 'timeseries',
         unit: 'ops',
-        queries: [q(`sum by (result) (rate(controller_runtime_reconcile_total{${job},controller="pvc"}[5m]))`, '{{result}}')],
+        queries: [
+          q(`sum by (result) (rate(controller_runtime_reconcile_total{${job},controller="pvc"}[5m]))`, '{{result}}'),
+        ],
       },
       {
         title: 'Reconcile time (p95)',
@@ -159,7 +161,10 @@ export const DASHBOARD_ROWS: readonly RowSpec[] = [
         type: 'timeseries',
         unit: 's',
         queries: [
-          q('histogram_quantile(0.95, sum by (le) (rate(lifeboat_catalog_refresh_duration_seconds_bucket[15m])))', 'p95'),
+          q(
+            'histogram_quantile(0.95, sum by (le) (rate(lifeboat_catalog_refresh_duration_seconds_bucket[15m])))',
+            'p95',
+          ),
         ],
       },
     ],
@@ -172,7 +177,9 @@ export const DASHBOARD_ROWS: readonly RowSpec[] = [
         description: 'Decisions the webhooks acted on, per second.',
         type: 'timeseries',
         unit: 'ops',
-        queries: [q('sum by (webhook, decision) (rate(lifeboat_admission_decisions_total[5m]))', '{{webhook}} {{decision}}')],
+        queries: [
+          q('sum by (webhook, decision) (rate(lifeboat_admission_decisions_total[5m]))', '{{webhook}} {{decision}}'),
+        ],
       },
       {
         title: 'Denials (1h)',
@@ -180,6 +187,13 @@ export const DASHBOARD_ROWS: readonly RowSpec[] = [
         type: 'timeseries',
         unit: 'none',
         queries: [q('sum by (cause) (increase(lifeboat_admission_denials_total[1h]))', '{{cause}}')],
+      },
+      {
+        title: 'Break-glass in force',
+        description: 'Global switch (1 = on) and the number of namespaces labelled lifeboat.dev/break-glass=true.',
+        type: 'timeseries',
+        unit: 'none',
+        queries: [q('max by (scope) (lifeboat_break_glass)', '{{scope}}')],
       },
       {
         title: 'Break-glass admissions (1h)',
@@ -217,12 +231,20 @@ const PANEL_HEIGHT = 8;
 
 /** The dashboard in Grafana's JSON model (schemaVersion 39), with a data source variable instead of a fixed uid. */
 export function grafanaDashboard(): Record<string, unknown> {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, resolved by Grafana.
   const datasource = { type: 'prometheus', uid: '${datasource}' };
   const panels: Record<string, unknown>[] = [];
   let id = 1;
   let y = 0;
   for (const row of DASHBOARD_ROWS) {
-    panels.push({ id: id++, type: 'row', title: row.title, collapsed: false, gridPos: { h: 1, w: WIDTH, x: 0, y }, panels: [] });
+    panels.push({
+      id: id++,
+      type: 'row',
+      title: row.title,
+      collapsed: false,
+      gridPos: { h: 1, w: WIDTH, x: 0, y },
+      panels: [],
+    });
     y += 1;
     for (const [i, panel] of row.panels.entries()) {
       const x = (i * PANEL_WIDTH) % WIDTH;
@@ -235,7 +257,8 @@ export function grafanaDashboard(): Record<string, unknown> {
         datasource,
         gridPos: { h: PANEL_HEIGHT, w: PANEL_WIDTH, x, y },
         fieldConfig: { defaults: { unit: panel.unit }, overrides: [] },
-        options: panel.type === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'] } } : { legend: { displayMode: 'list' } },
+        options:
+          panel.type === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'] } } : { legend: { displayMode: 'list' } },
         targets: panel.queries.map((query, j) => ({
           refId: String.fromCharCode(65 + j),
           datasource,
@@ -249,7 +272,8 @@ export function grafanaDashboard(): Record<string, unknown> {
   return {
     title: 'lifeboat',
     uid: 'lifeboat',
-    description: 'lifeboat: PVC backup intent, restore decisions and admission (metrics and alerts: docs/monitoring.md).',
+    description:
+      'lifeboat: PVC backup intent, restore decisions and admission (metrics and alerts: docs/monitoring.md).',
     tags: ['lifeboat', 'volsync', 'backup'],
     timezone: 'browser',
     schemaVersion: 39,
@@ -258,7 +282,9 @@ export function grafanaDashboard(): Record<string, unknown> {
     refresh: '1m',
     time: { from: 'now-6h', to: 'now' },
     templating: {
-      list: [{ name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0 }],
+      list: [
+        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
+      ],
     },
     annotations: { list: [] },
     panels,

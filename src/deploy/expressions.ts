@@ -33,7 +33,8 @@ export function checkExpression(expression: string, allowed: readonly MetricStat
       continue;
     }
     statuses.add(found.status);
-    if (!allowed.includes(found.status)) problems.push(`${selector.name} is ${found.status}, allowed: ${allowed.join(', ')}`);
+    if (!allowed.includes(found.status))
+      problems.push(`${selector.name} is ${found.status}, allowed: ${allowed.join(', ')}`);
     const known = new Set([...found.metric.labels, ...found.extraLabels, ...TARGET_LABELS]);
     for (const matcher of selector.matchers) {
       if (!known.has(matcher.label)) problems.push(`${selector.name} has no label "${matcher.label}"`);

@@ -2,10 +2,11 @@
  * Every metric name the alerts and the dashboard may use, in one registry: name, type, labels and help.
  *
  * Three lists, because an alert is only worth shipping when the series it reads exists:
- * - `EXPORTED`: registered by lifeboat's code today. `exportedBy` says which process serves it, so the registry test
- *   (test/integration/artefact.test.ts) can scrape that process and prove the entry is real.
- * - `PLANNED`: promised by the design but not registered yet. Only alerts marked `planned: true` may read them, and
- *   those alerts stay out of the rendered PrometheusRule until the metric moves to `EXPORTED`.
+ * - `EXPORTED`: served today. `exportedBy` names the processes whose /metrics carry it, so the registry test
+ *   (test/integration/artefact.test.ts) scrapes each of them and proves the entry is real.
+ * - `PLANNED`: designed but not served by any lifeboat process yet (not written, or written and not wired into
+ *   `lifeboat run`). Only alerts marked `planned: true` may read them, and those alerts stay out of the rendered
+ *   PrometheusRule until the metric moves to `EXPORTED`.
  * - `EXTERNAL`: series lifeboat does not register but Prometheus itself produces for every scrape target (`up`).
  *
  * Help texts here describe the series for readers of alerts and dashboards; the code's own help strings are what a
@@ -14,8 +15,8 @@
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
-/** The process whose /metrics serves a metric: the operator, the catalog API, or the admission webhook's registry. */
-export type Exporter = 'run' | 'serve-catalog' | 'admission';
+/** A process whose /metrics serves a metric: the operator, or the stand-alone catalog API. */
+export type Exporter = 'run' | 'serve-catalog';
 
 export interface MetricName {
   name: string;
@@ -25,34 +26,22 @@ export interface MetricName {
 }
 
 export interface ExportedMetric extends MetricName {
-  exportedBy: Exporter;
+  exportedBy: readonly Exporter[];
 }
 
 export interface ExternalMetric extends MetricName {
   source: string;
 }
 
-const run = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
-  name,
-  type,
-  labels,
-  help,
-  exportedBy: 'run',
-});
-const catalog = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
-  name,
-  type,
-  labels,
-  help,
-  exportedBy: 'serve-catalog',
-});
-const admission = (name: string, type: MetricType, labels: readonly string[], help: string): ExportedMetric => ({
-  name,
-  type,
-  labels,
-  help,
-  exportedBy: 'admission',
-});
+type Entry = (name: string, type: MetricType, labels: readonly string[], help: string) => ExportedMetric;
+const servedBy =
+  (...exportedBy: Exporter[]): Entry =>
+  (name, type, labels, help) => ({ name, type, labels, help, exportedBy });
+/** The operator's own metrics, its admission webhook's. */
+const run = servedBy('run');
+/** The catalog and /exists metrics: the operator serves them, and so does `lifeboat serve-catalog`. */
+const catalog = servedBy('run', 'serve-catalog');
+const admission = run;
 
 export const EXPORTED: readonly ExportedMetric[] = [
   // The operator (src/controller/metrics.ts, operator.ts, src/kube/events.ts, src/kube/workqueue-metrics.ts).
@@ -66,6 +55,12 @@ export const EXPORTED: readonly ExportedMetric[] = [
   run('lifeboat_mass_deletion_guard_held', 'gauge', [], 'Deletions held back by the mass-deletion guard'),
   run('lifeboat_pvc_verdicts', 'gauge', ['verdict'], 'PVCs by verdict'),
   run('lifeboat_pvc_conflicts', 'gauge', [], 'PVCs whose generated object name is taken by a foreign object'),
+  run(
+    'lifeboat_break_glass',
+    'gauge',
+    ['scope'],
+    'Break-glass in force: scope="global" is 1 when admission.breakGlass is set; scope="namespace" counts labelled namespaces',
+  ),
   run('lifeboat_kube_events_total', 'counter', ['result'], 'Kubernetes Events recorded, by result'),
   run('workqueue_depth', 'gauge', ['name'], 'Items waiting in the work queue'),
   run('workqueue_adds_total', 'counter', ['name'], 'Items added to the work queue'),
@@ -106,7 +101,7 @@ export const EXPORTED: readonly ExportedMetric[] = [
   admission('lifeboat_admission_certificate_expiry_timestamp_seconds', 'gauge', [], 'Serving certificate notAfter'),
 ];
 
-/** Designed, not registered yet: alerts reading these carry `planned: true` and are not rendered. */
+/** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */
 export const PLANNED: readonly MetricName[] = [
   {
     name: 'lifeboat_pvc_last_backup_timestamp_seconds',
@@ -121,26 +116,41 @@ export const PLANNED: readonly MetricName[] = [
     help: 'Longest gap between two scheduled backups of the tier, from its cron (manual tiers have no series)',
   },
   {
-    name: 'lifeboat_restore_point_lag_seconds',
+    // Registered by src/controller/restore-point-metrics.ts; not served until `lifeboat run` starts the sync.
+    name: 'lifeboat_restore_points',
     type: 'gauge',
-    labels: ['namespace', 'pvc', 'tier'],
-    help: 'How far the restore point (the RD latestImage) trails the newest complete backup; 0 when current',
+    labels: ['state'],
+    help: 'Persistent restore points by state: current, behind, syncing, stuck, no-backup, unknown',
   },
   {
-    name: 'lifeboat_break_glass_active',
+    name: 'lifeboat_restore_point_age_seconds',
     type: 'gauge',
-    labels: ['scope'],
-    help: 'Break-glass switches that are on: 1 for the global switch, else the number of namespaces labelled',
+    labels: ['namespace', 'pvc'],
+    help: 'Age of the snapshot the persistent ReplicationDestination holds, per PVC',
   },
 ];
 
 /** Series Prometheus adds for every target; the ServiceMonitor names lifeboat's job `lifeboat`. */
 export const EXTERNAL: readonly ExternalMetric[] = [
-  { name: 'up', type: 'gauge', labels: [], help: '1 when the last scrape of the target succeeded', source: 'prometheus' },
+  {
+    name: 'up',
+    type: 'gauge',
+    labels: [],
+    help: '1 when the last scrape of the target succeeded',
+    source: 'prometheus',
+  },
 ];
 
 /** Labels every scraped series carries from its target (Prometheus Operator's ServiceMonitor conventions). */
-export const TARGET_LABELS: readonly string[] = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint'];
+export const TARGET_LABELS: readonly string[] = [
+  'job',
+  'instance',
+  'namespace',
+  'service',
+  'pod',
+  'container',
+  'endpoint',
+];
 
 /** The job label the ServiceMonitor gives lifeboat's targets (its `jobLabel` reads `app.kubernetes.io/name`). */
 export const JOB = 'lifeboat';
@@ -153,7 +163,9 @@ const HISTOGRAM_SERIES = ['_bucket', '_sum', '_count'] as const;
  * The registry entry a series name belongs to (a histogram's `_bucket`, `_sum` and `_count` belong to it), with its
  * status, or undefined for a name lifeboat does not know.
  */
-export function lookupMetric(series: string): { metric: MetricName; status: MetricStatus; extraLabels: string[] } | undefined {
+export function lookupMetric(
+  series: string,
+): { metric: MetricName; status: MetricStatus; extraLabels: string[] } | undefined {
   const lists: [readonly MetricName[], MetricStatus][] = [
     [EXPORTED, 'exported'],
     [PLANNED, 'planned'],
@@ -171,4 +183,14 @@ export function lookupMetric(series: string): { metric: MetricName; status: Metr
     }
   }
   return undefined;
+}
+
+/** The metrics table of docs/monitoring.md (kept equal by a test). */
+export function metricsMarkdownTable(): string {
+  const labels = (m: MetricName) => (m.labels.length > 0 ? m.labels.map((l) => `\`${l}\``).join(', ') : '–');
+  const rows = [
+    ...EXPORTED.map((m) => `| \`${m.name}\` | ${m.type} | ${labels(m)} | ${m.exportedBy.join(', ')} | ${m.help} |`),
+    ...PLANNED.map((m) => `| \`${m.name}\` | ${m.type} | ${labels(m)} | planned | ${m.help} |`),
+  ];
+  return ['| metric | type | labels | served by | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }

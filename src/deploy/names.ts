@@ -2,9 +2,14 @@
  * Fixed names and ports of an installation. lifeboat is one per cluster (one Lease, one pair of webhook
  * configurations), so object names do not depend on the Helm release name; only the `app.kubernetes.io/instance`
  * label does. The names the binary itself looks for (Lease, guard ConfigMap, webhook configurations) come from the
- * modules that use them, so RBAC `resourceNames` cannot drift from the code.
+ * modules that use them, so RBAC `resourceNames` and the rendered webhooks cannot drift from the code.
  */
 import { BREAK_GLASS_LABEL, MUTATE_PATH, NAMESPACE_NAME_LABEL, VALIDATE_PATH } from '../admission/keys.ts';
+import {
+  DEFAULT_REGISTRATION_NAME,
+  MUTATING_WEBHOOK_NAME,
+  VALIDATING_WEBHOOK_NAME,
+} from '../admission/registration.ts';
 import { GUARD_CONFIGMAP } from '../controller/guard-store.ts';
 import { LEASE_NAME } from '../controller/operator.ts';
 import { VERSION } from '../version.ts';
@@ -16,29 +21,23 @@ export const NAME = 'lifeboat';
 export const CONFIG_MAP = 'lifeboat-config';
 export const CONFIG_DIR = '/etc/lifeboat';
 export const CONFIG_FILE = `${CONFIG_DIR}/config.yaml`;
-/** The Secret holding the webhook's serving certificate and CA bundle (lifeboat's own CA, or cert-manager's). */
-export const WEBHOOK_TLS_SECRET = 'lifeboat-webhook-tls';
-/** cert-manager objects, when `webhook.certManager.enabled`. */
+/** cert-manager objects, with `config.admission.certificate.mode: cert-manager`. */
 export const CERT_MANAGER_CA = 'lifeboat-webhook-ca';
 export const CERT_MANAGER_SERVING = 'lifeboat-webhook';
-/** Both webhook configurations (admission/registration.ts DEFAULT_REGISTRATION_NAME). */
-export const WEBHOOK_CONFIGURATION = 'lifeboat';
-export const MUTATING_WEBHOOK = 'restore.pvc.lifeboat.dev';
-export const VALIDATING_WEBHOOK = 'validate.pvc.lifeboat.dev';
-export const CONFIG_API_VERSION = 'lifeboat.dev/v1alpha1';
-export const CONFIG_KIND = 'LifeboatConfig';
+/** Both webhook configurations, and the webhook in each. */
+export const WEBHOOK_CONFIGURATION = DEFAULT_REGISTRATION_NAME;
+export const MUTATING_WEBHOOK = MUTATING_WEBHOOK_NAME;
+export const VALIDATING_WEBHOOK = VALIDATING_WEBHOOK_NAME;
 export const RUN_AS = 65532;
 
 /**
- * The ports the container serves. `http` carries /healthz, /readyz, /metrics (and the catalog's /exists and /audit
- * once `lifeboat run` serves them); `webhook` is the admission HTTPS server, exposed as Service port 443.
+ * The ports the container serves. `http` carries /healthz, /readyz, /metrics and /exists (and /audit once served);
+ * `webhook` is the admission HTTPS server, exposed on the Service at `config.admission.service.port` (443).
  */
 export const PORTS = {
   http: { containerPort: 8080, servicePort: 8080 },
-  webhook: { containerPort: 9443, servicePort: 443 },
+  webhook: { containerPort: 9443 },
 } as const;
-
-export const CHART_VERSION = VERSION;
 
 export function selectorLabels(release: string): Record<string, string> {
   return { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': release };

@@ -355,7 +355,10 @@ class Parser {
   ): { expr: Expr; type: ValueType } {
     for (const side of [left, right]) {
       if (side.type === 'matrix' || side.type === 'string') {
-        this.fail(`operator "${op}" needs scalars or instant vectors, got a ${side.type === 'matrix' ? 'range vector' : 'string'}`, at);
+        this.fail(
+          `operator "${op}" needs scalars or instant vectors, got a ${side.type === 'matrix' ? 'range vector' : 'string'}`,
+          at,
+        );
       }
     }
     if (SET_OPERATORS.has(op) && (left.type !== 'vector' || right.type !== 'vector')) {
@@ -395,7 +398,8 @@ class Parser {
         this.fail('a range "[...]" may only follow a vector selector (subqueries are not supported)', open);
       }
       const duration = this.next();
-      if (duration.kind !== 'duration') this.fail(`expected a duration such as 5m, found ${this.describe(duration)}`, duration);
+      if (duration.kind !== 'duration')
+        this.fail(`expected a duration such as 5m, found ${this.describe(duration)}`, duration);
       if (this.peek().text.startsWith(':')) this.fail('subqueries are not supported');
       this.expect(']');
       result = { expr: { ...result.expr, range: duration.text }, type: 'matrix' };
@@ -405,7 +409,8 @@ class Parser {
       if (result.expr.kind !== 'selector') this.fail('"offset" may only follow a vector selector', offset);
       if (this.peek().kind === 'op' && this.peek().text === '-') this.next();
       const duration = this.next();
-      if (duration.kind !== 'duration') this.fail(`expected a duration after offset, found ${this.describe(duration)}`, duration);
+      if (duration.kind !== 'duration')
+        this.fail(`expected a duration after offset, found ${this.describe(duration)}`, duration);
     }
     return result;
   }
@@ -444,7 +449,10 @@ class Parser {
 
   private isAggregationStart(): boolean {
     const next = this.peek(1);
-    return (next.kind === 'punct' && next.text === '(') || (next.kind === 'ident' && (next.text === 'by' || next.text === 'without'));
+    return (
+      (next.kind === 'punct' && next.text === '(') ||
+      (next.kind === 'ident' && (next.text === 'by' || next.text === 'without'))
+    );
   }
 
   private selector(name: string | undefined): VectorSelector {
@@ -453,7 +461,8 @@ class Parser {
       this.next();
       while (!(this.peek().kind === 'punct' && this.peek().text === '}')) {
         const label = this.next();
-        if (label.kind !== 'ident' || label.text.includes(':')) this.fail(`expected a label name, found ${this.describe(label)}`, label);
+        if (label.kind !== 'ident' || label.text.includes(':'))
+          this.fail(`expected a label name, found ${this.describe(label)}`, label);
         const op = this.next();
         if (op.kind !== 'op' || !['=', '!=', '=~', '!~'].includes(op.text)) {
           this.fail(`expected =, !=, =~ or !~ after label "${label.text}", found ${this.describe(op)}`, op);
@@ -469,7 +478,8 @@ class Parser {
         }
         matchers.push({ label: label.text, op: op.text as LabelMatcher['op'], value: value.text });
         if (this.peek().kind === 'punct' && this.peek().text === ',') this.next();
-        else if (!(this.peek().kind === 'punct' && this.peek().text === '}')) this.fail(`expected "," or "}", found ${this.describe(this.peek())}`);
+        else if (!(this.peek().kind === 'punct' && this.peek().text === '}'))
+          this.fail(`expected "," or "}", found ${this.describe(this.peek())}`);
       }
       this.next();
     }
@@ -487,7 +497,8 @@ class Parser {
       if (label.kind !== 'ident') this.fail(`expected a label name, found ${this.describe(label)}`, label);
       labels.push(label.text);
       if (this.peek().kind === 'punct' && this.peek().text === ',') this.next();
-      else if (!(this.peek().kind === 'punct' && this.peek().text === ')')) this.fail(`expected "," or ")", found ${this.describe(this.peek())}`);
+      else if (!(this.peek().kind === 'punct' && this.peek().text === ')'))
+        this.fail(`expected "," or ")", found ${this.describe(this.peek())}`);
     }
     this.next();
     return labels;
@@ -508,11 +519,13 @@ class Parser {
     let param: { expr: Expr; type: ValueType } | undefined;
     if (paramType) {
       param = this.expression(0);
-      if (param.type !== paramType) this.fail(`${op.text}() takes a ${paramType} parameter first, got a ${typeName(param.type)}`, op);
+      if (param.type !== paramType)
+        this.fail(`${op.text}() takes a ${paramType} parameter first, got a ${typeName(param.type)}`, op);
       this.expect(',');
     }
     const inner = this.expression(0);
-    if (inner.type !== 'vector') this.fail(`${op.text}() aggregates an instant vector, got a ${typeName(inner.type)}`, op);
+    if (inner.type !== 'vector')
+      this.fail(`${op.text}() aggregates an instant vector, got a ${typeName(inner.type)}`, op);
     this.expect(')');
     const trailing = this.grouping();
     if (trailing) {
@@ -534,7 +547,8 @@ class Parser {
     while (!(this.peek().kind === 'punct' && this.peek().text === ')')) {
       args.push(this.expression(0));
       if (this.peek().kind === 'punct' && this.peek().text === ',') this.next();
-      else if (!(this.peek().kind === 'punct' && this.peek().text === ')')) this.fail(`expected "," or ")", found ${this.describe(this.peek())}`);
+      else if (!(this.peek().kind === 'punct' && this.peek().text === ')'))
+        this.fail(`expected "," or ")", found ${this.describe(this.peek())}`);
     }
     this.next();
     const min = signature.args.length - (signature.optional ?? 0);
@@ -546,7 +560,10 @@ class Parser {
     for (const [i, arg] of args.entries()) {
       const wanted = signature.args[Math.min(i, signature.args.length - 1)];
       if (arg.type !== wanted) {
-        this.fail(`argument ${i + 1} of ${name.text}() must be a ${typeName(wanted)}, got a ${typeName(arg.type)}`, name);
+        this.fail(
+          `argument ${i + 1} of ${name.text}() must be a ${typeName(wanted)}, got a ${typeName(arg.type)}`,
+          name,
+        );
       }
     }
     return { expr: { kind: 'call', func: name.text, args: args.map((a) => a.expr) }, type: signature.returns };

@@ -26,12 +26,11 @@ export interface ChartValues {
   affinity: Record<string, unknown>;
   podAnnotations: Record<string, unknown>;
   podLabels: Record<string, unknown>;
-  webhook: {
-    enabled: boolean;
-    failurePolicy: 'Fail' | 'Ignore';
-    timeoutSeconds: number;
-    certManager: { enabled: boolean; issuerRef: Record<string, unknown> };
-  };
+  /**
+   * With `config.admission.certificate.mode: cert-manager`: the issuer of the serving certificate. Empty: the chart
+   * creates a private CA. (Whether the webhook runs, its failure policy and timeout are `config.admission`.)
+   */
+  certManager: { issuerRef: Record<string, unknown> };
   rbac: { restoreCommand: boolean };
   serviceMonitor: { enabled: boolean; interval: string; scrapeTimeout: string; labels: Record<string, unknown> };
   prometheusRule: { enabled: boolean; labels: Record<string, unknown> };
@@ -40,10 +39,10 @@ export interface ChartValues {
 
 /**
  * Resource numbers (docs/install.md, "Resources"): measured on the compiled operator (`node dist/cli/main.js run`,
- * Node 24, in-cluster credentials) against kube-apiserver 1.34 with 25 / 250 / 1000 labelled PVCs: steady RSS 90 /
- * 100 / 124 MiB, start-up CPU 0.6 / 1.2 / 3.1 s, idle CPU about 1 ms per second. The request covers the steady state
- * up to ~1000 PVCs; the limit leaves room for bursts and the in-process catalog. No CPU limit: throttling a webhook
- * server turns into admission timeouts.
+ * Node 24, in-cluster credentials, controller + catalog + webhook) against kube-apiserver 1.34 with 25 / 250 / 1000
+ * labelled PVCs: steady RSS 103 / 114 / 133 MiB, 1.0 / 2.3 / 3.8 CPU-seconds to converge, idle about 6 millicores.
+ * The request covers the steady state of a home-lab fleet; the limit leaves room for bursts and catalog refreshes.
+ * No CPU limit: throttling a webhook server turns into admission timeouts.
  */
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '25m', memory: '128Mi' },
@@ -64,12 +63,7 @@ export const DEFAULT_VALUES: ChartValues = {
   affinity: {},
   podAnnotations: {},
   podLabels: {},
-  webhook: {
-    enabled: false,
-    failurePolicy: 'Fail',
-    timeoutSeconds: 5,
-    certManager: { enabled: false, issuerRef: {} },
-  },
+  certManager: { issuerRef: {} },
   rbac: { restoreCommand: false },
   serviceMonitor: { enabled: false, interval: '30s', scrapeTimeout: '10s', labels: {} },
   prometheusRule: { enabled: false, labels: {} },
@@ -86,7 +80,7 @@ const FREE_FORM = new Set([
   'podAnnotations',
   'podLabels',
   'imagePullSecrets',
-  'webhook.certManager.issuerRef',
+  'certManager.issuerRef',
   'serviceMonitor.labels',
   'prometheusRule.labels',
 ]);
@@ -94,7 +88,6 @@ const FREE_FORM = new Set([
 const ENUMS: Readonly<Record<string, readonly unknown[]>> = {
   'image.pullPolicy': ['Always', 'IfNotPresent', 'Never'],
   logLevel: ['debug', 'info', 'warn', 'error'],
-  'webhook.failurePolicy': ['Fail', 'Ignore'],
 };
 
 export class ValuesError extends Error {
@@ -140,17 +133,14 @@ export function valuesProblems(values: Record<string, unknown>): string[] {
       if (isMap(value) && isMap(want) && !FREE_FORM.has(path)) walk(value, want, path);
     }
     for (const key of Object.keys(expected)) {
-      if (!(key in actual)) problems.push(`${prefix ? `${prefix}.${key}` : key}: missing (null removed it; leave the default instead)`);
+      if (!(key in actual))
+        problems.push(`${prefix ? `${prefix}.${key}` : key}: missing (null removed it; leave the default instead)`);
     }
   };
   walk(values, DEFAULT_VALUES as unknown as Record<string, unknown>, '');
   const v = values as unknown as Partial<ChartValues>;
   if (typeof v.replicaCount === 'number' && (!Number.isInteger(v.replicaCount) || v.replicaCount < 1)) {
     problems.push('replicaCount: must be a whole number of at least 1');
-  }
-  const timeout = v.webhook?.timeoutSeconds;
-  if (typeof timeout === 'number' && (!Number.isInteger(timeout) || timeout < 1 || timeout > 5)) {
-    problems.push('webhook.timeoutSeconds: must be a whole number from 1 to 5 (lessons F1: short timeouts)');
   }
   const minAvailable = v.podDisruptionBudget?.minAvailable;
   if (typeof minAvailable === 'number' && (!Number.isInteger(minAvailable) || minAvailable < 0)) {

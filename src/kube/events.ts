@@ -191,18 +191,29 @@ export class EventRecorder {
     this.record(subject, { type: 'Warning', reason, action, note });
   }
 
-  /** Writes every pending series count now and waits for all writes in flight. */
+  /**
+   * Writes every pending series count now and waits for all writes in flight. Counts the overall rate limit holds
+   * back stay scheduled for later: flushing again without progress would spin (and did, into a stack overflow).
+   */
   async flush(): Promise<void> {
-    for (const series of this.series.values()) {
-      if (series.timer) {
-        clearTimeout(series.timer);
-        series.timer = undefined;
+    for (;;) {
+      let started = 0;
+      for (const series of this.series.values()) {
+        if (series.timer) {
+          clearTimeout(series.timer);
+          series.timer = undefined;
+        }
+        const wasBusy = series.busy;
+        this.writeSeries(series);
+        if (!wasBusy && series.busy) started++;
       }
-      this.writeSeries(series);
+      const waited = this.inFlight.size > 0;
+      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      // A create that finished during the wait may have left a count to write; without a write started or awaited in
+      // this round, another round could not do better (the rate limit holds the rest).
+      const pending = [...this.series.values()].some((s) => s.name && s.count > s.written && !s.busy);
+      if (!pending || (started === 0 && !waited)) return;
     }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    // A create that finished during the wait may have left a count to write.
-    if ([...this.series.values()].some((s) => s.name && s.count > s.written && !s.busy)) await this.flush();
   }
 
   /** Flushes, then ignores further records. */

@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1
+# lifeboat's container image: the compiled operator on Node 24, production dependencies only, non-root.
+#
+#   docker build -t lifeboat:dev .
+#
+# test/integration/artefact.test.ts builds the same dist/ with the same command and runs ENTRYPOINT + CMD against a
+# real API server, checking every listener (lessons F12: the image once shipped a binary without its webhook port).
+# Pin the base by digest in release pipelines (node:24-bookworm-slim@sha256:...).
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# Compile TypeScript to dist/ (tsc is a dev dependency, so this stage installs everything).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: the `prepare` script would compile before the sources are copied.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Runtime dependencies only, from the lockfile.
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+# package.json marks dist/ as ES modules ("type": "module") and carries the version `lifeboat version` prints.
+COPY package.json ./
+# 65532: the conventional non-root uid (distroless "nonroot"); the chart runs the pod as it too.
+USER 65532:65532
+EXPOSE 8080 9443
+# V8 flags measured by bench/controller.ts (which reads them from here): a small young generation and a capped old
+# one keep the resident set of an operator watching 5,000 PVCs at ~145 MiB instead of ~275 MiB after a burst.
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "dist/cli/main.js"]
+CMD ["run", "--config", "/etc/lifeboat/config.yaml"]

@@ -1,0 +1,159 @@
+/**
+ * The webhook configurations and, with `admission.certificate.mode: cert-manager`, the cert-manager objects of their
+ * certificate. Every setting comes from the lifeboat config's `admission` section, the same one `lifeboat run` reads.
+ *
+ * The configurations are the same objects admission/registration.ts applies at run time (webhooks.test.ts holds them
+ * equal), minus the caBundle: the chart owns the objects, so uninstalling removes them (a fail-closed webhook left
+ * behind would block labelled PVCs cluster-wide, lessons F1), and the trust bundle is filled in by whoever owns the CA:
+ * - lifeboat's own CA (default): the leader server-side-applies `caBundle` from its certificate Secret
+ *   (`admission.certificate.secretName`, lifeboat-webhook-tls).
+ *   Until then the API server cannot verify lifeboat and, with failurePolicy Fail, refuses labelled PVCs; ArgoCD
+ *   registers the webhooks only after the Deployment is healthy (sync wave), so that window is short.
+ * - cert-manager: its CA injector fills `caBundle` from the serving Certificate (annotation inject-ca-from), and the
+ *   Certificate writes the certificate Secret with `ca.crt`, which lifeboat serves from.
+ * Leaving caBundle out of the rendered objects also keeps GitOps diffs quiet: the field is owned by another manager.
+ */
+import { excludedNamespaces } from '../intent/classify.ts';
+import type { KubeObject } from '../kube/client.ts';
+import { objectMeta, type RenderContext } from './meta.ts';
+import {
+  BREAK_GLASS_LABEL,
+  CERT_MANAGER_CA,
+  CERT_MANAGER_SERVING,
+  MUTATE_PATH,
+  MUTATING_WEBHOOK,
+  NAMESPACE_NAME_LABEL,
+  VALIDATE_PATH,
+  VALIDATING_WEBHOOK,
+  WEBHOOK_CONFIGURATION,
+} from './names.ts';
+
+const ADMISSION = 'admissionregistration.k8s.io/v1';
+const CERT_MANAGER = 'cert-manager.io/v1';
+export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
+const SELF_SIGNED_ISSUER = 'lifeboat-selfsigned';
+
+/** DNS names the API server uses to reach the webhook Service. */
+export function serviceDnsNames(ctx: RenderContext): string[] {
+  const service = `${ctx.config.admission.service.name}.${ctx.namespace}`;
+  return [`${service}.svc`, `${service}.svc.cluster.local`];
+}
+
+function webhook(ctx: RenderContext, name: string, path: string): Record<string, unknown> {
+  const { config } = ctx;
+  const { service, failurePolicy, timeoutSeconds } = config.admission;
+  return {
+    name,
+    clientConfig: { service: { namespace: ctx.namespace, name: service.name, path, port: service.port } },
+    rules: [
+      {
+        apiGroups: [''],
+        apiVersions: ['v1'],
+        resources: ['persistentvolumeclaims'],
+        operations: ['CREATE'],
+        scope: 'Namespaced',
+      },
+    ],
+    matchPolicy: 'Equivalent',
+    objectSelector: { matchExpressions: [{ key: config.keys.backupLabel, operator: 'Exists' }] },
+    namespaceSelector: {
+      matchExpressions: [
+        { key: NAMESPACE_NAME_LABEL, operator: 'NotIn', values: [...excludedNamespaces(config)].sort() },
+        { key: BREAK_GLASS_LABEL, operator: 'NotIn', values: ['true'] },
+      ],
+    },
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1'],
+    failurePolicy,
+    timeoutSeconds,
+  };
+}
+
+/** Rendered when `config.admission.enabled` (the default), as `lifeboat run` then serves the webhook port. */
+export function webhookConfigurations(ctx: RenderContext): KubeObject[] {
+  if (!ctx.config.admission.enabled) return [];
+  const annotations: Record<string, string> =
+    ctx.config.admission.certificate.mode === 'cert-manager'
+      ? { [INJECT_CA_ANNOTATION]: `${ctx.namespace}/${CERT_MANAGER_SERVING}` }
+      : {};
+  const metadata = objectMeta(ctx, WEBHOOK_CONFIGURATION, {
+    namespaced: false,
+    wave: 'webhook',
+    // The label registration.ts applies too, so lifeboat's server-side apply agrees with the chart on it.
+    labels: { 'app.kubernetes.io/managed-by': 'lifeboat' },
+    annotations,
+  });
+  return [
+    {
+      apiVersion: ADMISSION,
+      kind: 'MutatingWebhookConfiguration',
+      metadata,
+      webhooks: [{ ...webhook(ctx, MUTATING_WEBHOOK, MUTATE_PATH), reinvocationPolicy: 'IfNeeded' }],
+    },
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: structuredClone(metadata),
+      webhooks: [webhook(ctx, VALIDATING_WEBHOOK, VALIDATE_PATH)],
+    },
+  ];
+}
+
+/**
+ * cert-manager mode. Without an `issuerRef`, a private CA in lifeboat's namespace (self-signed Issuer → CA
+ * Certificate → CA Issuer), so the serving certificate can be renewed without changing the trusted CA. With an
+ * `issuerRef`, only the serving Certificate; that issuer must write `ca.crt` (CA and self-signed issuers do).
+ */
+export function certManagerObjects(ctx: RenderContext): KubeObject[] {
+  const { enabled, certificate } = ctx.config.admission;
+  if (!enabled || certificate.mode !== 'cert-manager') return [];
+  const { issuerRef } = ctx.values.certManager;
+  const objects: KubeObject[] = [];
+  let servingIssuer: Record<string, unknown> = issuerRef;
+  if (Object.keys(issuerRef).length === 0) {
+    objects.push(
+      {
+        apiVersion: CERT_MANAGER,
+        kind: 'Issuer',
+        metadata: objectMeta(ctx, SELF_SIGNED_ISSUER),
+        spec: { selfSigned: {} },
+      },
+      {
+        apiVersion: CERT_MANAGER,
+        kind: 'Certificate',
+        metadata: objectMeta(ctx, CERT_MANAGER_CA),
+        spec: {
+          isCA: true,
+          commonName: CERT_MANAGER_CA,
+          secretName: CERT_MANAGER_CA,
+          duration: '43800h',
+          privateKey: { algorithm: 'ECDSA', size: 256 },
+          issuerRef: { name: SELF_SIGNED_ISSUER, kind: 'Issuer', group: 'cert-manager.io' },
+        },
+      },
+      {
+        apiVersion: CERT_MANAGER,
+        kind: 'Issuer',
+        metadata: objectMeta(ctx, CERT_MANAGER_CA),
+        spec: { ca: { secretName: CERT_MANAGER_CA } },
+      },
+    );
+    servingIssuer = { name: CERT_MANAGER_CA, kind: 'Issuer', group: 'cert-manager.io' };
+  }
+  objects.push({
+    apiVersion: CERT_MANAGER,
+    kind: 'Certificate',
+    metadata: objectMeta(ctx, CERT_MANAGER_SERVING),
+    spec: {
+      secretName: certificate.secretName,
+      commonName: serviceDnsNames(ctx)[0],
+      dnsNames: serviceDnsNames(ctx),
+      duration: '8760h',
+      renewBefore: '2920h',
+      privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+      usages: ['server auth', 'digital signature'],
+      issuerRef: servingIssuer,
+    },
+  });
+  return objects;
+}

@@ -1,0 +1,188 @@
+/**
+ * The running part: ServiceAccount, Deployment, PodDisruptionBudget and Service.
+ *
+ * - Two replicas by default, spread over nodes when it can (preferred anti-affinity, so a one-node home lab still
+ *   schedules both), with a PodDisruptionBudget so a drain never takes both away: every replica serves the webhook,
+ *   one leads the controller.
+ * - Rolling updates add the new pod before removing an old one (maxUnavailable 0): the webhook keeps an endpoint.
+ * - Non-root (uid 65532), read-only root filesystem, no capabilities, RuntimeDefault seccomp: lifeboat writes nothing
+ *   to disk; it talks to the API server and reads its config.
+ * - Credentials are never mounted or put in the environment: lifeboat reads Secrets through the API when it needs
+ *   them, so a Secret being rewritten cannot stop the pod from starting (lessons F13).
+ * - Probes are memory-only (lessons F7): /healthz is the process, /readyz is "can answer" (the catalog has read the
+ *   repository once).
+ */
+import type { KubeObject } from '../kube/client.ts';
+import { configChecksum } from './config-map.ts';
+import { objectMeta, type RenderContext } from './meta.ts';
+import { CONFIG_DIR, CONFIG_FILE, CONFIG_MAP, commonLabels, NAME, PORTS, RUN_AS, selectorLabels } from './names.ts';
+
+export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
+
+export function serviceAccount(ctx: RenderContext): KubeObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: objectMeta(ctx, NAME) };
+}
+
+export function imageReference(ctx: RenderContext, appVersion: string): string {
+  const { repository, tag, digest } = ctx.values.image;
+  return digest ? `${repository}@${digest}` : `${repository}:${tag || appVersion}`;
+}
+
+/** The arguments after the image's entrypoint (`node dist/cli/main.js`): every listener's address is explicit. */
+export function containerArgs(ctx: RenderContext): string[] {
+  const args = ['run', '--config', CONFIG_FILE, '--listen', `0.0.0.0:${PORTS.http.containerPort}`];
+  if (ctx.config.admission.enabled) args.push('--webhook-listen', `0.0.0.0:${PORTS.webhook.containerPort}`);
+  return [...args, '--log-level', ctx.values.logLevel];
+}
+
+function containerPorts(ctx: RenderContext): Record<string, unknown>[] {
+  const ports: Record<string, unknown>[] = [{ name: 'http', containerPort: PORTS.http.containerPort, protocol: 'TCP' }];
+  if (ctx.config.admission.enabled) {
+    ports.push({ name: 'webhook', containerPort: PORTS.webhook.containerPort, protocol: 'TCP' });
+  }
+  return ports;
+}
+
+/**
+ * The NFS export of a filesystem repository, read-only at the path the movers use (`/mnt/<mountPath>`), where the
+ * catalog reads it (config `catalog.location`'s default). No NFS repository, no mount.
+ */
+function repositoryVolume(
+  ctx: RenderContext,
+): { volume: Record<string, unknown>; mount: Record<string, unknown> } | undefined {
+  const nfs = ctx.config.repository.nfs;
+  if (!nfs) return undefined;
+  return {
+    volume: { name: 'repository', nfs: { server: nfs.server, path: nfs.path, readOnly: true } },
+    mount: { name: 'repository', mountPath: `/mnt/${nfs.mountPath}`, readOnly: true },
+  };
+}
+
+function affinity(ctx: RenderContext): Record<string, unknown> {
+  if (Object.keys(ctx.values.affinity).length > 0) return ctx.values.affinity;
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: {
+            topologyKey: 'kubernetes.io/hostname',
+            labelSelector: { matchLabels: selectorLabels(ctx.release) },
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
+  const v = ctx.values;
+  const repository = repositoryVolume(ctx);
+  const podSpec: Record<string, unknown> = {
+    serviceAccountName: NAME,
+    automountServiceAccountToken: true,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS,
+      runAsGroup: RUN_AS,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    affinity: affinity(ctx),
+    terminationGracePeriodSeconds: 30,
+    containers: [
+      {
+        name: NAME,
+        image: imageReference(ctx, appVersion),
+        imagePullPolicy: v.image.pullPolicy,
+        args: containerArgs(ctx),
+        env: [
+          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        ],
+        ports: containerPorts(ctx),
+        readinessProbe: {
+          httpGet: { path: '/readyz', port: 'http' },
+          periodSeconds: 5,
+          timeoutSeconds: 2,
+          failureThreshold: 3,
+        },
+        livenessProbe: {
+          httpGet: { path: '/healthz', port: 'http' },
+          periodSeconds: 10,
+          timeoutSeconds: 2,
+          failureThreshold: 6,
+        },
+        resources: v.resources,
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        volumeMounts: [
+          { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+          ...(repository ? [repository.mount] : []),
+        ],
+      },
+    ],
+    volumes: [{ name: 'config', configMap: { name: CONFIG_MAP } }, ...(repository ? [repository.volume] : [])],
+  };
+  if (v.priorityClassName) podSpec.priorityClassName = v.priorityClassName;
+  if (Object.keys(v.nodeSelector).length > 0) podSpec.nodeSelector = v.nodeSelector;
+  if (v.tolerations.length > 0) podSpec.tolerations = v.tolerations;
+  if (v.imagePullSecrets.length > 0) podSpec.imagePullSecrets = v.imagePullSecrets;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: objectMeta(ctx, NAME),
+    spec: {
+      replicas: v.replicaCount,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(ctx.release) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: { ...commonLabels(ctx.release), ...(v.podLabels as Record<string, string>) },
+          annotations: {
+            ...(v.podAnnotations as Record<string, string>),
+            [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(ctx),
+          },
+        },
+        spec: podSpec,
+      },
+    },
+  };
+}
+
+/** Only with more than one replica: a budget of one pod would block every node drain. */
+export function podDisruptionBudget(ctx: RenderContext): KubeObject | undefined {
+  const v = ctx.values;
+  if (!v.podDisruptionBudget.enabled || v.replicaCount < 2) return undefined;
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: objectMeta(ctx, NAME),
+    spec: {
+      minAvailable: v.podDisruptionBudget.minAvailable,
+      selector: { matchLabels: selectorLabels(ctx.release) },
+      // A crash-looping pod must not block drains: evicting it cannot make things worse.
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  };
+}
+
+/** Named as `config.admission.service` says: the webhook registration and the serving certificate use that name. */
+export function service(ctx: RenderContext): KubeObject {
+  const ports: Record<string, unknown>[] = [
+    { name: 'http', port: PORTS.http.servicePort, targetPort: 'http', protocol: 'TCP' },
+  ];
+  const { enabled, service: webhook } = ctx.config.admission;
+  if (enabled) ports.push({ name: 'webhook', port: webhook.port, targetPort: 'webhook', protocol: 'TCP' });
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: objectMeta(ctx, webhook.name),
+    spec: { type: 'ClusterIP', selector: selectorLabels(ctx.release), ports },
+  };
+}

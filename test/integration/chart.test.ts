@@ -1,0 +1,180 @@
+/**
+ * The Helm chart against the real helm binary and a real API server: for every documented values combination
+ * (deploy/helm/lifeboat/ci/*-values.yaml), `helm template` prints exactly the objects `lifeboat manifests` prints
+ * (the chart is tested against the TypeScript generator), and the API server accepts every one of them in a
+ * server-side-apply dry run with strict field validation (a misspelt or unknown field is an error, not a warning).
+ *
+ * The VolSync, snapshot and external-secrets CRDs come from ../shared/crds through the harness; the Prometheus
+ * Operator and cert-manager kinds from minimal CRDs written for these tests (test/support/optional-crds.ts).
+ * Own control plane: the optional CRDs are cluster-wide state other test files do not expect.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { renderManifests } from '../../src/deploy/manifests.ts';
+import { resolveValues } from '../../src/deploy/values.ts';
+import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { type ControlPlane, installCrds, startControlPlane } from '../support/controlplane.ts';
+import { OPTIONAL_CRDS } from '../support/optional-crds.ts';
+import { binary, REPO_ROOT } from '../support/testenv.ts';
+
+const run = promisify(execFile);
+const CHART = join(REPO_ROOT, 'deploy', 'helm', 'lifeboat');
+const CI = join(CHART, 'ci');
+const NAMESPACE = 'lifeboat-system';
+/** Every documented values combination: the files chart-testing would also use. */
+const COMBINATIONS = readdirSync(CI)
+  .filter((f) => f.endsWith('-values.yaml'))
+  .sort();
+
+async function helmTemplate(release: string, args: string[]): Promise<KubeObject[]> {
+  const { stdout } = await run(binary('helm'), ['template', release, CHART, '--namespace', NAMESPACE, ...args], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return parseAllDocuments(stdout)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
+}
+
+const key = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? '-'}/${o.metadata.name}`;
+
+/** What may differ: Helm's chart label, and the config text's formatting (its parsed value must be equal). */
+function normalise(o: KubeObject): unknown {
+  const copy = structuredClone(o) as KubeObject & { data?: Record<string, string> };
+  delete copy.metadata.labels?.['helm.sh/chart'];
+  if (copy.kind === 'ConfigMap' && copy.data?.['config.yaml']) {
+    copy.data['config.yaml'] = parse(copy.data['config.yaml']) as string;
+  }
+  return JSON.parse(JSON.stringify(copy));
+}
+
+function assertSameObjects(helm: KubeObject[], ours: KubeObject[], what: string): void {
+  assert.deepEqual(helm.map(key).sort(), ours.map(key).sort(), `${what}: the same set of objects`);
+  const byKey = new Map(helm.map((o) => [key(o), o]));
+  for (const object of ours) {
+    assert.deepEqual(normalise(byKey.get(key(object)) as KubeObject), normalise(object), `${what}: ${key(object)}`);
+  }
+}
+
+async function dryRun(kube: KubeClient, object: KubeObject): Promise<void> {
+  const { apiVersion, kind, metadata } = object;
+  const path = await kube.resources.objectPath(apiVersion, kind, metadata.name, metadata.namespace);
+  await kube.http.request('PATCH', path, {
+    query: { fieldManager: 'lifeboat-chart-test', force: true, dryRun: 'All', fieldValidation: 'Strict' },
+    contentType: 'application/apply-patch+yaml',
+    body: object,
+  });
+}
+
+describe('Helm chart: helm template = lifeboat manifests, accepted by the API server', () => {
+  let cp: ControlPlane;
+  let kube: KubeClient;
+  let scratch: string;
+
+  before(async () => {
+    cp = await startControlPlane({ crds: 'kopia-fork' });
+    scratch = await mkdtemp(join(tmpdir(), 'lifeboat-chart-'));
+    const files: string[] = [];
+    for (const [i, crd] of OPTIONAL_CRDS.entries()) {
+      const file = join(scratch, `crd-${i}.yaml`);
+      await writeFile(file, stringify(crd));
+      files.push(file);
+    }
+    await installCrds(cp.kubeConfig, files);
+    kube = new KubeClient(cp.kubeConfig, 'lifeboat-chart-test');
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+  });
+
+  after(async () => {
+    kube?.close();
+    await cp?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('documents its combinations: every ci/ values file is named in docs/install.md', async () => {
+    assert.ok(COMBINATIONS.length >= 7);
+    const docs = await readFile(join(REPO_ROOT, 'docs', 'install.md'), 'utf8');
+    for (const file of await readdir(CI))
+      assert.ok(docs.includes(`ci/${file}`), `docs/install.md does not name ci/${file}`);
+  });
+
+  for (const file of COMBINATIONS) {
+    it(`ci/${file}`, async () => {
+      const values = (parse(await readFile(join(CI, file), 'utf8')) ?? {}) as Record<string, unknown>;
+      const helm = await helmTemplate('lifeboat', ['--values', join(CI, file)]);
+      const ours = renderManifests(resolveValues(values), { namespace: NAMESPACE }).map((r) => r.object);
+      assertSameObjects(helm, ours, file);
+      for (const object of helm) {
+        await dryRun(kube, object).catch((error: Error) => assert.fail(`${key(object)} refused: ${error.message}`));
+      }
+    });
+  }
+
+  it('the dry run can fail: a misspelt field in a core kind and in an optional kind is refused', async () => {
+    const [object] = renderManifests(resolveValues({ serviceMonitor: { enabled: true } }), { namespace: NAMESPACE })
+      .map((r) => r.object)
+      .filter((o) => o.kind === 'ServiceMonitor');
+    assert.ok(object);
+    const misspelt = structuredClone(object) as KubeObject & { spec: Record<string, unknown> };
+    misspelt.spec.jobLabels = misspelt.spec.jobLabel;
+    await assert.rejects(dryRun(kube, misspelt), /\.spec\.jobLabels: field not declared in schema/);
+    const [deployment] = renderManifests(resolveValues(), { namespace: NAMESPACE })
+      .map((r) => r.object)
+      .filter((o) => o.kind === 'Deployment');
+    assert.ok(deployment);
+    const text = JSON.stringify(deployment).replace('"readOnlyRootFilesystem"', '"readOnlyRootFileSystem"');
+    await assert.rejects(
+      dryRun(kube, JSON.parse(text) as KubeObject),
+      /\.readOnlyRootFileSystem: field not declared in schema/,
+    );
+  });
+
+  it('the release name changes only the instance label', async () => {
+    const helm = await helmTemplate('platform-backup', []);
+    const ours = renderManifests(resolveValues(), { namespace: NAMESPACE, release: 'platform-backup' });
+    assertSameObjects(
+      helm,
+      ours.map((r) => r.object),
+      'release platform-backup',
+    );
+    assert.ok(helm.every((o) => o.metadata.labels?.['app.kubernetes.io/instance'] === 'platform-backup'));
+    assert.deepEqual(
+      helm.map((o) => o.metadata.name).sort(),
+      (await helmTemplate('lifeboat', [])).map((o) => o.metadata.name).sort(),
+    );
+  });
+
+  it('helm refuses what lifeboat manifests refuses: a misspelt setting, no replicas, a foreign namespace, a catalog without credentials', async () => {
+    const noCredentials = [
+      '--set',
+      'config.credentials.mode=external-secret,config.credentials.storeRef.name=s,config.credentials.extract=k',
+    ];
+    const cases: [string[], Record<string, unknown>, RegExp][] = [
+      [['--set', 'serviceMonitor.enable=true'], { serviceMonitor: { enable: true } }, /enable/],
+      [['--set', 'replicaCount=0'], { replicaCount: 0 }, /replicaCount/],
+      [
+        ['--set', 'config.namespace=elsewhere'],
+        { config: { namespace: 'elsewhere' } },
+        /config\.namespace is "elsewhere" but lifeboat is installed into "lifeboat-system"/,
+      ],
+      [
+        noCredentials,
+        { config: { credentials: { mode: 'external-secret', storeRef: { name: 's' }, extract: 'k' } } },
+        /catalog\.credentialsSecretRef is required in external-secret mode/,
+      ],
+    ];
+    for (const [args, values, message] of cases) {
+      await assert.rejects(helmTemplate('lifeboat', args), (error: Error & { stderr?: string }) => {
+        assert.match(error.stderr ?? error.message, message);
+        return true;
+      });
+      assert.throws(() => renderManifests(resolveValues(values), { namespace: NAMESPACE }), message);
+    }
+  });
+});
