@@ -12,6 +12,8 @@ export interface ControllerMetrics {
   verdicts: Gauge<'verdict'>;
   conflicts: Gauge;
   breakGlass: Gauge<'scope'>;
+  lastBackup: Gauge<'namespace' | 'pvc' | 'tier'>;
+  tierInterval: Gauge<'tier'>;
 }
 
 /** The metric of that name already in the registry (a new leader term reuses it), or a new one. */
@@ -127,6 +129,28 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
           name: 'lifeboat_break_glass',
           help: 'Break-glass in force: scope="global" is 1 when admission.breakGlass is set; scope="namespace" counts namespaces labelled lifeboat.dev/break-glass=true',
           labelNames: ['scope'],
+          registers,
+        }),
+    ),
+    lastBackup: once(
+      registry,
+      'lifeboat_pvc_last_backup_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'lifeboat_pvc_last_backup_timestamp_seconds',
+          help: 'Time of the newest complete backup of the PVC found in the repository (Unix time)',
+          labelNames: ['namespace', 'pvc', 'tier'],
+          registers,
+        }),
+    ),
+    tierInterval: once(
+      registry,
+      'lifeboat_tier_backup_interval_seconds',
+      () =>
+        new Gauge({
+          name: 'lifeboat_tier_backup_interval_seconds',
+          help: 'Longest gap between two scheduled backups of the tier, from its cron (manual tiers have no series)',
+          labelNames: ['tier'],
           registers,
         }),
     ),

@@ -31,6 +31,7 @@ import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
 import { planPvcDeleted } from '../plan/observed.ts';
 import { planPvc } from '../plan/plan.ts';
 import type { Verdict } from '../plan/verdict.ts';
+import { schedulePeriodMs } from '../status/schedule-period.ts';
 import { ChildIndex, MANAGED_SELECTOR, parentKey } from './children.ts';
 import { firstDifference, isSubset } from './drift.ts';
 import { MassDeletionGuard } from './guard.ts';
@@ -85,6 +86,7 @@ export class PvcController {
   #sweepTimer: NodeJS.Timeout | undefined;
   #guardTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #lastBackupTier = new Map<string, string>();
 
   constructor(opts: PvcControllerOptions) {
     this.opts = opts;
@@ -143,6 +145,10 @@ export class PvcController {
     }
     this.guard = new MassDeletionGuard(config.massDeletionGuard.threshold, config.massDeletionGuard.window);
     this.guardStore = new GuardStore(kube, config.namespace);
+    for (const [tier, t] of Object.entries(config.tiers)) {
+      const period = 'schedule' in t.trigger ? schedulePeriodMs(t.trigger.schedule) : undefined;
+      if (period !== undefined) this.metrics.tierInterval.set({ tier }, period / 1000);
+    }
     this.#wire();
   }
 
@@ -274,6 +280,7 @@ export class PvcController {
     const ns = this.namespaces.get(namespace) as (KubeObject & Namespace) | undefined;
     const intent = classifyPvc(pvc, ns, this.opts.config);
     const history = intent.intent.kind === 'protected' ? this.#history(key, namespace, name) : undefined;
+    this.#recordLastBackup(namespace, name, intent.intent.kind === 'protected' ? intent.intent.tier : undefined);
     const plan = planPvc({
       pvc: { ...pvc, metadata: { ...pvc.metadata, namespace } },
       intent,
@@ -421,6 +428,23 @@ export class PvcController {
     this.log.info('mass-deletion guard confirmed: releasing held cleanups', { held: held.length });
     this.sweep();
     return true;
+  }
+
+  /**
+   * `lifeboat_pvc_last_backup_timestamp_seconds` from the catalog's newest complete snapshot, for the "backup
+   * missed" alert; the series goes away when the PVC is no longer protected.
+   */
+  #recordLastBackup(namespace: string, pvc: string, tier: string | undefined): void {
+    const previous = this.#lastBackupTier.get(`${namespace}/${pvc}`);
+    if (previous !== undefined && previous !== tier) {
+      this.metrics.lastBackup.remove({ namespace, pvc, tier: previous });
+      this.#lastBackupTier.delete(`${namespace}/${pvc}`);
+    }
+    if (tier === undefined) return;
+    const newest = this.opts.catalog?.facts({ namespace, pvc }).view?.snapshots.find((s) => !s.incomplete);
+    if (!newest) return;
+    this.metrics.lastBackup.set({ namespace, pvc, tier }, newest.timeMs / 1000);
+    this.#lastBackupTier.set(`${namespace}/${pvc}`, tier);
   }
 
   /** Break-glass is visible even though a break-glass namespace never reaches the webhook. */

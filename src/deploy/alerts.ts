@@ -93,7 +93,6 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         description:
           'The newest complete backup of {{ $labels.namespace }}/{{ $labels.pvc }} is {{ $value | humanizeDuration }} old, ' +
           'more than twice the interval of tier {{ $labels.tier }}.',
-        planned: true,
       },
       {
         alert: 'LifeboatRestorePointStale',
@@ -104,7 +103,6 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         description:
           '{{ $value }} restore points have been {{ $labels.state }} for an hour: a recreated PVC would restore data ' +
           'older than its newest backup (lessons F8); the restore-point sync re-arms behind ones every pass.',
-        planned: true,
       },
       {
         alert: 'LifeboatMassDeletionGuardTripped',

@@ -99,36 +99,30 @@ export const EXPORTED: readonly ExportedMetric[] = [
   ),
   admission('lifeboat_admission_invalid_requests_total', 'counter', ['webhook', 'result'], 'Unusable requests'),
   admission('lifeboat_admission_certificate_expiry_timestamp_seconds', 'gauge', [], 'Serving certificate notAfter'),
+  // Backup freshness (src/controller/metrics.ts) and restore points (src/controller/restore-point-metrics.ts).
+  run(
+    'lifeboat_pvc_last_backup_timestamp_seconds',
+    'gauge',
+    ['namespace', 'pvc', 'tier'],
+    'Time of the newest complete backup of the PVC found in the repository (Unix time)',
+  ),
+  run(
+    'lifeboat_tier_backup_interval_seconds',
+    'gauge',
+    ['tier'],
+    'Longest gap between two scheduled backups of the tier',
+  ),
+  run('lifeboat_restore_points', 'gauge', ['state'], 'Persistent restore points by state'),
+  run(
+    'lifeboat_restore_point_age_seconds',
+    'gauge',
+    ['namespace', 'pvc'],
+    'Age of the snapshot the persistent RD holds',
+  ),
 ];
 
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */
-export const PLANNED: readonly MetricName[] = [
-  {
-    name: 'lifeboat_pvc_last_backup_timestamp_seconds',
-    type: 'gauge',
-    labels: ['namespace', 'pvc', 'tier'],
-    help: 'Time of the newest complete backup of the PVC found in the repository (Unix time)',
-  },
-  {
-    name: 'lifeboat_tier_backup_interval_seconds',
-    type: 'gauge',
-    labels: ['tier'],
-    help: 'Longest gap between two scheduled backups of the tier, from its cron (manual tiers have no series)',
-  },
-  {
-    // Registered by src/controller/restore-point-metrics.ts; not served until `lifeboat run` starts the sync.
-    name: 'lifeboat_restore_points',
-    type: 'gauge',
-    labels: ['state'],
-    help: 'Persistent restore points by state: current, behind, syncing, stuck, no-backup, unknown',
-  },
-  {
-    name: 'lifeboat_restore_point_age_seconds',
-    type: 'gauge',
-    labels: ['namespace', 'pvc'],
-    help: 'Age of the snapshot the persistent ReplicationDestination holds, per PVC',
-  },
-];
+export const PLANNED: readonly MetricName[] = [];
 
 /** Series Prometheus adds for every target; the ServiceMonitor names lifeboat's job `lifeboat`. */
 export const EXTERNAL: readonly ExternalMetric[] = [
