@@ -32,6 +32,10 @@ let kube: KubeClient;
 let repo: KopiaTestRepository;
 let emptyRepo: KopiaTestRepository;
 let lifeboat: ChildProcess | undefined;
+/** The second cluster of the "full rebuild" scenario. */
+let rebuilt: ControlPlane | undefined;
+/** The first cluster, once the rebuild replaced `cp`. */
+let original: ControlPlane | undefined;
 let logs = '';
 const ports = { ops: 0, webhook: 0 };
 
@@ -188,6 +192,7 @@ before(async () => {
 
 after(async () => {
   await stopLifeboat();
+  await original?.stop();
   kube?.close();
   await cp?.stop();
   await repo?.cleanup();
@@ -359,5 +364,35 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
       new RegExp(`${PASSWORD}|${b64(PASSWORD)}`),
       'the repository password never reaches the logs',
     );
+  });
+
+  it('full cluster rebuild: a fresh API server, the same repository → the PVC comes back from its newest backup', async () => {
+    await stopLifeboat();
+    // Nothing of the old cluster survives: no ReplicationDestination, no ledger, no lifeboat state.
+    rebuilt = await startControlPlane({ crds: 'kopia-fork' });
+    original = cp;
+    cp = rebuilt;
+    kube.close();
+    kube = new KubeClient(rebuilt.kubeConfig);
+    for (const name of ['lifeboat-system', NS]) {
+      await kube.apply({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, annotations: name === NS ? { 'volsync.backube/privileged-movers': 'true' } : {} },
+      });
+    }
+    await setSecret(repo.repoPath ?? '');
+    ports.ops = await freePort();
+    ports.webhook = await freePort();
+    await startLifeboat();
+    await catalogSees('data', 2);
+    const [newest] = await snapshotIds();
+    assert.ok(newest);
+    const pvc = await createPvc('data');
+    assert.equal(pvc.spec.dataSourceRef?.name, restorePointName('data', newest.id, naming));
+    // Backup disabled: a PVC without the label never reaches lifeboat and starts empty.
+    const off = await createPvc('data-unprotected', {});
+    assert.equal(off.spec.dataSourceRef, undefined);
+    await stopLifeboat();
   });
 });
