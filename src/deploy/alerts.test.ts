@@ -55,7 +55,10 @@ describe('alerts', () => {
 
   it('checkExpression catches an unknown metric, a metric of a status the alert may not read and a misspelt label', () => {
     assert.match(checkExpression('nosuch_metric > 0', ['exported']).problems.join(), /not in the metric registry/);
-    assert.match(checkExpression('lifeboat_restore_points > 0', ['planned']).problems.join(), /lifeboat_restore_points/);
+    assert.match(
+      checkExpression('lifeboat_restore_points > 0', ['planned']).problems.join(),
+      /lifeboat_restore_points/,
+    );
     assert.match(
       checkExpression('increase(lifeboat_decisions_total{decsion="unknown"}[5m])', ['exported']).problems.join(),
       /has no label "decsion"/,

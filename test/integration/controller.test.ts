@@ -16,6 +16,7 @@ import { PvcController } from '../../src/controller/pvc-controller.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { eventually } from '../support/eventually.ts';
 
 const HOUR = 3_600_000;
 const VOLSYNC = 'volsync.backube/v1alpha1';
@@ -48,21 +49,6 @@ async function stopAll() {
   for (const { controller, events } of running.splice(0)) {
     await controller.stop();
     await events.close();
-  }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

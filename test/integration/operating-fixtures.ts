@@ -15,7 +15,10 @@ import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { generatedNames } from '../../src/plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../../src/plan/objects.ts';
 import { buildDestination, buildSource } from '../../src/plan/replication.ts';
+import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
+
+export { eventually } from '../support/eventually.ts';
 
 export const PASSWORD = 'operating-test-password';
 
@@ -56,21 +59,6 @@ export async function kopiaFixture(): Promise<KopiaFixture> {
 
 export async function tempDir(prefix: string): Promise<string> {
   return await mkdtemp(join(tmpdir(), prefix));
-}
-
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export async function namespace(kube: KubeClient, name: string, optIn = true): Promise<void> {

@@ -13,21 +13,12 @@ import { loadConfig } from '../../src/config/load.ts';
 import { ConfigurationError, LEASE_NAME, Operator } from '../../src/controller/operator.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { eventually } from '../support/eventually.ts';
 import { freePort } from '../support/processes.ts';
 import { REPO_ROOT } from '../support/testenv.ts';
 
 const VOLSYNC = 'volsync.backube/v1alpha1';
 const FAST_LEASE = { durationSeconds: 3, renewDeadlineMs: 2000, retryPeriodMs: 500 };
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function setup(kube: KubeClient, ns: string, pvcs: string[]) {
   for (const name of ['lifeboat-system', ns]) {

@@ -18,6 +18,7 @@ import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { describeKubeError } from '../../src/kube/errors.ts';
 import { restoreAsOfFor, restorePointName } from '../../src/plan/restore-point.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { freePort } from '../support/processes.ts';
 import { REPO_ROOT } from '../support/testenv.ts';
@@ -38,21 +39,6 @@ let rebuilt: ControlPlane | undefined;
 let original: ControlPlane | undefined;
 let logs = '';
 const ports = { ops: 0, webhook: 0 };
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
