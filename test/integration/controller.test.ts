@@ -104,6 +104,14 @@ async function relabel(ns: string, name: string, labels: Record<string, string |
   await mergePatch({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name }, { metadata: { labels } });
 }
 
+/** Events are written asynchronously (the recorder never blocks a reconcile): wait until one has this reason. */
+async function eventWith(ns: string, name: string, reason: string) {
+  return await eventually(`Event ${reason} on ${ns}/${name}`, async () => {
+    const events = await eventsFor(ns, name);
+    return events.find((e) => e.reason === reason);
+  });
+}
+
 async function eventsFor(ns: string, name: string): Promise<{ reason: string; note: string }[]> {
   const list = await kube.list<KubeObject & { reason: string; note: string; regarding: { name: string } }>(
     'events.k8s.io/v1',
@@ -171,8 +179,7 @@ describe('intent controller (real API server)', () => {
     assert.equal(rdSpec.username, rs.spec.kopia.username, 'RS and RD share one kopia identity');
     assert.equal(rdSpec.hostname, rs.spec.kopia.hostname);
     assert.equal(old.controller.reports.get('apps/data')?.verdict, 'protected');
-    const reasons = (await eventsFor('apps', 'data')).map((e) => e.reason);
-    assert.ok(reasons.includes('ReplicationSourceCreated'), reasons.join(','));
+    await eventWith('apps', 'data', 'ReplicationSourceCreated');
   });
 
   it('repairs a hand-edited RS, and leaves a foreign object of the same name untouched (conflict)', async () => {
@@ -202,8 +209,8 @@ describe('intent controller (real API server)', () => {
       );
       return now?.spec?.trigger?.schedule === schedule ? true : undefined;
     });
-    const reasons = (await eventsFor('drift', 'db')).map((e) => e.reason);
-    assert.ok(reasons.includes('ReplicationSourceRepaired'), reasons.join(','));
+    const repaired = await eventWith('drift', 'db', 'ReplicationSourceRepaired');
+    assert.match(repaired.note, /spec\.trigger\.schedule had drifted/);
 
     const report = await eventually('conflict verdict', async () =>
       controller.reports.get('drift/cache')?.verdict === 'conflict' ? controller.reports.get('drift/cache') : undefined,
@@ -316,11 +323,12 @@ describe('intent controller (real API server)', () => {
     const remaining = (await kube.list('v1', 'Secret', { namespace: 'mass' })).length;
     assert.ok(remaining > 0, 'held: some Secrets must remain');
     assert.equal(controller.guard.tripped, true);
-    const events = await eventsFor('mass', names[names.length - 1] ?? '');
-    assert.ok(
-      events.some((e) => e.reason === 'CleanupHeld'),
-      JSON.stringify(events),
-    );
+    // Some PVC's cleanup was held back and says so (which ones depends on the reconcile order).
+    const held = await eventually('a CleanupHeld Event', async () => {
+      const all = await Promise.all(names.map((n) => eventsFor('mass', n)));
+      return all.flat().find((e) => e.reason === 'CleanupHeld');
+    });
+    assert.match(held.note, /mass-deletion guard tripped/);
 
     // The operator confirms this trip by its timestamp.
     await mergePatch(
