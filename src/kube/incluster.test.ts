@@ -12,12 +12,12 @@ writeFileSync(join(dir, 'ca.crt'), 'CA PEM');
 writeFileSync(join(dir, 'namespace'), 'lifeboat-system');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
+const env = { KUBERNETES_SERVICE_HOST: '203.0.113.1', KUBERNETES_SERVICE_PORT: '443' };
 
 describe('InClusterConfig', () => {
   it('reads the server from the environment and the namespace from the service account', () => {
     const config = new InClusterConfig({ env, dir });
-    assert.equal(config.getCurrentCluster().server, 'https://10.0.0.1:443');
+    assert.equal(config.getCurrentCluster().server, 'https://203.0.113.1:443');
     assert.equal(config.namespace, 'lifeboat-system');
     assert.equal(
       new InClusterConfig({

@@ -9,8 +9,8 @@ describe('KOPIA_REPOSITORY locations', () => {
     ['filesystem:///', {}, { kind: 'filesystem', path: '/' }],
     [
       's3://volsync-kopia/cluster',
-      { KOPIA_S3_BUCKET: 'volsync-kopia', KOPIA_S3_ENDPOINT: '192.168.10.133:30292', KOPIA_S3_DISABLE_TLS: 'true' },
-      { kind: 's3', bucket: 'volsync-kopia', prefix: 'cluster', endpoint: '192.168.10.133:30292', tls: false },
+      { KOPIA_S3_BUCKET: 'volsync-kopia', KOPIA_S3_ENDPOINT: 'nas.example.com:30292', KOPIA_S3_DISABLE_TLS: 'true' },
+      { kind: 's3', bucket: 'volsync-kopia', prefix: 'cluster', endpoint: 'nas.example.com:30292', tls: false },
     ],
     [
       's3://ignored/team//a/',
