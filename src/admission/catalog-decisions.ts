@@ -15,7 +15,7 @@ import {
   RESTORE_SNAPSHOT_TIME_ANNOTATION,
 } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
-import { type Decision, decide } from '../decision/decide.ts';
+import { type Decision, decide, type ExpectedHistory } from '../decision/decide.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
@@ -53,26 +53,27 @@ export class CatalogDecisions implements DecisionSource {
     return this.opts.destinations.get(`${namespace}/${name}`);
   }
 
+  /** What the PVC's ledger expects (undefined: no history recorded). Shared with `/exists`. */
+  expected(namespace: string, pvcName: string): ExpectedHistory | undefined {
+    const annotations = this.destination(namespace, pvcName)?.metadata.annotations;
+    const history = parseHistory(annotations?.[BACKUP_HISTORY_ANNOTATION]);
+    if (!history) return undefined;
+    return {
+      hadSnapshots: true,
+      ...(history.lastSnapshotId ? { lastSnapshotId: history.lastSnapshotId } : {}),
+      ...(history.lastSnapshotTime ? { lastSnapshotTime: history.lastSnapshotTime } : {}),
+    };
+  }
+
   /** The decision for one PVC, with the ledger applied. Memory only. */
   decision(namespace: string, pvcName: string): Decision {
     const { catalog, config } = this.opts;
-    const facts = catalog.facts({ namespace, pvc: pvcName });
-    const history = parseHistory(
-      this.destination(namespace, pvcName)?.metadata.annotations?.[BACKUP_HISTORY_ANNOTATION],
-    );
+    const expected = this.expected(namespace, pvcName);
     return decide({
-      facts,
+      facts: catalog.facts({ namespace, pvc: pvcName }),
       nowMs: this.opts.now?.() ?? Date.now(),
       staleAfterMs: config.catalog.staleAfter,
-      ...(history
-        ? {
-            expected: {
-              hadSnapshots: true,
-              ...(history.lastSnapshotId ? { lastSnapshotId: history.lastSnapshotId } : {}),
-              ...(history.lastSnapshotTime ? { lastSnapshotTime: history.lastSnapshotTime } : {}),
-            },
-          }
-        : {}),
+      ...(expected ? { expected } : {}),
     });
   }
 

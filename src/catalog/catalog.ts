@@ -10,6 +10,8 @@
  * - A failed read keeps the previous good view; its age decides when answers become unknown (`staleAfterMs`,
  *   default 5 minutes), and errors are never cached as answers.
  */
+
+import { raceAbort } from './abort.ts';
 import { type Clock, deadline, systemClock } from './clock.ts';
 import { type RepositoryHealth, RepositoryState, toFailure } from './health.ts';
 import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from './source.ts';
@@ -241,7 +243,7 @@ export class Catalog {
       let discoveryFailure: ReadFailure | undefined;
       let discovered: RepositoryRef[] | undefined;
       try {
-        discovered = await untilAborted(this.source.discover(signal), signal);
+        discovered = await raceAbort(this.source.discover(signal), signal);
       } catch (error) {
         discoveryFailure = toFailure(error, this.clock.now(), signal);
       }
@@ -330,7 +332,7 @@ export class Catalog {
     try {
       signal.throwIfAborted();
       // The reader may not honour the signal promptly (a hung NFS call): stop waiting when it fires.
-      const read = await untilAborted(this.source.read(ref, signal), signal);
+      const read = await raceAbort(this.source.read(ref, signal), signal);
       state.recordSuccess(read, seq, started, this.clock.now());
       return true;
     } catch (error) {
@@ -372,26 +374,4 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
     while (next < items.length) await fn(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-/** `work`, or the signal's reason as soon as it aborts (the work itself may ignore the signal, like a hung NFS call). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

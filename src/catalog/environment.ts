@@ -9,6 +9,24 @@ import { CredentialsError } from './source.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** The variables a VolSync repository Secret holds that the catalog reads (this module). */
+export const REPOSITORY_VARIABLES = [
+  'KOPIA_PASSWORD',
+  'KOPIA_REPOSITORY',
+  'KOPIA_S3_BUCKET',
+  'KOPIA_S3_ENDPOINT',
+  'KOPIA_S3_DISABLE_TLS',
+  'RESTIC_PASSWORD',
+  'RESTIC_REPOSITORY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_S3_ENDPOINT',
+  'AWS_S3_DISABLE_TLS',
+] as const;
+
 export function passwordVariable(backend: 'kopia' | 'restic'): string {
   return backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
 }

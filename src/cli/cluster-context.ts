@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
+import { REPOSITORY_VARIABLES } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
 import { formatKubeError } from '../kube/errors.ts';
@@ -30,24 +31,6 @@ export interface ClusterFlags extends RepositoryFlags {
   config?: string;
   timeout: string;
 }
-
-/** The variables a VolSync repository Secret holds that the catalog reads (repository-options.ts). */
-export const REPOSITORY_VARIABLES = [
-  'KOPIA_PASSWORD',
-  'KOPIA_REPOSITORY',
-  'KOPIA_S3_BUCKET',
-  'KOPIA_S3_ENDPOINT',
-  'KOPIA_S3_DISABLE_TLS',
-  'RESTIC_PASSWORD',
-  'RESTIC_REPOSITORY',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_S3_ENDPOINT',
-  'AWS_S3_DISABLE_TLS',
-] as const;
 
 export function addClusterOptions(command: Command, defaultTimeout = '2m'): Command {
   return addRepositoryOptions(

@@ -69,10 +69,7 @@ function existsRoute(runtime: AdmissionRuntime | undefined, catalog: Catalog, me
     const answer =
       'error' in parsed
         ? badRequest(parsed.error)
-        : await existsAnswer(catalog, parsed.ref, (ref) => {
-            const history = runtime?.decisions.destination(ref.namespace, ref.pvc)?.metadata.annotations;
-            return history?.['lifeboat.dev/backup-history'] ? { hadSnapshots: true } : undefined;
-          });
+        : await existsAnswer(catalog, parsed.ref, (ref) => runtime?.decisions.expected(ref.namespace, ref.pvc));
     metrics.recordExists(catalog.source.backend, answer.decision);
     const text = `${JSON.stringify(answer.body)}\n`;
     res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });

@@ -3,24 +3,8 @@
  * repository variables of the test process are cleared for each run so a developer's own KOPIA_PASSWORD or AWS keys
  * can never leak into (or satisfy) a test.
  */
+import { REPOSITORY_VARIABLES } from '../../src/catalog/environment.ts';
 import { runCli } from '../../src/cli/program.ts';
-
-const REPOSITORY_VARIABLES = [
-  'KOPIA_PASSWORD',
-  'KOPIA_REPOSITORY',
-  'KOPIA_S3_BUCKET',
-  'KOPIA_S3_ENDPOINT',
-  'KOPIA_S3_DISABLE_TLS',
-  'RESTIC_PASSWORD',
-  'RESTIC_REPOSITORY',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_S3_ENDPOINT',
-  'AWS_S3_DISABLE_TLS',
-];
 
 export interface CliRun {
   status: number;

@@ -30,27 +30,3 @@ export function toRepositoryError(error: unknown, location: string, signal?: Abo
     cause: error,
   });
 }
-
-/** Rejects with a 'timeout' RepositoryError as soon as `signal` aborts; `work` keeps running (and may fill caches). */
-export function untilAborted<T>(work: Promise<T>, location: string, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const abort = () =>
-      reject(new RepositoryError('timeout', location, 'the deadline passed while deriving the key (scrypt)'));
-    if (signal.aborted) {
-      work.catch(() => {});
-      return abort();
-    }
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
-}

@@ -7,11 +7,11 @@
  * then also verify `config` — if it does not, the repository is damaged, not the password wrong.
  */
 import { createHash } from 'node:crypto';
+import { raceAbort } from '../abort.ts';
 import type { BlobStorage } from '../storage/storage.ts';
 import { RepositoryError } from '../types.ts';
 import { keyResultId, type ResticCache } from './cache.ts';
 import { AuthenticationError, checkScryptParams, decrypt, deriveUserKey, type ResticKey } from './crypto.ts';
-import { untilAborted } from './errors.ts';
 import { FormatError, parseConfig, parseJson, type ResticConfig } from './format.ts';
 import { mapLimit } from './map-limit.ts';
 
@@ -118,7 +118,9 @@ export async function openMasterKey(args: OpenKeyArgs): Promise<OpenedKey> {
   });
   for (const entry of files) {
     if (!entry) continue;
-    const key = await untilAborted(deriveOnce(entry.name, entry.file, password, cache, location), location, signal);
+    const key = await raceAbort(deriveOnce(entry.name, entry.file, password, cache, location), signal, {
+      reason: () => new RepositoryError('timeout', location, 'the deadline passed while deriving the key (scrypt)'),
+    });
     if (key === null) {
       refused++;
       continue;

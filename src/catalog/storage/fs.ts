@@ -10,6 +10,7 @@
 import type { Dirent } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
+import { raceAbort } from '../abort.ts';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError, type StorageErrorCode } from './storage.ts';
 
 export interface FsStorageOptions {
@@ -267,29 +268,6 @@ async function readRange(path: string, range: ByteRange): Promise<Uint8Array> {
   } finally {
     await handle.close();
   }
-}
-
-/** Resolves or rejects with `operation`, or rejects as soon as `signal` aborts (the operation keeps running). */
-function raceAbort<T>(operation: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return operation;
-  if (signal.aborted) {
-    operation.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    operation.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function errnoOf(error: unknown): string {

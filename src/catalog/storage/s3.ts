@@ -14,6 +14,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { raceAbort } from '../abort.ts';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError, type StorageErrorCode } from './storage.ts';
 
 /**
@@ -180,8 +181,10 @@ export class S3Storage implements BlobStorage {
     if (!body) return new Uint8Array(0);
     let bytes: Uint8Array;
     try {
-      bytes = await raceAbort(body.transformToByteArray(), signal, () => {
-        if ('destroy' in body && typeof body.destroy === 'function') body.destroy();
+      bytes = await raceAbort(body.transformToByteArray(), signal, {
+        onAbort: () => {
+          if ('destroy' in body && typeof body.destroy === 'function') body.destroy();
+        },
       });
     } catch (error) {
       throw this.failure(error, signal, 'read', key);
@@ -337,29 +340,6 @@ function validateEndpoint(endpoint: string): string {
     throw new Error(`S3 endpoint ${url.origin} must not have a path or query: put the bucket and prefix elsewhere`);
   }
   return url.origin;
-}
-
-/** Resolves with `operation` or rejects when `signal` aborts, calling `onAbort` to release what is in flight. */
-function raceAbort<T>(operation: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
-  if (!signal) return operation;
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort();
-      reject(signal.reason);
-    };
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-    operation.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function nameOf(error: unknown): string {
