@@ -140,6 +140,8 @@ export class RestorePointSync {
   #timer: NodeJS.Timeout | undefined;
   #stop = new AbortController();
   #running: Promise<PassReport> | undefined;
+  /** Events being recorded (each looks its PVC up first); a pass returns only when its Events are handed over. */
+  readonly #reporting = new Set<Promise<void>>();
 
   constructor(opts: RestorePointSyncOptions) {
     this.opts = opts;
@@ -238,6 +240,8 @@ export class RestorePointSync {
       outcomes.set(key, outcome);
     }
     if (!opts.only) this.#updateStates(judged);
+    // A pass's Events are part of its result: whoever reads them after the pass (a test, `lifeboat sync`) finds them.
+    while (this.#reporting.size > 0) await Promise.allSettled([...this.#reporting]);
     const report = { startedAtMs, outcomes: [...outcomes.values()], pending };
     this.log.debug('restore-point sync pass', {
       destinations: judged.length,
@@ -360,7 +364,7 @@ export class RestorePointSync {
     }
     this.metrics?.syncs.inc({ result: 'synced' });
     const image = j.rd.status?.latestImage?.name ?? 'none';
-    void this.#event(
+    this.#report(
       j,
       'Normal',
       'RestorePointSynced',
@@ -401,14 +405,14 @@ export class RestorePointSync {
       this.metrics?.syncs.inc({ result: 'failed' });
       const message = `re-arming ${j.rd.metadata.name} failed: ${formatKubeError(error)}`;
       this.log.warn('restore-point sync: arm failed', { key: j.key, error: formatKubeError(error) });
-      void this.#event(j, 'Warning', 'RestorePointSyncFailed', message);
+      this.#report(j, 'Warning', 'RestorePointSyncFailed', message);
       return { ...base, action: 'failed', message };
     }
     this.#inFlight.set(j.key, token);
     this.metrics?.arms.inc();
     const message = `re-syncing restore point ${j.rd.metadata.name} to snapshot ${newest.id} from ${newest.time} (${why}); trigger.manual ${token}`;
     this.log.info('restore-point sync: armed', { key: j.key, token, snapshot: newest.id });
-    void this.#event(
+    this.#report(
       j,
       state.kind === 'stuck' ? 'Warning' : 'Normal',
       state.kind === 'stuck' ? 'RestorePointSyncRestarted' : 'RestorePointSyncStarted',
@@ -447,6 +451,11 @@ export class RestorePointSync {
     for (const state of ['current', 'behind', 'syncing', 'stuck', 'no-backup', 'unknown'] as const) {
       this.metrics.states.set({ state }, counts.get(state) ?? 0);
     }
+  }
+
+  #report(j: Judged, type: 'Normal' | 'Warning', reason: string, note: string): void {
+    const recording = this.#event(j, type, reason, note).finally(() => this.#reporting.delete(recording));
+    this.#reporting.add(recording);
   }
 
   /** An Event on the PVC, or on the RD when the PVC is gone. Never throws. */

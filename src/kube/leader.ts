@@ -325,32 +325,50 @@ export class LeaderElector {
     return performance.now() > this.observedAt + seconds * 1000;
   }
 
-  /** Clears holderIdentity so a successor need not wait for expiry. Conditional on our last write. */
+  /**
+   * Clears holderIdentity so a successor need not wait for expiry. Conditional on our last write; on a conflict the
+   * Lease is read once more and released if it is still ours: a renewal cut short by the stop may have reached the
+   * server (a newer resourceVersion we never saw) and must not turn a release into a wait for expiry.
+   */
   private async release(): Promise<void> {
-    const lease = this.lease;
-    if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
-    const now = microTime();
-    try {
-      this.remember(
-        await this.kube.http.request<Lease>('PUT', this.path, {
-          timeoutMs: this.renewDeadlineMs,
-          body: {
-            ...lease,
-            spec: {
-              leaseDurationSeconds: 1,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: lease.spec.leaseTransitions ?? 0,
+    if (this.lease?.spec?.holderIdentity !== this.opts.identity) return;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const lease = this.lease;
+      if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
+      const now = microTime();
+      try {
+        this.remember(
+          await this.kube.http.request<Lease>('PUT', this.path, {
+            timeoutMs: this.renewDeadlineMs,
+            body: {
+              ...lease,
+              spec: {
+                leaseDurationSeconds: 1,
+                acquireTime: now,
+                renewTime: now,
+                leaseTransitions: lease.spec.leaseTransitions ?? 0,
+              },
             },
-          },
-        }),
-      );
-      this.log.info('released the lease', { lease: this.opts.name, identity: this.opts.identity });
-    } catch (error) {
-      this.log.warn('releasing the lease failed; it will expire', {
-        lease: this.opts.name,
-        error: formatKubeError(error),
-      });
+          }),
+        );
+        this.log.info('released the lease', { lease: this.opts.name, identity: this.opts.identity });
+        return;
+      } catch (error) {
+        if (attempt === 0 && isConflict(error)) {
+          try {
+            // Only a Lease still naming us is released; someone else's is left alone.
+            this.lease = await this.kube.http.request<Lease>('GET', this.path, { timeoutMs: this.renewDeadlineMs });
+            continue;
+          } catch (readError) {
+            error = readError;
+          }
+        }
+        this.log.warn('releasing the lease failed; it will expire', {
+          lease: this.opts.name,
+          error: formatKubeError(error),
+        });
+        return;
+      }
     }
   }
 }

@@ -23,6 +23,7 @@ import { LeaderElector } from '../../src/kube/leader.ts';
 import type { LogFields, Logger } from '../../src/kube/log.ts';
 import { Reflector, type ReflectorEvent } from '../../src/kube/reflector.ts';
 import { splitKey } from '../../src/kube/store.ts';
+import { microTime } from '../../src/kube/time.ts';
 import { WorkQueue } from '../../src/kube/workqueue.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 
@@ -534,6 +535,8 @@ describe('LeaderElector', () => {
       const leaders = candidates.filter((c) => c.elector.isLeader()).map((c) => c.identity);
       if (leaders.length > 1) overlaps.push(leaders.join(' + '));
     }, 10);
+    // Cleared also when the test fails before check(): a live interval would keep this file from ever ending.
+    cleanups.push(() => clearInterval(timer));
     return {
       check: () => {
         clearInterval(timer);
@@ -579,6 +582,29 @@ describe('LeaderElector', () => {
     await follower.elector.stop();
     assert.equal(await holder(ns, 'lifeboat'), undefined, 'released on stop');
     guard.check();
+  });
+
+  it('releases the Lease on stop even after a renewal whose reply it never saw', async () => {
+    const ns = await namespace('leader-lost-reply');
+    const a = candidate(kube, ns, 'lifeboat', 'unanswered');
+    a.result = a.elector.run();
+    await waitFor('a leads', () => a.elector.isLeader());
+    // Playing a renewal that reached the server while its reply was lost (cut short by the stop): the same holder, a
+    // newer renewTime, a resourceVersion the elector never saw. Its release must not turn into a wait for expiry.
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/lifeboat`;
+    await waitFor('a renewal behind its back', async () => {
+      const lease = await kube.http.request<KubeObject & { spec: Record<string, unknown> }>('GET', path);
+      try {
+        await kube.http.request('PUT', path, { body: { ...lease, spec: { ...lease.spec, renewTime: microTime() } } });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+    await a.elector.stop();
+    assert.equal(await a.result, 'stopped');
+    assert.equal(await holder(ns, 'lifeboat'), undefined, 'released at once, not left to expire');
   });
 
   it('a leader that cannot renew (its API server port closed) stops before another takes over', async () => {
