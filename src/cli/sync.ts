@@ -18,8 +18,8 @@ interface SyncFlags extends ClusterFlags {
   wait?: boolean;
   waitTimeout: string;
   poll: string;
-  concurrency: string;
-  perRepository: string;
+  concurrency?: string;
+  perRepository?: string;
   output: string;
 }
 
@@ -50,8 +50,16 @@ export async function runSync(target: string | undefined, flags: SyncFlags, io: 
         config: ctx.config,
         catalog,
         events: ctx.events,
-        concurrency: positiveInt('--concurrency', flags.concurrency),
-        perRepository: positiveInt('--per-repository', flags.perRepository),
+        // The flags override the configuration's caps, which the operator's own loop uses.
+        concurrency:
+          flags.concurrency === undefined
+            ? ctx.config.restore.sync.concurrency
+            : positiveInt('--concurrency', flags.concurrency),
+        perRepository:
+          flags.perRepository === undefined
+            ? ctx.config.restore.sync.perRepository
+            : positiveInt('--per-repository', flags.perRepository),
+        syncTimeoutMs: ctx.config.restore.sync.timeout,
         staggerMs: pollMs,
       });
       const deadline = Date.now() + waitTimeoutMs;
@@ -103,8 +111,8 @@ export function registerSyncCommand(program: Command, io: Io, env: Env = process
     .option('--wait', 'keep going until every sync has completed (or --wait-timeout)')
     .option('--wait-timeout <duration>', 'give up waiting after this long', '1h')
     .option('--poll <duration>', 'between passes while waiting, and between two arms', '10s')
-    .option('--concurrency <n>', 'syncs in flight at once in the cluster', '2')
-    .option('--per-repository <n>', 'syncs in flight at once per repository', '1')
+    .option('--concurrency <n>', 'syncs in flight at once in the cluster (default: restore.sync.concurrency, 2)')
+    .option('--per-repository <n>', 'syncs in flight at once per repository (default: restore.sync.perRepository, 1)')
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (target: string | undefined, flags: SyncFlags) => {
       const status = await runSync(target, flags, io, env);

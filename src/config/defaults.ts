@@ -58,7 +58,11 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
     kopia: { compression: 'zstd-fastest', parallelism: 2 },
     restic: { pruneIntervalDays: 7 },
   },
-  restore: { initialTrigger: 'restore-once', cleanupTempPVC: true },
+  restore: {
+    initialTrigger: 'restore-once',
+    cleanupTempPVC: true,
+    sync: { enabled: true, interval: 15 * MINUTE, concurrency: 2, perRepository: 1, timeout: 2 * HOUR },
+  },
   naming: {
     secret: '{pvc}-volsync-secret',
     replicationSource: '{pvc}-backup',

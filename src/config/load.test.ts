@@ -45,6 +45,25 @@ describe('loadConfig defaults', () => {
     assert.ok(!b.namespaces.excluded.includes('mine'));
   });
 
+  it('reads the restore-point sync settings, each defaulting on its own', () => {
+    assert.deepEqual(loadConfig('').restore.sync, {
+      enabled: true,
+      interval: 15 * 60_000,
+      concurrency: 2,
+      perRepository: 1,
+      timeout: 2 * 3_600_000,
+    });
+    const config = loadConfig('restore: {sync: {interval: 1h, perRepository: 3, enabled: false}}');
+    assert.deepEqual(config.restore.sync, {
+      enabled: false,
+      interval: 3_600_000,
+      concurrency: 2,
+      perRepository: 3,
+      timeout: 2 * 3_600_000,
+    });
+    assert.equal(config.restore.initialTrigger, 'restore-once');
+  });
+
   it('overrides single fields and keeps the rest', () => {
     const config = loadConfig(`
 namespace: backup
@@ -136,7 +155,7 @@ describe('loadConfig validation', () => {
       name: 'zero sweep interval',
       yaml: 'sweeps: {cleanup: 0s}',
       path: 'sweeps.cleanup',
-      problem: /shorter than allowed/,
+      problem: /shorter than the minimum of 1s/,
     },
     {
       name: 'schedule with 3 fields',
@@ -329,6 +348,26 @@ describe('loadConfig validation', () => {
       yaml: 'massDeletionGuard: {threshold: "ten"}',
       path: 'massDeletionGuard.threshold',
       problem: /whole number/,
+    },
+    {
+      name: 'a restore-point sync interval below a minute',
+      yaml: 'restore: {sync: {interval: 10s}}',
+      path: 'restore.sync.interval',
+      problem: /"10s", shorter than the minimum of 1m/,
+      fix: /at least 1m/,
+    },
+    {
+      name: 'no restore-point sync allowed at once',
+      yaml: 'restore: {sync: {concurrency: 0}}',
+      path: 'restore.sync.concurrency',
+      problem: /is 0, expected a whole number at least 1/,
+    },
+    {
+      name: 'an unknown restore-point sync setting',
+      yaml: 'restore: {sync: {intervall: 5m}}',
+      path: 'restore.sync.intervall',
+      problem: /not a known setting/,
+      fix: /interval/,
     },
     {
       name: 'string instead of boolean',

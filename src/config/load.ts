@@ -119,10 +119,26 @@ function readKeys(r: Reader, root: Section, d: KeysConfig): KeysConfig {
 }
 
 function readRestore(r: Reader, root: Section): LifeboatConfig['restore'] {
-  const s = r.section(root.values.restore, 'restore', ['initialTrigger', 'cleanupTempPVC']);
+  const d = DEFAULT_CONFIG.restore;
+  const s = r.section(root.values.restore, 'restore', ['initialTrigger', 'cleanupTempPVC', 'sync']);
+  const sync = r.section(s.values.sync, childPath(s.path, 'sync'), [
+    'enabled',
+    'interval',
+    'concurrency',
+    'perRepository',
+    'timeout',
+  ]);
   return {
-    initialTrigger: r.string(s, 'initialTrigger', DEFAULT_CONFIG.restore.initialTrigger),
-    cleanupTempPVC: r.boolean(s, 'cleanupTempPVC', DEFAULT_CONFIG.restore.cleanupTempPVC),
+    initialTrigger: r.string(s, 'initialTrigger', d.initialTrigger),
+    cleanupTempPVC: r.boolean(s, 'cleanupTempPVC', d.cleanupTempPVC),
+    sync: {
+      enabled: r.boolean(sync, 'enabled', d.sync.enabled),
+      interval: r.duration(sync, 'interval', d.sync.interval, 60_000),
+      concurrency: r.integer(sync, 'concurrency', d.sync.concurrency, 1),
+      perRepository: r.integer(sync, 'perRepository', d.sync.perRepository, 1),
+      // Shorter than a small volume's restore would report healthy syncs as stuck.
+      timeout: r.duration(sync, 'timeout', d.sync.timeout, 5 * 60_000),
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { parseDuration } from './formats.ts';
+import { formatDuration, parseDuration } from './formats.ts';
 import { type ConfigIssue, childPath } from './issues.ts';
 import { closest } from './suggest.ts';
 
@@ -103,7 +103,7 @@ export class Reader {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
     this.report(
       childPath(section.path, key),
-      `is ${describe(value)}, expected a whole number`,
+      `is ${describe(value)}, expected a whole number ${range}`,
       `write a number ${range}`,
     );
     return undefined;
@@ -123,9 +123,20 @@ export class Reader {
     if (value === undefined) return fallback;
     const ms = typeof value === 'string' ? parseDuration(value) : undefined;
     if (ms !== undefined && ms >= minMs) return ms;
-    const problem =
-      ms === undefined ? `is ${describe(value)}, not a duration` : `is ${describe(value)}, shorter than allowed`;
-    this.report(childPath(section.path, key), problem, 'write a duration such as 90s, 15m, 2h or 1h30m');
+    const minimum = formatDuration(minMs);
+    if (ms === undefined) {
+      this.report(
+        childPath(section.path, key),
+        `is ${describe(value)}, not a duration`,
+        'write a duration such as 90s, 15m, 2h or 1h30m',
+      );
+    } else {
+      this.report(
+        childPath(section.path, key),
+        `is ${describe(value)}, shorter than the minimum of ${minimum}`,
+        `write a duration of at least ${minimum}, such as 15m or 1h30m`,
+      );
+    }
     return fallback;
   }
 

@@ -209,6 +209,21 @@ export interface RestoreConfig {
   initialTrigger: string;
   /** Delete VolSync's temporary destination PVC after each restore (the snapshot stays). Default true. */
   cleanupTempPVC: boolean;
+  /** The leader's coordinated restore-point sync (the seeds' 15-minute CronJob, only for points that are behind). */
+  sync: RestorePointSyncConfig;
+}
+
+export interface RestorePointSyncConfig {
+  /** Off: lifeboat never re-arms a restore point on its own (`lifeboat sync` still does). Default true. */
+  enabled: boolean;
+  /** How often every persistent restore point is compared with the newest snapshot. Default `15m`. */
+  interval: Milliseconds;
+  /** Restore-point syncs in flight at once in the cluster. Default 2. */
+  concurrency: number;
+  /** Restore-point syncs in flight at once against one repository. Default 1. */
+  perRepository: number;
+  /** A sync not finished after this long is re-armed (and reported) as stuck. Default `2h`. */
+  timeout: Milliseconds;
 }
 
 export interface NamingConfig {

@@ -39,6 +39,11 @@ export interface OperatorOptions {
   catalog?: Catalog;
   /** More work of the leader (e.g. keeping the webhook registration current); runs until leadership ends. */
   leaderTasks?: ((signal: AbortSignal) => Promise<void>)[];
+  /**
+   * How soon the restore-point sync's first pass runs (at a random point within it), and how often it looks again
+   * while syncs are in flight. Default 1 minute; tests shorten it.
+   */
+  syncPollMs?: number;
 }
 
 export class Operator {
@@ -47,6 +52,7 @@ export class Operator {
   readonly events: EventRecorder;
   #elector: LeaderElector | undefined;
   #controller: PvcController | undefined;
+  #sync: RestorePointSync | undefined;
   #capabilities: ClusterCapabilities | undefined;
   readonly #leader: Gauge;
 
@@ -113,21 +119,32 @@ export class Operator {
         this.#controller = controller;
         const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
         // The coordinated restore-point sync (the seeds' 15-minute CronJob, but only for destinations that are behind).
-        const sync = this.opts.catalog
-          ? new RestorePointSync({
-              kube,
-              config,
-              catalog: this.opts.catalog,
-              events: this.events,
-              registry: this.opts.registry,
-              logger: this.log,
-              destinations: () =>
-                controller.children.flatMap((r) => r.list()).filter((o) => o.kind === 'ReplicationDestination'),
-              pvc: (ns, name) => controller.pvcs.get(`${ns}/${name}`),
-            })
-          : undefined;
+        const syncConfig = config.restore.sync;
+        if (this.opts.catalog && !syncConfig.enabled) {
+          this.log.info('restore-point sync is off (restore.sync.enabled: false); `lifeboat sync` still re-arms');
+        }
+        const sync =
+          this.opts.catalog && syncConfig.enabled
+            ? new RestorePointSync({
+                kube,
+                config,
+                catalog: this.opts.catalog,
+                events: this.events,
+                registry: this.opts.registry,
+                logger: this.log,
+                intervalMs: syncConfig.interval,
+                concurrency: syncConfig.concurrency,
+                perRepository: syncConfig.perRepository,
+                syncTimeoutMs: syncConfig.timeout,
+                ...(this.opts.syncPollMs ? { pollMs: this.opts.syncPollMs } : {}),
+                destinations: () =>
+                  controller.children.flatMap((r) => r.list()).filter((o) => o.kind === 'ReplicationDestination'),
+                pvc: (ns, name) => controller.pvcs.get(`${ns}/${name}`),
+              })
+            : undefined;
         try {
           await controller.start(signal);
+          this.#sync = sync;
           sync?.start();
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
@@ -136,6 +153,7 @@ export class Operator {
           await Promise.allSettled(tasks);
         } finally {
           await sync?.stop();
+          this.#sync = undefined;
           await controller.stop();
           this.#controller = undefined;
           this.#leader.set(0);
@@ -143,6 +161,11 @@ export class Operator {
       },
     });
     return await this.#elector.run();
+  }
+
+  /** The leader's restore-point sync loop while it runs; undefined on a follower or when it is off. */
+  get restorePointSync(): RestorePointSync | undefined {
+    return this.#sync;
   }
 
   /** The `/audit` ledger from the leader's caches; undefined on a follower (it has no caches). */

@@ -17,6 +17,7 @@
 import type { Registry } from 'prom-client';
 import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
+import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import {
   BACKUP_HISTORY_ANNOTATION,
   MANAGED_BY_LABEL,
@@ -147,11 +148,14 @@ export class RestorePointSync {
     this.opts = opts;
     this.log = opts.logger ?? silentLogger;
     this.metrics = opts.registry ? restorePointMetrics(opts.registry) : undefined;
-    this.intervalMs = opts.intervalMs ?? 15 * 60_000;
+    this.intervalMs = opts.intervalMs ?? DEFAULT_CONFIG.restore.sync.interval;
     this.pollMs = opts.pollMs ?? 60_000;
     this.staggerMs = opts.staggerMs ?? 10_000;
-    this.syncTimeoutMs = opts.syncTimeoutMs ?? 2 * 3_600_000;
-    this.caps = { concurrency: opts.concurrency ?? 2, perRepository: opts.perRepository ?? 1 };
+    this.syncTimeoutMs = opts.syncTimeoutMs ?? DEFAULT_CONFIG.restore.sync.timeout;
+    this.caps = {
+      concurrency: opts.concurrency ?? DEFAULT_CONFIG.restore.sync.concurrency,
+      perRepository: opts.perRepository ?? DEFAULT_CONFIG.restore.sync.perRepository,
+    };
     if (this.caps.concurrency < 1 || this.caps.perRepository < 1) throw new RangeError('sync caps must be at least 1');
   }
 

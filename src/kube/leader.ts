@@ -354,18 +354,19 @@ export class LeaderElector {
         this.log.info('released the lease', { lease: this.opts.name, identity: this.opts.identity });
         return;
       } catch (error) {
+        let failure = error;
         if (attempt === 0 && isConflict(error)) {
           try {
             // Only a Lease still naming us is released; someone else's is left alone.
             this.lease = await this.kube.http.request<Lease>('GET', this.path, { timeoutMs: this.renewDeadlineMs });
             continue;
           } catch (readError) {
-            error = readError;
+            failure = readError;
           }
         }
         this.log.warn('releasing the lease failed; it will expire', {
           lease: this.opts.name,
-          error: formatKubeError(error),
+          error: formatKubeError(failure),
         });
         return;
       }

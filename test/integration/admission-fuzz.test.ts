@@ -303,7 +303,10 @@ describe(`admission fuzz (seed ${SEED})`, () => {
       const context = `seed ${SEED} case ${i} ${webhook}: ${body.slice(0, 300)}`;
       const started = Date.now();
       const answer = await handler(webhook, rng.chance(0.5) ? body : Buffer.from(body));
-      assert.ok(Date.now() - started < 1000, `slow answer: ${context}`);
+      assert.ok(
+        Date.now() - started < 5000,
+        `slow answer (the budget is 20 ms; a wait on a stuck source would never end): ${context}`,
+      );
       check(webhook, body, answer, context);
       if (answer.httpStatus === 400) invalid++;
       else if ('response' in answer.body && !answer.body.response.allowed) denied++;

@@ -15,7 +15,6 @@ import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { generatedNames } from '../../src/plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../../src/plan/objects.ts';
 import { buildDestination, buildSource } from '../../src/plan/replication.ts';
-import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 
 export { eventually } from '../support/eventually.ts';
@@ -55,6 +54,19 @@ export async function kopiaFixture(): Promise<KopiaFixture> {
       });
     },
   };
+}
+
+/** The cluster's repository source Secret (credentials mode copy) in lifeboat-system, as an operator installs it. */
+export async function sourceSecret(kube: KubeClient, kopia: KopiaFixture): Promise<void> {
+  await kube.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+    data: {
+      KOPIA_PASSWORD: Buffer.from(PASSWORD).toString('base64'),
+      KOPIA_REPOSITORY: Buffer.from(kopia.url).toString('base64'),
+    },
+  });
 }
 
 export async function tempDir(prefix: string): Promise<string> {

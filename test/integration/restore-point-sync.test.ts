@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import { RESTORE_POINT_LABEL } from '../../src/config/keys.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { Operator } from '../../src/controller/operator.ts';
 import { RESTORE_POINT_ANNOTATION, restoreAsOf, SYNC_FIELD_MANAGER } from '../../src/controller/restore-point.ts';
 import { RestorePointSync } from '../../src/controller/restore-point-sync.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
@@ -28,6 +29,7 @@ import {
   namespace,
   PASSWORD,
   playDestinationSynced,
+  sourceSecret,
 } from './operating-fixtures.ts';
 
 const config = loadConfig('namespace: lifeboat-system');
@@ -319,15 +321,7 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     await namespace(kube, 'cli');
     const s = await snap('cli', 'x', 0);
     await completedRecord('cli', 'x', s, 'sync-1779200000');
-    await kube.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-      data: {
-        KOPIA_PASSWORD: Buffer.from(PASSWORD).toString('base64'),
-        KOPIA_REPOSITORY: Buffer.from(kopia.url).toString('base64'),
-      },
-    });
+    await sourceSecret(kube, kopia);
     const kc = ['--kubeconfig', cp.kubeconfigPath];
     // No repository variables at all: the password and location come from the cluster's source Secret.
     const current = await runWithEnv({}, 'sync', 'cli/x', ...kc);
@@ -347,5 +341,69 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     const neither = await runWithEnv({}, 'sync', ...kc);
     assert.equal(neither.status, 1);
     assert.match(neither.err, /name one PVC as <namespace>\/<pvc>, or pass --all/);
+  });
+  it('the operator’s leader runs the loop with restore.sync from the configuration, and none when it is off', async () => {
+    await namespace(kube, 'operated');
+    await snap('operated', 'data', 0);
+    await catalog.refresh();
+    await createPvc(kube, 'operated', 'data', { labels: { backup: 'hourly' } });
+    await sourceSecret(kube, kopia);
+    const lines: string[] = [];
+    const logger = {
+      debug: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
+      info: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
+      warn: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
+      error: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
+    };
+    const start = (yaml: string, identity: string) => {
+      const operator = new Operator({
+        kube,
+        config: loadConfig(`namespace: lifeboat-system\n${yaml}`),
+        identity,
+        registry: new Registry(),
+        catalog,
+        logger,
+        lease: { durationSeconds: 4, renewDeadlineMs: 2500, retryPeriodMs: 400 },
+        syncPollMs: 100,
+      });
+      return { operator, term: operator.run() };
+    };
+
+    // Off: the leader reconciles (the controller writes the RD) but starts no loop.
+    const off = start('restore: {sync: {enabled: false}}', 'sync-off');
+    try {
+      await eventually('the RD from the controller', () => getRd(kube, 'operated', 'data-restore'));
+      assert.equal(off.operator.restorePointSync, undefined);
+      assert.ok(
+        lines.some((l) => /restore-point sync is off/.test(l)),
+        lines.join('\n'),
+      );
+    } finally {
+      await off.operator.stop();
+      await off.term;
+    }
+
+    // Playing VolSync: the RD's first restore completed, no snapshot recorded for it, so the point is behind. (The
+    // caps are above what the earlier tests left in flight against this one repository.)
+    await playDestinationSynced(kube, 'operated', 'data-restore', 'restore-once');
+    const on = start('restore: {sync: {interval: 20m, concurrency: 12, perRepository: 8, timeout: 30m}}', 'sync-on');
+    try {
+      const token = await eventually('the leader’s loop arms the restore point', async () => {
+        const manual = (await getRd(kube, 'operated', 'data-restore'))?.spec.trigger?.manual;
+        return manual?.startsWith('sync-') ? manual : undefined;
+      });
+      const loop = on.operator.restorePointSync;
+      assert.deepEqual(loop?.caps, { concurrency: 12, perRepository: 8 });
+      assert.equal(loop?.intervalMs, 20 * 60_000);
+      assert.equal(loop?.syncTimeoutMs, 30 * 60_000);
+      const started = await eventually('the Event on the PVC', async () => {
+        const events = await eventsFor(kube, 'operated', 'PersistentVolumeClaim', 'data');
+        return events.find((e) => e.reason === 'RestorePointSyncStarted');
+      });
+      assert.match(started.note ?? '', new RegExp(`trigger.manual ${token}`));
+    } finally {
+      await on.operator.stop();
+      await on.term;
+    }
   });
 });

@@ -44,6 +44,7 @@ import {
   namespace,
   PASSWORD,
   pvcManifest,
+  sourceSecret,
   tempDir,
 } from './operating-fixtures.ts';
 
@@ -348,15 +349,7 @@ before(async () => {
   configFile = `${await tempDir('lifeboat-restore-')}/lifeboat.yaml`;
   await writeFile(configFile, 'namespace: lifeboat-system\n');
   await namespace(kube, 'lifeboat-system', false);
-  await kube.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-    data: {
-      KOPIA_PASSWORD: Buffer.from(PASSWORD).toString('base64'),
-      KOPIA_REPOSITORY: Buffer.from(kopia.url).toString('base64'),
-    },
-  });
+  await sourceSecret(kube, kopia);
   for (const ns of ['shop', 'blog', 'resume', 'refuse']) {
     await namespace(kube, ns);
     await admissionFor(ns);

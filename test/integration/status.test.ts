@@ -26,6 +26,7 @@ import {
   PASSWORD,
   playBind,
   playSourceSynced,
+  sourceSecret,
   tempDir,
 } from './operating-fixtures.ts';
 
@@ -53,15 +54,7 @@ before(async () => {
   await namespace(kube, 'shop');
   await namespace(kube, 'plain', false);
   // The copy-mode source Secret: the planner's credentials and the CLI's repository access both come from it.
-  await kube.apply({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-    data: {
-      KOPIA_PASSWORD: Buffer.from(PASSWORD).toString('base64'),
-      KOPIA_REPOSITORY: Buffer.from(kopia.url).toString('base64'),
-    },
-  });
+  await sourceSecret(kube, kopia);
   // What the movers wrote: orders twice (newest 30 min ago), invoices once 5 h ago, gone once a day ago.
   await kopia.snapshot('shop', 'orders', new Date(t - 90 * MIN));
   snaps.orders = await kopia.snapshot('shop', 'orders', new Date(t - 30 * MIN));
