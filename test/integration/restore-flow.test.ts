@@ -3,7 +3,8 @@
  * repository written by the real kopia binary: a brand-new PVC starts empty at once; a recreated PVC is restored from
  * the newest snapshot that existed when it was created (never an older one); a repository that suddenly shows no
  * history for a PVC that had backups is refused (soft-no guard); unreadable repositories are refused with the cause;
- * lifeboat down refuses labelled PVCs only, and break-glass lets them through.
+ * lifeboat down refuses labelled PVCs only, and break-glass lets them through; the seeds' manual point-in-time restore
+ * is one `lifeboat restore` whose recreated claim lifeboat's own webhook points at the chosen snapshot.
  *
  * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`) and the
  * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete).
@@ -17,6 +18,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { describeKubeError } from '../../src/kube/errors.ts';
 import { restoreAsOfFor, restorePointName } from '../../src/plan/restore-point.ts';
+import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
@@ -147,6 +149,79 @@ async function stopLifeboat() {
   await exited;
 }
 
+/** Plays the cluster's other actors in namespace NS until stopped (see restore.test.ts for the full cast). */
+function playCluster(): { stop(): Promise<void>; populated: Map<string, string | undefined> } {
+  let playing = true;
+  /** Restore points VolSync filled, with the restoreAsOf each carried. */
+  const populated = new Map<string, string | undefined>();
+  const once = async () => {
+    for (const d of await kube.list<
+      KubeObject & { spec: { replicas?: number }; status?: { replicas?: number; observedGeneration?: number } }
+    >('apps/v1', 'Deployment', { namespace: NS })) {
+      const want = d.spec.replicas ?? 1;
+      const generation = (d.metadata as { generation?: number }).generation ?? 0;
+      if (d.status?.replicas !== want || d.status?.observedGeneration !== generation) {
+        await patch(
+          { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: d.metadata.name },
+          { status: { replicas: want, observedGeneration: generation } },
+          'status',
+        );
+      }
+    }
+    for (const c of await kube.list<Pvc & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', {
+      namespace: NS,
+    })) {
+      const ref = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: c.metadata.name };
+      if (c.metadata.deletionTimestamp && c.metadata.finalizers?.length) {
+        await patch(ref, { metadata: { finalizers: null } });
+      } else if (!c.metadata.deletionTimestamp && c.spec.dataSourceRef && c.status?.phase !== 'Bound') {
+        // The populator waits for the restore point; VolSync fills it (latestImage); then the claim is Bound.
+        const target = {
+          apiVersion: VOLSYNC,
+          kind: 'ReplicationDestination',
+          namespace: NS,
+          name: c.spec.dataSourceRef.name,
+        };
+        const rd = await kube.get<
+          KubeObject & { spec: { kopia?: { restoreAsOf?: string } }; status?: { latestImage?: unknown } }
+        >(target);
+        if (!rd) continue;
+        if (!rd.status?.latestImage) {
+          populated.set(rd.metadata.name, rd.spec.kopia?.restoreAsOf);
+          await patch(
+            target,
+            {
+              status: {
+                latestImage: {
+                  apiGroup: 'snapshot.storage.k8s.io',
+                  kind: 'VolumeSnapshot',
+                  name: `${rd.metadata.name}-snap`,
+                },
+              },
+            },
+            'status',
+          );
+        } else {
+          await patch(ref, { status: { phase: 'Bound' } }, 'status');
+        }
+      }
+    }
+  };
+  const loop = (async () => {
+    while (playing) {
+      await once().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    populated,
+    async stop() {
+      playing = false;
+      await loop;
+    },
+  };
+}
+
 /** Waits until the catalog (its refresh runs every second) reports exactly `count` restore points of `pvc`. */
 async function catalogSees(pvc: string, count: number) {
   await eventually(`catalog shows ${count} snapshots of ${pvc}`, async () => {
@@ -264,6 +339,76 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
       { status: { phase: 'Bound' } },
       'status',
     );
+  });
+
+  it('point-in-time restore: `lifeboat restore --previous 1` goes through the real admission to the older snapshot', async () => {
+    const [newest, older] = await snapshotIds();
+    assert.ok(newest && older);
+    const before = await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' });
+    assert.ok(before);
+    // The application mounting the claim, as the seeds' manual restore scales it down first.
+    await kube.apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'app', namespace: NS },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'app' } },
+        template: {
+          metadata: { labels: { app: 'app' } },
+          spec: {
+            containers: [{ name: 'app', image: 'busybox' }],
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+          },
+        },
+      },
+    });
+    // Playing the Deployment controller (status follows spec), the PVC protection controller (a deleted claim goes)
+    // and the populator (a claim pointed at a restore point becomes Bound) while the command runs.
+    const players = playCluster();
+    let run: CliRun;
+    try {
+      run = await runWithEnv(
+        {},
+        'restore',
+        `${NS}/data`,
+        '--previous',
+        '1',
+        '--recreate',
+        '--yes',
+        '--kubeconfig',
+        cp.kubeconfigPath,
+        '--config',
+        join(cp.dir, 'flow-config.yaml'),
+        '--poll',
+        '100ms',
+        '--wait-timeout',
+        '60s',
+      );
+    } finally {
+      await players.stop();
+    }
+    assert.equal(run.status, 0, run.err + run.out);
+    assert.match(run.out, new RegExp(`restore ${NS}/data to snapshot ${older.id}`));
+    assert.match(run.out, /workloads to stop: Deployment app \(2\)/);
+
+    // lifeboat's own webhook (in `lifeboat run`) pointed the recreated claim at a restore point of the older snapshot.
+    const after = await kube.get<Pvc>({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' });
+    assert.notEqual(after?.metadata.uid, before.metadata.uid, 'the claim was recreated');
+    const point = restorePointName('data', older.id, naming);
+    assert.equal(after?.spec.dataSourceRef?.name, point);
+    assert.equal(after?.metadata.annotations?.['lifeboat.dev/restore-snapshot'], older.id);
+    assert.notEqual(after?.spec.dataSourceRef?.name, restorePointName('data', newest.id, naming));
+    const deployment = await kube.get<KubeObject & { spec: { replicas: number } }>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: NS,
+      name: 'app',
+    });
+    assert.equal(deployment?.spec.replicas, 2, 'scaled back to what it ran before');
+    // The controller wrote that restore point, pinned to the older snapshot's time, and VolSync filled it from there.
+    assert.deepEqual([...players.populated], [[point, restoreAsOfFor(Date.parse(older.startTime))]]);
+    await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'app' });
   });
 
   it('soft-no guard: the repository now shows nothing for a PVC that had backups → denied, saying what was expected', async () => {

@@ -8,7 +8,8 @@
  * - the volume populator and PV controller: a claim with a dataSourceRef becomes Bound;
  * - GitOps: recreates claims listed in `gitops` when they are gone.
  * A small mutating webhook in this file plays lifeboat's admission through the real API server (the lead's admission
- * runs only inside `lifeboat run`, which would also start a controller and a catalog): a PVC created while a restore request is pending on `{pvc}-restore` gets a
+ * runs only inside `lifeboat run`, which would also start a controller and a catalog; restore-flow.test.ts runs one
+ * `lifeboat restore` against the real one): a PVC created while a restore request is pending on `{pvc}-restore` gets a
  * dataSourceRef to a per-snapshot restore point and the `lifeboat.dev/restore-snapshot(-time)` annotations — the
  * admission → controller contract of config/keys.ts.
  */
