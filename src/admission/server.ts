@@ -13,9 +13,9 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Registry } from 'prom-client';
+import { type ServerLifecycle, serverLifecycle } from '../http/lifecycle.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { type AdmissionHandlerOptions, type AdmissionRequestLog, createAdmissionHandler } from './handler.ts';
 import { MUTATE_PATH, VALIDATE_PATH } from './keys.ts';
@@ -44,14 +44,12 @@ export interface AdmissionServerOptions extends Omit<AdmissionHandlerOptions, 'm
   logger?: Logger;
 }
 
-export interface AdmissionServer {
+/** `close()` waits up to 5 s by default for requests in flight. */
+export interface AdmissionServer extends ServerLifecycle {
   readonly server: Server;
   readonly metrics: AdmissionMetrics;
-  listen(host: string, port: number): Promise<AddressInfo>;
   /** Serves new connections with this pair from now on; throws (keeping the old pair) when they do not match. */
   setCertificate(certificate: ServingCertificate): void;
-  /** Stops accepting, lets requests in flight finish within `graceMs` (default 5 s), then closes what is left. */
-  close(graceMs?: number): Promise<void>;
 }
 
 const ROUTES: Record<string, WebhookName> = { [MUTATE_PATH]: 'mutate', [VALIDATE_PATH]: 'validate' };
@@ -146,7 +144,6 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
     });
   };
 
-  let closing = false;
   const server = createServer(
     {
       cert: options.tls.certPem,
@@ -157,10 +154,6 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
       connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
     },
     (req, res) => {
-      // While shutting down, a connection whose response is done is closed at once instead of idling for 120 s.
-      res.on('finish', () => {
-        if (closing) setImmediate(() => server.closeIdleConnections());
-      });
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const webhook = ROUTES[path];
       if (webhook) return admit(req, res, webhook);
@@ -184,17 +177,7 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
   return {
     server,
     metrics,
-    listen(host, port) {
-      closing = false;
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
+    ...serverLifecycle(server, 5_000),
     setCertificate(certificate) {
       // createSecureContext fails on a key that does not belong to the certificate; setSecureContext would not.
       createSecureContext({ cert: certificate.certPem, key: certificate.keyPem });
@@ -202,16 +185,6 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
       server.setSecureContext({ cert: certificate.certPem, key: certificate.keyPem, minVersion: 'TLSv1.2' });
       metrics.certificate(notAfter);
       log.info('admission: serving certificate swapped', { notAfter: notAfter.toISOString() });
-    },
-    async close(graceMs = 5_000) {
-      if (!server.listening) return;
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
     },
   };
 }

@@ -3,8 +3,8 @@
  * memory only: lessons F7), `/metrics` (Prometheus text from the registry). Other routes can be mounted in front.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
+import { type ServerLifecycle, serverLifecycle } from './lifecycle.ts';
 
 export interface OpsServerOptions {
   /** Merged at every scrape, so metrics registered later (a new leader term) are included. */
@@ -15,10 +15,9 @@ export interface OpsServerOptions {
   routes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | boolean;
 }
 
-export interface OpsServer {
+/** `close()` waits up to 5 s by default for requests in flight (a Prometheus scrape, a probe). */
+export interface OpsServer extends ServerLifecycle {
   server: Server;
-  listen(host: string, port: number): Promise<AddressInfo>;
-  close(): Promise<void>;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -55,17 +54,5 @@ export function createOpsServer(opts: OpsServerOptions): OpsServer {
   server.requestTimeout = 10_000;
   server.headersTimeout = 5_000;
   server.keepAliveTimeout = 5_000;
-  return {
-    server,
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve(server.address() as AddressInfo));
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return { server, ...serverLifecycle(server, 5_000) };
 }

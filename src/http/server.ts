@@ -8,9 +8,9 @@
  * - `close()` stops accepting, lets requests in flight finish within a grace period, then cuts the rest.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Catalog } from '../catalog/catalog.ts';
 import { badRequest, type ExistsAnswer, type ExpectedHistoryLookup, existsAnswer, parseExistsPath } from './exists.ts';
+import { type ServerLifecycle, serverLifecycle } from './lifecycle.ts';
 import { CatalogMetrics } from './metrics.ts';
 
 export interface CatalogServerOptions {
@@ -25,13 +25,10 @@ export interface CatalogServerOptions {
   log?: (line: string) => void;
 }
 
-export interface CatalogServer {
+/** `close()` waits up to 10 s by default for requests in flight. */
+export interface CatalogServer extends ServerLifecycle {
   readonly server: Server;
   readonly metrics: CatalogMetrics;
-  /** Starts listening; resolves with the bound address (use port 0 for any free port). */
-  listen(host: string, port: number): Promise<AddressInfo>;
-  /** Stops accepting, waits up to `graceMs` (default 10 s) for requests in flight, then closes what is left. */
-  close(graceMs?: number): Promise<void>;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -91,13 +88,7 @@ export function createCatalogServer(options: CatalogServerOptions): CatalogServe
     send(res, 404, { error: `no route for ${pathname}: use /exists/{namespace}/{pvc}, /healthz, /readyz or /metrics` });
   };
 
-  let closing = false;
   const server = createServer((req, res) => {
-    // While shutting down, a connection whose response is done is closed at once instead of idling until the
-    // grace period cuts it.
-    res.on('finish', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
     route(req, res).catch((error: unknown) => {
       log(`http: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (req.url?.startsWith('/exists')) metrics.recordExists(catalog.source.backend, undefined);
@@ -113,28 +104,5 @@ export function createCatalogServer(options: CatalogServerOptions): CatalogServe
   server.headersTimeout = Math.min(requestTimeoutMs, 10_000);
   server.keepAliveTimeout = 5_000;
 
-  return {
-    server,
-    metrics,
-    listen(host, port) {
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error) => reject(error);
-        server.once('error', onError);
-        server.listen(port, host, () => {
-          server.off('error', onError);
-          resolve(server.address() as AddressInfo);
-        });
-      });
-    },
-    async close(graceMs = 10_000) {
-      if (!server.listening) return;
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-      timer.unref();
-      await closed;
-      clearTimeout(timer);
-    },
-  };
+  return { server, metrics, ...serverLifecycle(server, 10_000) };
 }

@@ -154,7 +154,10 @@ describe('intent controller (real API server)', () => {
     assert.equal(rd.metadata.labels?.['app.kubernetes.io/managed-by'], 'lifeboat');
     assert.equal(rd.metadata.labels?.['lifeboat.dev/pvc'], 'data');
     assert.equal(await kube.get(ref('ReplicationSource', 'apps', 'data-backup')), undefined, 'not Bound yet: no RS');
-    assert.equal(young.controller.reports.get('apps/data')?.verdict, 'waiting');
+    // The verdict is reported once the reconcile that wrote the RD has finished.
+    await eventually('verdict waiting', async () =>
+      young.controller.reports.get('apps/data')?.verdict === 'waiting' ? true : undefined,
+    );
     await bind('apps', 'data');
     await eventually('verdict waiting for min age', async () =>
       young.controller.reports.get('apps/data')?.message.match(/old|age/i) ? true : undefined,
@@ -178,7 +181,9 @@ describe('intent controller (real API server)', () => {
     const rdSpec = (rd as KubeObject & { spec: { kopia: Record<string, unknown> } }).spec.kopia;
     assert.equal(rdSpec.username, rs.spec.kopia.username, 'RS and RD share one kopia identity');
     assert.equal(rdSpec.hostname, rs.spec.kopia.hostname);
-    assert.equal(old.controller.reports.get('apps/data')?.verdict, 'protected');
+    await eventually('verdict protected', async () =>
+      old.controller.reports.get('apps/data')?.verdict === 'protected' ? true : undefined,
+    );
     await eventWith('apps', 'data', 'ReplicationSourceCreated');
   });
 
