@@ -17,9 +17,9 @@ import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
 import { createKopiaRepository, makeSourceDir } from '../test/support/kopia.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
-import type { WebhookSetup } from './admission-webhook.ts';
-import { IMAGE_NODE_FLAGS } from './image-flags.ts';
 import type { BenchResult } from './run.ts';
+import type { WebhookSetup } from './support/admission-webhook.ts';
+import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 
 const PVCS = 5_000;
 const SNAPSHOTS_PER_PVC = 20;
@@ -81,7 +81,7 @@ async function startWebhook(setup: WebhookSetup): Promise<{
 }> {
   const child = spawn(
     process.execPath,
-    [...IMAGE_NODE_FLAGS, join(REPO_ROOT, 'bench/admission-webhook.ts'), JSON.stringify(setup)],
+    [...IMAGE_NODE_FLAGS, join(REPO_ROOT, 'bench/support/admission-webhook.ts'), JSON.stringify(setup)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = new Promise((r) => child.once('exit', r));

@@ -21,8 +21,8 @@ import { planPvc } from '../src/plan/plan.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
 import { freePort } from '../test/support/processes.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
-import { IMAGE_NODE_FLAGS } from './image-flags.ts';
 import type { BenchResult } from './run.ts';
+import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 
 const progress = (message: string) => process.stderr.write(`[bench] controller: ${message}\n`);
 
@@ -97,6 +97,20 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
+/** lifeboat's namespace and the copy-mode source Secret the generated Secrets are copied from. */
+async function installSourceSecret(kube: KubeClient): Promise<void> {
+  await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
+  await kube.apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+    data: {
+      KOPIA_PASSWORD: Buffer.from('bench').toString('base64'),
+      KOPIA_REPOSITORY: Buffer.from('filesystem:///repository').toString('base64'),
+    },
+  });
+}
+
 /**
  * The real process in the steady state of an established cluster: every PVC Bound and past minPvcAge (`1s` here, as
  * no test waits two hours), so it watches the PVCs and all three generated objects of each.
@@ -105,16 +119,7 @@ async function memoryRun() {
   const cp = await startControlPlane({ crds: 'kopia-fork' });
   const kube = new KubeClient(cp.kubeConfig);
   try {
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
-    await kube.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-      data: {
-        KOPIA_PASSWORD: Buffer.from('bench').toString('base64'),
-        KOPIA_REPOSITORY: Buffer.from('filesystem:///repository').toString('base64'),
-      },
-    });
+    await installSourceSecret(kube);
     progress(`memory: creating ${MEMORY_PVCS} PVCs`);
     await populate(kube, 'mem', NAMESPACES, MEMORY_PVCS);
     const cfg = join(cp.dir, 'bench-config.yaml');
@@ -191,16 +196,7 @@ export default async function controllerBench(): Promise<BenchResult> {
   const kube = new KubeClient(cp.kubeConfig);
   try {
     const config = loadConfig(CONFIG);
-    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
-    await kube.apply({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-      data: {
-        KOPIA_PASSWORD: Buffer.from('bench').toString('base64'),
-        KOPIA_REPOSITORY: Buffer.from('filesystem:///repository').toString('base64'),
-      },
-    });
+    await installSourceSecret(kube);
     const secret = (await kube.get<KubeObject & { data: Record<string, string> }>({
       apiVersion: 'v1',
       kind: 'Secret',

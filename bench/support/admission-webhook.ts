@@ -1,5 +1,5 @@
 /**
- * lifeboat's webhook server in a process of its own, as in its pod, for bench/admission.ts: the load generator must
+ * lifeboat's webhook server in a process of its own, as in its pod, for bench/admission.ts (bench/run.ts runs only the top-level files of bench/): the load generator must
  * not share the webhook's event loop and heap, or its own work and garbage collections show up as webhook latency.
  *
  * Argument: a JSON setup (`mode`, TLS pair, and for `storm` a kubeconfig). It builds the catalog the mode asks for,
@@ -7,15 +7,15 @@
  * `{"port":N}` once listening, and serves `GET /durations`: the server-side handling time (ms) of every review so far.
  */
 import { Registry } from 'prom-client';
-import { CatalogDecisions } from '../src/admission/catalog-decisions.ts';
-import { cachedNamespaces } from '../src/admission/namespace-cache.ts';
-import { createAdmissionServer } from '../src/admission/server.ts';
-import { Catalog } from '../src/catalog/catalog.ts';
-import type { Snapshot } from '../src/catalog/types.ts';
-import { loadConfig } from '../src/config/load.ts';
-import type { Namespace } from '../src/intent/resources.ts';
-import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
-import { ScriptedSource } from '../test/support/scripted-source.ts';
+import { CatalogDecisions } from '../../src/admission/catalog-decisions.ts';
+import { cachedNamespaces } from '../../src/admission/namespace-cache.ts';
+import { createAdmissionServer } from '../../src/admission/server.ts';
+import { Catalog } from '../../src/catalog/catalog.ts';
+import type { Snapshot } from '../../src/catalog/types.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Namespace } from '../../src/intent/resources.ts';
+import { KubeClient, loadKubeConfig } from '../../src/kube/client.ts';
+import { ScriptedSource } from '../../test/support/scripted-source.ts';
 
 export interface WebhookSetup {
   mode: 'latency' | 'storm';
