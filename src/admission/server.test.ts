@@ -185,6 +185,20 @@ describe('admission server', () => {
     assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
   });
 
+  it('by default holds a connection, used or not yet, longer than the API server keeps idle ones (90 s)', async () => {
+    const defaults = createAdmissionServer({
+      config,
+      tls: await serving(ca),
+      decisions: { decideForAdmission: () => undefined as never },
+      namespaces: () => undefined,
+    });
+    // Go parks spare connections in its idle pool for up to 90 s; whichever side closes first must be Go.
+    assert.ok(defaults.server.keepAliveTimeout > 90_000, `keepAliveTimeout ${defaults.server.keepAliveTimeout}`);
+    assert.ok(defaults.server.headersTimeout > 90_000, `headersTimeout ${defaults.server.headersTimeout}`);
+    assert.ok(defaults.server.requestTimeout >= defaults.server.headersTimeout);
+    await defaults.close();
+  });
+
   it('serves the fallback routes on the same port', async () => {
     const reply = await send(port, ca.certPem, { method: 'GET', path: '/exists/apps/data' });
     assert.equal(reply.status, 200);

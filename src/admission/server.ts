@@ -2,11 +2,15 @@
  * The webhook's HTTPS server (node:https): `POST /mutate-pvc` and `POST /validate-pvc`, plus whatever a fallback
  * handler serves on the same port (the `/exists` catalog API).
  *
- * - Bounded: bodies over `maxBodyBytes` (1 MiB) are refused with 413 without being read; a request must arrive
- *   completely within `requestTimeoutMs` (default 4 s, below the webhooks' 5 s timeoutSeconds), and the handler
- *   answers within its own decision budget (2 s), so lifeboat answers before the API server gives up.
- * - Keep-alive idle connections are held 120 s, longer than the API server's client keeps them (90 s): if the server
- *   closed first, a POST racing the close would fail with EOF (Go does not retry non-idempotent requests).
+ * - Bounded: bodies over `maxBodyBytes` (1 MiB) are refused with 413 without being read, and the handler answers
+ *   within its own decision budget (2 s), so lifeboat answers before the API server gives up.
+ * - Connections are held 120 s, longer than the API server's client keeps idle ones (90 s): if the server closed
+ *   first, a POST racing the close would fail (Go does not retry non-idempotent requests, and the API server does not
+ *   retry admission calls). That covers idle keep-alive connections (`keepAliveTimeout`) and also connections that
+ *   were opened but not used yet: under a burst, Go dials spare connections and parks them in its idle pool, and
+ *   Node counts their wait for a first request against `headersTimeout`/`requestTimeout`. With the former 4 s
+ *   bound, a spare connection picked up around that moment got a 408 and a reset instead of an answer (one CREATE
+ *   of a 200-CREATE storm failed that way in a test run). A stalled upload is still cut, after `requestTimeoutMs`.
  * - The certificate is hot-swapped (`setCertificate`) for new connections, without a restart; a key that does not
  *   match its certificate is refused and the old pair kept.
  */
@@ -36,6 +40,7 @@ export interface AdmissionServerOptions extends Omit<AdmissionHandlerOptions, 'm
   /** Metrics are registered here; a private registry when omitted. */
   registry?: Registry;
   maxBodyBytes?: number;
+  /** A request (headers and body) must arrive within this long; default CONNECTION_HOLD_MS (see above). */
   requestTimeoutMs?: number;
   /** Serves every request the admission routes do not; returns false for "not mine" (then 404). */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -61,9 +66,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** How long a connection is held waiting for its next (or first) request: above Go's 90 s idle-connection timeout. */
+export const CONNECTION_HOLD_MS = 120_000;
+
 export function createAdmissionServer(options: AdmissionServerOptions): AdmissionServer {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 4_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? CONNECTION_HOLD_MS;
   const log = options.logger ?? silentLogger;
   const metrics = new AdmissionMetrics(options.registry ?? new Registry());
   const handler = createAdmissionHandler({ ...options, metrics, logger: log });
@@ -170,7 +178,7 @@ export function createAdmissionServer(options: AdmissionServerOptions): Admissio
   );
   server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = requestTimeoutMs;
-  server.keepAliveTimeout = 120_000;
+  server.keepAliveTimeout = CONNECTION_HOLD_MS;
   server.on('tlsClientError', (error) => log.debug('admission: TLS handshake failed', { error: error.message }));
   metrics.certificate(certificateNotAfter(options.tls.certPem));
 
