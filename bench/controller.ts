@@ -7,7 +7,6 @@
  * 2. Resident memory of the real `lifeboat run` process watching 5,000 labelled PVCs (and their 15,000 objects)
  *    after convergence (goal: ≤ 150 MiB).
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -19,6 +18,7 @@ import { KubeClient, type KubeObject } from '../src/kube/client.ts';
 import { EventRecorder } from '../src/kube/events.ts';
 import { planPvc } from '../src/plan/plan.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
+import { spawnLifeboatRun } from '../test/support/lifeboat-run.ts';
 import { freePort } from '../test/support/processes.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
@@ -125,25 +125,15 @@ async function memoryRun() {
     const cfg = join(cp.dir, 'bench-config.yaml');
     await writeFile(cfg, `${CONFIG}minPvcAge: 1s\n`);
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [
-        ...NODE_FLAGS,
-        join(REPO_ROOT, 'dist/cli/main.js'),
-        'run',
-        '--config',
-        cfg,
-        '--kubeconfig',
-        cp.kubeconfigPath,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--webhook-listen',
-        `127.0.0.1:${await freePort()}`,
-        '--log-level',
-        'warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    const child = spawnLifeboatRun({
+      config: cfg,
+      kubeconfig: cp.kubeconfigPath,
+      ports: { ops: port, webhook: await freePort() },
+      entry: join(REPO_ROOT, 'dist/cli/main.js'),
+      nodeFlags: NODE_FLAGS,
+      logLevel: 'warn',
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     try {
       progress('memory: lifeboat run converging');
       const started = performance.now();

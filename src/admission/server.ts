@@ -4,13 +4,11 @@
  *
  * - Bounded: bodies over `maxBodyBytes` (1 MiB) are refused with 413 without being read, and the handler answers
  *   within its own decision budget (2 s), so lifeboat answers before the API server gives up.
- * - Connections are held 120 s, longer than the API server's client keeps idle ones (90 s): if the server closed
- *   first, a POST racing the close would fail (Go does not retry non-idempotent requests, and the API server does not
- *   retry admission calls). That covers idle keep-alive connections (`keepAliveTimeout`) and also connections that
- *   were opened but not used yet: under a burst, Go dials spare connections and parks them in its idle pool, and
- *   Node counts their wait for a first request against `headersTimeout`/`requestTimeout`. With the former 4 s
- *   bound, a spare connection picked up around that moment got a 408 and a reset instead of an answer (one CREATE
- *   of a 200-CREATE storm failed that way in a test run). A stalled upload is still cut, after `requestTimeoutMs`.
+ * - Connections are held 120 s, longer than the API server's client keeps idle ones (90 s), so Go always closes first:
+ *   a POST racing a server-side close fails, and the API server does not retry admission calls. That holds for idle
+ *   keep-alive connections (`keepAliveTimeout`) and for connections opened but not used yet (Go dials spares in a
+ *   burst and parks them), whose wait for a first request Node counts against `headersTimeout`/`requestTimeout`.
+ *   A stalled upload is still cut, after `requestTimeoutMs`.
  * - The certificate is hot-swapped (`setCertificate`) for new connections, without a restart; a key that does not
  *   match its certificate is refused and the old pair kept.
  */

@@ -23,7 +23,9 @@ interface SyncFlags extends ClusterFlags {
   output: string;
 }
 
-function positiveInt(flag: string, text: string): number {
+/** The flag's whole number ≥ 1, or `fallback` when the flag is not given. */
+function positiveInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw usage(`${flag} "${text}" must be a whole number of at least 1`);
   return n;
@@ -51,14 +53,8 @@ export async function runSync(target: string | undefined, flags: SyncFlags, io: 
         catalog,
         events: ctx.events,
         // The flags override the configuration's caps, which the operator's own loop uses.
-        concurrency:
-          flags.concurrency === undefined
-            ? ctx.config.restore.sync.concurrency
-            : positiveInt('--concurrency', flags.concurrency),
-        perRepository:
-          flags.perRepository === undefined
-            ? ctx.config.restore.sync.perRepository
-            : positiveInt('--per-repository', flags.perRepository),
+        concurrency: positiveInt('--concurrency', flags.concurrency, ctx.config.restore.sync.concurrency),
+        perRepository: positiveInt('--per-repository', flags.perRepository, ctx.config.restore.sync.perRepository),
         syncTimeoutMs: ctx.config.restore.sync.timeout,
         staggerMs: pollMs,
       });

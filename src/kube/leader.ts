@@ -331,45 +331,40 @@ export class LeaderElector {
    * server (a newer resourceVersion we never saw) and must not turn a release into a wait for expiry.
    */
   private async release(): Promise<void> {
-    if (this.lease?.spec?.holderIdentity !== this.opts.identity) return;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const lease = this.lease;
-      if (!lease || lease.spec?.holderIdentity !== this.opts.identity) return;
-      const now = microTime();
+    const ours = (lease: Lease | undefined): lease is Lease => lease?.spec?.holderIdentity === this.opts.identity;
+    if (!ours(this.lease)) return;
+    try {
       try {
-        this.remember(
-          await this.kube.http.request<Lease>('PUT', this.path, {
-            timeoutMs: this.renewDeadlineMs,
-            body: {
-              ...lease,
-              spec: {
-                leaseDurationSeconds: 1,
-                acquireTime: now,
-                renewTime: now,
-                leaseTransitions: lease.spec.leaseTransitions ?? 0,
-              },
-            },
-          }),
-        );
-        this.log.info('released the lease', { lease: this.opts.name, identity: this.opts.identity });
-        return;
+        this.remember(await this.putReleased(this.lease));
       } catch (error) {
-        let failure = error;
-        if (attempt === 0 && isConflict(error)) {
-          try {
-            // Only a Lease still naming us is released; someone else's is left alone.
-            this.lease = await this.kube.http.request<Lease>('GET', this.path, { timeoutMs: this.renewDeadlineMs });
-            continue;
-          } catch (readError) {
-            failure = readError;
-          }
-        }
-        this.log.warn('releasing the lease failed; it will expire', {
-          lease: this.opts.name,
-          error: formatKubeError(failure),
-        });
-        return;
+        if (!isConflict(error)) throw error;
+        const current = await this.kube.http.request<Lease>('GET', this.path, { timeoutMs: this.renewDeadlineMs });
+        // Only a Lease still naming us is released; someone else's is left alone.
+        if (!ours(current)) return;
+        this.remember(await this.putReleased(current));
       }
+      this.log.info('released the lease', { lease: this.opts.name, identity: this.opts.identity });
+    } catch (error) {
+      this.log.warn('releasing the lease failed; it will expire', {
+        lease: this.opts.name,
+        error: formatKubeError(error),
+      });
     }
+  }
+
+  private putReleased(lease: Lease): Promise<Lease> {
+    const now = microTime();
+    return this.kube.http.request<Lease>('PUT', this.path, {
+      timeoutMs: this.renewDeadlineMs,
+      body: {
+        ...lease,
+        spec: {
+          leaseDurationSeconds: 1,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+        },
+      },
+    });
   }
 }

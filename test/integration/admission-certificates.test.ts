@@ -12,8 +12,8 @@ import {
 } from '../../src/admission/certificates.ts';
 import { createAuthority, issueCertificate, splitCertificates } from '../../src/admission/pki.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
-import type { Logger } from '../../src/kube/log.ts';
 import { sharedControlPlane } from '../support/controlplane.ts';
+import { memoryLogger } from '../support/memory-logger.ts';
 import { waitUntil } from '../support/processes.ts';
 
 const ns = `adm-certs-${process.pid}`;
@@ -24,21 +24,12 @@ interface Secret extends KubeObject {
   data?: Record<string, string>;
 }
 
-/** Collects log lines, so tests can count writes and check that no key material is ever logged. */
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
 describe('webhook certificates Secret (real API server)', () => {
   let kube: KubeClient;
   const managers: WebhookCertificates[] = [];
 
   const selfSigned = (secretName: string, extra: Partial<CertificateOptions> = {}) => {
-    const log = recorder();
+    const log = memoryLogger();
     const manager = new WebhookCertificates({
       mode: 'self-signed',
       kube,
@@ -196,7 +187,7 @@ describe('webhook certificates Secret (real API server)', () => {
         },
         { force: true },
       );
-    const log = recorder();
+    const log = memoryLogger();
     const manager = new WebhookCertificates({
       mode: 'cert-manager',
       kube,

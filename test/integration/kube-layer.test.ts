@@ -20,12 +20,12 @@ import { isConflict } from '../../src/kube/errors.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
 import { InClusterConfig } from '../../src/kube/incluster.ts';
 import { LeaderElector } from '../../src/kube/leader.ts';
-import type { LogFields, Logger } from '../../src/kube/log.ts';
 import { Reflector, type ReflectorEvent } from '../../src/kube/reflector.ts';
 import { splitKey } from '../../src/kube/store.ts';
 import { microTime } from '../../src/kube/time.ts';
 import { WorkQueue } from '../../src/kube/workqueue.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { memoryLogger } from '../support/memory-logger.ts';
 
 /** A TCP relay to the API server that the test can cut (reset open connections) and close (refuse new ones). */
 class TcpProxy {
@@ -98,15 +98,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 }
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A logger that keeps lines for assertions. */
-function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 function collect<T>(reflector: Reflector<T & KubeObject>): ReflectorEvent<T & KubeObject>[] {
   const events: ReflectorEvent<T & KubeObject>[] = [];

@@ -4,7 +4,7 @@
  * VolSync cannot run. Own control planes: operators watch every namespace.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,8 +14,8 @@ import { ConfigurationError, LEASE_NAME, Operator } from '../../src/controller/o
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
+import { spawnLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
-import { REPO_ROOT } from '../support/testenv.ts';
 
 const VOLSYNC = 'volsync.backube/v1alpha1';
 const FAST_LEASE = { durationSeconds: 3, renewDeadlineMs: 2000, retryPeriodMs: 500 };
@@ -121,24 +121,12 @@ describe('operator (kopia-fork VolSync)', () => {
     const webhookPort = await freePort();
     const cfg = join(cp.dir, 'run-config.yaml');
     await writeFile(cfg, 'namespace: lifeboat-system\n');
-    const child = spawn(
-      process.execPath,
-      [
-        join(REPO_ROOT, 'src/cli/main.ts'),
-        'run',
-        '--config',
-        cfg,
-        '--kubeconfig',
-        cp.kubeconfigPath,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--webhook-listen',
-        `127.0.0.1:${webhookPort}`,
-        '--webhook-url',
-        `https://127.0.0.1:${webhookPort}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
-    );
+    const child = spawnLifeboatRun({
+      config: cfg,
+      kubeconfig: cp.kubeconfigPath,
+      ports: { ops: port, webhook: webhookPort },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }) as ChildProcessWithoutNullStreams;
     let logs = '';
     child.stderr.on('data', (c: Buffer) => {
       logs += c.toString();

@@ -10,7 +10,7 @@
  * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,8 +22,8 @@ import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
+import { spawnLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
-import { REPO_ROOT } from '../support/testenv.ts';
 
 const NS = 'flow';
 const VOLSYNC = 'volsync.backube/v1alpha1';
@@ -107,24 +107,7 @@ async function startLifeboat() {
   const cfg = join(cp.dir, 'flow-config.yaml');
   await writeFile(cfg, 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n');
   logs = '';
-  lifeboat = spawn(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'src/cli/main.ts'),
-      'run',
-      '--config',
-      cfg,
-      '--kubeconfig',
-      cp.kubeconfigPath,
-      '--listen',
-      `127.0.0.1:${ports.ops}`,
-      '--webhook-listen',
-      `127.0.0.1:${ports.webhook}`,
-      '--webhook-url',
-      `https://127.0.0.1:${ports.webhook}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-flow-0' } },
-  );
+  lifeboat = spawnLifeboatRun({ config: cfg, kubeconfig: cp.kubeconfigPath, ports });
   lifeboat.stderr?.on('data', (c: Buffer) => {
     logs += c.toString();
   });

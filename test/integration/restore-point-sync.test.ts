@@ -17,6 +17,7 @@ import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
 import { runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { memoryLogger } from '../support/memory-logger.ts';
 import {
   completedRestorePoint,
   controllerDestination,
@@ -348,13 +349,7 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     await catalog.refresh();
     await createPvc(kube, 'operated', 'data', { labels: { backup: 'hourly' } });
     await sourceSecret(kube, kopia);
-    const lines: string[] = [];
-    const logger = {
-      debug: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
-      info: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
-      warn: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
-      error: (message: string, f?: unknown) => void lines.push(`${message} ${JSON.stringify(f)}`),
-    };
+    const logger = memoryLogger();
     const start = (yaml: string, identity: string) => {
       const operator = new Operator({
         kube,
@@ -375,8 +370,8 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
       await eventually('the RD from the controller', () => getRd(kube, 'operated', 'data-restore'));
       assert.equal(off.operator.restorePointSync, undefined);
       assert.ok(
-        lines.some((l) => /restore-point sync is off/.test(l)),
-        lines.join('\n'),
+        logger.lines.some((l) => /restore-point sync is off/.test(l)),
+        logger.lines.join('\n'),
       );
     } finally {
       await off.operator.stop();

@@ -1,0 +1,42 @@
+/**
+ * `lifeboat run` as a real process on loopback, as tests and benchmarks start it: operator port, webhook port, and
+ * the webhook registered at `https://127.0.0.1:<webhook port>` (the API server cannot reach a Service here).
+ */
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './testenv.ts';
+
+export interface LifeboatRunOptions {
+  config: string;
+  kubeconfig: string;
+  ports: { ops: number; webhook: number };
+  /** Default the TypeScript source; the benchmarks run the compiled `dist/cli/main.js` as the image does. */
+  entry?: string;
+  /** V8 flags in front of the entry (the image's, for measurements). */
+  nodeFlags?: readonly string[];
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  stdio?: StdioOptions;
+}
+
+export function spawnLifeboatRun(o: LifeboatRunOptions): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      ...(o.nodeFlags ?? []),
+      o.entry ?? join(REPO_ROOT, 'src/cli/main.ts'),
+      'run',
+      '--config',
+      o.config,
+      '--kubeconfig',
+      o.kubeconfig,
+      '--listen',
+      `127.0.0.1:${o.ports.ops}`,
+      '--webhook-listen',
+      `127.0.0.1:${o.ports.webhook}`,
+      '--webhook-url',
+      `https://127.0.0.1:${o.ports.webhook}`,
+      ...(o.logLevel ? ['--log-level', o.logLevel] : []),
+    ],
+    { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
+  );
+}
