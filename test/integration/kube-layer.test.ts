@@ -536,6 +536,28 @@ describe('LeaderElector', () => {
     };
   }
 
+  /**
+   * Rewrites a Lease's spec behind the candidates' backs. The holder renews every 400 ms, so the read-modify-write is
+   * retried until it wins the race.
+   */
+  async function rewriteLease(
+    ns: string,
+    lease: string,
+    change: (spec: Record<string, unknown>) => Record<string, unknown>,
+  ): Promise<void> {
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${lease}`;
+    await waitFor(`Lease ${ns}/${lease} rewritten`, async () => {
+      const current = await kube.http.request<KubeObject & { spec: Record<string, unknown> }>('GET', path);
+      try {
+        await kube.http.request('PUT', path, { body: { ...current, spec: change(current.spec) } });
+        return true;
+      } catch (error) {
+        if (isConflict(error)) return false;
+        throw error;
+      }
+    });
+  }
+
   async function holder(ns: string, lease: string): Promise<string | undefined> {
     const obj = await kube.http.request<{ spec?: { holderIdentity?: string } }>(
       'GET',
@@ -582,17 +604,7 @@ describe('LeaderElector', () => {
     await waitFor('a leads', () => a.elector.isLeader());
     // Playing a renewal that reached the server while its reply was lost (cut short by the stop): the same holder, a
     // newer renewTime, a resourceVersion the elector never saw. Its release must not turn into a wait for expiry.
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/lifeboat`;
-    await waitFor('a renewal behind its back', async () => {
-      const lease = await kube.http.request<KubeObject & { spec: Record<string, unknown> }>('GET', path);
-      try {
-        await kube.http.request('PUT', path, { body: { ...lease, spec: { ...lease.spec, renewTime: microTime() } } });
-        return true;
-      } catch (error) {
-        if (isConflict(error)) return false;
-        throw error;
-      }
-    });
+    await rewriteLease(ns, 'lifeboat', (spec) => ({ ...spec, renewTime: microTime() }));
     await a.elector.stop();
     assert.equal(await a.result, 'stopped');
     assert.equal(await holder(ns, 'lifeboat'), undefined, 'released at once, not left to expire');
@@ -635,22 +647,8 @@ describe('LeaderElector', () => {
     const a = candidate(kube, ns, 'lifeboat', 'victim');
     a.result = a.elector.run();
     await waitFor('a leads', () => a.elector.isLeader());
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/lifeboat`;
-    let stolenAt = 0;
-    // The victim renews every 400 ms; retry the read-modify-write until our write wins the race.
-    await waitFor('the Lease taken over', async () => {
-      const lease = await kube.http.request<KubeObject & { spec: Record<string, unknown> }>('GET', path);
-      try {
-        await kube.http.request('PUT', path, {
-          body: { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 60 } },
-        });
-        stolenAt = performance.now();
-        return true;
-      } catch (error) {
-        if (isConflict(error)) return false;
-        throw error;
-      }
-    });
+    await rewriteLease(ns, 'lifeboat', (spec) => ({ ...spec, holderIdentity: 'intruder', leaseDurationSeconds: 60 }));
+    const stolenAt = performance.now();
     assert.equal(await a.result, 'lost');
     const after = (a.stoppedAt ?? Infinity) - stolenAt;
     assert.ok(after < timing.retryPeriodMs + 1000, `stopped ${Math.round(after)} ms after the Lease was taken`);

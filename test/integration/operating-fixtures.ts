@@ -126,6 +126,36 @@ export async function mergePatch(
   });
 }
 
+/** A Deployment or StatefulSet as the workload players read it. */
+export type Workload = KubeObject & {
+  spec: { replicas?: number; volumeClaimTemplates?: KubeObject[] };
+  status?: { replicas?: number; observedGeneration?: number };
+};
+
+/**
+ * Plays the Deployment and StatefulSet controllers' status: `status.replicas` follows `spec.replicas` and the
+ * generation is observed (what `lifeboat restore` waits for when it scales). Returns the workloads it saw.
+ */
+export async function playWorkloadStatus(kube: KubeClient, ns: string, kinds: string[]): Promise<Workload[]> {
+  const seen: Workload[] = [];
+  for (const kind of kinds) {
+    for (const w of await kube.list<Workload>('apps/v1', kind, { namespace: ns })) {
+      const want = w.spec.replicas ?? 1;
+      const generation = (w.metadata as { generation?: number }).generation ?? 0;
+      if (w.status?.replicas !== want || w.status?.observedGeneration !== generation) {
+        await mergePatch(
+          kube,
+          { apiVersion: 'apps/v1', kind, namespace: ns, name: w.metadata.name },
+          { status: { replicas: want, observedGeneration: generation } },
+          'status',
+        );
+      }
+      seen.push(w);
+    }
+  }
+  return seen;
+}
+
 /** Plays the PV controller: marks the claim Bound. */
 export async function playBind(kube: KubeClient, ns: string, name: string): Promise<void> {
   await mergePatch(

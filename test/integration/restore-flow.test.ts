@@ -24,6 +24,7 @@ import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { spawnLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
+import { playWorkloadStatus } from './operating-fixtures.ts';
 
 const NS = 'flow';
 const VOLSYNC = 'volsync.backube/v1alpha1';
@@ -138,19 +139,7 @@ function playCluster(): { stop(): Promise<void>; populated: Map<string, string |
   /** Restore points VolSync filled, with the restoreAsOf each carried. */
   const populated = new Map<string, string | undefined>();
   const once = async () => {
-    for (const d of await kube.list<
-      KubeObject & { spec: { replicas?: number }; status?: { replicas?: number; observedGeneration?: number } }
-    >('apps/v1', 'Deployment', { namespace: NS })) {
-      const want = d.spec.replicas ?? 1;
-      const generation = (d.metadata as { generation?: number }).generation ?? 0;
-      if (d.status?.replicas !== want || d.status?.observedGeneration !== generation) {
-        await patch(
-          { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: d.metadata.name },
-          { status: { replicas: want, observedGeneration: generation } },
-          'status',
-        );
-      }
-    }
+    await playWorkloadStatus(kube, NS, ['Deployment']);
     for (const c of await kube.list<Pvc & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', {
       namespace: NS,
     })) {

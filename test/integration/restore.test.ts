@@ -44,6 +44,7 @@ import {
   mergePatch,
   namespace,
   PASSWORD,
+  playWorkloadStatus,
   pvcManifest,
   sourceSecret,
   tempDir,
@@ -156,35 +157,18 @@ let playing = true;
 let players: Promise<void>;
 
 async function playOnce(ns: string): Promise<void> {
-  for (const kind of ['Deployment', 'StatefulSet']) {
-    const workloads = await kube.list<
-      KubeObject & {
-        spec: { replicas?: number; volumeClaimTemplates?: KubeObject[] };
-        status?: { replicas?: number; observedGeneration?: number };
-      }
-    >('apps/v1', kind, { namespace: ns });
-    for (const w of workloads) {
-      const want = w.spec.replicas ?? 1;
-      const generation = (w.metadata as { generation?: number }).generation ?? 0;
-      if (w.status?.replicas !== want || w.status?.observedGeneration !== generation) {
-        await mergePatch(
-          kube,
-          { apiVersion: 'apps/v1', kind, namespace: ns, name: w.metadata.name },
-          { status: { replicas: want, observedGeneration: generation } },
-          'status',
-        );
-      }
-      for (const template of w.spec.volumeClaimTemplates ?? []) {
-        for (let i = 0; i < want; i++) {
-          const name = `${template.metadata.name}-${w.metadata.name}-${i}`;
-          if (!(await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name }))) {
-            await create(ns, {
-              ...template,
-              apiVersion: 'v1',
-              kind: 'PersistentVolumeClaim',
-              metadata: { ...template.metadata, name, namespace: ns },
-            }).catch(() => undefined);
-          }
+  for (const w of await playWorkloadStatus(kube, ns, ['Deployment', 'StatefulSet'])) {
+    // A StatefulSet with replicas creates the claims of its volumeClaimTemplates that are missing.
+    for (const template of w.spec.volumeClaimTemplates ?? []) {
+      for (let i = 0; i < (w.spec.replicas ?? 1); i++) {
+        const name = `${template.metadata.name}-${w.metadata.name}-${i}`;
+        if (!(await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name }))) {
+          await create(ns, {
+            ...template,
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { ...template.metadata, name, namespace: ns },
+          }).catch(() => undefined);
         }
       }
     }
