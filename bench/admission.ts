@@ -1,7 +1,7 @@
 /**
  * Admission benchmarks, in one run:
  * 1. Latency of lifeboat's webhook (HTTPS, AdmissionReview v1, mutate + validate) at 200 requests/s, answering from a
- *    catalog of 5,000 PVCs and 100,000 snapshots (goal p99 ≤ 5 ms), against the alternative the seeds used: one
+ *    catalog of 5,000 PVCs and 100,000 snapshots (goal p99 ≤ 5 ms), against the alternative it replaces: one
  *    `kopia snapshot list <source> --json` per request (PVC Plumber shelling out), measured on a real repository.
  * 2. A disaster-recovery storm through the real API server: 500 labelled PVC CREATEs within 60 s, each going through
  *    lifeboat's registered webhooks (goal: 0 timeouts, p99 of the CREATE ≤ 20 ms as lifeboat sees it; the API

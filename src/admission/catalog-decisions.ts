@@ -1,7 +1,9 @@
 /**
- * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O, lessons
- * F6), the expected-history ledger on the persistent ReplicationDestination (lessons F16: a PVC that had backups and
- * now shows none is `unknown`, never `fresh`), and the freshness design of restore points (lessons F8): a restore
+ * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O,
+ * docs/design.md#slow-backends-inside-the-admission-deadline), the expected-history ledger on the persistent
+ * ReplicationDestination (docs/design.md#authoritative-no-over-existing-data: a PVC that had backups and
+ * now shows none is `unknown`, never `fresh`), and the freshness design of restore points
+ * (docs/design.md#stale-restore): a restore
  * names a destination made for exactly the chosen snapshot — the newest complete one, or the one a pending
  * `lifeboat restore` request or the PVC's `lifeboat.dev/restore-as-of` annotation asks for.
  */

@@ -14,7 +14,8 @@
  *
  * Every replica re-reads the Secret every `pollIntervalMs` (and when a renewal is due) and tells listeners when the
  * serving pair or the bundle changed: the server hot-swaps, the leader re-applies the webhook configurations' caBundle.
- * A missing or broken Secret never drops the pair already in use (lessons F13: Secret churn must not stop serving).
+ * A missing or broken Secret never drops the pair already in use (docs/design.md#credentials-that-crash-the-process:
+ * Secret churn must not stop serving).
  * Key material is never logged.
  */
 import { X509Certificate } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * One restore decision per PVC CREATE, shared by the mutating and the validating call (lessons F6: the earlier system
+ * One restore decision per PVC CREATE, shared by the mutating and the validating call
+ * (docs/design.md#slow-backends-inside-the-admission-deadline: the earlier system
  * made three checker calls per PVC). The API server gives each webhook call its own uid, so the two calls of one
  * CREATE are matched by `namespace/name` within a short window:
  *

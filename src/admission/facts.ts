@@ -3,7 +3,8 @@
  * `decide()` directly): the restore decision for one PVC, and the PVC's Namespace. The catalog, the expected-history
  * ledger and the restore-point freshness design plug in behind `DecisionSource`; tests pass tables.
  *
- * Admission never does repository I/O itself (lessons F6): a DecisionSource answers from memory. Whatever it does,
+ * Admission never does repository I/O itself (docs/design.md#slow-backends-inside-the-admission-deadline): a
+ * DecisionSource answers from memory. Whatever it does,
  * the handler bounds it with a deadline well inside the webhook's timeout, and a late or failed answer is `unknown`.
  */
 
@@ -23,7 +24,7 @@ export interface AdmissionPvc extends PersistentVolumeClaim {
  */
 export interface AdmissionDecision {
   decision: DecisionValue;
-  /** True exactly for `restore` and `fresh`; anything else is treated as unknown (lessons 2.2, rule 1). */
+  /** True exactly for `restore` and `fresh`; anything else is treated as unknown (docs/design.md#compatibility-kept-on-purpose, rule 1). */
   authoritative: boolean;
   /** A short code (`snapshots-found`, `wrong-password`, …): metric label, and the first words of denials. */
   cause: string;
@@ -35,7 +36,8 @@ export interface AdmissionFacts {
   decision: AdmissionDecision;
   /**
    * The ReplicationDestination (in the PVC's namespace) a restore references: required for `restore`. The source
-   * names only an RD lifeboat keeps and whose image is fresh enough to restore from (lessons F8, F22); when it cannot,
+   * names only an RD lifeboat keeps and whose image is fresh enough to restore from (docs/design.md#stale-restore,
+   * #dangling-data-source); when it cannot,
    * it answers unknown with a cause saying why.
    */
   restorePoint?: string;
@@ -47,7 +49,7 @@ export interface AdmissionFacts {
 }
 
 export interface DecisionSource {
-  /** The decision for one PVC being created. May be async, but must answer from memory (lessons F6). */
+  /** The decision for one PVC being created. May be async, but must answer from memory (docs/design.md#slow-backends-inside-the-admission-deadline). */
   decideForAdmission(namespace: string, pvcName: string, pvc: AdmissionPvc): AdmissionFacts | Promise<AdmissionFacts>;
 }
 

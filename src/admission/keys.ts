@@ -7,7 +7,8 @@ import { LIFEBOAT_PREFIX } from '../config/keys.ts';
 
 /**
  * "Start this PVC empty even if backups exist", value `"true"`. Both spellings are read: the seed design's key
- * (lessons 2.1), so existing manifests keep working, and lifeboat's own. Either one needs a reason (below).
+ * (docs/design.md#compatibility-kept-on-purpose), so existing manifests keep working, and lifeboat's own. Either one
+ * needs a reason (below).
  */
 export const SKIP_RESTORE_ANNOTATIONS = [`${LIFEBOAT_PREFIX}skip-restore`, 'volsync.backup/skip-restore'] as const;
 
@@ -20,14 +21,15 @@ export const SKIP_RESTORE_REASON_ANNOTATIONS = [
 /**
  * Namespace label that takes a namespace out of lifeboat's admission entirely, value `"true"`. The generated webhook
  * configurations exclude such namespaces in their namespaceSelector, so the API server stops calling lifeboat for
- * them: it works while lifeboat is down, which is when it is needed (lessons F1, F15).
+ * them: it works while lifeboat is down, which is when it is needed (docs/design.md#webhook-outage,
+ * #credentials-that-crash-the-process).
  */
 export const BREAK_GLASS_LABEL = `${LIFEBOAT_PREFIX}break-glass`;
 
 /** The label every Namespace carries with its own name (set by the API server), used to exclude namespaces. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
-/** What `spec.dataSourceRef` must name for VolSync's volume populator (volsync.md §10). */
+/** What `spec.dataSourceRef` must name for VolSync's volume populator (docs/design.md#the-volume-populator). */
 export const RESTORE_API_GROUP = 'volsync.backube';
 export const RESTORE_KIND = 'ReplicationDestination';
 

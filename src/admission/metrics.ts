@@ -3,7 +3,8 @@
  * Label values are bounded: webhooks and results are fixed sets, causes are sanitised short codes, so a hostile
  * request cannot blow up cardinality.
  *
- * Alert on `lifeboat_admission_denials_total` and `lifeboat_admission_break_glass_total` increasing (lessons F1, F15:
+ * Alert on `lifeboat_admission_denials_total` and `lifeboat_admission_break_glass_total` increasing
+ * (docs/design.md#webhook-outage, #credentials-that-crash-the-process:
  * denials and break-glass must be seen within minutes), and on the certificate's expiry.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';

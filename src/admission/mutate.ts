@@ -4,7 +4,8 @@
  * place break-glass applies).
  *
  * The reference is added only when: the PVC is protected (scope `decide`), it names no data source of its own, the
- * decision is an authoritative `restore`, and the source named the restore point (lessons 2.2, F21). It is idempotent:
+ * decision is an authoritative `restore`, and the source named the restore point
+ * (docs/design.md#compatibility-kept-on-purpose, #empty-restore-reported-as-success). It is idempotent:
  * a reinvocation (reinvocationPolicy IfNeeded, after another mutator changed the PVC) re-adds a reference that
  * another webhook removed and leaves an existing one alone.
  */

@@ -1,7 +1,8 @@
 /**
  * A NamespaceSource in front of a slower one (an API GET): answers are kept for `ttlMs` and concurrent lookups of one
  * namespace share a single call, so a burst of PVC CREATEs in one namespace (a GitOps sync, a cluster rebuild) costs
- * the API server one request instead of one per PVC (lessons F2). Only found namespaces are kept: a namespace that
+ * the API server one request instead of one per PVC (docs/design.md#api-server-overload). Only found namespaces are
+ * kept: a namespace that
  * does not exist yet may be created the next moment, and a failed lookup is retried by the next request.
  *
  * With an informer-fed store available, pass a store lookup directly instead; this is for when there is none.

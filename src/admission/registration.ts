@@ -2,7 +2,7 @@
  * lifeboat's MutatingWebhookConfiguration and ValidatingWebhookConfiguration, generated as plain objects by a pure
  * function (so `lifeboat manifests` can print them) and applied by the leader whenever the CA bundle changes.
  *
- * Scoped so a broken lifeboat can only ever delay labelled PVCs, never the cluster (lessons F1):
+ * Scoped so a broken lifeboat can only ever delay labelled PVCs, never the cluster (docs/design.md#webhook-outage):
  * - rules: PersistentVolumeClaim CREATE only (v1); `matchPolicy: Equivalent`;
  * - objectSelector: the backup label exists, so unlabelled PVCs never reach lifeboat;
  * - namespaceSelector: not a system namespace (config's excluded list plus kube-system and lifeboat's own), and not
@@ -64,7 +64,9 @@ const API_VERSION = 'admissionregistration.k8s.io/v1';
 function timeout(value: number | undefined, what: string): number {
   const seconds = value ?? 5;
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 5) {
-    throw new Error(`${what} must be a whole number of seconds from 1 to 5 (lessons F1: short timeouts), got ${value}`);
+    throw new Error(
+      `${what} must be a whole number of seconds from 1 to 5 (docs/design.md#webhook-outage: short timeouts), got ${value}`,
+    );
   }
   return seconds;
 }
@@ -79,7 +81,7 @@ function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string)
   return { service: { namespace, name, path, port: port ?? 443 }, caBundle };
 }
 
-/** Both configurations, as plain objects. Throws on options the API server would reject or lessons forbid. */
+/** Both configurations, as plain objects. Throws on options the API server would reject or docs/design.md#webhook-outage rules out. */
 export function webhookConfigurations(options: WebhookRegistrationOptions): WebhookConfigurations {
   const name = options.name ?? DEFAULT_REGISTRATION_NAME;
   if (splitCertificates(options.caBundlePem).length === 0) throw new Error('caBundlePem holds no PEM certificate');

@@ -6,7 +6,7 @@
  *   HTTP 400 with a Status that says what was wrong (the API server then applies the webhook's failurePolicy).
  * - `pass`: a well-formed review lifeboat has no business with (another kind, another operation, a subresource):
  *   allowed untouched. The webhook configurations never send these; allowing keeps a misregistration from blocking
- *   unrelated objects (lessons F1: intercepting every operation once blocked PVC deletion).
+ *   unrelated objects (docs/design.md#webhook-outage: intercepting every operation once blocked PVC deletion).
  * - `reject`: a PVC CREATE whose object is not a usable PVC: denied with code 400 and the reason.
  * - `pvc-create`: the PVC, with its namespace filled in from the request.
  */

@@ -1,5 +1,6 @@
 /**
- * The skip-restore escape hatch (lessons 2.1): a PVC annotated `skip-restore: "true"` with a non-empty reason starts
+ * The skip-restore escape hatch (docs/design.md#compatibility-kept-on-purpose): a PVC annotated `skip-restore: "true"`
+ * with a non-empty reason starts
  * empty even when backups exist; backups continue as usual. The reason is mandatory because "one stale annotation in
  * Git means restore disabled forever": whoever reads the manifest later must learn why.
  *

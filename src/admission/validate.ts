@@ -1,6 +1,6 @@
 /**
  * The validating webhook's decision for one PVC CREATE, pure. It sees the PVC after every mutating webhook ran, so it
- * is the one place that checks the end result (lessons 2.2, validation rules 1–3):
+ * is the one place that checks the end result (docs/design.md#compatibility-kept-on-purpose, validation rules 1–3):
  *
  * 1. decision unknown → deny (fail closed: the volume must not be initialised empty over backups it cannot see);
  * 2. decision restore but the PVC does not reference the restore point → deny (another mutator removed lifeboat's
@@ -66,7 +66,7 @@ function judge({ pvc, scope, facts }: ValidateInput): AdmissionOutcome {
   const actual = pvc.spec?.dataSourceRef ?? pvc.spec?.dataSource;
   if (decision.decision === 'fresh') {
     // A hand-written restore reference with nothing to restore leaves the PVC Pending until that RD has an image
-    // (lessons F22): allowed, since the user asked for it, but said out loud.
+    // (docs/design.md#dangling-data-source): allowed, since the user asked for it, but said out loud.
     const dangling = actual?.apiGroup === RESTORE_API_GROUP && actual.kind === RESTORE_KIND;
     const warning = `lifeboat: ${ref} references ReplicationDestination ${oneLine(actual?.name ?? '', 100)} but lifeboat found no backup of it; the PVC stays Pending until that RD has an image`;
     return allow(dangling ? [...scope.warnings, warning] : scope.warnings, summary);

@@ -1,6 +1,7 @@
 /**
  * The in-memory catalog: what every repository of one configured backend holds, per PVC, refreshed in the
- * background so that a decision never waits on repository I/O (lessons F6) — except the one documented, bounded
+ * background so that a decision never waits on repository I/O
+ * (docs/design.md#slow-backends-inside-the-admission-deadline) — except the one documented, bounded
  * path: a PVC whose own restic repository has not been read yet is looked up on demand.
  *
  * - Periodic refresh (default every 60 s, timers from the injected clock; the next one is scheduled when the

@@ -1,7 +1,8 @@
 /**
  * The catalog source of the operator: the repository described by lifeboat's config, with credentials (and, for a
  * Kopia repository on S3, the endpoint settings) read from a Kubernetes Secret at every read — never at start, so a
- * Secret that is missing or being rotated only makes answers unknown until it is back (lessons F13).
+ * Secret that is missing or being rotated only makes answers unknown until it is back
+ * (docs/design.md#credentials-that-crash-the-process).
  *
  * The location is fixed by the config when it can be (`catalog.location`, `repository.url`, or the NFS mount path,
  * which lifeboat's pod mounts at the same place as the movers); otherwise it comes from the Secret's

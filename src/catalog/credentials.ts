@@ -1,6 +1,7 @@
 /**
  * Repository credentials as the catalog consumes them: fetched through a provider at every read, never held by the
- * process at start (lessons F13), so a Secret being rotated or briefly missing affects only reads in that window and
+ * process at start (docs/design.md#credentials-that-crash-the-process), so a Secret being rotated or briefly missing
+ * affects only reads in that window and
  * a corrected Secret is picked up by the next refresh without a restart.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,6 @@
 /**
- * The catalog source for one shared Kopia repository (the VolSync kopia mover's layout, repository-formats.md C.2):
+ * The catalog source for one shared Kopia repository (the VolSync kopia mover's layout, README.md, "The backup
+ * catalog"):
  * every PVC is a source `user@host:/path` found through an identity template, default
  * `{pvc}-backup@{namespace}:/data`. Reads go through engineer B's native reader; the reader object is kept between
  * refreshes (its caches make a re-scan cheap) and rebuilt only when the credentials change.

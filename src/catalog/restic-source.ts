@@ -1,5 +1,6 @@
 /**
- * The catalog source for restic's one-repository-per-PVC layout (repository-formats.md C.1): each PVC's repository
+ * The catalog source for restic's one-repository-per-PVC layout (README.md, "The backup catalog"): each PVC's
+ * repository
  * is a location rendered from a template such as `s3:http://minio:9000/volsync/{namespace}/{pvc}` or
  * `/mnt/backups/{namespace}-{pvc}`. Reads go through engineer A's native reader.
  *

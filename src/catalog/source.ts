@@ -1,6 +1,6 @@
 /**
  * The catalog's view of a configured backend: which repositories exist, which repository and source hold a PVC,
- * and how to read one repository. Two shapes fit behind it (repository-formats.md C.1, C.2):
+ * and how to read one repository. Two shapes fit behind it (README.md, "The backup catalog"):
  * - Kopia: one shared repository; every PVC is a source `user@host:/path` inside it, found through an identity
  *   template.
  * - restic: one repository per PVC at a location from a template; a repository that was never written is simply

@@ -16,7 +16,7 @@ export interface Snapshot {
   incomplete?: boolean;
 }
 
-/** Why a reader could not answer (repository-formats.md B.13, plus the storage failures). */
+/** Why a reader could not answer (kopia's source, repo/format and repo/content, plus the storage failures). */
 export type RepositoryErrorCode =
   | 'repository-not-found' // no restic `config` / kopia format blob at a reachable location
   | 'wrong-password' // no key verifies / the format blob does not decrypt

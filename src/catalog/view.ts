@@ -6,7 +6,8 @@ import type { RepositoryErrorCode, Snapshot } from './types.ts';
 
 /**
  * Why the catalog could not read a repository: the readers' codes plus two the catalog adds itself —
- * `credentials-missing` (the password or keys could not be read at refresh time, lessons F13) and `internal-error`
+ * `credentials-missing` (the password or keys could not be read at refresh time,
+ * docs/design.md#credentials-that-crash-the-process) and `internal-error`
  * (a reader threw something that is not a RepositoryError, i.e. a bug).
  */
 export type FailureCode = RepositoryErrorCode | 'credentials-missing' | 'internal-error';
@@ -46,7 +47,8 @@ export interface PvcFacts {
   lastFailure?: ReadFailure;
   /**
    * An earlier read in this process found snapshots in the repository. Together with a current count of zero this
-   * means the repository emptied or the location now points elsewhere (lessons F16), which must not read as fresh.
+   * means the repository emptied or the location now points elsewhere
+   * (docs/design.md#authoritative-no-over-existing-data), which must not read as fresh.
    */
   repositoryPreviouslyHadSnapshots: boolean;
 }

@@ -1,7 +1,8 @@
 /**
  * The repository flags shared by `check`, `catalog` and `serve-catalog`, and the one place these commands read the
- * environment: the variables of a VolSync repository Secret, read the way the movers read them (repository-formats.md
- * C.1, C.2) — KOPIA_PASSWORD / RESTIC_PASSWORD (or --password-file), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * environment: the variables of a VolSync repository Secret, read the way the movers read them
+ * (docs/design.md#movers-and-secrets)
+ * — KOPIA_PASSWORD / RESTIC_PASSWORD (or --password-file), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN, AWS_REGION / AWS_DEFAULT_REGION, KOPIA_S3_ENDPOINT / AWS_S3_ENDPOINT, KOPIA_S3_BUCKET,
  * KOPIA_S3_DISABLE_TLS / AWS_S3_DISABLE_TLS, and KOPIA_REPOSITORY / RESTIC_REPOSITORY when --repository is absent.
  *

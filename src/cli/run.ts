@@ -1,8 +1,9 @@
 /**
  * `lifeboat run`: the operator. Every replica reads the repository catalog, serves the admission webhook (restore
  * or fresh or deny, from memory) and `/exists` + health + metrics; the replica holding the Lease also reconciles PVCs
- * into VolSync objects and keeps the webhook registration current. Backend or API problems never crash it (lessons
- * F13, F15): they make the affected answers unknown, are logged and retried. A configuration the cluster cannot run
+ * into VolSync objects and keeps the webhook registration current. Backend or API problems never crash it
+ * (docs/design.md#credentials-that-crash-the-process): they make the affected answers unknown, are logged and retried.
+ * A configuration the cluster cannot run
  * (e.g. the kopia mover on upstream VolSync) stops it at once with the reason.
  */
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@
  * PVC Plumber for users who only want the checker. Settings come from flags, else from a lifeboat config file
  * (`repository` and `catalog` sections), else from the environment and defaults. It starts serving before the first
  * refresh ends (`/readyz` says when answers are meaningful), never exits on backend errors (they make answers
- * unknown, lessons F15), and shuts down gracefully on SIGTERM or SIGINT.
+ * unknown, docs/design.md#credentials-that-crash-the-process), and shuts down gracefully on SIGTERM or SIGINT.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';

@@ -6,8 +6,9 @@ const HOUR = 60 * MINUTE;
 
 /**
  * Infrastructure namespaces never touched by default: the union of what the seed policy and its admission webhook
- * excluded, plus kyverno and flux-system (lessons 2.1). A backup tool must not act on the storage, GitOps, certificate
- * and secret machinery it depends on (lessons F1).
+ * excluded, plus kyverno and flux-system (docs/design.md#compatibility-kept-on-purpose). A backup tool must not act on
+ * the storage, GitOps, certificate
+ * and secret machinery it depends on (docs/design.md#webhook-outage).
  */
 export const DEFAULT_EXCLUDED_NAMESPACES: readonly string[] = [
   'kube-system',
@@ -25,7 +26,8 @@ export const DEFAULT_EXCLUDED_NAMESPACES: readonly string[] = [
 ];
 
 /**
- * The default tiers. `hourly` and `daily` reproduce the seeds' table (24 hourly + 7 daily; 14 daily at 02:00);
+ * The default tiers. `hourly` and `daily` reproduce the tiers of the Kyverno-based setup lifeboat replaces (24 hourly
+ * + 7 daily; 14 daily at 02:00);
  * `weekly` follows the weekly cron of pvc-plumber (Sunday 02:xx); `manual` backs up only on demand.
  */
 export const DEFAULT_TIERS: Readonly<Record<string, TierConfig>> = {

@@ -23,14 +23,15 @@ export const CREDENTIALS_FROM_ANNOTATION = `${LIFEBOAT_PREFIX}credentials-from`;
 /** The namespace annotation VolSync reads to run movers privileged (as root with a few capabilities). */
 export const VOLSYNC_PRIVILEGED_MOVERS_ANNOTATION = 'volsync.backube/privileged-movers';
 
-/** The exempt-reason key of the seed design's cluster; recognised only to tell users to rename it (lessons F23). */
+/** The exempt-reason key of the seed design's cluster; recognised only to tell users to rename it (docs/design.md#near-miss-keys). */
 export const LEGACY_EXEMPT_REASON_ANNOTATION = 'storage.vanillax.dev/backup-exempt-reason';
 
 /**
  * Restore points (admission → controller contract). The mutating webhook points a restored PVC's `dataSourceRef` at
  * a ReplicationDestination made for exactly one snapshot, and records that snapshot on the PVC; the controller
  * creates that destination pinned with `restoreAsOf`, and deletes it once the PVC is populated. So a restore always
- * uses the snapshot chosen at admission, never whatever image an older destination still holds (lessons F8).
+ * uses the snapshot chosen at admission, never whatever image an older destination still holds
+ * (docs/design.md#stale-restore).
  */
 export const RESTORE_SNAPSHOT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-snapshot`;
 export const RESTORE_SNAPSHOT_TIME_ANNOTATION = `${LIFEBOAT_PREFIX}restore-snapshot-time`;
@@ -39,7 +40,8 @@ export const RESTORE_AS_OF_ANNOTATION = `${LIFEBOAT_PREFIX}restore-as-of`;
 /** Label on restore-point destinations (temporary, one per restored PVC), to tell them from the persistent one. */
 export const RESTORE_POINT_LABEL = `${LIFEBOAT_PREFIX}restore-point`;
 /**
- * The expected-history ledger (lessons F16), kept on the persistent ReplicationDestination: once lifeboat has seen
+ * The expected-history ledger (docs/design.md#authoritative-no-over-existing-data), kept on the persistent
+ * ReplicationDestination: once lifeboat has seen
  * snapshots of a PVC, "no snapshot" for it is no longer a believable answer.
  */
 export const BACKUP_HISTORY_ANNOTATION = `${LIFEBOAT_PREFIX}backup-history`;

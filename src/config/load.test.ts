@@ -22,7 +22,7 @@ function issueAt(yaml: string, path: string): ConfigIssue {
 }
 
 describe('loadConfig defaults', () => {
-  it('returns the seeds’ defaults for an empty file', () => {
+  it('returns the documented defaults for an empty file', () => {
     const config = loadConfig('');
     assert.deepEqual(config, DEFAULT_CONFIG);
     assert.deepEqual(config.tiers.hourly, { trigger: { schedule: 'H * * * *' }, retain: { hourly: 24, daily: 7 } });

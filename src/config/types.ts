@@ -93,7 +93,8 @@ export interface ScheduleTrigger {
   /**
    * Five-field cron. `H` in the minute field stands for the PVC's own minute (first 4 bytes of
    * sha256(`namespace/pvc`) as a big-endian uint32, mod 60, byte-identical with pvc-plumber v2.1+), so PVCs do not
-   * all start at the same moment; a number pins the minute. `@hourly`, `@daily` and the other VolSync macros pin it too.
+   * all start at the same moment; a number pins the minute. `@hourly`, `@daily` and the other VolSync macros pin it
+   * too.
    */
   schedule: string;
 }
@@ -209,7 +210,7 @@ export interface RestoreConfig {
   initialTrigger: string;
   /** Delete VolSync's temporary destination PVC after each restore (the snapshot stays). Default true. */
   cleanupTempPVC: boolean;
-  /** The leader's coordinated restore-point sync (the seeds' 15-minute CronJob, only for points that are behind). */
+  /** The leader's coordinated restore-point sync (every 15 minutes like the CronJob of the setup lifeboat replaces, but only for points that are behind). */
   sync: RestorePointSyncConfig;
 }
 

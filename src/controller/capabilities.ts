@@ -1,6 +1,6 @@
 /**
  * Which VolSync (and External Secrets) the cluster runs, read from the installed CRDs: generating against the
- * installed schema is the only way to know a `kopia:` block will not be pruned (volsync.md §1).
+ * installed schema is the only way to know a `kopia:` block will not be pruned (docs/design.md#objects-and-schema).
  */
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';

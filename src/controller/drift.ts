@@ -2,7 +2,8 @@
  * Drift: does the live object still say everything lifeboat wants it to say? Server-side apply makes lifeboat's
  * fields authoritative, so an apply is needed exactly when some desired field is missing or different in the live
  * object. Fields other managers add (status, server defaults, other labels) are not drift. Comparing first keeps
- * lifeboat from writing on every resync (lessons F2: write only when desired and actual differ).
+ * lifeboat from writing on every resync (docs/design.md#api-server-overload: write only when desired and actual
+ * differ).
  */
 
 export function isSubset(desired: unknown, live: unknown): boolean {

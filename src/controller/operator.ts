@@ -118,7 +118,7 @@ export class Operator {
         });
         this.#controller = controller;
         const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
-        // The coordinated restore-point sync (the seeds' 15-minute CronJob, but only for destinations that are behind).
+        // The coordinated restore-point sync (every 15 minutes, but only for destinations that are behind).
         const syncConfig = config.restore.sync;
         if (this.opts.catalog && !syncConfig.enabled) {
           this.log.info('restore-point sync is off (restore.sync.enabled: false); `lifeboat sync` still re-arms');

@@ -1,12 +1,14 @@
 /**
  * The intent controller: for every PVC, the objects its label asks for (credentials Secret or ExternalSecret,
- * ReplicationSource, ReplicationDestination), kept true by server-side apply, and the seeds' cleanup lifecycle.
+ * ReplicationSource, ReplicationDestination), kept true by server-side apply, and the cleanup lifecycle
+ * of the compatibility contract (docs/design.md#compatibility-kept-on-purpose).
  *
  *   PVC / Namespace / child / source-Secret events ─► work queue (ns/pvc) ─► reconcile:
  *     classify (intent) ─► plan (pure) ─► apply what drifted ─► delete through the mass-deletion guard ─► Events
  *
  * Only the leader runs it (see cli/run.ts). Reads come from reflector caches; the API server sees writes only when
- * desired and actual differ (lessons F2), plus one GET before creating an object, to refuse to take over an object of
+ * desired and actual differ (docs/design.md#api-server-overload), plus one GET before creating an object, to refuse to
+ * take over an object of
  * the same name that lifeboat does not own.
  */
 import type { Registry } from 'prom-client';
@@ -230,7 +232,8 @@ export class PvcController {
   }
 
   /**
-   * The periodic sweep (default every 15 min, the seeds' cadence): every PVC and every parent of a generated object,
+   * The periodic sweep (default every 15 min, the cadence of the cleanup job lifeboat replaces): every PVC and every
+   * parent of a generated object,
    * so objects orphaned while lifeboat was down are cleaned up even without an event.
    */
   sweep(): void {
@@ -270,7 +273,8 @@ export class PvcController {
     const observed = this.index.of(key);
 
     if (!pvc || pvc.metadata.deletionTimestamp) {
-      // The seeds' lifecycle: a deleted PVC loses its backup schedule; its restore point and credentials stay, so
+      // The lifecycle users already rely on: a deleted PVC loses its backup schedule; its restore point and
+      // credentials stay, so
       // the PVC can be restored when the app comes back.
       await this.#delete(key, undefined, planPvcDeleted(namespace, name, observed));
       if (!pvc) this.#report(key, { kind: 'deleted', reason: 'PvcDeleted', message: 'PVC deleted: backups stopped' });

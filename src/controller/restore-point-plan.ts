@@ -1,6 +1,7 @@
 /**
  * Which behind restore points one sync pass re-arms, under the caps that keep a mass re-sync from overloading shared
- * storage (lessons F26): at most `concurrency` syncs in flight in the cluster, at most `perRepository` per repository
+ * storage (docs/design.md#restore-storms): at most `concurrency` syncs in flight in the cluster, at most
+ * `perRepository` per repository
  * (a shared Kopia repository is one repository for every PVC). Syncs already in flight count against both caps.
  * Pure: the loop (restore-point-sync.ts) does the I/O and the pacing.
  */

@@ -1,7 +1,7 @@
 /**
  * The coordinated restore-point sync (leader only): every interval (default 15 min) it re-arms the persistent
  * ReplicationDestination of each PVC whose restore point is behind the newest complete snapshot the catalog sees —
- * and only those (lessons F8 without the January CronJob's blind re-sync of every volume, F26).
+ * and only those (docs/design.md#stale-restore without the January CronJob's blind re-sync of every volume, F26).
  *
  *   list persistent RDs ─► catalog decision per PVC ─► assess (restore-point.ts) ─► plan under caps
  *     (restore-point-plan.ts) ─► arm one at a time, jittered ─► Events, metrics

@@ -3,7 +3,7 @@
  * repository: pure, from the RD as the API server returns it, the newest complete snapshot the catalog sees, and
  * "now" (nothing here touches the network or the clock).
  *
- * The contract (volsync.md §4, §9; lessons F8, F26):
+ * The contract (docs/design.md#triggers, #status; docs/design.md#stale-restore, #restore-storms):
  * - lifeboat re-arms an RD by pinning `spec.<mover>.restoreAsOf` to the snapshot it wants and writing a new
  *   `spec.trigger.manual` token, and records what it asked for in the annotation `lifeboat.dev/restore-point`
  *   (`{"snapshotId","snapshotTime","token"}`).
@@ -112,7 +112,7 @@ export type RestorePointState =
   | { kind: 'current'; record: RestorePointRecord }
   /** Needs re-arming: nothing recorded, an older snapshot recorded, or the recorded sync did not produce an image. */
   | { kind: 'behind'; why: string; record?: RestorePointRecord }
-  /** A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, volsync.md §4). */
+  /** A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, docs/design.md#triggers). */
   | { kind: 'syncing'; token: string; sinceMs: number; record?: RestorePointRecord }
   /** A sync has been in flight longer than the timeout: re-armed like a behind RD (a new token restarts it). */
   | { kind: 'stuck'; token: string; sinceMs: number; record?: RestorePointRecord };

@@ -2,7 +2,8 @@
  * The restore decision for one PVC: pure, from the catalog's facts and "now" (design-sketch: nothing in decision/
  * touches the network, the clock or the file system).
  *
- * The contract (lessons F4, F16): `restore` and `fresh` are authoritative answers; whenever the facts cannot prove
+ * The contract (docs/design.md#fail-open-answers, #authoritative-no-over-existing-data): `restore` and `fresh` are
+ * authoritative answers; whenever the facts cannot prove
  * either, the answer is `unknown` with a cause saying why and what to do. In particular `fresh` needs a successful,
  * recent read that found no complete snapshot, with no sign that history went missing.
  */
@@ -37,7 +38,8 @@ export type DecisionCause =
   | 'only-incomplete-snapshots';
 
 /**
- * What is known about a PVC's backup history from outside the repository (the expected-history ledger, lessons F16).
+ * What is known about a PVC's backup history from outside the repository (the expected-history ledger,
+ * docs/design.md#authoritative-no-over-existing-data).
  * The ledger itself is another component; the decision only needs these facts.
  */
 export interface ExpectedHistory {

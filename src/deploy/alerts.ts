@@ -4,7 +4,9 @@
  * that are designed but not exported yet and are left out of the rendered rules until they are (an alert over a
  * series that never exists would be a silent promise).
  *
- * Why these (lessons F1, F3, F12, F15, F16, F8): a broken lifeboat, denials and unknown decisions must be seen within
+ * Why these (docs/design.md#webhook-outage, #cleanup-that-silently-did-nothing, #the-wrong-artefact-shipped,
+ * #credentials-that-crash-the-process, #authoritative-no-over-existing-data, #stale-restore): a broken lifeboat,
+ * denials and unknown decisions must be seen within
  * minutes; a guard trip or a stale catalog needs a human; a backup that stopped or a restore point that fell behind
  * is the failure users notice last.
  */
@@ -102,7 +104,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         summary: 'Restore points are {{ $labels.state }}',
         description:
           '{{ $value }} restore points have been {{ $labels.state }} for an hour: a recreated PVC would restore data ' +
-          'older than its newest backup (lessons F8); the restore-point sync re-arms behind ones every pass.',
+          'older than its newest backup (docs/design.md#stale-restore); the restore-point sync re-arms behind ones every pass.',
       },
       {
         alert: 'LifeboatMassDeletionGuardTripped',
@@ -142,7 +144,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         summary: 'lifeboat cannot tell whether backups exist ({{ $labels.cause }})',
         description:
           'Restore decisions were unknown in the last 5 minutes with cause {{ $labels.cause }}; such PVCs are not ' +
-          'created until the cause is fixed (the PVC Plumber alert PVCPlumberUnknownDecisions, lessons F15).',
+          'created until the cause is fixed (the PVC Plumber alert PVCPlumberUnknownDecisions, docs/design.md#credentials-that-crash-the-process).',
       },
     ],
   },

@@ -111,7 +111,8 @@ describe('rendered manifests: the properties every documented combination keeps'
       assert.equal(container.securityContext.readOnlyRootFilesystem, true);
       assert.equal(container.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'] });
-      // No credentials at start-up: neither Secret volumes nor Secret environment (lessons F13).
+      // No credentials at start-up: neither Secret volumes nor Secret environment
+      // (docs/design.md#credentials-that-crash-the-process).
       assert.ok(!JSON.stringify(pod).includes('secretKeyRef') && pod.volumes.every((v) => !('secret' in v)));
       assert.equal(deployment.spec.replicas, resolved.replicaCount);
 
@@ -138,14 +139,14 @@ describe('rendered manifests: the properties every documented combination keeps'
       }
       for (const role of ofKind(objects, 'Role')) assert.equal(role.metadata.namespace, NAMESPACE);
 
-      // No Prometheus Operator kinds unless asked for (lessons F24).
+      // No Prometheus Operator kinds unless asked for (docs/design.md#dependencies-on-optional-crds).
       const monitoring = objects.filter((o) => o.apiVersion.startsWith('monitoring.coreos.com/'));
       assert.equal(
         monitoring.length,
         Number(resolved.serviceMonitor.enabled) + Number(resolved.prometheusRule.enabled),
       );
 
-      // Webhooks exactly when lifeboat serves them; scoped as lessons F1 demands; registered last.
+      // Webhooks exactly when lifeboat serves them; scoped as docs/design.md#webhook-outage demands; registered last.
       const webhooks = objects.filter((o) => o.kind.endsWith('WebhookConfiguration')) as Webhooks[];
       assert.equal(webhooks.length, config.admission.enabled ? 2 : 0);
       assert.equal(container.args.includes('--webhook-listen'), config.admission.enabled);

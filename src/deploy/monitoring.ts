@@ -1,6 +1,7 @@
 /**
  * Optional Prometheus Operator objects, off by default: an install must not depend on the monitoring CRDs
- * (lessons F24: early sync waves failed when core apps rendered monitoring.coreos.com objects before the monitoring
+ * (docs/design.md#dependencies-on-optional-crds: early sync waves failed when core apps rendered monitoring.coreos.com
+ * objects before the monitoring
  * stack existed). Turn them on once kube-prometheus-stack (or the Prometheus Operator) is installed.
  */
 import type { KubeObject } from '../kube/client.ts';

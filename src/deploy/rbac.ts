@@ -127,7 +127,7 @@ export const RBAC_RULES: readonly RbacRule[] = [
     resourceNames: () => [WEBHOOK_CONFIGURATION],
     why:
       'Keep the caBundle of its own two configurations current (server-side apply). No create: configurations an ' +
-      'administrator deleted in an emergency (lessons F1) stay deleted until the chart is synced again.',
+      'administrator deleted in an emergency (docs/design.md#webhook-outage) stay deleted until the chart is synced again.',
     when: webhook,
   },
   {

@@ -4,7 +4,8 @@
  *
  * The configurations are the same objects admission/registration.ts applies at run time (webhooks.test.ts holds them
  * equal), minus the caBundle: the chart owns the objects, so uninstalling removes them (a fail-closed webhook left
- * behind would block labelled PVCs cluster-wide, lessons F1), and the trust bundle is filled in by whoever owns the CA:
+ * behind would block labelled PVCs cluster-wide, docs/design.md#webhook-outage), and the trust bundle is filled in by
+ * whoever owns the CA:
  * - lifeboat's own CA (default): the leader server-side-applies `caBundle` from its certificate Secret
  *   (`admission.certificate.secretName`, lifeboat-webhook-tls).
  *   Until then the API server cannot verify lifeboat and, with failurePolicy Fail, refuses labelled PVCs; ArgoCD

@@ -8,8 +8,10 @@
  * - Non-root (uid 65532), read-only root filesystem, no capabilities, RuntimeDefault seccomp: lifeboat writes nothing
  *   to disk; it talks to the API server and reads its config.
  * - Credentials are never mounted or put in the environment: lifeboat reads Secrets through the API when it needs
- *   them, so a Secret being rewritten cannot stop the pod from starting (lessons F13).
- * - Probes are memory-only (lessons F7): /healthz is the process, /readyz is "can answer" (the catalog has read the
+ *   them, so a Secret being rewritten cannot stop the pod from starting
+ * (docs/design.md#credentials-that-crash-the-process).
+ * - Probes are memory-only (docs/design.md#readiness-that-does-backend-io): /healthz is the process, /readyz is "can
+ * answer" (the catalog has read the
  *   repository once).
  */
 import type { KubeObject } from '../kube/client.ts';

@@ -1,5 +1,6 @@
 /**
- * `GET /exists/{namespace}/{pvc}`: PVC Plumber's v1.5+ contract (lessons 2.3), so existing Kyverno policies can
+ * `GET /exists/{namespace}/{pvc}`: PVC Plumber's v1.5+ contract (docs/design.md#compatibility-kept-on-purpose), so
+ * existing Kyverno policies can
  * point at lifeboat unchanged.
  *
  * | decision | HTTP | exists | authoritative | error |
@@ -39,7 +40,7 @@ export interface ExistsAnswer {
   decision?: Decision;
 }
 
-/** Supplies what the expected-history ledger knows about a PVC (lessons F16); absent until the ledger exists. */
+/** Supplies what the expected-history ledger knows about a PVC (docs/design.md#authoritative-no-over-existing-data); absent until the ledger exists. */
 export type ExpectedHistoryLookup = (ref: PvcRef) => Promise<ExpectedHistory | undefined> | ExpectedHistory | undefined;
 
 const PREFIX = '/exists/';

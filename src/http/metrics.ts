@@ -3,7 +3,8 @@
  * so several servers can live in one process (tests) and nothing else leaks into the scrape.
  *
  * Two families:
- * - PVC Plumber v1.5+ names, unchanged, so its alerts keep working (lessons 2.3): `pvc_plumber_requests_total`,
+ * - PVC Plumber v1.5+ names, unchanged, so its alerts keep working (docs/design.md#compatibility-kept-on-purpose):
+ * `pvc_plumber_requests_total`,
  *   `pvc_plumber_requests_errors_total`, `pvc_plumber_backup_check_total{backend,decision}` and
  *   `pvcplumber_exists_singleflight_dedup_total` (its different prefix is the original's).
  * - `lifeboat_*`: decisions by result and cause, catalog age, per-repository health, refresh duration.

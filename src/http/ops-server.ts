@@ -1,6 +1,7 @@
 /**
  * The operator's own small HTTP endpoint: `/healthz` (the process), `/readyz` (the caller's readiness check, from
- * memory only: lessons F7), `/metrics` (Prometheus text from the registry). Other routes can be mounted in front.
+ * memory only: docs/design.md#readiness-that-does-backend-io), `/metrics` (Prometheus text from the registry). Other
+ * routes can be mounted in front.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';

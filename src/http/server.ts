@@ -2,7 +2,8 @@
  * The catalog's HTTP API on node:http: `/exists/{namespace}/{pvc}`, `/healthz`, `/readyz`, `/metrics`.
  *
  * - `/healthz` is the process only; `/readyz` is "the catalog has finished its first refresh" — memory only, never
- *   backend I/O per probe (lessons F7). Backend health is a metric and part of each decision, not readiness: a
+ *   backend I/O per probe (docs/design.md#readiness-that-does-backend-io). Backend health is a metric and part of each
+ * decision, not readiness: a
  *   broken repository makes its PVCs' answers unknown, it does not take the server out of its Service.
  * - Timeouts on headers, requests and idle keep-alive connections, so slow or stuck clients cannot pile up.
  * - `close()` stops accepting, lets requests in flight finish within a grace period, then cuts the rest.

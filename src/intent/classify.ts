@@ -11,7 +11,8 @@ export function excludedNamespaces(config: LifeboatConfig): Set<string> {
 
 /**
  * Reads what the user asked for from a PVC and its Namespace (undefined when the Namespace is not known). Order
- * matters and is part of the contract: system namespaces first (lessons F14: check exclusions before anything else),
+ * matters and is part of the contract: system namespaces first (docs/design.md#long-names-and-label-values: check
+ * exclusions before anything else),
  * then exemption, then the backup label, then the namespace opt-in.
  */
 export function classifyPvc(

@@ -16,7 +16,8 @@ export interface NearMiss {
 }
 
 /**
- * Finds keys that are probably meant as one of lifeboat's keys (lessons F23: a bare `backup-exempt-reason` sat
+ * Finds keys that are probably meant as one of lifeboat's keys (docs/design.md#near-miss-keys: a bare
+ * `backup-exempt-reason` sat
  * ignored for days). A key is a near miss of an expected key when it is the expected key in the wrong place
  * (annotation instead of label), has the same name under another or no prefix (`backup-exempt-reason`,
  * `storage.vanillax.dev/backup-exempt-reason`), or is within a typo or two of it.

@@ -1,5 +1,6 @@
 /**
- * Event filters for reconcilers (lesson F2: status updates of generated objects must not trigger work). VolSync
+ * Event filters for reconcilers (docs/design.md#api-server-overload: status updates of generated objects must not
+ * trigger work). VolSync
  * rewrites a ReplicationSource's status on every sync; none of that is lifeboat's desired state, so such updates are
  * dropped before they reach the work queue. Resync events still reach it and repair real drift.
  */

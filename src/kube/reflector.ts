@@ -1,5 +1,6 @@
 /**
- * List+watch of one kind into an in-memory store, the base of every lifeboat controller (lesson F2: reconcile from a
+ * List+watch of one kind into an in-memory store, the base of every lifeboat controller
+ * (docs/design.md#api-server-overload: reconcile from a
  * cache fed by a watch, not by polling the API server).
  *
  * - Start: a paginated consistent list, then a watch from the list's resourceVersion with bookmarks, so a reconnect

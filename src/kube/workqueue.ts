@@ -1,5 +1,6 @@
 /**
- * A deduplicating work queue with client-go's guarantees (lesson F2: events only enqueue keys; the reconciler reads
+ * A deduplicating work queue with client-go's guarantees (docs/design.md#api-server-overload: events only enqueue
+ * keys; the reconciler reads
  * current state itself, so a burst of events for one object costs one reconcile):
  *
  * - `add(key)` while the key waits is a no-op; while it is being processed, it marks the key to run once more after.

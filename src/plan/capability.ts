@@ -2,7 +2,8 @@ import type { LifeboatConfig } from '../config/types.ts';
 
 /**
  * Which VolSync the cluster runs. Upstream `backube/volsync` has no kopia mover; the `perfectra1n/volsync` fork is a
- * superset (volsync.md §1). The controller detects it from the installed CRD (`spec.kopia` present or not).
+ * superset (docs/design.md#objects-and-schema). The controller detects it from the installed CRD (`spec.kopia` present
+ * or not).
  */
 export type VolSyncFlavour = 'kopia-fork' | 'upstream';
 

@@ -1,5 +1,6 @@
 /**
- * The expected-history ledger of one PVC (lessons F16): what lifeboat has seen of its backups, kept durably in the
+ * The expected-history ledger of one PVC (docs/design.md#authoritative-no-over-existing-data): what lifeboat has seen
+ * of its backups, kept durably in the
  * cluster on the persistent ReplicationDestination. It only ever grows: a repository that suddenly shows nothing for
  * a PVC does not erase it, which is exactly what lets admission answer "unknown" instead of "fresh" then.
  */

@@ -33,7 +33,8 @@ export interface KopiaIdentitySpec {
 }
 
 /**
- * Which identity the perfectra1n/volsync fork uses for a ReplicationSource (volsync.md §7.4, from the fork's
+ * Which identity the perfectra1n/volsync fork uses for a ReplicationSource (docs/design.md#movers-and-secrets, from
+ * the fork's
  * `builder.go`): explicit `username`/`hostname` verbatim, else the sanitized object name and namespace.
  */
 export function resolveSourceIdentity(name: string, namespace: string, kopia: KopiaIdentitySpec): KopiaIdentity {

@@ -5,7 +5,7 @@ import type { GeneratedMetadata } from './objects.ts';
 /**
  * Metadata every generated object carries: `app.kubernetes.io/managed-by: lifeboat` (ownership, and what the
  * cleanup selects on), the PVC label (hashed when long) and the PVC's full name as an annotation. Labels hold only
- * short validated values; names and identities go in annotations (lessons F14, F19).
+ * short validated values; names and identities go in annotations (docs/design.md#long-names-and-label-values).
  */
 export function generatedMetadata(
   name: string,

@@ -6,7 +6,8 @@ import type { NamingConfig } from '../config/types.ts';
 /** Kubernetes limit for object names that are DNS subdomains (Secrets, custom resources). */
 export const MAX_OBJECT_NAME = 253;
 /**
- * VolSync names a source's mover Job `volsync-src-<name>` and a destination's `volsync-dst-<name>` (volsync.md §3,
+ * VolSync names a source's mover Job `volsync-src-<name>` and a destination's `volsync-dst-<name>`
+ * (docs/design.md#objects-and-schema,
  * §8.3), and Job names stop at 63 characters, so ReplicationSource and ReplicationDestination names stop at 51.
  */
 export const MAX_VOLSYNC_NAME = 63 - 'volsync-src-'.length;
@@ -29,7 +30,8 @@ export function fitName(name: string, max: number): string {
 
 /**
  * The value of the `lifeboat.dev/pvc` label: the PVC name when it is a valid label value (at most 63 characters),
- * else `pvc-<first 24 hex of sha256(name)>` as the earlier system did (lessons F14). The full name is always kept in
+ * else `pvc-<first 24 hex of sha256(name)>` as the earlier system did (docs/design.md#long-names-and-label-values).
+ * The full name is always kept in
  * the `lifeboat.dev/pvc-name` annotation.
  */
 export function pvcLabelValue(pvcName: string): string {

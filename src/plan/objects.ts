@@ -1,5 +1,6 @@
 /**
- * The objects lifeboat generates, typed field by field after the CRDs (volsync.md §3, §6, §7; external-secrets v1).
+ * The objects lifeboat generates, typed field by field after the CRDs (docs/design.md#objects-and-schema,
+ * #movers-and-secrets; external-secrets v1).
  * Only fields lifeboat sets are listed: a field missing here cannot be emitted by accident.
  */
 
@@ -56,7 +57,7 @@ export interface MoverVolume {
   volumeSource: { nfs: { server: string; path: string } };
 }
 
-/** Fields both movers share on sources and destinations (volsync.md §3). */
+/** Fields both movers share on sources and destinations (docs/design.md#objects-and-schema). */
 export interface MoverCommonSpec {
   repository: string;
   copyMethod: 'Snapshot';
@@ -72,7 +73,7 @@ export interface ResticSourceSpec extends MoverCommonSpec {
   pruneIntervalDays: number;
 }
 
-/** Explicit identity, so history never depends on object names (volsync.md §7.4). */
+/** Explicit identity, so history never depends on object names (docs/design.md#movers-and-secrets). */
 export interface KopiaIdentityFields {
   username: string;
   hostname: string;

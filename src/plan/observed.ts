@@ -61,7 +61,8 @@ export function isStaleSource(source: ObservedObject, pvc: PersistentVolumeClaim
 }
 
 /**
- * Whether a destination must be kept because the PVC is waiting to be populated from it (lessons F22: a PVC whose
+ * Whether a destination must be kept because the PVC is waiting to be populated from it
+ * (docs/design.md#dangling-data-source: a PVC whose
  * `dataSourceRef` names a missing destination stays Pending forever).
  */
 export function isPendingRestoreSource(destination: ObservedObject, pvc: PersistentVolumeClaim | undefined): boolean {
@@ -78,7 +79,8 @@ export function isPendingRestoreSource(destination: ObservedObject, pvc: Persist
 /**
  * Cleanup when a protected PVC is deleted: its ReplicationSource goes, and so does any restore point made for it (no
  * PVC references it any more). The persistent destination and the Secret stay, so that a PVC recreated under the
- * same name can be restored from them (the seeds' "RD persists" design).
+ * same name can be restored from them (the persistent destination outlives its PVC by design:
+ * docs/design.md#stale-restore).
  */
 export function planPvcDeleted(namespace: string, pvcName: string, observed: readonly ObservedObject[]): ObjectRef[] {
   return sortForDeletion(

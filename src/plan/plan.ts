@@ -197,7 +197,7 @@ function remove(ctx: Context, objects: readonly ObservedObject[], verdict: Verdi
 
 /**
  * References of the objects to delete, in deletion order, sparing a destination the PVC is being restored from and
- * the Secret that destination reads (lessons F22).
+ * the Secret that destination reads (docs/design.md#dangling-data-source).
  */
 function deletions(ctx: Context, objects: readonly ObservedObject[]): ObjectRef[] {
   const restoring = ctx.owned.some((o) => isPendingRestoreSource(o, ctx.pvc));

@@ -131,7 +131,7 @@ function counts(retain: Retention) {
   ) as Omit<Retention, 'last'>;
 }
 
-/** restic's `retain.last` is a string in the CRD (volsync.md §6.1). */
+/** restic's `retain.last` is a string in the CRD (docs/design.md#movers-and-secrets). */
 function resticRetain(retain: Retention): ResticSourceSpec['retain'] {
   return { ...counts(retain), ...(retain.last !== undefined && { last: String(retain.last) }) };
 }

@@ -3,11 +3,12 @@
  *
  * Why not let a recreated PVC restore from the persistent `{pvc}-restore` destination? VolSync's populator copies
  * whatever `status.latestImage` that destination holds at that moment, and a destination that restored once keeps its
- * image forever (lessons F8: 13-day-old data). A destination named after the snapshot admission chose cannot hold
+ * image forever (docs/design.md#stale-restore: 13-day-old data). A destination named after the snapshot admission
+ * chose cannot hold
  * anything else: it either has not restored yet (the PVC waits, Pending) or holds exactly that snapshot.
  *
  * Admission picks the snapshot and names the destination; the controller creates it and deletes it once the PVC is
- * populated (Bound); a PVC still Pending keeps it (lessons F22).
+ * populated (Bound); a PVC still Pending keeps it (docs/design.md#dangling-data-source).
  */
 import type { Snapshot } from '../catalog/types.ts';
 import { RESTORE_POINT_LABEL, RESTORE_SNAPSHOT_ANNOTATION, RESTORE_SNAPSHOT_TIME_ANNOTATION } from '../config/keys.ts';

@@ -5,7 +5,8 @@ import type { VolSyncTrigger } from './objects.ts';
 
 /**
  * The PVC's own minute: the first 4 bytes of sha256(`namespace/pvc`) as a big-endian uint32, mod 60. Byte-identical
- * with pvc-plumber v2.1+ so that a cluster moving to lifeboat keeps its backup times (lessons 2.2), and stable across
+ * with pvc-plumber v2.1+ so that a cluster moving to lifeboat keeps its backup times
+ * (docs/design.md#compatibility-kept-on-purpose), and stable across
  * restarts, unlike the seed's length-based spread that clustered similar names.
  */
 export function spreadMinute(namespace: string, pvc: string): number {

@@ -1,6 +1,7 @@
 /**
  * Every generated object, across a matrix of configurations, is checked twice: against the "Do not emit" rules of
- * volsync.md §12, and against the real CRD schemas (`../shared/crds`), where an unknown field would be pruned
+ * docs/design.md#objects-and-schema, and against the real CRD schemas (`../shared/crds`), where an unknown field would
+ * be pruned
  * silently by the API server.
  */
 import assert from 'node:assert/strict';
@@ -99,7 +100,7 @@ function mover(object: GeneratedObject): Record<string, unknown> | undefined {
   return (object.spec.kopia ?? object.spec.restic) as unknown as Record<string, unknown>;
 }
 
-describe('volsync.md "Do not emit"', () => {
+describe('never emitted (docs/design.md#objects-and-schema)', () => {
   const rules: { rule: string; ok: (o: GeneratedObject, volsync: VolSyncFlavour) => boolean }[] = [
     {
       rule: 'no kopia.repositoryPVC / maintenanceIntervalDays (removed from the fork)',

@@ -1,5 +1,7 @@
 /**
- * `lifeboat restore <ns>/<pvc>`: the seeds' manual point-in-time restore as one resumable procedure.
+ * `lifeboat restore <ns>/<pvc>`: the five manual steps of a point-in-time restore with VolSync (scale down, pin the
+ * snapshot,
+ * delete and recreate the PVC, wait for the populator, scale up) as one resumable procedure.
  *
  *   check (PVC protected, restore point exists, snapshot chosen from the catalog, workloads scalable)
  *   [1] record the request on the persistent RD (the lock; admission restores its snapshot from now on)

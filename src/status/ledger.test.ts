@@ -393,7 +393,7 @@ describe('buildLedger: verdicts (from the planner)', () => {
   });
 });
 
-describe('buildLedger: restore readiness (volsync.md §9)', () => {
+describe('buildLedger: restore readiness (docs/design.md#status)', () => {
   const table: {
     name: string;
     rd?: ReplicationObject;
@@ -442,7 +442,7 @@ describe('buildLedger: restore readiness (volsync.md §9)', () => {
       why: 'VolumeSnapshot img-web is not readyToUse',
     },
     {
-      name: 'kopia mover found nothing (an empty image, lessons F21)',
+      name: 'kopia mover found nothing (an empty image, docs/design.md#empty-restore-reported-as-success)',
       rd: rd('web', { record: s2, snapshotsFound: 0 }),
       decision: restoreDecision(s2),
       why: 'the kopia mover found no snapshots to restore',
@@ -454,7 +454,7 @@ describe('buildLedger: restore readiness (volsync.md §9)', () => {
       why: 'cannot compare with the repository: repository-unreachable',
     },
     {
-      name: 'behind the newest snapshot (lessons F8)',
+      name: 'behind the newest snapshot (docs/design.md#stale-restore)',
       rd: rd('web', { record: s1 }),
       decision: restoreDecision(s2, s1),
       why: `behind: holds s1 from ${s1.time}, the newest is s2 from ${s2.time}`,

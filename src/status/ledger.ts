@@ -59,7 +59,8 @@ function cmp(a: string, b: string): number {
 
 /**
  * Which PVCs have a row: anything labelled or exempt, and unlabelled PVCs of opted-in namespaces (someone must decide
- * whether they need backups, lessons F23). Unlabelled PVCs elsewhere and system namespaces' own PVCs are not lifeboat's.
+ * whether they need backups, docs/design.md#near-miss-keys). Unlabelled PVCs elsewhere and system namespaces' own PVCs
+ * are not lifeboat's.
  */
 function wanted(
   input: LedgerInput,

@@ -77,7 +77,7 @@ export interface LedgerRow {
     /** A `lifeboat restore` in progress, by its step. */
     restoreInProgress: string | null;
   } | null;
-  /** volsync.md §9 restore readiness of the restore point; null where a restore does not apply (exempt, unlabelled). */
+  /** docs/design.md#status restore readiness of the restore point; null where a restore does not apply (exempt, unlabelled). */
   restoreReady: { ready: boolean; why: string } | null;
 }
 

@@ -280,7 +280,11 @@ describe('admission webhook on a real API server', () => {
     );
     assert.equal(reached(NS.main, 'restore-app', 'mutate').length, 1);
     assert.equal(reached(NS.main, 'restore-app', 'validate').length, 1);
-    assert.equal(decisionCalls.get(`${NS.main}/restore-app`), 1, 'one decision per CREATE (lessons F6)');
+    assert.equal(
+      decisionCalls.get(`${NS.main}/restore-app`),
+      1,
+      'one decision per CREATE (docs/design.md#slow-backends-inside-the-admission-deadline)',
+    );
   });
 
   it('fresh: created untouched', async () => {

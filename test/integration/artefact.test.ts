@@ -1,5 +1,6 @@
 /**
- * The release test (lessons F12: an image once shipped the previous binary, without its webhook port, and nobody
+ * The release test (docs/design.md#the-wrong-artefact-shipped: an image once shipped the previous binary, without its
+ * webhook port, and nobody
  * noticed until every labelled PVC was denied). It runs what the container image runs — the compiled dist/ started
  * by the Dockerfile's ENTRYPOINT with the Deployment's arguments and the ConfigMap's config — against a real API
  * server on which the rendered manifests were installed, as the chart's ServiceAccount with only the rendered RBAC:

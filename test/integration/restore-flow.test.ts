@@ -1,9 +1,9 @@
 /**
- * The seeds' promise end to end, with the real `lifeboat run` process, a real kube-apiserver and a real Kopia
+ * lifeboat's promise end to end, with the real `lifeboat run` process, a real kube-apiserver and a real Kopia
  * repository written by the real kopia binary: a brand-new PVC starts empty at once; a recreated PVC is restored from
  * the newest snapshot that existed when it was created (never an older one); a repository that suddenly shows no
  * history for a PVC that had backups is refused (soft-no guard); unreadable repositories are refused with the cause;
- * lifeboat down refuses labelled PVCs only, and break-glass lets them through; the seeds' manual point-in-time restore
+ * lifeboat down refuses labelled PVCs only, and break-glass lets them through; the manual point-in-time restore
  * is one `lifeboat restore` whose recreated claim lifeboat's own webhook points at the chosen snapshot.
  *
  * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`) and the
@@ -318,7 +318,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     assert.ok(newest && older);
     const before = await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' });
     assert.ok(before);
-    // The application mounting the claim, as the seeds' manual restore scales it down first.
+    // The application mounting the claim, as a manual restore scales it down first.
     await kube.apply({
       apiVersion: 'apps/v1',
       kind: 'Deployment',

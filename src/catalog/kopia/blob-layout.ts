@@ -1,5 +1,5 @@
 /**
- * Where a Kopia blob ID lives in a BlobStorage (repository-formats.md B.2).
+ * Where a Kopia blob ID lives in a BlobStorage (kopia's source, repo/format and repo/content).
  *
  * - Filesystem: `<id>.f`, split into directories by the `.shards` parameters (`{"default":[1,3],
  *   "maxNonShardedLength":20}` on repositories created by current Kopia; `[3,3]` assumed when `.shards` is missing,

@@ -1,5 +1,6 @@
 /**
- * Reading one content out of its pack (repository-formats.md B.9): a ranged read of `packedLength` bytes at the
+ * Reading one content out of its pack (kopia's source, repo/format and repo/content): a ranged read of `packedLength`
+ * bytes at the
  * entry's absolute offset, AEAD-open with the content's iv, then undo content compression.
  */
 import type { BlobLayout } from './blob-layout.ts';

@@ -1,5 +1,5 @@
 /**
- * Kopia's cryptography (repository-formats.md B.4, B.5), on node:crypto only.
+ * Kopia's cryptography (kopia's source, repo/format and repo/content), on node:crypto only.
  *
  * - Password → format key: scrypt (N=65536, r=8, p=1) or PBKDF2-HMAC-SHA256 (600,000 rounds), salt = uniqueID.
  * - Format blob: AES-256-GCM under HKDF(formatKey, salt=uniqueID, info="AES"), AAD = HKDF(…, info="CHECKSUM").

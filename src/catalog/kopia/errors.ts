@@ -1,6 +1,7 @@
 /**
  * Turning everything that can go wrong while reading a Kopia repository into the catalog's RepositoryError, so the
- * caller can tell "the repository says there is nothing" apart from "we could not find out" (lessons F4, F16).
+ * caller can tell "the repository says there is nothing" apart from "we could not find out"
+ * (docs/design.md#fail-open-answers, #authoritative-no-over-existing-data).
  */
 import { StorageError, type StorageErrorCode } from '../storage/storage.ts';
 import { RepositoryError, type RepositoryErrorCode } from '../types.ts';

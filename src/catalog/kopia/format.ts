@@ -1,6 +1,7 @@
 /**
  * `kopia.repository`: the plain JSON format blob and the encrypted repository config inside it
- * (repository-formats.md B.3, B.4). Everything this reader does not understand is refused as 'unsupported' rather
+ * (kopia's source, repo/format and repo/content). Everything this reader does not understand is refused as
+ * 'unsupported' rather
  * than guessed at.
  */
 import { RepositoryError } from '../types.ts';

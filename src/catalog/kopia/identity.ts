@@ -1,6 +1,6 @@
 /**
  * Kopia source identities for PVCs. The VolSync kopia mover snapshots `/data` as `<username>@<hostname>`, and the
- * conventions in use map a PVC to a source through a template (repository-formats.md C.2):
+ * conventions in use map a PVC to a source through a template (README.md, "The backup catalog"):
  * `{pvc}-backup@{namespace}:/data` (ReplicationSource `<pvc>-backup`, pvc-plumber v3) or `{pvc}@{namespace}:/data`
  * (explicit username/hostname, pvc-plumber v4). The inverse lets the catalog list every PVC in a repository.
  */

@@ -1,6 +1,7 @@
 /**
  * Parsing a decrypted Kopia index blob, format v1 or v2 (repo/content/index/index_v1.go, index_v2.go;
- * repository-formats.md B.7). Only entries whose key starts with the wanted prefix byte are decoded: the catalog
+ * kopia's source, repo/format and repo/content). Only entries whose key starts with the wanted prefix byte are
+ * decoded: the catalog
  * needs the manifest ('m') contents, not the millions of data contents a large index can hold.
  */
 import { contentIdFromKey } from './content-id.ts';

@@ -1,5 +1,6 @@
 /**
- * Which index blobs are authoritative (repository-formats.md B.8). Reading every index blob is wrong: a stale
+ * Which index blobs are authoritative (kopia's source, repo/format and repo/content). Reading every index blob is
+ * wrong: a stale
  * uncompacted blob can resurrect manifest contents that a later compaction retired. This mirrors Kopia 0.21's
  * epoch manager (internal/epoch: refreshAttemptLocked, getCompleteIndexSetForCommittedState,
  * findLongestRangeCheckpoint; internal/completeset) and the legacy v0 manager (index_blob_manager_v0.go).

@@ -1,6 +1,7 @@
 /**
- * Parsing a `KOPIA_REPOSITORY` value plus the S3 settings VolSync's kopia mover reads beside it (repository-formats.md
- * C.2) into where the reader must look. Only the backends the catalog reads are accepted; other schemes are refused
+ * Parsing a `KOPIA_REPOSITORY` value plus the S3 settings VolSync's kopia mover reads beside it (README.md, "The
+ * backup catalog") into where the reader must look. Only the backends the catalog reads are accepted; other schemes
+ * are refused
  * by name instead of being misread.
  */
 

@@ -1,5 +1,6 @@
 /**
- * The manifest store (repo/manifest; repository-formats.md B.10): every live 'm' content holds gzip(JSON
+ * The manifest store (repo/manifest; kopia's source, repo/format and repo/content): every live 'm' content holds
+ * gzip(JSON
  * `{"entries":[…]}`). Across contents the entry with the latest `modified` wins per manifest ID, and winners marked
  * `deleted` (tombstones written by `snapshot delete`, retention and compaction) are dropped afterwards.
  */

@@ -1,4 +1,4 @@
-/** Bounded parallelism for blob reads: enough to hide S3/NFS latency without flooding the backend (lesson F26). */
+/** Bounded parallelism for blob reads: enough to hide S3/NFS latency without flooding the backend (docs/design.md#restore-storms). */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,

@@ -1,5 +1,5 @@
 /**
- * A Kopia repository reader over BlobStorage, without the kopia binary (repository-formats.md B.12):
+ * A Kopia repository reader over BlobStorage, without the kopia binary (kopia's source, repo/format and repo/content):
  * format blob → password check → active index blobs → live manifest contents → snapshot manifests.
  *
  * The object is meant to live as long as the catalog refreshes the repository: the password-derived key and every

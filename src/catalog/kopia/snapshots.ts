@@ -1,5 +1,6 @@
 /**
- * Snapshot manifests (`labels.type == "snapshot"`, snapshot/manifest.go; repository-formats.md B.11) → the catalog's
+ * Snapshot manifests (`labels.type == "snapshot"`, snapshot/manifest.go; kopia's source, repo/format and repo/content)
+ * → the catalog's
  * Snapshot, grouped by source `user@host:path` the way `kopia snapshot list --all --json` groups them: sources in
  * string order, snapshots ascending by start time (ties: end time).
  */

@@ -1,5 +1,6 @@
 /**
- * What the restic reader remembers between catalog refreshes (every 60 s over hundreds of repositories, lessons F6).
+ * What the restic reader remembers between catalog refreshes (every 60 s over hundreds of repositories,
+ * docs/design.md#slow-backends-inside-the-admission-deadline).
  *
  * Everything cached is derived from immutable inputs, so it never goes stale:
  * - key results by (key file name, password): a key file's name is the sha256 of its bytes (checked before caching),

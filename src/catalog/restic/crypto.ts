@@ -1,5 +1,5 @@
 /**
- * restic's authenticated encryption (repository-formats.md A.3, A.4): every encrypted unit is
+ * restic's authenticated encryption (restic's design document, doc/design.rst): every encrypted unit is
  * `IV(16) ‖ AES-256-CTR ciphertext ‖ Poly1305-AES MAC(16)`, encrypt-then-MAC over the ciphertext only.
  * Node has AES but no raw Poly1305, which comes from @noble/ciphers.
  */

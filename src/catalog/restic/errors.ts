@@ -1,6 +1,7 @@
 /**
  * Turning what can go wrong while reading a restic repository into the catalog's RepositoryError, so "the repository
- * says there is nothing" stays apart from "we could not find out" (lessons F4, F16; repository-formats.md B.13).
+ * says there is nothing" stays apart from "we could not find out" (docs/design.md#fail-open-answers,
+ * #authoritative-no-over-existing-data; kopia's source, repo/format and repo/content).
  */
 import { StorageError, type StorageErrorCode } from '../storage/storage.ts';
 import { RepositoryError, type RepositoryErrorCode } from '../types.ts';

@@ -1,5 +1,5 @@
 /**
- * Opening a restic repository's master key with a password (repository-formats.md A.4).
+ * Opening a restic repository's master key with a password (restic's design document, doc/design.rst).
  *
  * `keys/<id>` are plain JSON files, each holding the master key encrypted under scrypt(password). Every key file is
  * tried (restic itself stops at 20; the catalog must not call a repository with 25 keys "wrong password"). A MAC

@@ -49,7 +49,8 @@ describe('parseResticLocation', () => {
       input: 's3:minio:9000/bucket',
       want: { backend: 's3', endpoint: 'https://minio:9000', bucket: 'bucket', prefix: '' },
     },
-    // restic reads s3://X/Y/... with X as the endpoint host, not as the bucket (repository-formats.md A.1).
+    // restic reads s3://X/Y/... with X as the endpoint host, not as the bucket (restic's design document,
+    // doc/design.rst).
     {
       input: 's3://volsync/ns-pvc/',
       want: { backend: 's3', endpoint: 'https://volsync', bucket: 'ns-pvc', prefix: '' },

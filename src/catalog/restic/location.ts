@@ -1,5 +1,6 @@
 /**
- * restic repository locations (`RESTIC_REPOSITORY`, repository-formats.md A.1) and lifeboat's per-PVC templates.
+ * restic repository locations (`RESTIC_REPOSITORY`, restic's design document, doc/design.rst) and lifeboat's per-PVC
+ * templates.
  *
  * Parsing follows restic's own rules (`internal/backend/s3/config.go`, `internal/backend/location`):
  * - `/abs/path` or `local:/abs/path` → filesystem;
@@ -10,7 +11,8 @@
  * Other restic backends are refused by name. No message ever repeats the raw value: `rest:` and URL forms can carry
  * credentials.
  *
- * A template is a location with `{namespace}` and `{pvc}` placeholders (`s3:http://minio:9000/volsync/{namespace}/{pvc}`,
+ * A template is a location with `{namespace}` and `{pvc}` placeholders
+ * (`s3:http://minio:9000/volsync/{namespace}/{pvc}`,
  * `/mnt/backups/{namespace}-{pvc}`). Its base — everything up to the last `/` before the first placeholder — is the
  * fixed directory or bucket+prefix under which every PVC's repository lives; the rest is a pattern matched against
  * the path of a repository found below the base to recover (namespace, pvc).

@@ -1,5 +1,6 @@
 /**
- * Reading a restic repository's snapshot list straight from its bytes (repository-formats.md A.9), with no restic
+ * Reading a restic repository's snapshot list straight from its bytes (restic's design document, doc/design.rst), with
+ * no restic
  * binary: config → key → snapshots/. The reader never decides "restore or fresh"; it returns what the repository
  * holds or throws a RepositoryError saying why it could not tell:
  * - 'repository-not-found' only when the storage answered and there is no `config` (never for an unreachable or

@@ -1,5 +1,6 @@
 /**
- * restic snapshot JSON (repository-formats.md A.7) → the catalog's Snapshot, plus the fields the caller filters on.
+ * restic snapshot JSON (restic's design document, doc/design.rst) → the catalog's Snapshot, plus the fields the caller
+ * filters on.
  * The ID is not stored in the JSON: it is the file name (sha256 of the encrypted file).
  */
 import type { Snapshot } from '../types.ts';
@@ -28,7 +29,7 @@ export interface ParsedSnapshot {
   subMillisecondNs: number;
 }
 
-/** What VolSync's restic mover writes: `cd /data && restic backup --host volsync .` (volsync.md, C.1). */
+/** What VolSync's restic mover writes: `cd /data && restic backup --host volsync .` (docs/design.md#movers-and-secrets). */
 export function isVolSyncSnapshot(snapshot: Pick<ResticSnapshot, 'hostname' | 'paths'>): boolean {
   return snapshot.hostname === 'volsync' && snapshot.paths.includes('/data');
 }

@@ -2,7 +2,8 @@
  * BlobStorage over a local directory — in production an NFS mount shared with the VolSync movers.
  *
  * Two things matter more here than on a local disk:
- * - "Nothing there" must not be confused with "the mount is gone" (lessons F4, F16). A missing key or root only reads
+ * - "Nothing there" must not be confused with "the mount is gone" (docs/design.md#fail-open-answers,
+ * #authoritative-no-over-existing-data). A missing key or root only reads
  *   as absent when the `mountPoint` directory exists; otherwise every call fails 'unreachable'.
  * - A hung NFS server blocks the syscall in libuv's thread pool and Node cannot cancel it. Every operation is raced
  *   against the caller's AbortSignal so the caller gets 'timeout' on time, even though the blocked thread lingers.
