@@ -1,5 +1,5 @@
 /**
- * The restore decision for one PVC: pure, from the catalog's facts and "now" (design-sketch: nothing in decision/
+ * The restore decision for one PVC: pure, from the catalog's facts and "now" (ARCHITECTURE.md: nothing in decision/
  * touches the network, the clock or the file system).
  *
  * The contract (docs/design.md#fail-open-answers, #authoritative-no-over-existing-data): `restore` and `fresh` are
