@@ -128,3 +128,20 @@ export class AdmissionMetrics {
     this.certificateExpiry.set(notAfter.getTime() / 1000);
   }
 }
+
+/**
+ * 1 while the leader finds both webhook configurations in place, 0 while one is missing (deleted by hand, or never
+ * installed). Only the leader sets it; the series disappears when it stops leading.
+ */
+export function webhookRegistrationGauge(registry: Registry): Gauge {
+  return metric(
+    registry,
+    'lifeboat_admission_webhooks_registered',
+    () =>
+      new Gauge({
+        name: 'lifeboat_admission_webhooks_registered',
+        help: '1 while both webhook configurations exist (leader only), 0 while one is missing.',
+        registers: [registry],
+      }),
+  );
+}

@@ -12,12 +12,12 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { Namespace } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { describeKubeError } from '../kube/errors.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { CatalogDecisions } from './catalog-decisions.ts';
 import { WebhookCertificates } from './certificates.ts';
 import { cachedNamespaces } from './namespace-cache.ts';
-import { applyWebhookConfigurations, type WebhookEndpoint } from './registration.ts';
+import { WebhookRegistrar } from './registrar.ts';
+import type { WebhookEndpoint, WebhookRegistrationOptions } from './registration.ts';
 import { type AdmissionRequestLog, type AdmissionServer, createAdmissionServer } from './server.ts';
 
 export interface AdmissionRuntimeOptions {
@@ -47,6 +47,7 @@ export class AdmissionRuntime {
   readonly decisions: CatalogDecisions;
   readonly certificates: WebhookCertificates;
   readonly log: Logger;
+  readonly registrar: WebhookRegistrar;
   #server: AdmissionServer | undefined;
   #leading = false;
 
@@ -76,6 +77,12 @@ export class AdmissionRuntime {
             dnsNames: [`${service}.svc`, `${service}.svc.cluster.local`, service, config.admission.service.name],
             ...(opts.extraIpAddresses ? { ipAddresses: opts.extraIpAddresses } : {}),
           });
+    this.registrar = new WebhookRegistrar({
+      kube,
+      registry: opts.registry,
+      logger: this.log,
+      desired: () => this.registration(),
+    });
   }
 
   get endpoint(): WebhookEndpoint {
@@ -118,36 +125,35 @@ export class AdmissionRuntime {
     });
   }
 
-  /** Registers (or updates) the webhook configurations with the current CA bundle. Leader only. */
-  async register(): Promise<void> {
+  /** The webhook configurations as they should be now, or undefined before the first certificate. */
+  registration(): WebhookRegistrationOptions | undefined {
     const material = this.certificates.current();
-    if (!material) return;
-    const { config, kube } = this.opts;
-    await applyWebhookConfigurations(kube, {
+    if (!material) return undefined;
+    const { config } = this.opts;
+    return {
       config,
       endpoint: this.endpoint,
       caBundlePem: material.caBundlePem,
       permissive: config.admission.failurePolicy === 'Ignore',
       mutateTimeoutSeconds: config.admission.timeoutSeconds,
       validateTimeoutSeconds: config.admission.timeoutSeconds,
-    });
+    };
+  }
+
+  /** Leader only: brings the existing configurations up to date (new CA bundle, edited spec); see registrar.ts. */
+  async register(): Promise<void> {
+    await this.registrar.pass();
   }
 
   /**
-   * The leader's part: register now and keep the registration current (certificate changes re-register; a periodic
-   * re-apply repairs a hand-edited or deleted configuration) until leadership ends.
+   * The leader's part: keep the registration current (certificate changes re-register at once; a periodic pass repairs
+   * a hand-edited configuration and reports a deleted one) until leadership ends.
    */
   async lead(signal: AbortSignal): Promise<void> {
     this.#leading = true;
-    const attempt = async () => {
-      try {
-        await this.register();
-      } catch (error) {
-        this.log.warn('webhook registration failed; retrying', { error: describeKubeError(error).message });
-      }
-    };
-    await attempt();
-    const timer = setInterval(() => void attempt(), 60_000);
+    this.registrar.begin();
+    await this.register();
+    const timer = setInterval(() => void this.register(), 60_000);
     timer.unref();
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
@@ -155,6 +161,7 @@ export class AdmissionRuntime {
     });
     clearInterval(timer);
     this.#leading = false;
+    this.registrar.end();
   }
 
   async stop(): Promise<void> {

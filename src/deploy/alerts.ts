@@ -172,6 +172,17 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
           '{{ $labels.cause }}). They may have started empty over existing backups: check them, then turn break-glass off.',
       },
       {
+        alert: 'LifeboatWebhooksMissing',
+        expr: 'min(lifeboat_admission_webhooks_registered) == 0',
+        for: '10m',
+        severity: 'critical',
+        summary: "lifeboat's webhook configurations are missing",
+        description:
+          'A lifeboat webhook configuration has been missing for 10 minutes (deleted by hand, or never installed). ' +
+          'lifeboat does not re-create it, so labelled PVCs are created without a restore decision and may start ' +
+          'empty over existing backups. Sync the Helm chart (or apply `lifeboat manifests`) once admission may run again.',
+      },
+      {
         alert: 'LifeboatBreakGlassOn',
         expr: 'max by (scope) (lifeboat_break_glass) > 0',
         for: '15m',

@@ -99,6 +99,7 @@ export const EXPORTED: readonly ExportedMetric[] = [
   ),
   admission('lifeboat_admission_invalid_requests_total', 'counter', ['webhook', 'result'], 'Unusable requests'),
   admission('lifeboat_admission_certificate_expiry_timestamp_seconds', 'gauge', [], 'Serving certificate notAfter'),
+  admission('lifeboat_admission_webhooks_registered', 'gauge', [], '1 while both webhook configurations exist'),
   // Backup freshness (src/controller/metrics.ts) and restore points (src/controller/restore-point-metrics.ts).
   run(
     'lifeboat_pvc_last_backup_timestamp_seconds',
