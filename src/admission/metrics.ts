@@ -131,7 +131,8 @@ export class AdmissionMetrics {
 
 /**
  * 1 while the leader finds both webhook configurations in place, 0 while one is missing (deleted by hand, or never
- * installed). Only the leader sets it; the series disappears when it stops leading.
+ * installed). Registered by the leader's first pass and removed when it stops leading: a gauge without labels would
+ * otherwise read 0 on every follower and trip the alert.
  */
 export function webhookRegistrationGauge(registry: Registry): Gauge {
   return metric(
@@ -144,4 +145,8 @@ export function webhookRegistrationGauge(registry: Registry): Gauge {
         registers: [registry],
       }),
   );
+}
+
+export function removeWebhookRegistrationGauge(registry: Registry): void {
+  registry.removeSingleMetric('lifeboat_admission_webhooks_registered');
 }

@@ -17,7 +17,7 @@ import type { Registry } from 'prom-client';
 import type { KubeClient } from '../kube/client.ts';
 import { describeKubeError } from '../kube/errors.ts';
 import type { Logger } from '../kube/log.ts';
-import { webhookRegistrationGauge } from './metrics.ts';
+import { removeWebhookRegistrationGauge, webhookRegistrationGauge } from './metrics.ts';
 import { applyWebhookConfigurations, type WebhookRegistrationOptions, webhookConfigurations } from './registration.ts';
 
 export type RegistrationState = 'registered' | 'missing' | 'failed';
@@ -32,13 +32,11 @@ export interface WebhookRegistrarOptions {
 
 export class WebhookRegistrar {
   readonly #opts: WebhookRegistrarOptions;
-  readonly #gauge;
   #mayCreate = true;
   #state: RegistrationState | undefined;
 
   constructor(opts: WebhookRegistrarOptions) {
     this.#opts = opts;
-    this.#gauge = webhookRegistrationGauge(opts.registry);
   }
 
   get state(): RegistrationState | undefined {
@@ -94,12 +92,12 @@ export class WebhookRegistrar {
   /** Leadership ended: this replica no longer speaks for the configurations. */
   end(): void {
     this.#state = undefined;
-    this.#gauge.reset();
+    removeWebhookRegistrationGauge(this.#opts.registry);
   }
 
   #report(state: RegistrationState, message?: string): RegistrationState {
     // A failed pass says nothing about the configurations: the gauge keeps its last known value.
-    if (state !== 'failed') this.#gauge.set(state === 'registered' ? 1 : 0);
+    if (state !== 'failed') webhookRegistrationGauge(this.#opts.registry).set(state === 'registered' ? 1 : 0);
     const changed = state !== this.#state;
     this.#state = state;
     const log = this.#opts.logger;
