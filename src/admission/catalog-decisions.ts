@@ -22,6 +22,7 @@ import type { KubeObject } from '../kube/client.ts';
 import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import { chooseSnapshot, restorePointName } from '../plan/restore-point.ts';
+import { parseRestoreRequest } from '../plan/restore-request.ts';
 import type { AdmissionFacts, AdmissionPvc, DecisionSource } from './facts.ts';
 
 export interface CatalogDecisionsOptions {
@@ -96,13 +97,21 @@ export class CatalogDecisions implements DecisionSource {
     const request = this.#request(namespace, pvcName);
     const asOf = pvc.metadata.annotations?.[RESTORE_AS_OF_ANNOTATION];
     let snapshot: Snapshot | undefined;
+    if (request && 'error' in request) {
+      const rd = generatedNames(pvcName, this.opts.config.naming).replicationDestination;
+      return unknown(
+        full,
+        'restore-request-unreadable',
+        `restore-request-unreadable: ${request.error} (${RESTORE_REQUEST_ANNOTATION} on ReplicationDestination ${namespace}/${rd}); re-run \`lifeboat restore ${namespace}/${pvcName}\` to finish the restore, or remove the annotation to restore the newest snapshot`,
+      );
+    }
     if (request) {
-      snapshot = chooseSnapshot(full.snapshots, { snapshotId: request });
+      snapshot = chooseSnapshot(full.snapshots, { snapshotId: request.snapshotId });
       if (!snapshot) {
         return unknown(
           full,
           'requested-snapshot-missing',
-          `requested-snapshot-missing: a restore of snapshot ${request} is pending (${RESTORE_REQUEST_ANNOTATION} on the ReplicationDestination), but the repository no longer lists it; finish or cancel it with \`lifeboat restore\``,
+          `requested-snapshot-missing: a restore of snapshot ${request.snapshotId} is pending (${RESTORE_REQUEST_ANNOTATION} on the ReplicationDestination), but the repository no longer lists it; finish or cancel it with \`lifeboat restore\``,
         );
       }
     } else if (asOf !== undefined) {
@@ -134,15 +143,18 @@ export class CatalogDecisions implements DecisionSource {
     };
   }
 
-  /** The snapshot id of a pending `lifeboat restore`, when there is one. */
-  #request(namespace: string, pvcName: string): string | undefined {
+  /**
+   * The snapshot of a pending `lifeboat restore`, read with the same parser `lifeboat restore` and `status` use. An
+   * unreadable request is an error, not "no request": someone asked for a particular snapshot, and restoring the
+   * newest instead could hand the application data they did not ask for.
+   */
+  #request(namespace: string, pvcName: string): { snapshotId: string } | { error: string } | undefined {
     const raw = this.destination(namespace, pvcName)?.metadata.annotations?.[RESTORE_REQUEST_ANNOTATION];
-    if (!raw) return undefined;
     try {
-      const id = (JSON.parse(raw) as { snapshotId?: unknown }).snapshotId;
-      return typeof id === 'string' && id ? id : undefined;
-    } catch {
-      return undefined;
+      const request = parseRestoreRequest(raw);
+      return request ? { snapshotId: request.snapshotId } : undefined;
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
     }
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '../config/keys.ts';
 import type { NamingConfig } from '../config/types.ts';
 import { restorePointName } from '../plan/restore-point.ts';
-import type { CapturedPvc } from './request.ts';
+import type { CapturedPvc } from '../plan/restore-request.ts';
 
 export interface ClaimObject {
   apiVersion?: string;

@@ -15,7 +15,7 @@ import {
   heldByOther,
   parseRestoreRequest,
   type RestoreRequest,
-} from './request.ts';
+} from '../plan/restore-request.ts';
 
 export const RESTORE_FIELD_MANAGER = 'lifeboat-restore';
 

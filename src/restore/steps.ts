@@ -6,8 +6,8 @@
 import type { NamingConfig } from '../config/types.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import type { RestoreRequest, ScaledWorkload } from '../plan/restore-request.ts';
 import { type ClaimObject, claimRestoreState, recreatedPvc } from './capture.ts';
-import type { RestoreRequest, ScaledWorkload } from './request.ts';
 import { RESTORE_FIELD_MANAGER } from './request-store.ts';
 import { type WaitOptions, waitFor } from './wait.ts';
 import { podsUsing, type WorkloadObject } from './workloads.ts';

@@ -6,7 +6,7 @@
  * `findConsumers` is pure; `listConsumers` reads the namespace.
  */
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import type { ScaledWorkload } from './request.ts';
+import type { ScaledWorkload } from '../plan/restore-request.ts';
 
 interface PodSpec {
   volumes?: { persistentVolumeClaim?: { claimName?: string } }[];

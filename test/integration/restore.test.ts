@@ -29,7 +29,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { VOLSYNC_API_VERSION } from '../../src/plan/objects.ts';
 import { restorePointName } from '../../src/plan/restore-point.ts';
-import { parseRestoreRequest, type RestoreRequest } from '../../src/restore/request.ts';
+import { parseRestoreRequest, type RestoreRequest } from '../../src/plan/restore-request.ts';
 import { RestoreLocked } from '../../src/restore/request-store.ts';
 import { type RestoreOptions, runRestore } from '../../src/restore/runner.ts';
 import { Interrupted } from '../../src/restore/wait.ts';

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatRestoreRequest, heldByOther, parseRestoreRequest, type RestoreRequest, reached } from './request.ts';
+import {
+  formatRestoreRequest,
+  heldByOther,
+  parseRestoreRequest,
+  type RestoreRequest,
+  reached,
+} from './restore-request.ts';
 
 const request: RestoreRequest = {
   snapshotId: 'c3c3',
