@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { ScriptedSource } from '../../test/support/scripted-source.ts';
 import { decide } from '../decision/decide.ts';
 import { Catalog, type CatalogOptions, type RefreshReport } from './catalog.ts';
-import { ManualClock } from './manual-clock.ts';
 import { CredentialsError, pvcKey } from './source.ts';
 import { RepositoryError, type Snapshot } from './types.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { checkExpression } from '../../test/support/expressions.ts';
 import { ALERT_GROUPS, allAlerts, prometheusRuleSpec, runbookAnchor } from './alerts.ts';
-import { checkExpression } from './expressions.ts';
 
 const troubleshooting = readFileSync(new URL('../../docs/troubleshooting.md', import.meta.url), 'utf8');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkExpression } from '../../test/support/expressions.ts';
 import { DASHBOARD_ROWS, grafanaDashboard } from './dashboard.ts';
-import { checkExpression } from './expressions.ts';
 
 describe('Grafana dashboard', () => {
   for (const row of DASHBOARD_ROWS) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { type Script, ScriptedSource } from '../../test/support/scripted-source.ts';
 import { Catalog } from '../catalog/catalog.ts';
-import { ManualClock } from '../catalog/manual-clock.ts';
 import { RepositoryError, type Snapshot } from '../catalog/types.ts';
 import { parseExistsPath } from './exists.ts';
 import { type CatalogServer, createCatalogServer } from './server.ts';

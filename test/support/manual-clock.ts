@@ -2,7 +2,7 @@
  * A Clock that moves only when told to: tests (and the benchmark) use it to age the catalog past its staleness bound
  * or to fire the refresh timer without sleeping.
  */
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../src/catalog/clock.ts';
 
 interface Timer {
   at: number;
