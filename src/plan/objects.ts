@@ -115,6 +115,27 @@ export interface ReplicationDestinationObject {
   );
 }
 
+/**
+ * The fork's repository maintenance (kopiamaintenances.volsync.backube): its controller runs `kopia maintenance run
+ * --full` from a CronJob on `trigger.schedule`, with the keys of `repository.repository` (a Secret in the same
+ * namespace) as the mover's environment.
+ */
+export interface KopiaMaintenanceObject {
+  apiVersion: typeof VOLSYNC_API_VERSION;
+  kind: 'KopiaMaintenance';
+  metadata: Omit<GeneratedMetadata, 'ownerReferences'>;
+  spec: {
+    repository: { repository: string };
+    trigger: { schedule: string };
+    /** Deprecated in the fork in favour of `trigger.schedule`, but what `kubectl get` shows; kept equal to it. */
+    schedule: string;
+    enabled: true;
+    cacheCapacity: string;
+    podSecurityContext: { runAsUser: number; runAsGroup: number; fsGroup: number; runAsNonRoot: true };
+    moverVolumes?: MoverVolume[];
+  };
+}
+
 export type GeneratedObject =
   | SecretObject
   | ExternalSecretObject
