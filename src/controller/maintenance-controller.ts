@@ -55,6 +55,7 @@ export class MaintenanceController {
   readonly #controllerMetrics;
   #report: MaintenanceReport | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(opts: MaintenanceControllerOptions) {
     this.opts = opts;
@@ -95,6 +96,7 @@ export class MaintenanceController {
   async start(signal?: AbortSignal): Promise<void> {
     for (const r of this.reflectors) r.start();
     await Promise.all(this.reflectors.map((r) => r.waitForSync({ signal })));
+    if (this.#stopped) return;
     this.queue.start(() => this.reconcile());
     this.poke();
     this.#timer = setInterval(() => this.poke(), this.opts.config.sweeps.resync);
@@ -102,6 +104,7 @@ export class MaintenanceController {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     await this.queue.shutdown();
     await Promise.all(this.reflectors.map((r) => r.stop()));

@@ -158,10 +158,13 @@ export class Operator {
             : undefined;
         try {
           await controller.start(signal);
-          await maintenance.start(signal);
-          this.#maintenance = maintenance;
           this.#sync = sync;
           sync?.start();
+          // Not awaited: a maintenance cache that cannot sync (e.g. RBAC of an older chart) must not hold up the rest.
+          this.#maintenance = maintenance;
+          void maintenance.start(signal).catch((error: unknown) => {
+            if (!signal.aborted) this.log.error('repository maintenance did not start', { error: String(error) });
+          });
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
             else signal.addEventListener('abort', () => resolve(), { once: true });
