@@ -192,5 +192,23 @@ describe('planMaintenance', () => {
       p.delete.map((r) => r.kind),
       ['Secret'],
     );
+    // Once ESO has written its Secret (with the ExternalSecret's labels copied onto it), it is never deleted.
+    const written = ours('Secret');
+    written.metadata.ownerReferences = [{ kind: 'ExternalSecret', name: MAINTENANCE_NAME }];
+    const steady = plan(
+      `repository: {${NFS}}\ncredentials: {mode: external-secret, storeRef: {name: vault}, extract: k}`,
+      {
+        observed: [written, ours('ExternalSecret'), ours('KopiaMaintenance')],
+      },
+    );
+    assert.deepEqual(steady.delete, []);
+    // Turned off: the ExternalSecret goes (and ESO's Secret with it), lifeboat deletes nothing else.
+    const off = plan('repository: {maintenance: {enabled: false}}', {
+      observed: [written, ours('ExternalSecret'), ours('KopiaMaintenance')],
+    });
+    assert.deepEqual(
+      off.delete.map((r) => r.kind),
+      ['KopiaMaintenance', 'ExternalSecret'],
+    );
   });
 });

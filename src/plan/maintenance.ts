@@ -48,7 +48,12 @@ export type MaintenanceObject = SecretObject | ExternalSecretObject | KopiaMaint
 export interface ObservedMaintenanceObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
 }
 
 export interface MaintenanceInput {
@@ -77,12 +82,18 @@ export interface MaintenancePlan {
 
 const DELETE_ORDER = ['KopiaMaintenance', 'ExternalSecret', 'Secret'];
 
+/**
+ * Whether lifeboat made this object. The External Secrets Operator copies an ExternalSecret's labels onto the Secret
+ * it writes, so a Secret owned by an ExternalSecret carries lifeboat's labels but is the operator's: never lifeboat's
+ * to delete (it goes with its ExternalSecret).
+ */
 export function isMaintenanceObject(o: ObservedMaintenanceObject): boolean {
   const labels = o.metadata.labels ?? {};
   return (
     labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
     labels[ROLE_LABEL] === MAINTENANCE_ROLE &&
-    DELETE_ORDER.includes(o.kind)
+    DELETE_ORDER.includes(o.kind) &&
+    !(o.kind === 'Secret' && o.metadata.ownerReferences?.some((r) => r.kind === 'ExternalSecret'))
   );
 }
 
