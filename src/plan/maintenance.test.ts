@@ -61,6 +61,8 @@ describe('planMaintenance', () => {
       'app.kubernetes.io/managed-by': 'lifeboat',
       [ROLE_LABEL]: MAINTENANCE_ROLE,
     });
+    // No empty annotations map: the API server stores none, so it would read as drift on every reconcile.
+    assert.equal('annotations' in km.metadata, false);
     // The Secret is the movers' Secret: the source keys plus the rendered filesystem location; no PVC label.
     const secret = p.apply[0] as SecretObject;
     assert.deepEqual(Object.keys(secret.data), [
@@ -105,6 +107,7 @@ describe('planMaintenance', () => {
     );
     const es = p.apply[0];
     assert.ok(es?.kind === 'ExternalSecret');
+    assert.equal('annotations' in es.metadata, false);
     assert.equal(es.spec.target.name, MAINTENANCE_NAME);
     assert.deepEqual(es.spec.dataFrom, [{ extract: { key: 'kopia' } }]);
     assert.deepEqual(es.spec.target.template?.data, {

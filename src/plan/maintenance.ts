@@ -28,6 +28,7 @@ import { planCredentials, type SourceSecretFact } from './credentials.ts';
 import {
   type ExternalSecretObject,
   type KopiaMaintenanceObject,
+  type MaintenanceMetadata,
   type ObjectRef,
   type SecretObject,
   VOLSYNC_API_VERSION,
@@ -42,7 +43,9 @@ export const MAINTENANCE_ROLE = 'repository-maintenance';
 /** Label selector for lifeboat's maintenance objects. */
 export const MAINTENANCE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${ROLE_LABEL}=${MAINTENANCE_ROLE}`;
 
-export type MaintenanceObject = SecretObject | ExternalSecretObject | KopiaMaintenanceObject;
+/** A credentials object of a PVC, re-labelled for the repository's maintenance. */
+type Relabelled<T extends { metadata: unknown }> = Omit<T, 'metadata'> & { metadata: MaintenanceMetadata };
+export type MaintenanceObject = Relabelled<SecretObject> | Relabelled<ExternalSecretObject> | KopiaMaintenanceObject;
 
 /** A maintenance object as observed in the cluster. */
 export interface ObservedMaintenanceObject {
@@ -141,9 +144,11 @@ export function planMaintenance(input: MaintenanceInput): MaintenancePlan {
     source: input.sourceSecret,
   });
   if (credentials.kind === 'waiting') return keep('waiting', credentials.message);
-  const secret = credentials.object;
   // The per-PVC metadata (PVC label and annotation) would make the PVC controller adopt this Secret; ours instead.
-  secret.metadata = maintenanceMetadata(MAINTENANCE_NAME, namespace, secret.metadata.annotations);
+  const secret: MaintenanceObject = {
+    ...credentials.object,
+    metadata: maintenanceMetadata(MAINTENANCE_NAME, namespace, credentials.object.metadata.annotations),
+  };
   const moverVolumes = repositoryMoverVolumes(config);
   const { schedule } = maintenance;
   const kopiaMaintenance: KopiaMaintenanceObject = {
@@ -175,13 +180,13 @@ function maintenanceMetadata(
   name: string,
   namespace: string,
   annotations: Record<string, string>,
-): KopiaMaintenanceObject['metadata'] {
+): MaintenanceMetadata {
   const { [PVC_NAME_ANNOTATION]: _pvc, ...rest } = annotations;
   return {
     name,
     namespace,
     labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [ROLE_LABEL]: MAINTENANCE_ROLE },
-    annotations: rest,
+    ...(Object.keys(rest).length > 0 && { annotations: rest }),
   };
 }
 
