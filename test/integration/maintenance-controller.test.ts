@@ -106,7 +106,7 @@ after(async () => {
 describe('repository maintenance controller (real API server, fork CRDs)', () => {
   it('creates the KopiaMaintenance and its Secret as planned, accepted by the CRD without a pruned field', async () => {
     const c = config();
-    const { controller } = await start(c);
+    const { controller, registry } = await start(c);
     const live = await eventually('KopiaMaintenance', () => kube.get<LiveKm>(KM));
     const secret = await eventually('Secret', () => kube.get<KubeObject & { data: Record<string, string> }>(SECRET));
     const desired = planMaintenance({
@@ -132,6 +132,26 @@ describe('repository maintenance controller (real API server, fork CRDs)', () =>
     assert.equal(Buffer.from(secret.data.KOPIA_REPOSITORY ?? '', 'base64').toString(), 'filesystem:///mnt/repository');
     assert.equal(Buffer.from(secret.data.KOPIA_PASSWORD ?? '', 'base64').toString(), 'test-only-password');
     await eventually('report', async () => (controller.report?.status.result === 'pending' ? true : undefined));
+
+    // Steady state: another reconcile writes nothing (what the API server stores reads back as no drift).
+    const reconciles = /^controller_runtime_reconcile_total\{controller="maintenance",result="success"\}/;
+    const before = (await sample(registry, reconciles)) ?? 0;
+    controller.poke();
+    await eventually('another reconcile', async () =>
+      ((await sample(registry, reconciles)) ?? 0) > before ? true : undefined,
+    );
+    assert.equal(
+      await sample(registry, /^lifeboat_objects_applied_total\{kind="KopiaMaintenance",reason="created"\}/),
+      1,
+    );
+    assert.equal(
+      await sample(registry, /^lifeboat_objects_applied_total\{kind="KopiaMaintenance",reason="repaired"\}/),
+      undefined,
+    );
+    assert.equal(
+      await sample(registry, /^lifeboat_objects_applied_total\{kind="Secret",reason="repaired"\}/),
+      undefined,
+    );
   });
 
   it('repairs a hand-edited schedule and user, and keeps fields it does not own', async () => {
