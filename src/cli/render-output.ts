@@ -1,5 +1,6 @@
 /** Output of `lifeboat render`: the generated objects as YAML (stdout) and one verdict line per PVC (stderr). */
 import { stringify } from 'yaml';
+import type { MaintenancePlan } from '../plan/maintenance.ts';
 import type { Plan } from '../plan/plan.ts';
 
 export interface RenderedPvc {
@@ -8,8 +9,11 @@ export interface RenderedPvc {
   plan: Plan;
 }
 
-/** Multi-document YAML, one commented group per PVC, in the order given (the caller sorts). */
-export function formatObjects(rendered: readonly RenderedPvc[]): string {
+/**
+ * Multi-document YAML, one commented group per PVC, in the order given (the caller sorts), then the repository's
+ * maintenance objects (in lifeboat's namespace).
+ */
+export function formatObjects(rendered: readonly RenderedPvc[], maintenance?: MaintenancePlan): string {
   const docs: string[] = [];
   for (const { namespace, name, plan } of rendered) {
     plan.apply.forEach((object, index) => {
@@ -17,11 +21,15 @@ export function formatObjects(rendered: readonly RenderedPvc[]): string {
       docs.push(`---\n${header}${stringify(object, { lineWidth: 0 })}`);
     });
   }
+  maintenance?.apply.forEach((object, index) => {
+    const header = index === 0 ? `# repository maintenance (${object.metadata.namespace}): ${maintenance.state}\n` : '';
+    docs.push(`---\n${header}${stringify(object, { lineWidth: 0 })}`);
+  });
   return docs.join('');
 }
 
 /** An aligned table (NAMESPACE PVC VERDICT TIER DETAIL), then warnings, notes and a one-line summary. */
-export function formatVerdicts(rendered: readonly RenderedPvc[]): string {
+export function formatVerdicts(rendered: readonly RenderedPvc[], maintenance?: MaintenancePlan): string {
   const rows = [
     ['NAMESPACE', 'PVC', 'VERDICT', 'TIER', 'DETAIL'],
     ...rendered.map(({ namespace, name, plan }) => [
@@ -43,7 +51,8 @@ export function formatVerdicts(rendered: readonly RenderedPvc[]): string {
   for (const { namespace, name, plan } of rendered) {
     for (const w of plan.warnings) lines.push(`warning: ${namespace}/${name}: ${w.reason}: ${w.message}`);
   }
-  const notes = [...new Set(rendered.flatMap((r) => r.plan.notes))];
+  if (maintenance) lines.push(`repository maintenance: ${maintenance.state}: ${maintenance.message}`);
+  const notes = [...new Set([...rendered.flatMap((r) => r.plan.notes), ...(maintenance?.notes ?? [])])];
   for (const note of notes) lines.push(`note: ${note}`);
 
   const counts = new Map<string, number>();

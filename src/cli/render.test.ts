@@ -28,14 +28,21 @@ async function run(...argv: string[]) {
   return { status, out, err };
 }
 
-/** The objects printed on stdout. */
-function objects(yaml: string): {
+interface Printed {
   kind: string;
   metadata: { name: string; namespace: string };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
-}[] {
+}
+
+/** Every object printed on stdout. */
+function printed(yaml: string): Printed[] {
   return parseAllDocuments(yaml).map((d) => d.toJS());
+}
+
+/** The PVCs' objects printed on stdout (the repository maintenance, in lifeboat's namespace, comes last). */
+function objects(yaml: string): Printed[] {
+  return printed(yaml).filter((d) => d.metadata.namespace !== 'lifeboat-system');
 }
 
 let counter = 0;
@@ -122,6 +129,36 @@ describe('lifeboat render', () => {
     assert.match(r.out, /moverVolumes:\n\s+- mountPath: repository/);
   });
 
+  it('prints the kopia repository’s KopiaMaintenance and its Secret last, and the plan on stderr', async () => {
+    const r = await run('render', '-f', EXAMPLES, '--config', join(EXAMPLES, 'lifeboat.yaml'));
+    assert.equal(r.status, 0, r.err);
+    const docs = printed(r.out);
+    const maintenance = docs.slice(-2);
+    assert.deepEqual(
+      maintenance.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`),
+      [
+        'Secret lifeboat-system/lifeboat-repository-maintenance',
+        'KopiaMaintenance lifeboat-system/lifeboat-repository-maintenance',
+      ],
+    );
+    assert.equal(docs.length, objects(r.out).length + 2);
+    assert.deepEqual(maintenance[1]?.spec?.trigger, { schedule: '30 4 * * *' });
+    assert.deepEqual(maintenance[1]?.spec?.moverVolumes, [
+      { mountPath: 'repository', volumeSource: { nfs: { server: 'nas.example.com', path: '/export/volsync' } } },
+    ]);
+    assert.match(r.out, /# repository maintenance \(lifeboat-system\): maintained\n/);
+    assert.match(
+      r.err,
+      /^repository maintenance: maintained: full maintenance of the kopia repository on "30 4 \* \* \*"/m,
+    );
+
+    const off = file('repository: {maintenance: {enabled: false}}\n', 'maintenance-off.yaml');
+    const without = await run('render', '-f', EXAMPLES, '--config', off);
+    assert.equal(without.status, 0, without.err);
+    assert.deepEqual(printed(without.out), objects(without.out));
+    assert.match(without.err, /^repository maintenance: off: repository.maintenance.enabled is false/m);
+  });
+
   it('exits 0 when every PVC is valid, and its output does not depend on the input order', async () => {
     const a = file(`${NAMESPACE}---\n${pvcYaml('zeta', '{backup: daily}')}`);
     const b = file(pvcYaml('alpha', '{backup: hourly}'));
@@ -184,7 +221,7 @@ items:
 `;
     const r = await run('render', '-n', 'elsewhere', '-f', file(list));
     assert.equal(r.status, 0, r.err);
-    assert.equal(r.out, '');
+    assert.deepEqual(objects(r.out), []);
     assert.match(r.err, /^elsewhere +listed +not-opted-in +daily +namespace elsewhere is unknown/m);
   });
 

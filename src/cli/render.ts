@@ -9,6 +9,7 @@ import { classifyPvc } from '../intent/classify.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { capabilityProblems, type VolSyncFlavour } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
+import { type MaintenancePlan, planMaintenance } from '../plan/maintenance.ts';
 import { planPvc } from '../plan/plan.ts';
 import { readConfigFile, usageError } from './config-file.ts';
 import type { Io } from './program.ts';
@@ -35,7 +36,9 @@ Assumptions:
 
 Output:
   stdout: every object lifeboat would apply, as multi-document YAML, ordered by namespace and PVC, then
-  Secret/ExternalSecret, ReplicationDestination, ReplicationSource. stderr: one verdict per PVC.
+  Secret/ExternalSecret, ReplicationDestination, ReplicationSource; last, for a kopia repository, the Secret (or
+  ExternalSecret) and KopiaMaintenance of its full maintenance, in lifeboat's namespace.
+  stderr: one verdict per PVC, and the repository maintenance plan.
 
 Exit status:
   0  rendered (invalid PVCs are reported in the verdict table; add --strict to fail on them)
@@ -81,8 +84,9 @@ export function registerRender(program: Command, io: Io): void {
         throw error;
       }
       const rendered = render(manifests, config, { volsync, now: Date.now(), asNew: opts.asNew === true });
-      io.out(formatObjects(rendered));
-      io.err(formatVerdicts(rendered));
+      const maintenance = renderMaintenance(manifests, config, volsync);
+      io.out(formatObjects(rendered, maintenance));
+      io.err(formatVerdicts(rendered, maintenance));
       if (opts.strict === true && rendered.some((r) => r.plan.verdict.kind === 'invalid')) {
         throw new CommanderError(1, 'lifeboat.render.invalid', 'at least one PVC is invalid');
       }
@@ -110,6 +114,15 @@ export function render(
       });
       return { namespace, name: pvc.metadata.name, plan };
     });
+}
+
+/** The kopia repository's maintenance objects, with the same source-Secret assumption as the PVCs' Secrets. */
+export function renderMaintenance(
+  manifests: Manifests,
+  config: LifeboatConfig,
+  volsync: VolSyncFlavour,
+): MaintenancePlan {
+  return planMaintenance({ config, cluster: { volsync }, sourceSecret: copySource(manifests, config), observed: [] });
 }
 
 /** The render assumptions of the help text, made explicit on each PVC before planning. */

@@ -37,6 +37,9 @@ export const DEFAULT_TIERS: Readonly<Record<string, TierConfig>> = {
   manual: { trigger: { manual: 'backup-on-demand' }, retain: { last: 10 } },
 };
 
+/** Full maintenance of the kopia repository: daily at 04:30, after the default tiers' 02:xx backups. */
+export const DEFAULT_MAINTENANCE_SCHEDULE = '30 4 * * *';
+
 /** Default lifeboat namespace; the copy-mode source Secret defaults to living there too. */
 export const DEFAULT_NAMESPACE = 'lifeboat-system';
 
@@ -51,7 +54,11 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
   },
   namespaces: { excluded: [...DEFAULT_EXCLUDED_NAMESPACES] },
   tiers: DEFAULT_TIERS,
-  repository: { backend: 'kopia', identity: '{pvc}-backup@{namespace}:/data' },
+  repository: {
+    backend: 'kopia',
+    identity: '{pvc}-backup@{namespace}:/data',
+    maintenance: { enabled: true, schedule: DEFAULT_MAINTENANCE_SCHEDULE },
+  },
   credentials: { mode: 'copy', secretRef: { namespace: DEFAULT_NAMESPACE, name: 'lifeboat-repository' } },
   mover: {
     volumeSnapshotClassByStorageClass: {},

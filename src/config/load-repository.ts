@@ -1,12 +1,19 @@
 import { DEFAULT_EXTERNAL_SECRET_REFRESH, DEFAULT_NFS_MOUNT_PATH } from './defaults.ts';
+import { SPREAD_MINUTE, scheduleProblem } from './formats.ts';
 import { childPath } from './issues.ts';
 import type { Reader, Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, identityTemplate, templateProblem } from './rules.ts';
 import { placeholders } from './template.ts';
-import type { Backend, CredentialsConfig, NfsVolumeConfig, RepositoryConfig } from './types.ts';
+import type {
+  Backend,
+  CredentialsConfig,
+  NfsVolumeConfig,
+  RepositoryConfig,
+  RepositoryMaintenanceConfig,
+} from './types.ts';
 
 export function readRepository(r: Reader, root: Section, defaults: RepositoryConfig): RepositoryConfig {
-  const s = r.section(root.values.repository, 'repository', ['backend', 'url', 'identity', 'nfs']);
+  const s = r.section(root.values.repository, 'repository', ['backend', 'url', 'identity', 'nfs', 'maintenance']);
   const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
   const url = r.optionalString(s, 'url', {
     check: (v) => {
@@ -20,6 +27,7 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
   });
   const identity = r.string(s, 'identity', defaults.identity, identityTemplate);
   const nfs = readNfs(r, r.section(s.values.nfs, childPath(s.path, 'nfs'), ['server', 'path', 'mountPath']));
+  const maintenance = readMaintenance(r, s, backend, defaults.maintenance);
 
   if (backend === 'restic' && url === undefined && !r.issues.some((i) => i.path === childPath(s.path, 'url'))) {
     r.report(
@@ -37,7 +45,37 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
       'put {namespace} in the identity, e.g. {pvc}-backup@{namespace}:/data',
     );
   }
-  return { backend, identity, ...(url !== undefined && { url }), ...(nfs && { nfs }) };
+  return { backend, identity, maintenance, ...(url !== undefined && { url }), ...(nfs && { nfs }) };
+}
+
+/** `repository.maintenance`: only kopia has a shared repository to maintain; restic prunes each PVC's own. */
+function readMaintenance(
+  r: Reader,
+  repository: Section,
+  backend: Backend,
+  defaults: RepositoryMaintenanceConfig,
+): RepositoryMaintenanceConfig {
+  const s = r.section(repository.values.maintenance, childPath(repository.path, 'maintenance'), [
+    'enabled',
+    'schedule',
+  ]);
+  if (backend === 'restic' && Object.keys(s.values).length > 0) {
+    r.report(
+      s.path,
+      'applies only to backend kopia (restic prunes each PVC repository itself, see mover.restic.pruneIntervalDays)',
+      'remove repository.maintenance',
+    );
+  }
+  const enabled = r.boolean(s, 'enabled', defaults.enabled);
+  const schedule = r.string(s, 'schedule', defaults.schedule, {
+    check: (v) => {
+      if (v.trim().split(/\s+/)[0] === SPREAD_MINUTE) return `"${v}" uses ${SPREAD_MINUTE}, which only tiers can`;
+      const problem = scheduleProblem(v);
+      return problem && `"${v}" ${problem}`;
+    },
+    fix: 'write five cron fields with a fixed minute, e.g. "30 4 * * *" (daily at 04:30), or a macro such as @daily',
+  });
+  return { enabled, schedule };
 }
 
 function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {

@@ -141,6 +141,8 @@ export interface RepositoryConfig {
    * `KOPIA_FS_PATH=/mnt/<mountPath>`.
    */
   nfs?: NfsVolumeConfig;
+  /** Full maintenance of the shared kopia repository (ignored for restic, which prunes per PVC). */
+  maintenance: RepositoryMaintenanceConfig;
 }
 
 export interface NfsVolumeConfig {
@@ -287,4 +289,18 @@ export interface AdmissionConfig {
   service: { name: string; port: number };
   /** The TLS certificate: lifeboat's own CA in a Secret (default) or a cert-manager-issued Secret. */
   certificate: { mode: 'self-signed' | 'cert-manager'; secretName: string };
+}
+
+export interface RepositoryMaintenanceConfig {
+  /**
+   * Generate and keep one `KopiaMaintenance` (VolSync kopia fork) for the shared kopia repository. The fork turns
+   * per-source maintenance off, so without it the repository is never fully maintained: deleted snapshots are never
+   * garbage-collected and indexes are never compacted. Default true.
+   */
+  enabled: boolean;
+  /**
+   * Five-field cron (or a VolSync macro) in the cluster's CronJob time zone; no `H`, one repository has one minute.
+   * Default `30 4 * * *`: after the default tiers' 02:xx daily and weekly backups, before the working day.
+   */
+  schedule: string;
 }

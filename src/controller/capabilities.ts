@@ -38,7 +38,9 @@ export async function detectCapabilities(kube: KubeClient): Promise<ClusterCapab
   }
   const es = await kube.get<CrdObject>({ ...CRD, name: 'externalsecrets.external-secrets.io' });
   const externalSecrets = es?.spec?.versions?.some((v) => v.name === 'v1' && v.served !== false) ?? false;
+  const km = await kube.get<CrdObject>({ ...CRD, name: 'kopiamaintenances.volsync.backube' });
+  const kopiaMaintenance = km?.spec?.versions?.some((v) => v.name === 'v1alpha1' && v.served !== false) ?? false;
   // Both kinds must agree; an RS CRD from the fork with an upstream RD CRD would restore with no mover.
   const flavour = flavourOf(rs) === 'kopia-fork' && flavourOf(rd) === 'kopia-fork' ? 'kopia-fork' : 'upstream';
-  return { volsync: flavour, externalSecrets };
+  return { volsync: flavour, externalSecrets, kopiaMaintenance };
 }

@@ -17,7 +17,7 @@ export interface ControllerMetrics {
 }
 
 /** The metric of that name already in the registry (a new leader term reuses it), or a new one. */
-function once<M>(registry: Registry, name: string, create: () => M): M {
+export function once<M>(registry: Registry, name: string, create: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
 

@@ -15,6 +15,7 @@ import { type ClusterCapabilities, capabilityProblems } from '../plan/capability
 import { ledgerFromCaches } from '../status/from-caches.ts';
 import type { Ledger } from '../status/types.ts';
 import { detectCapabilities } from './capabilities.ts';
+import { MaintenanceController } from './maintenance-controller.ts';
 import { PvcController } from './pvc-controller.ts';
 import { RestorePointSync } from './restore-point-sync.ts';
 
@@ -53,6 +54,7 @@ export class Operator {
   #elector: LeaderElector | undefined;
   #controller: PvcController | undefined;
   #sync: RestorePointSync | undefined;
+  #maintenance: MaintenanceController | undefined;
   #capabilities: ClusterCapabilities | undefined;
   readonly #leader: Gauge;
 
@@ -117,6 +119,18 @@ export class Operator {
           ...(this.opts.catalog ? { catalog: this.opts.catalog } : {}),
         });
         this.#controller = controller;
+        // The kopia repository's maintenance (plan/maintenance.ts); it reads the source Secret the PVC controller caches.
+        const maintenance = new MaintenanceController({
+          kube,
+          config,
+          capabilities,
+          sourceSecret: () => controller.sourceSecretFact(),
+          events: this.events,
+          registry: this.opts.registry,
+          logger: this.log,
+          ...(this.opts.now ? { now: this.opts.now } : {}),
+        });
+        controller.sourceSecret?.on(() => maintenance.poke());
         const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
         // The coordinated restore-point sync (every 15 minutes, but only for destinations that are behind).
         const syncConfig = config.restore.sync;
@@ -146,6 +160,11 @@ export class Operator {
           await controller.start(signal);
           this.#sync = sync;
           sync?.start();
+          // Not awaited: a maintenance cache that cannot sync (e.g. RBAC of an older chart) must not hold up the rest.
+          this.#maintenance = maintenance;
+          void maintenance.start(signal).catch((error: unknown) => {
+            if (!signal.aborted) this.log.error('repository maintenance did not start', { error: String(error) });
+          });
           await new Promise<void>((resolve) => {
             if (signal.aborted) resolve();
             else signal.addEventListener('abort', () => resolve(), { once: true });
@@ -153,6 +172,8 @@ export class Operator {
           await Promise.allSettled(tasks);
         } finally {
           await sync?.stop();
+          this.#maintenance = undefined;
+          await maintenance.stop();
           this.#sync = undefined;
           await controller.stop();
           this.#controller = undefined;
@@ -166,6 +187,11 @@ export class Operator {
   /** The leader's restore-point sync loop while it runs; undefined on a follower or when it is off. */
   get restorePointSync(): RestorePointSync | undefined {
     return this.#sync;
+  }
+
+  /** The leader's repository-maintenance controller while it runs; undefined on a follower. */
+  get maintenance(): MaintenanceController | undefined {
+    return this.#maintenance;
   }
 
   /** The `/audit` ledger from the leader's caches; undefined on a follower (it has no caches). */
@@ -182,6 +208,7 @@ export class Operator {
       children: c.children.flatMap((r) => r.list()),
       reports: c.reports,
       ...(this.opts.catalog ? { catalog: this.opts.catalog } : {}),
+      ...(this.#maintenance?.report ? { maintenance: this.#maintenance.report.status } : {}),
     });
   }
 

@@ -14,7 +14,7 @@
 import type { Registry } from 'prom-client';
 import { BREAK_GLASS_LABEL } from '../admission/keys.ts';
 import type { Catalog } from '../catalog/catalog.ts';
-import { BACKUP_HISTORY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
+import { BACKUP_HISTORY_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
@@ -35,7 +35,7 @@ import { planPvc } from '../plan/plan.ts';
 import type { Verdict } from '../plan/verdict.ts';
 import { schedulePeriodMs } from '../status/schedule-period.ts';
 import { ChildIndex, MANAGED_SELECTOR, parentKey } from './children.ts';
-import { firstDifference, isSubset } from './drift.ts';
+import { applyDrifted } from './converge.ts';
 import { MassDeletionGuard } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
 import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
@@ -241,7 +241,8 @@ export class PvcController {
     for (const key of this.index.parents()) this.queue.add(key);
   }
 
-  #sourceSecretFact(): SourceSecretFact {
+  /** The copy-mode source Secret as cached (`not-read` in external-secret mode). */
+  sourceSecretFact(): SourceSecretFact {
     if (!this.sourceSecret) return { state: 'not-read' };
     const secret = this.sourceSecret.list()[0] as (KubeObject & { data?: Record<string, string> }) | undefined;
     return secret ? { state: 'found', data: secret.data ?? {} } : { state: 'not-found' };
@@ -292,7 +293,7 @@ export class PvcController {
       facts: {
         now: this.#now(),
         cluster: this.opts.capabilities,
-        sourceSecret: this.#sourceSecretFact(),
+        sourceSecret: this.sourceSecretFact(),
         observed,
         ...(history ? { history } : {}),
       },
@@ -339,44 +340,21 @@ export class PvcController {
 
   /** Applies what drifted; returns a conflict message when an object's name is taken by something not lifeboat's. */
   async #apply(key: string, pvc: KubeObject, desired: GeneratedObject[]): Promise<string | undefined> {
-    const work = desired
-      .map((obj) => {
-        const namespace = obj.metadata.namespace ?? pvc.metadata.namespace ?? '';
-        return { obj, namespace, live: this.index.get(key, obj.kind, namespace, obj.metadata.name) };
-      })
-      .filter(({ obj, live }) => !(live && isSubset(obj, live)));
-    // Not in lifeboat's cache: either absent, or someone else's object with the same name (never touched). The reads
-    // go out together: a new PVC's three objects cost one round trip of reads instead of three.
-    const existing = await Promise.all(
-      work.map(({ obj, namespace, live }) =>
-        live
-          ? undefined
-          : this.opts.kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace }),
-      ),
-    );
-    for (const [i, { obj, namespace, live }] of work.entries()) {
-      const found = existing[i];
-      if (found && found.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-        // Stop here: later objects reference this one (the RS and RD name the Secret).
-        return (
-          `${obj.kind} ${namespace}/${obj.metadata.name} already exists and is not managed by lifeboat; ` +
-          'it is left untouched. Rename or delete it (or label it app.kubernetes.io/managed-by=lifeboat to hand it over).'
-        );
-      }
-      const reason = live ? 'Repaired' : 'Created';
-      const diff = live ? firstDifference(obj, live) : undefined;
-      await this.opts.kube.apply(obj as unknown as KubeObject, { force: true });
+    const items = desired.map((obj) => {
+      const namespace = obj.metadata.namespace ?? pvc.metadata.namespace ?? '';
+      return { obj, namespace, live: this.index.get(key, obj.kind, namespace, obj.metadata.name) };
+    });
+    return await applyDrifted(this.opts.kube, items, ({ obj, reason, diff }) => {
       this.metrics.applies.inc({ kind: obj.kind, reason: reason.toLowerCase() });
       this.#event(
         pvc,
         'Normal',
-        reason === 'Created' ? `${obj.kind}Created` : `${obj.kind}Repaired`,
+        `${obj.kind}${reason}`,
         reason === 'Created'
           ? `created ${obj.kind} ${obj.metadata.name}`
           : `repaired ${obj.kind} ${obj.metadata.name}: ${diff} had drifted from what the label asks for`,
       );
-    }
-    return undefined;
+    });
   }
 
   async #delete(key: string, pvc: KubeObject | undefined, refs: ObjectRef[]): Promise<void> {

@@ -82,6 +82,39 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
     ],
   },
   {
+    name: 'lifeboat.repository-maintenance',
+    alerts: [
+      {
+        alert: 'LifeboatKopiaMaintenanceFailing',
+        expr:
+          'max by (kopiamaintenance) (lifeboat_kopia_maintenance_failures) > 0 ' +
+          'or max by (kopiamaintenance) (lifeboat_kopia_maintenance_ready) == 0 ' +
+          'or max by (state) (lifeboat_kopia_maintenance_plan{state=~"waiting|unsupported"}) == 1',
+        for: '1h',
+        severity: 'warning',
+        summary: 'Full maintenance of the kopia repository is failing or cannot be set up',
+        description:
+          'Maintenance runs fail ({{ $labels.kopiamaintenance }}), the VolSync fork cannot run the KopiaMaintenance ' +
+          '(not Ready: e.g. its Secret is missing), or lifeboat cannot create it ({{ $labels.state }}). Without ' +
+          'maintenance, expired snapshots are never garbage-collected and indexes pile up: the repository grows and ' +
+          'every read slows down. After 5 failures the fork suspends the CronJob.',
+      },
+      {
+        alert: 'LifeboatKopiaMaintenanceOverdue',
+        expr:
+          '(time() - (max by (kopiamaintenance) (lifeboat_kopia_maintenance_last_success_timestamp_seconds) ' +
+          'or max by (kopiamaintenance) (lifeboat_kopia_maintenance_created_timestamp_seconds))) ' +
+          '> max by (kopiamaintenance) (lifeboat_kopia_maintenance_overdue_after_seconds)',
+        for: '1h',
+        severity: 'warning',
+        summary: 'No successful full maintenance of the kopia repository for {{ $value | humanizeDuration }}',
+        description:
+          'The last successful maintenance of {{ $labels.kopiamaintenance }} (or its creation, when none succeeded) is ' +
+          'more than twice its schedule interval ago: runs are missed, suspended, or never finish.',
+      },
+    ],
+  },
+  {
     name: 'lifeboat.backups',
     alerts: [
       {

@@ -120,6 +120,43 @@ export const EXPORTED: readonly ExportedMetric[] = [
     ['namespace', 'pvc'],
     'Age of the snapshot the persistent RD holds',
   ),
+  // The kopia repository's maintenance (src/controller/maintenance-metrics.ts), from the live KopiaMaintenance.
+  run(
+    'lifeboat_kopia_maintenance_plan',
+    'gauge',
+    ['state'],
+    "1 for lifeboat's maintenance plan of the kopia repository: maintained, off, waiting or unsupported",
+  ),
+  run(
+    'lifeboat_kopia_maintenance_last_success_timestamp_seconds',
+    'gauge',
+    ['kopiamaintenance'],
+    'End of the last successful full maintenance (Unix time); absent until one succeeded',
+  ),
+  run(
+    'lifeboat_kopia_maintenance_created_timestamp_seconds',
+    'gauge',
+    ['kopiamaintenance'],
+    'Creation of the KopiaMaintenance (Unix time), the reference while no maintenance has succeeded',
+  ),
+  run(
+    'lifeboat_kopia_maintenance_failures',
+    'gauge',
+    ['kopiamaintenance'],
+    'Consecutive failed maintenance runs the VolSync fork counts',
+  ),
+  run(
+    'lifeboat_kopia_maintenance_ready',
+    'gauge',
+    ['kopiamaintenance'],
+    "1 when the fork's controller reports the KopiaMaintenance Ready, else 0",
+  ),
+  run(
+    'lifeboat_kopia_maintenance_overdue_after_seconds',
+    'gauge',
+    ['kopiamaintenance'],
+    'Twice the longest gap of the maintenance schedule: no success for longer is overdue',
+  ),
 ];
 
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */

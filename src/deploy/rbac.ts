@@ -116,8 +116,11 @@ export const RBAC_RULES: readonly RbacRule[] = [
       'replicationsources.volsync.backube',
       'replicationdestinations.volsync.backube',
       'externalsecrets.external-secrets.io',
+      'kopiamaintenances.volsync.backube',
     ],
-    why: 'Capability detection at start: upstream VolSync or the kopia fork, and whether External Secrets v1 is served.',
+    why:
+      'Capability detection at start: upstream VolSync or the kopia fork, whether External Secrets v1 is served, and ' +
+      'whether the fork has the KopiaMaintenance CRD.',
   },
   {
     scope: 'cluster',
@@ -199,6 +202,16 @@ export const RBAC_RULES: readonly RbacRule[] = [
     resources: ['configmaps'],
     verbs: ['create'],
     why: 'The mass-deletion guard: the first record creates its ConfigMap (create cannot be limited to a name).',
+  },
+  {
+    scope: 'namespace',
+    apiGroups: ['volsync.backube'],
+    resources: ['kopiamaintenances'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    why:
+      "The kopia repository's one KopiaMaintenance, in lifeboat's namespace only: a label-selected cache (list+watch, " +
+      'which also brings the status the fork writes), a get before creating it, server-side apply, and its deletion ' +
+      'when maintenance is turned off or the backend is no longer kopia.',
   },
   {
     scope: 'namespace',

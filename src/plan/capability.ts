@@ -11,6 +11,11 @@ export interface ClusterCapabilities {
   volsync: VolSyncFlavour;
   /** Whether the `external-secrets.io/v1` ExternalSecret CRD is installed; undefined when not known (offline render). */
   externalSecrets?: boolean;
+  /**
+   * Whether the fork's `KopiaMaintenance` CRD is installed (older fork releases lack it); undefined when not known
+   * (offline render assumes it is).
+   */
+  kopiaMaintenance?: boolean;
 }
 
 /**

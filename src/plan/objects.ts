@@ -116,6 +116,38 @@ export interface ReplicationDestinationObject {
   );
 }
 
+/**
+ * Metadata of the repository-maintenance objects: no PVC, and annotations only when there are some (the API server
+ * stores no empty map, so an empty one would read as drift on every reconcile).
+ */
+export interface MaintenanceMetadata {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * The fork's repository maintenance (kopiamaintenances.volsync.backube): its controller runs `kopia maintenance run
+ * --full` from a CronJob on `trigger.schedule`, with the keys of `repository.repository` (a Secret in the same
+ * namespace) as the mover's environment.
+ */
+export interface KopiaMaintenanceObject {
+  apiVersion: typeof VOLSYNC_API_VERSION;
+  kind: 'KopiaMaintenance';
+  metadata: MaintenanceMetadata;
+  spec: {
+    repository: { repository: string };
+    trigger: { schedule: string };
+    /** Deprecated in the fork in favour of `trigger.schedule`, but what `kubectl get` shows; kept equal to it. */
+    schedule: string;
+    enabled: true;
+    cacheCapacity: string;
+    podSecurityContext: { runAsUser: number; runAsGroup: number; fsGroup: number; runAsNonRoot: true };
+    moverVolumes?: MoverVolume[];
+  };
+}
+
 export type GeneratedObject =
   | SecretObject
   | ExternalSecretObject

@@ -7,6 +7,7 @@ import type { GeneratedNames } from './names.ts';
 import {
   type KopiaSourceSpec,
   type MoverCommonSpec,
+  type MoverVolume,
   type ReplicationDestinationObject,
   type ReplicationSourceObject,
   type ResticSourceSpec,
@@ -110,7 +111,7 @@ function moverCommon(input: ReplicationInput, snapshotOf: string | undefined): M
   const volumeSnapshotClassName =
     (snapshotOf !== undefined ? mover.volumeSnapshotClassByStorageClass[snapshotOf] : undefined) ??
     mover.volumeSnapshotClassName;
-  const nfs = config.repository.nfs;
+  const moverVolumes = repositoryMoverVolumes(config);
   return {
     repository: names.secret,
     copyMethod: 'Snapshot',
@@ -118,10 +119,14 @@ function moverCommon(input: ReplicationInput, snapshotOf: string | undefined): M
     ...(volumeSnapshotClassName !== undefined && { volumeSnapshotClassName }),
     cacheCapacity: mover.cacheCapacity,
     moverSecurityContext: { ...mover.moverSecurityContext },
-    ...(nfs && {
-      moverVolumes: [{ mountPath: nfs.mountPath, volumeSource: { nfs: { server: nfs.server, path: nfs.path } } }],
-    }),
+    ...(moverVolumes && { moverVolumes }),
   };
+}
+
+/** The NFS repository volume every mover (and the maintenance Job) mounts under `/mnt`, when there is one. */
+export function repositoryMoverVolumes(config: LifeboatConfig): MoverVolume[] | undefined {
+  const nfs = config.repository.nfs;
+  return nfs && [{ mountPath: nfs.mountPath, volumeSource: { nfs: { server: nfs.server, path: nfs.path } } }];
 }
 
 function counts(retain: Retention) {

@@ -15,6 +15,7 @@ import { loadConfig } from '../config/load.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import type { VolSyncFlavour } from './capability.ts';
+import { planMaintenance } from './maintenance.ts';
 import type { GeneratedObject } from './objects.ts';
 import { planPvc } from './plan.ts';
 
@@ -291,6 +292,51 @@ describe('generated objects against the installed CRD schemas', () => {
       ),
     );
     assert.deepEqual(problems, []);
+  });
+
+  it('every KopiaMaintenance and its credentials fit the fork’s CRDs', () => {
+    const kopiaMaintenance = loadSchema('volsync-kopia-fork/volsync.backube_kopiamaintenances.yaml');
+    const kopiaConfigurations = configurations.filter((c) => c.volsync === 'kopia-fork' && !c.yaml.includes('restic'));
+    const extra = [
+      {
+        name: 'kopia on S3, weekly maintenance',
+        yaml: 'repository: {url: "s3://b/v", maintenance: {schedule: "@weekly"}}',
+      },
+      { name: 'kopia, maintenance on listed days', yaml: 'repository: {maintenance: {schedule: "0 3 * * 1,3,5"}}' },
+    ];
+    const objects = [...kopiaConfigurations, ...extra].flatMap((c) =>
+      planMaintenance({
+        config: loadConfig(c.yaml),
+        cluster: { volsync: 'kopia-fork', kopiaMaintenance: true },
+        sourceSecret: { state: 'not-read' },
+        observed: [],
+      }).apply.map((object) => ({ label: `${c.name}: ${object.kind}`, object })),
+    );
+    assert.ok(objects.filter((o) => o.object.kind === 'KopiaMaintenance').length >= 4);
+    assert.ok(objects.some((o) => o.object.kind === 'ExternalSecret'));
+    const problems = objects.flatMap(({ object, label }) => {
+      const schema =
+        object.kind === 'KopiaMaintenance'
+          ? kopiaMaintenance
+          : object.kind === 'ExternalSecret'
+            ? externalSecret
+            : undefined;
+      return schema
+        ? violations((object as { spec: unknown }).spec, schema.properties?.spec ?? {}, 'spec').map(
+            (p) => `${label}: ${p}`,
+          )
+        : [];
+    });
+    assert.deepEqual(problems, []);
+    // The checker reads this schema for real: the fork rejects a bad cron and prunes an unknown field.
+    assert.deepEqual(
+      violations(
+        { repository: { repository: 'x' }, trigger: { schedule: 'daily' }, maintenanceIntervalDays: 7 },
+        kopiaMaintenance.properties?.spec ?? {},
+        'spec',
+      ).length,
+      2,
+    );
   });
 
   it('the checker itself catches a pruned field and a wrong type', () => {

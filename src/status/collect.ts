@@ -13,10 +13,13 @@ import { type Decision, decide } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
+import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
 import { parseHistory } from '../plan/history.ts';
+import { MAINTENANCE_NAME, planMaintenance } from '../plan/maintenance.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
+import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from './maintenance.ts';
 import type { LedgerInput, ReplicationObject } from './types.ts';
 
 /** What the ledger needs of the catalog. */
@@ -110,11 +113,13 @@ export async function collectLedgerInput(
     const labels = p.metadata.labels ?? {};
     return labels[config.keys.backupLabel] !== undefined || labels[config.keys.exemptLabel] !== undefined;
   });
+  const sourceSecret = await sourceSecretFact(kube, config);
   const input: LedgerInput = {
     config,
     now,
     cluster,
-    sourceSecret: await sourceSecretFact(kube, config),
+    sourceSecret,
+    maintenance: await maintenanceOf(kube, config, cluster, sourceSecret, now),
     pvcs,
     namespaces,
     replication: managed,
@@ -135,6 +140,32 @@ export async function collectLedgerInput(
     input.decisions = await ledgerDecisions(opts.catalog, keys, managed, now);
   }
   return input;
+}
+
+/**
+ * The kopia repository's maintenance: lifeboat's plan (is one wanted, can it be made) and the live KopiaMaintenance
+ * the fork reports on. A KopiaMaintenance that cannot be read shows as `missing`.
+ */
+async function maintenanceOf(
+  kube: KubeClient,
+  config: LifeboatConfig,
+  cluster: ClusterCapabilities,
+  sourceSecret: SourceSecretFact,
+  now: number,
+): Promise<MaintenanceStatus> {
+  const plan = planMaintenance({ config, cluster, sourceSecret, observed: [] });
+  const live =
+    plan.state === 'maintained'
+      ? await optional(() =>
+          kube.get<KubeObject & LiveKopiaMaintenance>({
+            apiVersion: VOLSYNC_API_VERSION,
+            kind: 'KopiaMaintenance',
+            namespace: config.namespace,
+            name: MAINTENANCE_NAME,
+          }),
+        )
+      : undefined;
+  return maintenanceStatus(plan, live, now);
 }
 
 /** The copy-mode source Secret as the planner sees it; `not-read` when it may not be read here. */

@@ -11,6 +11,7 @@ import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
 import { type LedgerCatalog, ledgerDecisions } from './collect.ts';
 import { buildLedger } from './ledger.ts';
+import type { MaintenanceStatus } from './maintenance.ts';
 import type { Ledger, ReplicationObject } from './types.ts';
 
 export interface CacheSnapshot {
@@ -30,6 +31,8 @@ export interface CacheSnapshot {
   catalog?: LedgerCatalog;
   /** Default 1 h. */
   graceMs?: number;
+  /** The maintenance controller's last status of the kopia repository's maintenance. */
+  maintenance?: MaintenanceStatus;
 }
 
 /** The planner's view of the copy-mode source Secret, from its reflector (as the controller computes it). */
@@ -74,5 +77,6 @@ export async function ledgerFromCaches(s: CacheSnapshot): Promise<Ledger> {
     conflicts,
     ...(s.catalog ? { decisions: await ledgerDecisions(s.catalog, wanted, replication, s.now) } : {}),
     graceMs: s.graceMs ?? 3_600_000,
+    ...(s.maintenance ? { maintenance: s.maintenance } : {}),
   });
 }

@@ -50,7 +50,12 @@ export function buildLedger(input: LedgerInput): Ledger {
     rows.push(orphanRow(input, namespace, pvc, rd));
   }
   rows.sort((a, b) => (a.namespace === b.namespace ? cmp(a.pvc, b.pvc) : cmp(a.namespace, b.namespace)));
-  return { generatedAt: new Date(input.now).toISOString(), summary: summarizeRows(rows), rows };
+  return {
+    generatedAt: new Date(input.now).toISOString(),
+    summary: summarizeRows(rows),
+    rows,
+    ...(input.maintenance ? { maintenance: input.maintenance } : {}),
+  };
 }
 
 function cmp(a: string, b: string): number {

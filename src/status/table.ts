@@ -107,5 +107,7 @@ export function ledgerTable(ledger: Ledger): string {
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
   const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready`;
-  return `${formatTable([header, ...lines])}\n${footer}\n`;
+  const m = ledger.maintenance;
+  const maintenance = m ? `repository maintenance: ${m.result.toUpperCase()}: ${m.message}\n` : '';
+  return `${formatTable([header, ...lines])}\n${footer}\n${maintenance}`;
 }

@@ -416,7 +416,14 @@ describe('intent controller (real API server)', () => {
       err: () => {},
     });
     assert.equal(status, 0);
-    const rendered = parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
+    const printed = parseAllDocuments(out).map((d) => d.toJS() as KubeObject);
+    // The repository's maintenance objects come last, in lifeboat's namespace: the maintenance controller's (its own
+    // test, maintenance-controller.test.ts, compares them with what it creates).
+    assert.deepEqual(
+      printed.filter((o) => o.metadata.namespace === 'lifeboat-system').map((o) => o.kind),
+      ['Secret', 'KopiaMaintenance'],
+    );
+    const rendered = printed.filter((o) => o.metadata.namespace === 'same');
     assert.equal(rendered.length, 3);
     for (const obj of rendered) {
       const live = await kube.get({
