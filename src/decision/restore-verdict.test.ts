@@ -85,107 +85,112 @@ describe('parseMoverReport', () => {
 });
 
 describe('restoreVerdict', () => {
-  const cases: { name: string; input: RestoreEvidenceInput; outcome: RestoreOutcome; restored?: string; has?: RegExp }[] =
-    [
-      {
-        name: 'no mover status yet',
-        input: { pinned: pinnedRestic, mover: 'restic', status: {} },
-        outcome: 'pending',
+  const cases: {
+    name: string;
+    input: RestoreEvidenceInput;
+    outcome: RestoreOutcome;
+    restored?: string;
+    has?: RegExp;
+  }[] = [
+    {
+      name: 'no mover status yet',
+      input: { pinned: pinnedRestic, mover: 'restic', status: {} },
+      outcome: 'pending',
+    },
+    {
+      name: 'restic restored the pinned snapshot',
+      input: {
+        pinned: pinnedRestic,
+        mover: 'restic',
+        status: { result: 'Successful', logs: resticRestored(RESTIC_ID, '2026-03-01 10:00:05.25 +0000 UTC') },
       },
-      {
-        name: 'restic restored the pinned snapshot',
-        input: {
-          pinned: pinnedRestic,
-          mover: 'restic',
-          status: { result: 'Successful', logs: resticRestored(RESTIC_ID, '2026-03-01 10:00:05.25 +0000 UTC') },
+      outcome: 'verified',
+      restored: RESTIC_ID,
+    },
+    {
+      name: 'retention race: restic fell back to an older snapshot',
+      input: {
+        pinned: pinnedRestic,
+        mover: 'restic',
+        status: { result: 'Successful', logs: resticRestored(OLDER_RESTIC, '2026-02-20 04:00:00 +0000 UTC') },
+      },
+      outcome: 'mismatch',
+      restored: OLDER_RESTIC.slice(0, 8),
+      has: /restored snapshot 9f8e7d6c from 2026-02-20T04:00:00.000Z instead of snapshot 1a2b3c4d/,
+    },
+    {
+      name: 'nothing at or before restoreAsOf: an empty volume reported as success',
+      input: { pinned: pinnedRestic, mover: 'restic', status: { result: 'Successful', logs: resticEmpty } },
+      outcome: 'empty',
+    },
+    {
+      name: 'the mover failed',
+      input: {
+        pinned: pinnedKopia,
+        mover: 'kopia',
+        status: {
+          result: 'Failed',
+          logs: "No snapshots found for 'app-data@ns'",
+          requestedIdentity: 'other@ns',
         },
-        outcome: 'verified',
-        restored: RESTIC_ID,
+        expectedIdentity: 'app-data@ns',
       },
-      {
-        name: 'retention race: restic fell back to an older snapshot',
-        input: {
-          pinned: pinnedRestic,
-          mover: 'restic',
-          status: { result: 'Successful', logs: resticRestored(OLDER_RESTIC, '2026-02-20 04:00:00 +0000 UTC') },
-        },
-        outcome: 'mismatch',
-        restored: OLDER_RESTIC.slice(0, 8),
-        has: /restored snapshot 9f8e7d6c from 2026-02-20T04:00:00.000Z instead of snapshot 1a2b3c4d/,
+      outcome: 'failed',
+      has: /identity other@ns, the restore point asks for app-data@ns/,
+    },
+    {
+      name: 'kopia with debug logs names the pinned manifest',
+      input: { pinned: pinnedKopia, mover: 'kopia', status: { result: 'Successful', logs: kopiaDebug } },
+      outcome: 'verified',
+      restored: KOPIA_ID,
+    },
+    {
+      name: 'kopia without a selection: a read after the mover still holds the pinned snapshot',
+      input: {
+        pinned: pinnedKopia,
+        mover: 'kopia',
+        status: { result: 'Successful', logs: kopiaRestored },
+        moverDoneByMs: 1_000,
+        readAfter: read([KOPIA_ID, 'kolder']),
       },
-      {
-        name: 'nothing at or before restoreAsOf: an empty volume reported as success',
-        input: { pinned: pinnedRestic, mover: 'restic', status: { result: 'Successful', logs: resticEmpty } },
-        outcome: 'empty',
+      outcome: 'verified',
+      restored: KOPIA_ID,
+    },
+    {
+      name: 'kopia without a selection: the pinned snapshot is gone after the mover ran',
+      input: {
+        pinned: pinnedKopia,
+        mover: 'kopia',
+        status: { result: 'Successful', logs: kopiaRestored },
+        moverDoneByMs: 1_000,
+        readAfter: read(['kolder']),
       },
-      {
-        name: 'the mover failed',
-        input: {
-          pinned: pinnedKopia,
-          mover: 'kopia',
-          status: {
-            result: 'Failed',
-            logs: "No snapshots found for 'app-data@ns'",
-            requestedIdentity: 'other@ns',
-          },
-          expectedIdentity: 'app-data@ns',
-        },
-        outcome: 'failed',
-        has: /identity other@ns, the restore point asks for app-data@ns/,
+      outcome: 'unverified',
+    },
+    {
+      name: 'kopia without a selection: a read that started before the mover finished proves nothing',
+      input: {
+        pinned: pinnedKopia,
+        mover: 'kopia',
+        status: { result: 'Successful', logs: kopiaRestored },
+        moverDoneByMs: 3_000,
+        readAfter: read([KOPIA_ID]),
       },
-      {
-        name: 'kopia with debug logs names the pinned manifest',
-        input: { pinned: pinnedKopia, mover: 'kopia', status: { result: 'Successful', logs: kopiaDebug } },
-        outcome: 'verified',
-        restored: KOPIA_ID,
+      outcome: 'pending',
+    },
+    {
+      name: 'kopia without a selection and no readable repository',
+      input: {
+        pinned: pinnedKopia,
+        mover: 'kopia',
+        status: { result: 'Successful', logs: kopiaRestored },
+        moverDoneByMs: 1_000,
+        readAfter: { state: 'failed', message: 'timeout' },
       },
-      {
-        name: 'kopia without a selection: a read after the mover still holds the pinned snapshot',
-        input: {
-          pinned: pinnedKopia,
-          mover: 'kopia',
-          status: { result: 'Successful', logs: kopiaRestored },
-          moverDoneByMs: 1_000,
-          readAfter: read([KOPIA_ID, 'kolder']),
-        },
-        outcome: 'verified',
-        restored: KOPIA_ID,
-      },
-      {
-        name: 'kopia without a selection: the pinned snapshot is gone after the mover ran',
-        input: {
-          pinned: pinnedKopia,
-          mover: 'kopia',
-          status: { result: 'Successful', logs: kopiaRestored },
-          moverDoneByMs: 1_000,
-          readAfter: read(['kolder']),
-        },
-        outcome: 'unverified',
-      },
-      {
-        name: 'kopia without a selection: a read that started before the mover finished proves nothing',
-        input: {
-          pinned: pinnedKopia,
-          mover: 'kopia',
-          status: { result: 'Successful', logs: kopiaRestored },
-          moverDoneByMs: 3_000,
-          readAfter: read([KOPIA_ID]),
-        },
-        outcome: 'pending',
-      },
-      {
-        name: 'kopia without a selection and no readable repository',
-        input: {
-          pinned: pinnedKopia,
-          mover: 'kopia',
-          status: { result: 'Successful', logs: kopiaRestored },
-          moverDoneByMs: 1_000,
-          readAfter: { state: 'failed', message: 'timeout' },
-        },
-        outcome: 'unverified',
-        has: /timeout/,
-      },
-    ];
+      outcome: 'unverified',
+      has: /timeout/,
+    },
+  ];
   for (const c of cases) {
     it(c.name, () => {
       const v = restoreVerdict(c.input);
@@ -204,7 +209,10 @@ describe('armingCheck', () => {
   it('refuses when it is gone, with the remedy', () => {
     const c = armingCheck(pinnedRestic, read([OLDER_RESTIC]));
     assert.equal(c.action, 'refuse');
-    assert.match(c.action === 'refuse' ? `${c.message} ${c.remedy}` : '', /no longer in the repository.*delete the PVC/);
+    assert.match(
+      c.action === 'refuse' ? `${c.message} ${c.remedy}` : '',
+      /no longer in the repository.*delete the PVC/,
+    );
   });
   it('holds when the repository cannot be read', () => {
     const c = armingCheck(pinnedRestic, { state: 'failed', message: 'wrong password' });
