@@ -23,6 +23,7 @@ import {
   armingCheck,
   isBadRestore,
   type PinnedSnapshot,
+  parseRecordedVerdict,
   type RepositoryRead,
   type RestoreVerdict,
   restoreVerdict,
@@ -57,8 +58,7 @@ export interface EvidenceOutcome {
 
 /** The recorded verdict of a PVC: `<outcome>: <why>`. */
 export function recordedOutcome(pvc: PersistentVolumeClaim): string | undefined {
-  const value = pvc.metadata.annotations?.[RESTORE_VERDICT_ANNOTATION];
-  return value ? value.split(':', 1)[0]?.trim() : undefined;
+  return parseRecordedVerdict(pvc.metadata.annotations?.[RESTORE_VERDICT_ANNOTATION])?.outcome;
 }
 
 /** What the catalog's re-read says, as the verdict reads it; a read older than `sinceMs` does not count. */

@@ -106,6 +106,15 @@ export function isBadRestore(outcome: RestoreOutcome | string): boolean {
   return outcome === 'mismatch' || outcome === 'empty' || outcome === 'unverified' || outcome === 'refused';
 }
 
+/** A recorded `lifeboat.dev/restore-verdict` value, `<outcome>: <why>`, split; undefined when absent. */
+export function parseRecordedVerdict(value: string | undefined): { outcome: string; message: string } | undefined {
+  if (!value) return undefined;
+  const colon = value.indexOf(':');
+  return colon < 0
+    ? { outcome: value.trim(), message: '' }
+    : { outcome: value.slice(0, colon).trim(), message: value.slice(colon + 1).trim() };
+}
+
 export function restoreVerdict(input: RestoreEvidenceInput): RestoreVerdict {
   const { pinned, status } = input;
   const expected = `snapshot ${pinned.snapshotId} (${pinned.snapshotTime})`;

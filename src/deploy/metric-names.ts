@@ -119,6 +119,13 @@ export const EXPORTED: readonly ExportedMetric[] = [
     ['namespace', 'pvc'],
     'Age of the snapshot the persistent RD holds',
   ),
+  // Restore evidence (src/controller/restore-evidence.ts).
+  run(
+    'lifeboat_restores_total',
+    'counter',
+    ['outcome'],
+    'Restores by evidence: verified, mismatch, empty, unverified, refused; failed mover attempts',
+  ),
 ];
 
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */
