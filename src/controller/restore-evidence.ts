@@ -39,6 +39,8 @@ export const EVIDENCE_FIELD_MANAGER = 'lifeboat-evidence';
 
 /** How long a restore point waits when its repository could not be re-read before it is created. */
 export const HOLD_RETRY_MS = 30_000;
+/** How soon a restore whose repository could not be re-read after the mover is checked again. */
+export const RECHECK_MS = 5_000;
 
 /** The restore point's fields the evidence reads (the controller's cache keeps its mover log, see transform.ts). */
 export interface RestorePointObject extends KubeObject {
@@ -85,6 +87,12 @@ export class RestoreEvidence {
   readonly opts: RestoreEvidenceOptions;
   /** Last transient message per PVC (hold, mover failed), so resyncs do not repeat its Event. */
   readonly #noted = new Map<string, string>();
+  /**
+   * Verdicts recorded by this process, by PVC key (with the PVC's uid): the PVC cache may not show the annotation
+   * yet when the next reconcile runs (e.g. the one the restore point's deletion triggers), and a second verdict must
+   * never overwrite the first.
+   */
+  readonly #recorded = new Map<string, { uid: string | undefined; outcome: string }>();
 
   constructor(opts: RestoreEvidenceOptions) {
     this.opts = opts;
@@ -92,6 +100,7 @@ export class RestoreEvidence {
 
   forget(key: string): void {
     this.#noted.delete(key);
+    this.#recorded.delete(key);
   }
 
   /**
@@ -104,7 +113,8 @@ export class RestoreEvidence {
     point: PinnedSnapshot & { name: string },
     rd: RestorePointObject | undefined,
   ): Promise<EvidenceOutcome> {
-    const outcome = recordedOutcome(pvc);
+    const memo = this.#recorded.get(key);
+    const outcome = recordedOutcome(pvc) ?? (memo && memo.uid === pvc.metadata.uid ? memo.outcome : undefined);
     const bound = pvc.status?.phase === 'Bound';
     if (outcome !== undefined && isBadRestore(outcome)) {
       return bound ? {} : { withhold: pvc.metadata.annotations?.[RESTORE_VERDICT_ANNOTATION] ?? outcome };
@@ -147,6 +157,11 @@ export class RestoreEvidence {
       // The report does not name the snapshot: a read that starts now, after the mover finished, settles it.
       const since = this.opts.now();
       const readAfter = repositoryRead(await this.opts.catalog.reread(ref), since);
+      if (readAfter.state === 'failed' && !bound) {
+        // Most likely a passing repository problem: try again rather than stop a restore that is probably right.
+        this.#note(key, pvc, 'RestoreEvidenceWaiting', `cannot confirm the restore yet: ${readAfter.message}`);
+        return { requeueAfterMs: RECHECK_MS };
+      }
       verdict = restoreVerdict({ ...base, moverDoneByMs: since, readAfter });
     }
     if (verdict.outcome === 'pending') {
@@ -244,6 +259,10 @@ export class RestoreEvidence {
         `recording the restore verdict on ${namespace}/${pvc.metadata.name}: ${describeKubeError(error).message}`,
       );
     }
+    this.#recorded.set(namespace ? `${namespace}/${pvc.metadata.name}` : pvc.metadata.name, {
+      uid: pvc.metadata.uid,
+      outcome,
+    });
     this.opts.metrics.restores.inc({ outcome });
   }
 
