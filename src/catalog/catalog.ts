@@ -150,6 +150,23 @@ export class Catalog {
     return this.facts(ref);
   }
 
+  /**
+   * Reads the repository holding this PVC now, whatever the catalog already knows, and returns the facts (the view's
+   * `observedAtMs` is when this read started; `lastFailure` is set when it failed). For the controller's restore
+   * evidence, which must know that a snapshot exists *after* a given moment, so it never joins a read that started
+   * earlier. Bounded by the full-refresh timeout: it runs in the background of a reconcile, never of an admission.
+   */
+  async reread(ref: PvcRef): Promise<PvcFacts> {
+    const { repository } = this.locate(ref);
+    const bound = deadline(this.clock, this.refreshTimeoutMs, `reading ${repository.key}`);
+    try {
+      await this.read(repository, AbortSignal.any([bound.signal, this.stopController.signal]));
+    } finally {
+      bound.release();
+    }
+    return this.facts(ref);
+  }
+
   /** The facts for one PVC from memory, without any I/O. */
   facts(ref: PvcRef): PvcFacts {
     const { repository, source } = this.locate(ref);

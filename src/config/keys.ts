@@ -37,6 +37,15 @@ export const RESTORE_SNAPSHOT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-snapshot`;
 export const RESTORE_SNAPSHOT_TIME_ANNOTATION = `${LIFEBOAT_PREFIX}restore-snapshot-time`;
 /** Set by a user (or `lifeboat restore`) on a PVC to restore the newest snapshot at or before this RFC 3339 time. */
 export const RESTORE_AS_OF_ANNOTATION = `${LIFEBOAT_PREFIX}restore-as-of`;
+/**
+ * Restore evidence, written by the controller on a restored PVC once it knows what the restore used:
+ * `restored-from` is `<snapshot id> <RFC 3339 time>` of the snapshot the volume holds (the mover's short id when the
+ * mover restored another snapshot than the pinned one); `restore-verdict` is `<outcome>: <why>` with outcome
+ * `verified`, `mismatch`, `empty`, `unverified` or `refused`. A PVC still Pending with a bad verdict is never
+ * populated: its restore point is withheld (see decision/restore-verdict.ts).
+ */
+export const RESTORED_FROM_ANNOTATION = `${LIFEBOAT_PREFIX}restored-from`;
+export const RESTORE_VERDICT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-verdict`;
 /** Label on restore-point destinations (temporary, one per restored PVC), to tell them from the persistent one. */
 export const RESTORE_POINT_LABEL = `${LIFEBOAT_PREFIX}restore-point`;
 /**

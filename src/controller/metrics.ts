@@ -14,6 +14,7 @@ export interface ControllerMetrics {
   breakGlass: Gauge<'scope'>;
   lastBackup: Gauge<'namespace' | 'pvc' | 'tier'>;
   tierInterval: Gauge<'tier'>;
+  restores: Counter<'outcome'>;
 }
 
 /** The metric of that name already in the registry (a new leader term reuses it), or a new one. */
@@ -21,9 +22,28 @@ export function once<M>(registry: Registry, name: string, create: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? create();
 }
 
+/** Every outcome of `lifeboat_restores_total`, exported at 0 from the start so that `increase()` sees the first one. */
+export const RESTORE_OUTCOMES = ['verified', 'mismatch', 'empty', 'unverified', 'refused', 'failed'] as const;
+
 export function controllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];
+  const restores = once(
+    registry,
+    'lifeboat_restores_total',
+    () =>
+      new Counter({
+        name: 'lifeboat_restores_total',
+        help:
+          'Restores by what the evidence shows: verified (the pinned snapshot), mismatch (another snapshot), empty ' +
+          '(nothing restored), unverified (cannot be proven), refused (pinned snapshot gone before the restore point ' +
+          'was created), failed (mover attempts that failed)',
+        labelNames: ['outcome'],
+        registers,
+      }),
+  );
+  for (const outcome of RESTORE_OUTCOMES) restores.inc({ outcome }, 0);
   return {
+    restores,
     reconciles: once(
       registry,
       'controller_runtime_reconcile_total',

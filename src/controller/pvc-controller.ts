@@ -30,8 +30,9 @@ import type { SourceSecretFact } from '../plan/credentials.ts';
 import { type BackupHistory, mergeHistory, parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
-import { planPvcDeleted } from '../plan/observed.ts';
+import { isRestorePoint, planPvcDeleted } from '../plan/observed.ts';
 import { planPvc } from '../plan/plan.ts';
+import { requestedRestorePoint } from '../plan/restore-point.ts';
 import type { Verdict } from '../plan/verdict.ts';
 import { schedulePeriodMs } from '../status/schedule-period.ts';
 import { ChildIndex, MANAGED_SELECTOR, parentKey } from './children.ts';
@@ -39,6 +40,7 @@ import { applyDrifted } from './converge.ts';
 import { MassDeletionGuard } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
 import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
+import { type EvidenceOutcome, RestoreEvidence, type RestorePointObject } from './restore-evidence.ts';
 import { slimChild, slimNamespace, slimPvc } from './transform.ts';
 
 export interface PvcControllerOptions {
@@ -85,6 +87,7 @@ export class PvcController {
   readonly guard: MassDeletionGuard;
   readonly guardStore: GuardStore;
   readonly reports = new Map<string, PvcReport>();
+  readonly evidence: RestoreEvidence;
   #sweepTimer: NodeJS.Timeout | undefined;
   #guardTimer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -145,6 +148,13 @@ export class PvcController {
         logger: this.log,
       });
     }
+    this.evidence = new RestoreEvidence({
+      kube,
+      events: opts.events,
+      metrics: this.metrics,
+      ...(opts.catalog ? { catalog: opts.catalog } : {}),
+      now: () => this.#now(),
+    });
     this.guard = new MassDeletionGuard(config.massDeletionGuard.threshold, config.massDeletionGuard.window);
     this.guardStore = new GuardStore(kube, config.namespace);
     for (const [tier, t] of Object.entries(config.tiers)) {
@@ -176,7 +186,10 @@ export class PvcController {
       reflector.on((e) => {
         if (e.type === 'delete') this.index.remove(e.object);
         else this.index.upsert(e.object);
-        if (e.type === 'update' && e.old && !changedBeyondStatus(e.old, e.object)) return;
+        // A restore point's status is its mover's report: the restore evidence must see it as soon as it lands.
+        if (e.type === 'update' && e.old && !changedBeyondStatus(e.old, e.object) && !isRestorePoint(e.object)) {
+          return;
+        }
         const parent = parentKey(e.object);
         if (parent) this.queue.add(parent);
       });
@@ -279,6 +292,7 @@ export class PvcController {
       // the PVC can be restored when the app comes back.
       await this.#delete(key, undefined, planPvcDeleted(namespace, name, observed));
       if (!pvc) this.#report(key, { kind: 'deleted', reason: 'PvcDeleted', message: 'PVC deleted: backups stopped' });
+      this.evidence.forget(key);
       return undefined;
     }
 
@@ -286,6 +300,7 @@ export class PvcController {
     const intent = classifyPvc(pvc, ns, this.opts.config);
     const history = intent.intent.kind === 'protected' ? this.#history(key, namespace, name) : undefined;
     this.#recordLastBackup(namespace, name, intent.intent.kind === 'protected' ? intent.intent.tier : undefined);
+    const evidence = intent.intent.kind === 'protected' ? await this.#restoreEvidence(key, namespace, pvc) : {};
     const plan = planPvc({
       pvc: { ...pvc, metadata: { ...pvc.metadata, namespace } },
       intent,
@@ -296,6 +311,7 @@ export class PvcController {
         sourceSecret: this.sourceSecretFact(),
         observed,
         ...(history ? { history } : {}),
+        ...(evidence.withhold !== undefined ? { withholdRestorePoint: evidence.withhold } : {}),
       },
     });
 
@@ -316,7 +332,26 @@ export class PvcController {
       quiet ? undefined : pvc,
       v.event.type,
     );
-    return v.kind === 'waiting' && v.requeueAfterMs !== undefined ? { requeueAfterMs: v.requeueAfterMs } : undefined;
+    const requeueAfterMs = Math.min(
+      v.kind === 'waiting' ? (v.requeueAfterMs ?? Infinity) : Infinity,
+      evidence.requeueAfterMs ?? Infinity,
+    );
+    return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : undefined;
+  }
+
+  /**
+   * Restore evidence for a PVC admission pointed at a restore point (restore-evidence.ts): before the restore point
+   * is created, and once its mover reported — always before the plan deletes it, since it holds the report.
+   */
+  async #restoreEvidence(
+    key: string,
+    namespace: string,
+    pvc: KubeObject & PersistentVolumeClaim,
+  ): Promise<EvidenceOutcome> {
+    const point = requestedRestorePoint(pvc, this.opts.config.naming);
+    if (!point) return {};
+    const rd = this.index.get(key, 'ReplicationDestination', namespace, point.name) as RestorePointObject | undefined;
+    return this.evidence.check(key, { ...pvc, metadata: { ...pvc.metadata, namespace } }, point, rd);
   }
 
   /**

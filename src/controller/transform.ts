@@ -3,6 +3,7 @@
  * covers all of them (an unlabelled PVC may be one whose label was just removed), so only the fields planning reads
  * are stored (issue goal: ≤ 150 MiB with 5,000 PVCs watched).
  */
+import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { KubeObject } from '../kube/client.ts';
 
 function meta(obj: KubeObject): KubeObject['metadata'] {
@@ -51,12 +52,13 @@ export function slimNamespace(obj: KubeObject): KubeObject {
 
 /**
  * Generated children keep spec, data and status (restore points live in an RD's status) but not managedFields nor
- * the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync.
+ * the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync — except on
+ * per-snapshot restore points (few, short-lived), whose log is the evidence of which snapshot was restored.
  */
 export function slimChild(obj: KubeObject): KubeObject {
   const status = obj.status as { latestMoverStatus?: { logs?: string } } | undefined;
   const slimStatus =
-    status?.latestMoverStatus?.logs !== undefined
+    status?.latestMoverStatus?.logs !== undefined && obj.metadata.labels?.[RESTORE_POINT_LABEL] !== 'true'
       ? { ...status, latestMoverStatus: { ...status.latestMoverStatus, logs: undefined } }
       : status;
   return {

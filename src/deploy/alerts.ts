@@ -140,6 +140,18 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
           'older than its newest backup (docs/design.md#stale-restore); the restore-point sync re-arms behind ones every pass.',
       },
       {
+        alert: 'LifeboatRestoreNotVerified',
+        expr: 'sum by (outcome) (increase(lifeboat_restores_total{outcome=~"mismatch|empty|unverified|refused"}[1h])) > 0',
+        for: '0m',
+        severity: 'critical',
+        summary: 'A restore did not restore the snapshot admission chose ({{ $labels.outcome }})',
+        description:
+          'A restored PVC got another snapshot than the one admission pinned, nothing at all, or nothing lifeboat can ' +
+          'prove ({{ $labels.outcome }}): the pinned snapshot was removed before the mover ran. A PVC still Pending is ' +
+          'held (its restore point withheld); a Bound one may already serve old or empty data to its application. ' +
+          'The Warning Event and the lifeboat.dev/restore-verdict annotation on the PVC name it.',
+      },
+      {
         alert: 'LifeboatMassDeletionGuardTripped',
         expr: 'max(lifeboat_mass_deletion_guard_tripped) > 0',
         for: '0m',

@@ -157,6 +157,13 @@ export const EXPORTED: readonly ExportedMetric[] = [
     ['kopiamaintenance'],
     'Twice the longest gap of the maintenance schedule: no success for longer is overdue',
   ),
+  // Restore evidence (src/controller/restore-evidence.ts).
+  run(
+    'lifeboat_restores_total',
+    'counter',
+    ['outcome'],
+    'Restores by evidence: verified, mismatch, empty, unverified, refused; failed mover attempts',
+  ),
 ];
 
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */

@@ -54,8 +54,11 @@ export const RBAC_RULES: readonly RbacRule[] = [
     scope: 'cluster',
     apiGroups: [''],
     resources: ['persistentvolumeclaims'],
-    verbs: ['get', 'list', 'watch'],
-    why: 'The input: the controller caches every PVC (list+watch) and reads one when an Event names it.',
+    verbs: ['get', 'list', 'watch', 'patch'],
+    why:
+      'The input: the controller caches every PVC (list+watch) and reads one when an Event names it. Restore ' +
+      'evidence: a server-side apply (patch) of only its own annotations lifeboat.dev/restored-from and ' +
+      'lifeboat.dev/restore-verdict on a restored PVC.',
   },
   {
     scope: 'cluster',

@@ -20,6 +20,7 @@ function row(namespace: string, pvc: string, verdict: LedgerRow['verdict'], stal
     stale,
     staleReason: stale ? 'late' : null,
     restorePoint: null,
+    restored: null,
     restoreReady: verdict === 'protected' ? { ready: false, why: 'never synced' } : null,
   };
 }

@@ -152,7 +152,7 @@ export class KubeClient {
   }
 
   /** Deletes; `false` when it was already gone. */
-  async delete(ref: ObjectRef, opts: { uid?: string } = {}): Promise<boolean> {
+  async delete(ref: ObjectRef, opts: { uid?: string; resourceVersion?: string } = {}): Promise<boolean> {
     try {
       await this.http.request(
         'DELETE',
@@ -163,7 +163,15 @@ export class KubeClient {
             kind: 'DeleteOptions',
             propagationPolicy: 'Background',
             // A uid precondition makes sure we delete the object we looked at, not a successor with the same name.
-            ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}),
+            // A resourceVersion precondition also refuses when the object changed since it was read (409 Conflict).
+            ...(opts.uid || opts.resourceVersion
+              ? {
+                  preconditions: {
+                    ...(opts.uid ? { uid: opts.uid } : {}),
+                    ...(opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {}),
+                  },
+                }
+              : {}),
           },
         },
       );

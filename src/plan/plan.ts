@@ -35,6 +35,11 @@ export interface PlanFacts {
    * apply never drops it.
    */
   history?: BackupHistory;
+  /**
+   * Why the PVC's requested restore point must not exist (restore evidence: its pinned snapshot is gone, or the
+   * restore used another snapshot or none). The restore point is neither created nor spared; the PVC stays Pending.
+   */
+  withholdRestorePoint?: string;
 }
 
 export interface PlanInput {
@@ -157,7 +162,10 @@ function planProtected(ctx: Context, tier: string): Plan {
     };
   }
   // A PVC admission pointed at a restore point, still waiting to be populated: that destination must exist.
-  const point = pvc.status?.phase === 'Bound' ? undefined : requestedRestorePoint(pvc, config.naming);
+  const point =
+    pvc.status?.phase === 'Bound' || facts.withholdRestorePoint !== undefined
+      ? undefined
+      : requestedRestorePoint(pvc, config.naming);
 
   const liveSource = live('ReplicationSource', names.replicationSource);
   const wait = sourceGate(pvc, tier, liveSource, config.minPvcAge, facts.now);
@@ -200,8 +208,10 @@ function remove(ctx: Context, objects: readonly ObservedObject[], verdict: Verdi
  * the Secret that destination reads (docs/design.md#dangling-data-source).
  */
 function deletions(ctx: Context, objects: readonly ObservedObject[]): ObjectRef[] {
-  const restoring = ctx.owned.some((o) => isPendingRestoreSource(o, ctx.pvc));
+  const pending = (o: ObservedObject) =>
+    ctx.facts.withholdRestorePoint === undefined && isPendingRestoreSource(o, ctx.pvc);
+  const restoring = ctx.owned.some(pending);
   const spared = (o: ObservedObject) =>
-    isPendingRestoreSource(o, ctx.pvc) || (restoring && (o.kind === 'Secret' || o.kind === 'ExternalSecret'));
+    pending(o) || (restoring && (o.kind === 'Secret' || o.kind === 'ExternalSecret'));
   return sortForDeletion(objects.filter((o) => !spared(o)).map((o) => refOf(o, ctx.namespace)));
 }

@@ -1,4 +1,5 @@
 /** Narrowing a ledger for display (`lifeboat status --namespace --verdict`, `/audit?namespace=&verdict=`). Pure. */
+import { isBadRestore } from '../decision/restore-verdict.ts';
 import { LEDGER_VERDICTS, type Ledger, type LedgerRow, type LedgerSummary, type LedgerVerdict } from './types.ts';
 
 export interface LedgerFilter {
@@ -29,6 +30,7 @@ export function summarizeRows(rows: readonly LedgerRow[]): LedgerSummary {
     byVerdict,
     stale: rows.filter((r) => r.stale).length,
     restoreNotReady: rows.filter((r) => r.restoreReady && !r.restoreReady.ready).length,
+    restoreNotVerified: rows.filter((r) => r.restored && isBadRestore(r.restored.outcome)).length,
   };
 }
 

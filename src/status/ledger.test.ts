@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Snapshot } from '../catalog/types.ts';
-import { RESTORE_REQUEST_ANNOTATION } from '../config/keys.ts';
+import { RESTORE_REQUEST_ANNOTATION, RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION } from '../config/keys.ts';
 import { loadConfig } from '../config/load.ts';
 import { formatRestorePoint, RESTORE_POINT_ANNOTATION } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
 import { buildLedger } from './ledger.ts';
+import { ledgerTable } from './table.ts';
 import type { LedgerInput, LedgerRow, ReplicationObject } from './types.ts';
 
 const HOUR = 3_600_000;
@@ -368,14 +369,22 @@ describe('buildLedger: verdicts (from the planner)', () => {
     });
   }
 
-  it('sorts rows, counts them by verdict, stale and not ready', () => {
+  it('sorts rows, counts them by verdict, stale, not ready and restores not verified', () => {
+    const evidence = {
+      [RESTORE_VERDICT_ANNOTATION]: 'mismatch: the mover restored snapshot 9f8e7d6c instead of 1a2b3c4d',
+      [RESTORED_FROM_ANNOTATION]: '9f8e7d6c 2026-02-20T04:00:00.000Z',
+    };
     const built = buildLedger({
       config,
       now: NOW,
       cluster: { volsync: 'kopia-fork' },
       sourceSecret: { state: 'not-read' },
       namespaces: [optedIn],
-      pvcs: [pvc('b-web', { labels: hourly }), pvc('a-scratch'), pvc('c-new', { labels: hourly, phase: 'Pending' })],
+      pvcs: [
+        pvc('b-web', { labels: hourly, annotations: { [RESTORE_VERDICT_ANNOTATION]: 'verified: restored it' } }),
+        pvc('a-scratch'),
+        pvc('c-new', { labels: hourly, phase: 'Pending', annotations: evidence }),
+      ],
       replication: [rd('z-gone'), rs('b-web', { createdAgo: 10 * HOUR })],
       graceMs: HOUR,
     });
@@ -388,7 +397,20 @@ describe('buildLedger: verdicts (from the planner)', () => {
       byVerdict: { protected: 1, waiting: 1, exempt: 0, conflict: 0, 'needs-attention': 1, 'restore-point-only': 1 },
       stale: 1,
       restoreNotReady: 3,
+      restoreNotVerified: 1,
     });
+    assert.deepEqual(
+      built.rows.map((r) => r.restored?.outcome ?? '-'),
+      ['-', 'verified', 'mismatch', '-'],
+    );
+    assert.deepEqual(built.rows[2]?.restored, {
+      outcome: 'mismatch',
+      message: 'the mover restored snapshot 9f8e7d6c instead of 1a2b3c4d',
+      from: '9f8e7d6c 2026-02-20T04:00:00.000Z',
+    });
+    const table = ledgerTable(built);
+    assert.match(table, /MISMATCH 9f8e7d6c 2026-02-20T04:00:00.000Z/);
+    assert.match(table, /1 restores NOT VERIFIED/);
     assert.equal(built.generatedAt, iso(NOW));
   });
 });

@@ -13,9 +13,12 @@ import {
   PVC_NAME_ANNOTATION,
   RESTORE_POINT_LABEL,
   RESTORE_REQUEST_ANNOTATION,
+  RESTORE_VERDICT_ANNOTATION,
+  RESTORED_FROM_ANNOTATION,
 } from '../config/keys.ts';
 import { recordOf } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
+import { parseRecordedVerdict } from '../decision/restore-verdict.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { IntentResult } from '../intent/types.ts';
@@ -129,6 +132,7 @@ function pvcRow(
     stale: stale !== undefined,
     staleReason: stale ?? null,
     restorePoint: restorePointOf(input.now, rd),
+    restored: restoredOf(pvc),
     restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots) : null,
   };
 }
@@ -148,8 +152,16 @@ function orphanRow(input: LedgerInput, namespace: string, pvc: string, rd: Repli
     stale: false,
     staleReason: null,
     restorePoint: restorePointOf(input.now, rd),
+    restored: null,
     restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots),
   };
+}
+
+/** The restore evidence the controller recorded on the PVC (controller/restore-evidence.ts). */
+function restoredOf(pvc: PersistentVolumeClaim): LedgerRow['restored'] {
+  const annotations = pvc.metadata.annotations ?? {};
+  const recorded = parseRecordedVerdict(annotations[RESTORE_VERDICT_ANNOTATION]);
+  return recorded ? { ...recorded, from: annotations[RESTORED_FROM_ANNOTATION] ?? null } : null;
 }
 
 /** The planner's verdict in ledger terms; a conflict the controller (or the CLI) found wins. */

@@ -1,4 +1,5 @@
 /** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
+import { isBadRestore } from '../decision/restore-verdict.ts';
 import type { Ledger, LedgerRow } from './types.ts';
 
 /** `45s`, `20m`, `3h10m`, `4d2h`: two units at most, enough to judge an age at a glance. */
@@ -58,6 +59,16 @@ function restorePointText(row: LedgerRow): string {
   return `${when}${age}${r.restoreInProgress ? `, restoring: ${r.restoreInProgress}` : ''}`;
 }
 
+/** `verified 1a2b3c4d… 2026-…`, `MISMATCH 9f8e7d6c 2026-…`, `EMPTY`, `REFUSED`: bad outcomes shout. */
+function restoredText(row: LedgerRow): string {
+  const r = row.restored;
+  if (!r) return '-';
+  const outcome = isBadRestore(r.outcome) ? r.outcome.toUpperCase() : r.outcome;
+  const [id, time] = (r.from ?? '').split(' ');
+  const from = id ? ` ${id.length > 12 ? id.slice(0, 12) : id}${time ? ` ${time}` : ''}` : '';
+  return `${outcome}${r.from === 'nothing' ? '' : from}`;
+}
+
 function readyText(row: LedgerRow): string {
   if (!row.restoreReady) return '-';
   return row.restoreReady.ready ? 'yes' : `no (${row.restoreReady.why})`;
@@ -85,6 +96,7 @@ export function ledgerTable(ledger: Ledger): string {
     'NEWEST',
     'LAST BACKUP',
     'RESTORE POINT',
+    'RESTORED',
     'RESTORE-READY',
   ];
   const lines = ledger.rows.map((row) => {
@@ -98,6 +110,7 @@ export function ledgerTable(ledger: Ledger): string {
       newest,
       backupText(row),
       restorePointText(row),
+      restoredText(row),
       readyText(row),
     ];
   });
@@ -106,7 +119,8 @@ export function ledgerTable(ledger: Ledger): string {
     .filter(([, n]) => n > 0)
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
-  const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready`;
+  const unverified = s.restoreNotVerified ? `, ${s.restoreNotVerified} restores NOT VERIFIED` : '';
+  const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}`;
   const m = ledger.maintenance;
   const maintenance = m ? `repository maintenance: ${m.result.toUpperCase()}: ${m.message}\n` : '';
   return `${formatTable([header, ...lines])}\n${footer}\n${maintenance}`;

@@ -78,6 +78,17 @@ export interface LedgerRow {
     /** A `lifeboat restore` in progress, by its step. */
     restoreInProgress: string | null;
   } | null;
+  /**
+   * What the last restore of this PVC restored, from the evidence the controller recorded on it
+   * (`lifeboat.dev/restore-verdict`, `lifeboat.dev/restored-from`); null when it was not restored by lifeboat.
+   */
+  restored: {
+    /** `verified`, `mismatch`, `empty`, `unverified` or `refused`. */
+    outcome: string;
+    /** `<snapshot id> <time>` of what the volume holds, `nothing`, or null when unknown. */
+    from: string | null;
+    message: string;
+  } | null;
   /** docs/design.md#status restore readiness of the restore point; null where a restore does not apply (exempt, unlabelled). */
   restoreReady: { ready: boolean; why: string } | null;
 }
@@ -89,6 +100,8 @@ export interface LedgerSummary {
   stale: number;
   /** Rows whose restore point is not ready. */
   restoreNotReady: number;
+  /** Rows whose last restore restored another snapshot than admission pinned, nothing, or nothing provable. */
+  restoreNotVerified: number;
 }
 
 export interface Ledger {

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -22,7 +21,7 @@ import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
-import { spawnLifeboatRun } from '../support/lifeboat-run.ts';
+import { startLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
 import { playWorkloadStatus } from './operating-fixtures.ts';
 
@@ -40,7 +39,8 @@ let lifeboat: ChildProcess | undefined;
 let rebuilt: ControlPlane | undefined;
 /** The first cluster, once the rebuild replaced `cp`. */
 let original: ControlPlane | undefined;
-let logs = '';
+/** stderr of the current `lifeboat run`. */
+let log = { text: '' };
 const ports = { ops: 0, webhook: 0 };
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -105,23 +105,15 @@ async function snapshotIds(): Promise<{ id: string; startTime: string }[]> {
 }
 
 async function startLifeboat() {
-  const cfg = join(cp.dir, 'flow-config.yaml');
-  await writeFile(cfg, 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n');
-  logs = '';
-  lifeboat = spawnLifeboatRun({ config: cfg, kubeconfig: cp.kubeconfigPath, ports });
-  lifeboat.stderr?.on('data', (c: Buffer) => {
-    logs += c.toString();
+  log = { text: '' };
+  lifeboat = await startLifeboatRun({
+    configPath: join(cp.dir, 'flow-config.yaml'),
+    configYaml: 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n',
+    kubeconfig: cp.kubeconfigPath,
+    ports,
+    kube,
+    log,
   });
-  await eventually('lifeboat ready', async () =>
-    (await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).ok ? true : undefined,
-  );
-  await eventually('webhooks registered', () =>
-    kube.get({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      name: 'lifeboat',
-    }),
-  );
 }
 
 async function stopLifeboat() {
@@ -463,7 +455,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     const glass = await createPvc('urgent', { backup: 'daily' }, 'glass');
     assert.equal(glass.metadata.name, 'urgent');
     assert.doesNotMatch(
-      logs,
+      log.text,
       new RegExp(`${PASSWORD}|${b64(PASSWORD)}`),
       'the repository password never reaches the logs',
     );

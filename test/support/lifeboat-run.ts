@@ -3,7 +3,10 @@
  * the webhook registered at `https://127.0.0.1:<webhook port>` (the API server cannot reach a Service here).
  */
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { KubeClient } from '../../src/kube/client.ts';
+import { eventually } from './eventually.ts';
 import { REPO_ROOT } from './testenv.ts';
 
 export interface LifeboatRunOptions {
@@ -39,4 +42,34 @@ export function spawnLifeboatRun(o: LifeboatRunOptions): ChildProcess {
     ],
     { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
   );
+}
+
+/**
+ * `lifeboat run` with `configYaml` (written to `configPath`), its stderr collected into `log.text`; resolves once it
+ * is ready and has registered its webhooks.
+ */
+export async function startLifeboatRun(o: {
+  configPath: string;
+  configYaml: string;
+  kubeconfig: string;
+  ports: { ops: number; webhook: number };
+  kube: KubeClient;
+  log: { text: string };
+}): Promise<ChildProcess> {
+  await writeFile(o.configPath, o.configYaml);
+  const child = spawnLifeboatRun({ config: o.configPath, kubeconfig: o.kubeconfig, ports: o.ports });
+  child.stderr?.on('data', (c: Buffer) => {
+    o.log.text += c.toString();
+  });
+  await eventually('lifeboat ready', async () =>
+    (await fetch(`http://127.0.0.1:${o.ports.ops}/readyz`)).ok ? true : undefined,
+  );
+  await eventually('webhooks registered', () =>
+    o.kube.get({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      name: 'lifeboat',
+    }),
+  );
+  return child;
 }
