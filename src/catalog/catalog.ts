@@ -13,11 +13,11 @@
 
 import { raceAbort } from './abort.ts';
 import { type Clock, deadline, systemClock } from './clock.ts';
-import { driftedSources } from './drift.ts';
+import { driftedSources, summarizeSource } from './drift.ts';
 import { type RepositoryHealth, RepositoryState, toFailure } from './health.ts';
 import { PinBook, type PinConflict, type PinStore } from './pins.ts';
 import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from './source.ts';
-import type { PvcFacts, ReadFailure } from './view.ts';
+import type { DriftedSource, PvcFacts, ReadFailure } from './view.ts';
 
 export interface CatalogOptions {
   source: CatalogSource;
@@ -245,6 +245,16 @@ export class Catalog {
     const out: string[] = [];
     for (const state of this.states.values()) out.push(...(state.view?.unmatchedSources ?? []));
     return out.sort();
+  }
+
+  /** Each unmatched source with its complete snapshots, for listings that name the PVC it likely belongs to. */
+  unmatchedDetails(): DriftedSource[] {
+    const out: DriftedSource[] = [];
+    for (const state of this.states.values()) {
+      for (const [source, snapshots] of state.view?.unmatchedSnapshots ?? [])
+        out.push(summarizeSource(source, snapshots));
+    }
+    return out.sort((a, b) => (a.source < b.source ? -1 : 1));
   }
 
   health(): RepositoryHealth[] {

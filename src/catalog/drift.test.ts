@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { driftedSources, likelyPvc, sourceNamesPvc } from './drift.ts';
+import { driftedSources, guessPvc, likelyPvc, sourceNamesPvc } from './drift.ts';
 
 const REF = { namespace: 'shop', pvc: 'data' };
 
@@ -50,4 +50,19 @@ describe('likelyPvc', () => {
     assert.deepEqual(likelyPvc('data-backup@blog:/data', candidates), { namespace: 'blog', pvc: 'data' });
     assert.equal(likelyPvc('root@laptop:/home', candidates), undefined);
   });
+});
+
+describe('guessPvc', () => {
+  const cases: [string, string | undefined][] = [
+    ['data-backup@shop:/data', 'shop/data'],
+    ['data@shop:/data', 'shop/data'],
+    ['data-backup-shop@shop-data:/data', 'shop/data'],
+    ['Someone@Laptop:/home', undefined],
+  ];
+  for (const [source, want] of cases) {
+    it(`${source} → ${want}`, () => {
+      const g = guessPvc(source);
+      assert.equal(g ? `${g.namespace}/${g.pvc}` : undefined, want);
+    });
+  }
 });

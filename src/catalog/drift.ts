@@ -8,7 +8,7 @@
  * Both names must appear as whole dash-separated words (so `data` does not match `metadata`), which keeps a PVC from
  * claiming another namespace's or another tool's sources.
  */
-import type { PvcRef } from './source.ts';
+import { type PvcRef, pvcRefProblem } from './source.ts';
 import type { Snapshot } from './types.ts';
 import type { DriftedSource } from './view.ts';
 
@@ -32,14 +32,18 @@ export function sourceNamesPvc(source: string, ref: PvcRef): boolean {
   return hasWord(who, ref.pvc) && hasWord(who, ref.namespace);
 }
 
+/** A source's complete snapshots: how many, and when the newest started. */
+export function summarizeSource(source: string, snapshots: readonly Snapshot[]): DriftedSource {
+  const complete = snapshots.filter((s) => !s.incomplete);
+  const newest = complete.reduce<Snapshot | undefined>((a, s) => (!a || s.timeMs > a.timeMs ? s : a), undefined);
+  return { source, snapshots: complete.length, ...(newest ? { newest: newest.time } : {}) };
+}
+
 /** The unmatched sources that name `ref`, with their complete snapshots, most snapshots first. */
 export function driftedSources(unmatched: ReadonlyMap<string, readonly Snapshot[]>, ref: PvcRef): DriftedSource[] {
   const out: DriftedSource[] = [];
   for (const [source, snapshots] of unmatched) {
-    if (!sourceNamesPvc(source, ref)) continue;
-    const complete = snapshots.filter((s) => !s.incomplete);
-    const newest = complete.reduce<Snapshot | undefined>((a, s) => (!a || s.timeMs > a.timeMs ? s : a), undefined);
-    out.push({ source, snapshots: complete.length, ...(newest ? { newest: newest.time } : {}) });
+    if (sourceNamesPvc(source, ref)) out.push(summarizeSource(source, snapshots));
   }
   return out.sort((a, b) => b.snapshots - a.snapshots || (a.source < b.source ? -1 : 1));
 }
@@ -55,4 +59,24 @@ export function likelyPvc(source: string, candidates: readonly PvcRef[]): PvcRef
     if (!best || ref.pvc.length + ref.namespace.length > best.pvc.length + best.namespace.length) best = ref;
   }
   return best;
+}
+
+/**
+ * The PVC a source's own shape suggests, without knowing the cluster's PVCs: the fork's older
+ * `<rs>-<ns>@<ns>-<pvc>`, else `<pvc>[-backup]@<ns>`. Undefined when the names would not be Kubernetes names.
+ */
+export function guessPvc(source: string): PvcRef | undefined {
+  const colon = source.indexOf(':');
+  const who = colon < 0 ? source : source.slice(0, colon);
+  const at = who.indexOf('@');
+  if (at < 0) return undefined;
+  const user = who.slice(0, at);
+  const host = who.slice(at + 1);
+  let guess: PvcRef | undefined;
+  for (let dash = host.indexOf('-'); dash > 0 && !guess; dash = host.indexOf('-', dash + 1)) {
+    const ns = host.slice(0, dash);
+    if (user.endsWith(`-${ns}`)) guess = { namespace: ns, pvc: host.slice(dash + 1) };
+  }
+  guess ??= { namespace: host, pvc: user.replace(/-backup$/, '') };
+  return pvcRefProblem(guess) ? undefined : guess;
 }

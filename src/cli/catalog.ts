@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
+import { guessPvc, likelyPvc } from '../catalog/drift.ts';
 import type { RepositoryHealth } from '../catalog/health.ts';
 import { type Decision, decide } from '../decision/decide.ts';
 import { EXIT_UNKNOWN, snapshotJson } from './check.ts';
@@ -51,6 +52,7 @@ function healthJson(h: RepositoryHealth) {
     repository: h.repository,
     healthy: h.healthy,
     ...(h.exists !== undefined ? { exists: h.exists } : {}),
+    ...(h.repositoryId ? { repositoryId: h.repositoryId } : {}),
     ...(h.snapshotCount !== undefined ? { snapshots: h.snapshotCount } : {}),
     ...(h.lastError && !h.healthy ? { error: { code: h.lastError.code, message: h.lastError.message } } : {}),
   };
@@ -82,6 +84,11 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
     });
     const health = catalog.health();
     const unmatched = catalog.unmatchedSources();
+    const known = rows.map((r) => ({ namespace: r.namespace, pvc: r.pvc }));
+    const unmatchedDetails = catalog.unmatchedDetails().map((u) => {
+      const likely = likelyPvc(u.source, known) ?? guessPvc(u.source);
+      return { ...u, ...(likely ? { likelyPvc: `${likely.namespace}/${likely.pvc}` } : {}) };
+    });
     if (flags.output === 'json') {
       const out = {
         backend: source.backend,
@@ -98,6 +105,7 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
           ...(r.decision.newest ? { newest: snapshotJson(r.decision.newest) } : {}),
         })),
         unmatchedSources: unmatched,
+        unmatched: unmatchedDetails,
         repositories: health.map(healthJson),
         ...(report.discoveryFailure
           ? { discoveryError: { code: report.discoveryFailure.code, message: report.discoveryFailure.message } }
@@ -124,11 +132,24 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
       for (const h of health) {
         if (!h.healthy && h.lastError) io.err(`${h.repository}: ${h.lastError.code}: ${h.lastError.message}\n`);
       }
+      if (!source.perPvcRepositories) {
+        for (const h of health) {
+          if (h.repositoryId) {
+            io.err(
+              `repository ID of ${h.repository}: ${h.repositoryId} (for a rebuild: repository.expectedId in the config)\n`,
+            );
+          }
+        }
+      }
       if (unmatched.length > 0) {
         io.err(
           `${unmatched.length} source(s) do not follow the identity template and were skipped ` +
-            '(--output json lists them; --identity changes the template)\n',
+            '(--identity changes the template):\n',
         );
+        for (const u of unmatchedDetails) {
+          const likely = u.likelyPvc ? `, likely PVC ${u.likelyPvc}` : '';
+          io.err(`  ${u.source}: ${u.snapshots} snapshot(s)${u.newest ? `, newest ${u.newest}` : ''}${likely}\n`);
+        }
       }
     }
     return report.result === 'success' ? 0 : EXIT_UNKNOWN;

@@ -17,6 +17,7 @@ import type { Env } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { MANAGED_SELECTOR } from '../controller/children.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
+import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
 import { slimChild } from '../controller/transform.ts';
 import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
@@ -149,6 +150,12 @@ async function runOperator(ctx: RunContext): Promise<void> {
     }),
     refreshIntervalMs: config.catalog.refreshInterval,
     staleAfterMs: config.catalog.staleAfter,
+    identity: {
+      // Every replica reads the recorded repository identities; only the leader records new ones.
+      store: repositoryIdentityStore({ kube, namespace: config.namespace, canWrite: () => operator.isLeader() }),
+      ...(config.repository.expectedId ? { expectedId: config.repository.expectedId } : {}),
+      firstInstall: config.repository.firstInstall,
+    },
   });
   const catalogMetrics = new CatalogMetrics(catalog);
   const destinations = new Reflector(kube, {

@@ -49,7 +49,7 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
   },
   namespaces: { excluded: [...DEFAULT_EXCLUDED_NAMESPACES] },
   tiers: DEFAULT_TIERS,
-  repository: { backend: 'kopia', identity: '{pvc}-backup@{namespace}:/data' },
+  repository: { backend: 'kopia', identity: '{pvc}-backup@{namespace}:/data', firstInstall: false },
   credentials: { mode: 'copy', secretRef: { namespace: DEFAULT_NAMESPACE, name: 'lifeboat-repository' } },
   mover: {
     volumeSnapshotClassByStorageClass: {},
