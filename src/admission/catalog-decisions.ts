@@ -1,6 +1,6 @@
 /**
- * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O, lessons
- * F6), the expected-history ledger on the persistent ReplicationDestination (lessons F16: a PVC that had backups and
+ * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O but the
+ * catalog's bounded first read of a per-PVC repository, lessons F6), the expected-history ledger on the persistent ReplicationDestination (lessons F16: a PVC that had backups and
  * now shows none is `unknown`, never `fresh`), and the freshness design of restore points (lessons F8): a restore
  * names a destination made for exactly the chosen snapshot — the newest complete one, or the one a pending
  * `lifeboat restore` request or the PVC's `lifeboat.dev/restore-as-of` annotation asks for.
@@ -65,20 +65,25 @@ export class CatalogDecisions implements DecisionSource {
     };
   }
 
-  /** The decision for one PVC, with the ledger applied. Memory only. */
-  decision(namespace: string, pvcName: string): Decision {
+  /**
+   * The decision for one PVC, with the ledger applied. From memory, except the catalog's one bounded, single-flight
+   * read of a per-PVC (restic) repository it has not read yet: a new application's first CREATE is answered from
+   * its own repository at once instead of being refused until the next refresh.
+   */
+  async decision(namespace: string, pvcName: string): Promise<Decision> {
     const { catalog, config } = this.opts;
+    const facts = await catalog.lookup({ namespace, pvc: pvcName });
     const expected = this.expected(namespace, pvcName);
     return decide({
-      facts: catalog.facts({ namespace, pvc: pvcName }),
+      facts,
       nowMs: this.opts.now?.() ?? Date.now(),
       staleAfterMs: config.catalog.staleAfter,
       ...(expected ? { expected } : {}),
     });
   }
 
-  decideForAdmission(namespace: string, pvcName: string, pvc: AdmissionPvc): CatalogAnswer {
-    const full = this.decision(namespace, pvcName);
+  async decideForAdmission(namespace: string, pvcName: string, pvc: AdmissionPvc): Promise<CatalogAnswer> {
+    const full = await this.decision(namespace, pvcName);
     const answer: CatalogAnswer = {
       full,
       decision: {

@@ -257,6 +257,21 @@ export class Catalog {
     return out.sort((a, b) => (a.source < b.source ? -1 : 1));
   }
 
+  /** Identity, health and unmatched sources in one, for the ledger's repository report. */
+  repositoryFacts(): {
+    identity: CatalogIdentityStatus;
+    health: RepositoryHealth[];
+    unmatched: DriftedSource[];
+    shared: boolean;
+  } {
+    return {
+      identity: this.identityStatus(),
+      health: this.health(),
+      unmatched: this.unmatchedDetails(),
+      shared: !this.source.perPvcRepositories,
+    };
+  }
+
   health(): RepositoryHealth[] {
     return [...this.states.values()].map((s) => s.health()).sort((a, b) => (a.repository < b.repository ? -1 : 1));
   }

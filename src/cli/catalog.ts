@@ -6,9 +6,9 @@
  */
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
-import { guessPvc, likelyPvc } from '../catalog/drift.ts';
 import type { RepositoryHealth } from '../catalog/health.ts';
 import { type Decision, decide } from '../decision/decide.ts';
+import { repositoryReport, repositoryReportLines } from '../status/repository-report.ts';
 import { EXIT_UNKNOWN, snapshotJson } from './check.ts';
 import type { Io } from './program.ts';
 import {
@@ -85,10 +85,17 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
     const health = catalog.health();
     const unmatched = catalog.unmatchedSources();
     const known = rows.map((r) => ({ namespace: r.namespace, pvc: r.pvc }));
-    const unmatchedDetails = catalog.unmatchedDetails().map((u) => {
-      const likely = likelyPvc(u.source, known) ?? guessPvc(u.source);
-      return { ...u, ...(likely ? { likelyPvc: `${likely.namespace}/${likely.pvc}` } : {}) };
-    });
+    const repository = repositoryReport(
+      {
+        identity: catalog.identityStatus(),
+        health,
+        unmatched: catalog.unmatchedDetails(),
+        shared: !source.perPvcRepositories,
+      },
+      known,
+      (id) => `--expected-id ${id}`,
+    );
+    const unmatchedDetails = repository.unmatched;
     if (flags.output === 'json') {
       const out = {
         backend: source.backend,
@@ -132,25 +139,13 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
       for (const h of health) {
         if (!h.healthy && h.lastError) io.err(`${h.repository}: ${h.lastError.code}: ${h.lastError.message}\n`);
       }
-      if (!source.perPvcRepositories) {
-        for (const h of health) {
-          if (h.repositoryId) {
-            io.err(
-              `repository ID of ${h.repository}: ${h.repositoryId} (for a rebuild: repository.expectedId in the config)\n`,
-            );
-          }
-        }
+      if (repository.repositories.some((r) => r.id)) {
+        io.err('for a rebuilt cluster, copy the repository ID into repository.expectedId in the config\n');
       }
       if (unmatched.length > 0) {
-        io.err(
-          `${unmatched.length} source(s) do not follow the identity template and were skipped ` +
-            '(--identity changes the template):\n',
-        );
-        for (const u of unmatchedDetails) {
-          const likely = u.likelyPvc ? `, likely PVC ${u.likelyPvc}` : '';
-          io.err(`  ${u.source}: ${u.snapshots} snapshot(s)${u.newest ? `, newest ${u.newest}` : ''}${likely}\n`);
-        }
+        io.err(`${unmatched.length} source(s) do not follow the identity template (--identity changes the template)\n`);
       }
+      for (const line of repositoryReportLines(repository)) io.err(`${line}\n`);
     }
     return report.result === 'success' ? 0 : EXIT_UNKNOWN;
   } finally {

@@ -150,6 +150,9 @@ async function runOperator(ctx: RunContext): Promise<void> {
     }),
     refreshIntervalMs: config.catalog.refreshInterval,
     staleAfterMs: config.catalog.staleAfter,
+    // A first read of one per-PVC repository answers inside admission's 2 s decision budget, so storage that is
+    // slow shows as the catalog's own `timeout` cause (a retry reads again), never as a silent wait.
+    lookupTimeoutMs: 1_500,
     identity: {
       // Every replica reads the recorded repository identities; only the leader records new ones.
       store: repositoryIdentityStore({ kube, namespace: config.namespace, canWrite: () => operator.isLeader() }),

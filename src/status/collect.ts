@@ -17,12 +17,15 @@ import type { SourceSecretFact } from '../plan/credentials.ts';
 import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
+import type { RepositoryFacts } from './repository-report.ts';
 import type { LedgerInput, ReplicationObject } from './types.ts';
 
 /** What the ledger needs of the catalog. */
 export interface LedgerCatalog {
   lookup(ref: PvcRef): Promise<PvcFacts>;
   readonly staleAfterMs: number;
+  /** The repository report's facts (identity, IDs, unmatched sources); absent: the ledger has no report. */
+  repositoryFacts?(): RepositoryFacts;
 }
 
 export interface CollectOptions {
@@ -133,6 +136,8 @@ export async function collectLedgerInput(
       .filter((k) => !k.endsWith('/'));
     const keys = [...labelled.map((p) => `${p.metadata.namespace}/${p.metadata.name}`), ...rdKeys];
     input.decisions = await ledgerDecisions(opts.catalog, keys, managed, now);
+    const repository = opts.catalog.repositoryFacts?.();
+    if (repository) input.repository = repository;
   }
   return input;
 }

@@ -14,6 +14,7 @@ import {
   RESTORE_POINT_LABEL,
   RESTORE_REQUEST_ANNOTATION,
 } from '../config/keys.ts';
+import { confirmRepositoryCommand } from '../controller/repository-identity-store.ts';
 import { recordOf } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
 import { classifyPvc } from '../intent/classify.ts';
@@ -27,6 +28,7 @@ import type { Verdict } from '../plan/verdict.ts';
 import { parseRestoreRequest } from '../restore/request.ts';
 import { summarizeRows } from './filter.ts';
 import { restoreReadiness } from './readiness.ts';
+import { repositoryReport } from './repository-report.ts';
 import { schedulePeriodMs } from './schedule-period.ts';
 import type { Ledger, LedgerInput, LedgerRow, LedgerVerdict, ReplicationObject } from './types.ts';
 
@@ -50,7 +52,12 @@ export function buildLedger(input: LedgerInput): Ledger {
     rows.push(orphanRow(input, namespace, pvc, rd));
   }
   rows.sort((a, b) => (a.namespace === b.namespace ? cmp(a.pvc, b.pvc) : cmp(a.namespace, b.namespace)));
-  return { generatedAt: new Date(input.now).toISOString(), summary: summarizeRows(rows), rows };
+  const ledger: Ledger = { generatedAt: new Date(input.now).toISOString(), summary: summarizeRows(rows), rows };
+  if (input.repository) {
+    const namespace = input.config.namespace;
+    ledger.repository = repositoryReport(input.repository, rows, (id) => confirmRepositoryCommand(namespace, id));
+  }
+  return ledger;
 }
 
 function cmp(a: string, b: string): number {

@@ -1,4 +1,5 @@
 /** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
+import { repositoryReportLines } from './repository-report.ts';
 import type { Ledger, LedgerRow } from './types.ts';
 
 /** `45s`, `20m`, `3h10m`, `4d2h`: two units at most, enough to judge an age at a glance. */
@@ -107,5 +108,6 @@ export function ledgerTable(ledger: Ledger): string {
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
   const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready`;
-  return `${formatTable([header, ...lines])}\n${footer}\n`;
+  const repository = ledger.repository ? repositoryReportLines(ledger.repository) : [];
+  return `${formatTable([header, ...lines])}\n${footer}\n${repository.map((l) => `${l}\n`).join('')}`;
 }

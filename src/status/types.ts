@@ -8,6 +8,7 @@ import type { Decision } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
+import type { RepositoryFacts, RepositoryReport } from './repository-report.ts';
 
 export type LedgerVerdict =
   /** Backups scheduled: the planner's `protected`. */
@@ -94,6 +95,8 @@ export interface Ledger {
   generatedAt: string;
   summary: LedgerSummary;
   rows: LedgerRow[];
+  /** The repository lifeboat reads: its ID, pins, changes awaiting confirmation, unmatched sources. */
+  repository?: RepositoryReport;
 }
 
 /** A ReplicationSource or ReplicationDestination as the API returns it (status included). */
@@ -145,4 +148,6 @@ export interface LedgerInput {
   volumeSnapshots?: ReadonlyMap<string, boolean>;
   /** Tolerance past the schedule period before a protected PVC counts as stale. */
   graceMs: number;
+  /** The catalog's repository facts, for the ledger's repository report. */
+  repository?: RepositoryFacts;
 }
