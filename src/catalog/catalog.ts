@@ -380,7 +380,7 @@ export class Catalog {
     const unsaved = this.pins.takeUnsaved();
     if (!store || !unsaved) return;
     try {
-      await raceAbort(store.save(unsaved, signal), signal);
+      if (!(await raceAbort(store.save(unsaved, signal), signal))) this.pins.markUnsaved();
     } catch (error) {
       this.pins.markUnsaved();
       this.pinFailure = toFailure(error, this.clock.now(), signal);

@@ -21,10 +21,11 @@ class MemoryStore implements PinStore {
     if (this.fail) throw this.fail;
     return structuredClone(this.recorded);
   }
-  async save(pins: Record<string, string>): Promise<void> {
+  async save(pins: Record<string, string>): Promise<boolean> {
     if (this.fail) throw this.fail;
     this.saves++;
     this.recorded = { ...this.recorded, pins: { ...pins } };
+    return true;
   }
 }
 

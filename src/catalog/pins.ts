@@ -20,8 +20,8 @@ export interface RecordedPins {
 export interface PinStore {
   /** The recorded pins; throws when they cannot be read (then no decision can rely on them). */
   load(signal: AbortSignal): Promise<RecordedPins>;
-  /** Records pins (only the leader writes; other replicas may ignore it). */
-  save(pins: Record<string, string>, signal: AbortSignal): Promise<void>;
+  /** Records pins; false when this replica does not write them (only the leader does), so they are offered again. */
+  save(pins: Record<string, string>, signal: AbortSignal): Promise<boolean>;
 }
 
 /** An observation that differs from the pin and is not confirmed: shown in status and `lifeboat catalog`. */

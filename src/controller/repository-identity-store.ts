@@ -64,7 +64,7 @@ export function repositoryIdentityStore(opts: RepositoryIdentityStoreOptions): P
       return parsePins(cm);
     },
     async save(pins) {
-      if (!opts.canWrite()) return;
+      if (!opts.canWrite()) return false;
       const lines = Object.entries(pins).map(([location, id]) => `${location} ${id}`);
       await kube.apply<ConfigMap>(
         {
@@ -83,6 +83,7 @@ export function repositoryIdentityStore(opts: RepositoryIdentityStoreOptions): P
         },
         { force: true },
       );
+      return true;
     },
   };
 }

@@ -35,14 +35,6 @@ let drifted: KopiaTestRepository;
 let restic: ResticTestRepository;
 let scratch: string;
 
-/** The repository's unique ID as `kopia repository status` and lifeboat print it (hex of the format blob's uniqueID). */
-async function uniqueIdOf(repo: KopiaTestRepository): Promise<string> {
-  const blob = JSON.parse(await readFile(join(repo.repoPath ?? '', 'kopia.repository.f'), 'utf8')) as {
-    uniqueID: string;
-  };
-  return Buffer.from(blob.uniqueID, 'base64').toString('hex');
-}
-
 async function check(path: string, ...flags: string[]): Promise<CliRun & { json: Record<string, unknown> }> {
   const r = await runWithEnv(
     { KOPIA_PASSWORD: PW },
@@ -158,7 +150,7 @@ describe('lifeboat check: missing repositories', () => {
 
 describe('lifeboat check and catalog: repository identity', () => {
   it('catalog prints the repository ID to copy; check reports it', async () => {
-    const id = await uniqueIdOf(repoA);
+    const id = await repoA.uniqueId();
     const r = await runWithEnv(
       { KOPIA_PASSWORD: PW },
       'catalog',
@@ -173,8 +165,8 @@ describe('lifeboat check and catalog: repository identity', () => {
   });
 
   it('a second valid repository where the first was expected: unknown (repository-changed), exit 2', async () => {
-    const idA = await uniqueIdOf(repoA);
-    const idB = await uniqueIdOf(repoB);
+    const idA = await repoA.uniqueId();
+    const idB = await repoB.uniqueId();
     assert.notEqual(idA, idB);
     const r = await check(repoB.repoPath ?? '', '--expected-id', idA);
     assert.equal(r.status, 2, r.err);
