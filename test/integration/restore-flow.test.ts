@@ -417,6 +417,15 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
       assert.match(e.message, /lifeboat\.dev\/confirm-repository=<new ID>/);
       return true;
     });
+    // The leader's /audit shows the change and the command that accepts it.
+    const audit = (await (await fetch(`http://127.0.0.1:${ports.ops}/audit`)).json()) as {
+      repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
+    };
+    assert.deepEqual(
+      audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
+      [[oldId, newId]],
+    );
+    assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${newId}`));
     // The documented confirmation: one annotation naming the new ID.
     await confirmRepository(newId);
     await eventually('the confirmed repository answers', async () => {
