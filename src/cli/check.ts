@@ -43,6 +43,11 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
       `--expected-id "${flags.expectedId.slice(0, 80)}" is not a repository ID (64 hex digits, as \`lifeboat catalog\` prints it)`,
     );
   }
+  if (settings.backend === 'restic' && (flags.expectedId !== undefined || flags.firstInstall)) {
+    throw usage(
+      '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
+    );
+  }
   const source = buildSource(settings, env, ref);
   const catalog = new Catalog({
     source,
