@@ -15,7 +15,7 @@ import { raceAbort } from './abort.ts';
 import { type Clock, deadline, systemClock } from './clock.ts';
 import { driftedSources, summarizeSource } from './drift.ts';
 import { type RepositoryHealth, RepositoryState, toFailure } from './health.ts';
-import { PinBook, type PinConflict, type PinStore } from './pins.ts';
+import { PinBook, type PinConflict, type PinStore, SHARED_PIN } from './pins.ts';
 import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from './source.ts';
 import type { DriftedSource, PvcFacts, ReadFailure } from './view.ts';
 
@@ -197,7 +197,7 @@ export class Catalog {
       repositoryPreviouslyHadSnapshots: state?.hadSnapshots ?? false,
       sharedRepository: shared,
     };
-    const expected = this.pins.expected(repository.key, shared);
+    const expected = this.pins.expected(this.pinKey(repository));
     if (expected) facts.expectedRepository = expected;
     else if (shared && this.identity.firstInstall && this.pins.size === 0) facts.firstInstall = true;
     if (!shared && this.lastDiscovered === 0 && this.pins.size > 0) facts.pinnedRepositoriesGone = this.pins.size;
@@ -297,11 +297,17 @@ export class Catalog {
   /** Pins, conflicts and the first-installation flag, for `lifeboat status`, `lifeboat catalog` and /audit. */
   identityStatus(): CatalogIdentityStatus {
     const shared = !this.source.perPvcRepositories;
-    const out: CatalogIdentityStatus = { pins: this.pins.pins(), conflicts: this.pins.conflicts(shared) };
+    const out: CatalogIdentityStatus = { pins: this.pins.pins(), conflicts: this.pins.conflicts() };
     if (this.pins.expectedId !== undefined) out.expectedId = this.pins.expectedId;
     if (shared && this.identity.firstInstall) out.firstInstall = this.pins.size === 0 ? 'in-effect' : 'ignored';
     if (this.pinFailure) out.storeFailure = this.pinFailure;
     return out;
+  }
+
+  /** The pin of a repository: the one shared repository's, or its PVC's (see pins.ts). */
+  private pinKey(ref: RepositoryRef): string {
+    if (!this.source.perPvcRepositories) return SHARED_PIN;
+    return ref.pvc ? pvcKey(ref.pvc) : ref.key;
   }
 
   /** Names are checked before they are rendered into a repository location or identity (callers get a message). */
@@ -446,7 +452,7 @@ export class Catalog {
       const read = await raceAbort(this.source.read(ref, signal), signal);
       state.recordSuccess(read, seq, started, this.clock.now());
       if (read.exists && read.repositoryId) {
-        this.pins.observe(ref.key, read.repositoryId, !this.source.perPvcRepositories);
+        this.pins.observe(this.pinKey(ref), read.repositoryId, ref.key);
       }
       return true;
     } catch (error) {

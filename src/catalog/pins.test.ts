@@ -4,7 +4,7 @@ import { ScriptedSource } from '../../test/support/scripted-source.ts';
 import { decide } from '../decision/decide.ts';
 import { Catalog, type CatalogIdentityOptions } from './catalog.ts';
 import { ManualClock } from './manual-clock.ts';
-import { PinBook, type PinStore, type RecordedPins } from './pins.ts';
+import { PinBook, type PinStore, type RecordedPins, SHARED_PIN } from './pins.ts';
 import type { Snapshot } from './types.ts';
 
 const T0 = Date.parse('2026-05-01T00:00:00Z');
@@ -40,30 +40,39 @@ function setup(kind: 'kopia' | 'restic', identity: CatalogIdentityOptions = {}) 
 }
 
 describe('PinBook', () => {
+  const S = SHARED_PIN;
   it('pins on first sight, keeps the pin against another ID, and re-pins only the confirmed ID', () => {
     const book = new PinBook();
     book.load({ pins: {} });
-    book.observe('/repo', A, true);
-    assert.deepEqual(book.takeUnsaved(), { '/repo': A });
-    book.observe('/repo', B, true);
+    book.observe(S, A, '/repo');
+    assert.deepEqual(book.takeUnsaved(), { [S]: A });
+    book.observe(S, B, '/staging'); // another location with another repository: a change all the same
     assert.equal(book.takeUnsaved(), undefined);
-    assert.deepEqual(book.expected('/repo', true), { id: A, from: 'recorded' });
-    assert.deepEqual(book.conflicts(true), [{ repository: '/repo', pinned: A, observed: B }]);
-    book.load({ pins: { '/repo': A }, confirmed: 'c'.repeat(64) }); // a confirmation of another ID changes nothing
-    assert.deepEqual(book.expected('/repo', true), { id: A, from: 'recorded' });
-    book.load({ pins: { '/repo': A }, confirmed: B });
-    assert.deepEqual(book.expected('/repo', true), { id: B, from: 'recorded' });
-    assert.deepEqual(book.takeUnsaved(), { '/repo': B });
+    assert.deepEqual(book.expected(S), { id: A, from: 'recorded' });
+    assert.deepEqual(book.conflicts(), [{ repository: '/staging', pinned: A, observed: B }]);
+    book.load({ pins: { [S]: A }, confirmed: 'c'.repeat(64) }); // a confirmation of another ID changes nothing
+    assert.deepEqual(book.expected(S), { id: A, from: 'recorded' });
+    book.load({ pins: { [S]: A }, confirmed: B });
+    assert.deepEqual(book.expected(S), { id: B, from: 'recorded' });
+    assert.deepEqual(book.takeUnsaved(), { [S]: B });
   });
 
   it('lets the configured ID win for the shared repository and never pins another one', () => {
     const book = new PinBook(A);
     book.load({ pins: {} });
-    book.observe('/repo', B, true);
+    book.observe(S, B, '/repo');
     assert.equal(book.takeUnsaved(), undefined);
-    assert.deepEqual(book.expected('/repo', true), { id: A, from: 'config' });
-    book.observe('/repo', A, true);
-    assert.deepEqual(book.takeUnsaved(), { '/repo': A });
+    assert.deepEqual(book.expected(S), { id: A, from: 'config' });
+    book.observe(S, A, '/repo');
+    assert.deepEqual(book.takeUnsaved(), { [S]: A });
+  });
+
+  it('keeps per-PVC pins apart and never applies the configured ID to them', () => {
+    const book = new PinBook(A);
+    book.load({ pins: {} });
+    book.observe('ns/app', B, '/b/ns/app');
+    assert.deepEqual(book.expected('ns/app'), { id: B, from: 'recorded' });
+    assert.equal(book.expected('ns/other'), undefined);
   });
 });
 
@@ -72,7 +81,7 @@ describe('Catalog with repository pins', () => {
     const first = setup('kopia');
     first.source.scripts.set('/repo', { pvcs: { 'ns/app': [SNAP] }, id: A });
     await first.catalog.refresh();
-    assert.deepEqual(first.store.recorded.pins, { '/repo': A });
+    assert.deepEqual(first.store.recorded.pins, { [SHARED_PIN]: A });
     assert.equal((await first.ask('ns', 'app')).decision, 'restore');
 
     // A restarted process with another repository at the same location.
@@ -88,7 +97,7 @@ describe('Catalog with repository pins', () => {
     second.store.recorded = { ...second.store.recorded, confirmed: B };
     await second.catalog.refresh();
     assert.equal((await second.ask('ns', 'app')).decision, 'restore');
-    assert.deepEqual(second.store.recorded.pins, { '/repo': B });
+    assert.deepEqual(second.store.recorded.pins, { [SHARED_PIN]: B });
   });
 
   it('answers unknown until the recorded pins could be read once', async () => {

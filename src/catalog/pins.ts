@@ -3,6 +3,10 @@
  * valid repository at the same location (a staging repository, another cluster's bucket, a re-created one) would
  * otherwise change every decision silently; with a pin it answers `repository-changed` until an operator confirms it.
  *
+ * Pins are kept per PVC, not per location: the one shared (Kopia) repository has one pin whatever its location, and
+ * each per-PVC (restic) repository is pinned under its PVC. Pointing the config at another place (a staging bucket,
+ * another export) is then a change of repository, while moving the same repository elsewhere is not.
+ *
  * The catalog keeps the pins in memory and asks a PinStore (the cluster edge: a ConfigMap written by the leader) to
  * load them before each refresh and to record new ones after it, so they survive restarts. A repository seen for the
  * first time is pinned (trust on first use), unless the config names the ID to expect (`repository.expectedId`, a
@@ -10,7 +14,10 @@
  * confirmation cannot accept a later change.
  */
 
-/** What the cluster holds: repository location (credential-free key) → ID, and the ID an operator confirmed. */
+/** The pin key of the one shared repository. */
+export const SHARED_PIN = 'shared-repository';
+
+/** What the cluster holds: pin key (`shared-repository`, or `namespace/pvc`) → ID, and the ID an operator confirmed. */
 export interface RecordedPins {
   pins: Record<string, string>;
   /** The repository ID an operator accepted as the new repository at its location (one command, see runbooks). */
@@ -26,6 +33,7 @@ export interface PinStore {
 
 /** An observation that differs from the pin and is not confirmed: shown in status and `lifeboat catalog`. */
 export interface PinConflict {
+  /** Where the other repository answers (credential-free location). */
   repository: string;
   pinned: string;
   observed: string;
@@ -41,7 +49,8 @@ export class PinBook {
   #confirmed: string | undefined;
   #loaded = false;
   #dirty = false;
-  #observed = new Map<string, string>();
+  /** Pin key → the ID and location the latest read found. */
+  #observed = new Map<string, { id: string; location: string }>();
 
   constructor(expectedId?: string) {
     this.expectedId = expectedId;
@@ -67,7 +76,7 @@ export class PinBook {
     for (const [key, id] of unsaved) if (!this.#pins.has(key)) this.#pins.set(key, id);
     this.#confirmed = recorded.confirmed;
     this.#loaded = true;
-    for (const [key, id] of this.#observed) this.observe(key, id);
+    for (const [key, seen] of this.#observed) this.observe(key, seen.id, seen.location);
   }
 
   /** Marks the book as usable without a store (`lifeboat check`: only the config's expectation applies). */
@@ -76,13 +85,13 @@ export class PinBook {
   }
 
   /**
-   * A read found repository `id` at `key`: pins it when nothing is pinned there yet (and it is the expected one when
-   * the config names one), or re-pins it when an operator confirmed exactly this ID.
+   * A read found repository `id` for pin `key` at `location`: pins it when nothing is pinned there yet (and it is the
+   * expected one when the config names one), or re-pins it when an operator confirmed exactly this ID.
    */
-  observe(key: string, id: string, shared = false): void {
-    this.#observed.set(key, id);
+  observe(key: string, id: string, location: string): void {
+    this.#observed.set(key, { id, location });
     if (!this.#loaded) return;
-    if (shared && this.expectedId !== undefined && id !== this.expectedId) return;
+    if (key === SHARED_PIN && this.expectedId !== undefined && id !== this.expectedId) return;
     const pinned = this.#pins.get(key);
     if (pinned === id) return;
     if (pinned === undefined || this.#confirmed === id) {
@@ -92,8 +101,8 @@ export class PinBook {
   }
 
   /** The ID `key` must have: the config's for the shared repository, else the recorded pin. */
-  expected(key: string, shared: boolean): { id: string; from: 'config' | 'recorded' } | undefined {
-    if (shared && this.expectedId !== undefined) return { id: this.expectedId, from: 'config' };
+  expected(key: string): { id: string; from: 'config' | 'recorded' } | undefined {
+    if (key === SHARED_PIN && this.expectedId !== undefined) return { id: this.expectedId, from: 'config' };
     const id = this.#pins.get(key);
     return id === undefined ? undefined : { id, from: 'recorded' };
   }
@@ -110,11 +119,11 @@ export class PinBook {
     this.#dirty = true;
   }
 
-  conflicts(shared: boolean): PinConflict[] {
+  conflicts(): PinConflict[] {
     const out: PinConflict[] = [];
-    for (const [repository, observed] of this.#observed) {
-      const want = this.expected(repository, shared);
-      if (want && want.id !== observed) out.push({ repository, pinned: want.id, observed });
+    for (const [key, seen] of this.#observed) {
+      const want = this.expected(key);
+      if (want && want.id !== seen.id) out.push({ repository: seen.location, pinned: want.id, observed: seen.id });
     }
     return out.sort((a, b) => (a.repository < b.repository ? -1 : 1));
   }
