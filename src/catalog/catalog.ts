@@ -402,6 +402,9 @@ export class Catalog {
         this.stateOf(ref).discovered = true;
       }
     }
+    // The one shared repository is wherever the configuration points now: a location it pointed at before is not
+    // "a repository that vanished", and reading it would read the current location under the old name.
+    if (discovered && !this.source.perPvcRepositories) return [...targets.values()];
     for (const state of this.states.values()) {
       const keep = state.hadSnapshots || state.view?.exists === true || (!discovered && state.discovered);
       if (keep) targets.set(state.ref.key, state.ref);
