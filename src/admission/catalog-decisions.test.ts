@@ -104,7 +104,7 @@ const cases: Case[] = [
 
 describe('CatalogDecisions: the snapshot admission pins', () => {
   for (const c of cases) {
-    it(c.name, () => {
+    it(c.name, async () => {
       const rd = generatedNames('data', config.naming).replicationDestination;
       const destinations = new Map<string, KubeObject>();
       if (c.request !== undefined) {
@@ -122,7 +122,7 @@ describe('CatalogDecisions: the snapshot admission pins', () => {
           annotations: c.asOf ? { [RESTORE_AS_OF_ANNOTATION]: c.asOf } : {},
         },
       };
-      const answer = decisions.decideForAdmission('shop', 'data', pvc);
+      const answer = await decisions.decideForAdmission('shop', 'data', pvc);
       assert.equal(answer.decision.decision, c.decision, answer.decision.message);
       if (c.cause) assert.equal(answer.decision.cause, c.cause);
       if (c.message) assert.match(answer.decision.message, c.message);

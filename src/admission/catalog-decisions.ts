@@ -1,5 +1,6 @@
 /**
- * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O,
+ * The DecisionSource of `lifeboat run`: admission decisions from the in-memory catalog (no repository I/O but the
+ * catalog's bounded first read of a per-PVC repository,
  * docs/design.md#slow-backends-inside-the-admission-deadline), the expected-history ledger on the persistent
  * ReplicationDestination (docs/design.md#authoritative-no-over-existing-data: a PVC that had backups and
  * now shows none is `unknown`, never `fresh`), and the freshness design of restore points
@@ -68,20 +69,25 @@ export class CatalogDecisions implements DecisionSource {
     };
   }
 
-  /** The decision for one PVC, with the ledger applied. Memory only. */
-  decision(namespace: string, pvcName: string): Decision {
+  /**
+   * The decision for one PVC, with the ledger applied. From memory, except the catalog's one bounded, single-flight
+   * read of a per-PVC (restic) repository it has not read yet: a new application's first CREATE is answered from
+   * its own repository at once instead of being refused until the next refresh.
+   */
+  async decision(namespace: string, pvcName: string): Promise<Decision> {
     const { catalog, config } = this.opts;
+    const facts = await catalog.lookup({ namespace, pvc: pvcName });
     const expected = this.expected(namespace, pvcName);
     return decide({
-      facts: catalog.facts({ namespace, pvc: pvcName }),
+      facts,
       nowMs: this.opts.now?.() ?? Date.now(),
       staleAfterMs: config.catalog.staleAfter,
       ...(expected ? { expected } : {}),
     });
   }
 
-  decideForAdmission(namespace: string, pvcName: string, pvc: AdmissionPvc): CatalogAnswer {
-    const full = this.decision(namespace, pvcName);
+  async decideForAdmission(namespace: string, pvcName: string, pvc: AdmissionPvc): Promise<CatalogAnswer> {
+    const full = await this.decision(namespace, pvcName);
     const answer: CatalogAnswer = {
       full,
       decision: {

@@ -14,9 +14,11 @@
 
 import { raceAbort } from './abort.ts';
 import { type Clock, deadline, systemClock } from './clock.ts';
+import { driftedSources, summarizeSource } from './drift.ts';
 import { type RepositoryHealth, RepositoryState, toFailure } from './health.ts';
+import { PinBook, type PinConflict, type PinStore, SHARED_PIN } from './pins.ts';
 import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from './source.ts';
-import type { PvcFacts, ReadFailure } from './view.ts';
+import type { DriftedSource, PvcFacts, ReadFailure } from './view.ts';
 
 export interface CatalogOptions {
   source: CatalogSource;
@@ -31,6 +33,29 @@ export interface CatalogOptions {
   /** Repositories read at once during a refresh (restic has one per PVC). Default 4. */
   concurrency?: number;
   clock?: Clock;
+  /** Repository identity pinning and the first-installation declaration (see pins.ts). */
+  identity?: CatalogIdentityOptions;
+}
+
+export interface CatalogIdentityOptions {
+  /** Where pins are recorded (the cluster); without it only `expectedId` applies and nothing is remembered. */
+  store?: PinStore;
+  /** `repository.expectedId`: the ID the shared repository must have. */
+  expectedId?: string;
+  /** `repository.firstInstall`: a missing shared repository is expected while nothing is pinned. */
+  firstInstall?: boolean;
+}
+
+export interface CatalogIdentityStatus {
+  /** Recorded repository IDs by location. */
+  pins: Record<string, string>;
+  expectedId?: string;
+  /** Set while `repository.firstInstall` is in the config; `ignored` once a repository was pinned. */
+  firstInstall?: 'in-effect' | 'ignored';
+  /** Locations answering with another repository than the pinned one (decisions there are `repository-changed`). */
+  conflicts: PinConflict[];
+  /** The last attempt to load or record pins failed. */
+  storeFailure?: ReadFailure;
 }
 
 export interface RefreshReport {
@@ -60,6 +85,7 @@ export interface CatalogStatus {
   /** Age of the oldest good view among the repositories; undefined before any read succeeded. */
   ageMs?: number;
   refreshing: boolean;
+  identity: CatalogIdentityStatus;
 }
 
 export const DEFAULTS = {
@@ -88,6 +114,11 @@ export class Catalog {
   private lastRefresh: RefreshReport | undefined;
   /** Orders read attempts by start (see RepositoryState.attemptSeq). */
   private seq = 0;
+  readonly pins: PinBook;
+  private readonly identity: CatalogIdentityOptions;
+  private pinFailure: ReadFailure | undefined;
+  /** Repositories the last successful discovery found (per-PVC repositories), undefined before one. */
+  private lastDiscovered: number | undefined;
 
   constructor(options: CatalogOptions) {
     this.source = options.source;
@@ -97,6 +128,9 @@ export class Catalog {
     this.lookupTimeoutMs = positive('lookupTimeoutMs', options.lookupTimeoutMs ?? DEFAULTS.lookupTimeoutMs);
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULTS.concurrency));
     this.clock = options.clock ?? systemClock;
+    this.identity = options.identity ?? {};
+    this.pins = new PinBook(this.source.perPvcRepositories ? undefined : this.identity.expectedId);
+    if (!this.identity.store) this.pins.markLoaded();
   }
 
   addListener(listener: CatalogListener): void {
@@ -171,6 +205,7 @@ export class Catalog {
   facts(ref: PvcRef): PvcFacts {
     const { repository, source } = this.locate(ref);
     const state = this.states.get(repository.key);
+    const shared = !this.source.perPvcRepositories;
     const facts: PvcFacts = {
       namespace: ref.namespace,
       pvc: ref.pvc,
@@ -178,16 +213,29 @@ export class Catalog {
       source,
       repository: repository.key,
       repositoryPreviouslyHadSnapshots: state?.hadSnapshots ?? false,
+      sharedRepository: shared,
     };
-    if (state?.view) {
+    const expected = this.pins.expected(this.pinKey(repository));
+    if (expected) facts.expectedRepository = expected;
+    else if (shared && this.identity.firstInstall && this.pins.size === 0) facts.firstInstall = true;
+    if (!shared && this.lastDiscovered === 0 && this.pins.size > 0) facts.pinnedRepositoriesGone = this.pins.size;
+    // Without the recorded pins, no answer can tell whether this is still the right repository.
+    if (state?.view && this.pins.loaded) {
+      const snapshots = state.view.pvcs.get(pvcKey(ref)) ?? [];
       facts.view = {
         observedAtMs: state.view.observedAtMs,
         repositoryExists: state.view.exists,
-        snapshots: state.view.pvcs.get(pvcKey(ref)) ?? [],
+        snapshots,
         repositorySnapshotCount: state.view.snapshotCount,
+        ...(state.view.repositoryId ? { repositoryId: state.view.repositoryId } : {}),
       };
+      if (!snapshots.some((s) => !s.incomplete) && state.view.unmatchedSnapshots.size > 0) {
+        const drifted = driftedSources(state.view.unmatchedSnapshots, ref);
+        if (drifted.length > 0) facts.driftedSources = drifted;
+      }
     }
     if (state?.lastFailure) facts.lastFailure = state.lastFailure;
+    else if (!this.pins.loaded && this.pinFailure) facts.lastFailure = this.pinFailure;
     return facts;
   }
 
@@ -217,6 +265,31 @@ export class Catalog {
     return out.sort();
   }
 
+  /** Each unmatched source with its complete snapshots, for listings that name the PVC it likely belongs to. */
+  unmatchedDetails(): DriftedSource[] {
+    const out: DriftedSource[] = [];
+    for (const state of this.states.values()) {
+      for (const [source, snapshots] of state.view?.unmatchedSnapshots ?? [])
+        out.push(summarizeSource(source, snapshots));
+    }
+    return out.sort((a, b) => (a.source < b.source ? -1 : 1));
+  }
+
+  /** Identity, health and unmatched sources in one, for the ledger's repository report. */
+  repositoryFacts(): {
+    identity: CatalogIdentityStatus;
+    health: RepositoryHealth[];
+    unmatched: DriftedSource[];
+    shared: boolean;
+  } {
+    return {
+      identity: this.identityStatus(),
+      health: this.health(),
+      unmatched: this.unmatchedDetails(),
+      shared: !this.source.perPvcRepositories,
+    };
+  }
+
   health(): RepositoryHealth[] {
     return [...this.states.values()].map((s) => s.health()).sort((a, b) => (a.repository < b.repository ? -1 : 1));
   }
@@ -227,6 +300,7 @@ export class Catalog {
       backend: this.source.backend,
       description: this.source.description,
       refreshing: this.inflight !== undefined,
+      identity: this.identityStatus(),
     };
     if (this.lastRefresh) status.lastRefresh = this.lastRefresh;
     let oldest: number | undefined;
@@ -236,6 +310,22 @@ export class Catalog {
     }
     if (oldest !== undefined) status.ageMs = Math.max(0, this.clock.now() - oldest);
     return status;
+  }
+
+  /** Pins, conflicts and the first-installation flag, for `lifeboat status`, `lifeboat catalog` and /audit. */
+  identityStatus(): CatalogIdentityStatus {
+    const shared = !this.source.perPvcRepositories;
+    const out: CatalogIdentityStatus = { pins: this.pins.pins(), conflicts: this.pins.conflicts() };
+    if (this.pins.expectedId !== undefined) out.expectedId = this.pins.expectedId;
+    if (shared && this.identity.firstInstall) out.firstInstall = this.pins.size === 0 ? 'in-effect' : 'ignored';
+    if (this.pinFailure) out.storeFailure = this.pinFailure;
+    return out;
+  }
+
+  /** The pin of a repository: the one shared repository's, or its PVC's (see pins.ts). */
+  private pinKey(ref: RepositoryRef): string {
+    if (!this.source.perPvcRepositories) return SHARED_PIN;
+    return ref.pvc ? pvcKey(ref.pvc) : ref.key;
   }
 
   /** Names are checked before they are rendered into a repository location or identity (callers get a message). */
@@ -258,10 +348,12 @@ export class Catalog {
     const bound = deadline(this.clock, this.refreshTimeoutMs, 'the catalog refresh');
     const signal = AbortSignal.any([bound.signal, this.stopController.signal]);
     try {
+      await this.loadPins(signal);
       let discoveryFailure: ReadFailure | undefined;
       let discovered: RepositoryRef[] | undefined;
       try {
         discovered = await raceAbort(this.source.discover(signal), signal);
+        this.lastDiscovered = discovered.length;
       } catch (error) {
         discoveryFailure = toFailure(error, this.clock.now(), signal);
       }
@@ -271,6 +363,7 @@ export class Catalog {
         if (!(await this.read(ref, signal))) failed++;
       });
       this.forgetUnread(targets, firstSeq);
+      await this.savePins(signal);
       const nothingRead = failed === targets.length;
       const report: RefreshReport = {
         startedAtMs,
@@ -294,6 +387,30 @@ export class Catalog {
    * every previously discovered one. Repositories looked up on demand and found absent are dropped afterwards, so
    * their "never backed up" answer lives until the next refresh at most.
    */
+  private async loadPins(signal: AbortSignal): Promise<void> {
+    const store = this.identity.store;
+    if (!store) return;
+    try {
+      this.pins.load(await raceAbort(store.load(signal), signal));
+      this.pinFailure = undefined;
+    } catch (error) {
+      // Pins loaded earlier stay in force; before the first load every answer stays unknown (see facts()).
+      this.pinFailure = toFailure(error, this.clock.now(), signal);
+    }
+  }
+
+  private async savePins(signal: AbortSignal): Promise<void> {
+    const store = this.identity.store;
+    const unsaved = this.pins.takeUnsaved();
+    if (!store || !unsaved) return;
+    try {
+      if (!(await raceAbort(store.save(unsaved, signal), signal))) this.pins.markUnsaved();
+    } catch (error) {
+      this.pins.markUnsaved();
+      this.pinFailure = toFailure(error, this.clock.now(), signal);
+    }
+  }
+
   private refreshTargets(discovered: RepositoryRef[] | undefined): RepositoryRef[] {
     const targets = new Map<string, RepositoryRef>();
     if (discovered) {
@@ -303,6 +420,9 @@ export class Catalog {
         this.stateOf(ref).discovered = true;
       }
     }
+    // The one shared repository is wherever the configuration points now: a location it pointed at before is not
+    // "a repository that vanished", and reading it would read the current location under the old name.
+    if (discovered && !this.source.perPvcRepositories) return [...targets.values()];
     for (const state of this.states.values()) {
       const keep = state.hadSnapshots || state.view?.exists === true || (!discovered && state.discovered);
       if (keep) targets.set(state.ref.key, state.ref);
@@ -352,6 +472,9 @@ export class Catalog {
       // The reader may not honour the signal promptly (a hung NFS call): stop waiting when it fires.
       const read = await raceAbort(this.source.read(ref, signal), signal);
       state.recordSuccess(read, seq, started, this.clock.now());
+      if (read.exists && read.repositoryId) {
+        this.pins.observe(this.pinKey(ref), read.repositoryId, ref.key);
+      }
       return true;
     } catch (error) {
       state.recordFailure(toFailure(error, this.clock.now(), signal), seq, started, this.clock.now());

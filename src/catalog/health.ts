@@ -15,6 +15,8 @@ export interface StoredView {
   pvcs: Map<string, readonly Snapshot[]>;
   snapshotCount: number;
   unmatchedSources: readonly string[];
+  unmatchedSnapshots: ReadonlyMap<string, readonly Snapshot[]>;
+  repositoryId?: string;
 }
 
 export interface RepositoryHealth {
@@ -31,6 +33,8 @@ export interface RepositoryHealth {
   snapshotCount?: number;
   pvcCount?: number;
   unmatchedSources?: number;
+  /** The repository's identity at the last good read (Kopia unique ID, restic config id). */
+  repositoryId?: string;
 }
 
 /** Newest first by start time; equal times by ID so the order is stable across refreshes. */
@@ -91,6 +95,8 @@ export class RepositoryState {
       pvcs,
       snapshotCount: read.snapshotCount,
       unmatchedSources: read.unmatchedSources,
+      unmatchedSnapshots: read.unmatchedSnapshots ?? new Map(),
+      ...(read.repositoryId ? { repositoryId: read.repositoryId } : {}),
     };
     if (read.snapshotCount > 0) this.hadSnapshots = true;
     this.lastFailure = undefined;
@@ -122,6 +128,7 @@ export class RepositoryState {
       h.snapshotCount = this.view.snapshotCount;
       h.pvcCount = this.view.pvcs.size;
       h.unmatchedSources = this.view.unmatchedSources.length;
+      if (this.view.repositoryId) h.repositoryId = this.view.repositoryId;
     }
     return h;
   }

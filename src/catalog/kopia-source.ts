@@ -77,8 +77,9 @@ export function kopiaSource(options: KopiaSourceOptions): CatalogSource {
       const credentials = await options.credentials();
       if (!credentials.password) throw new CredentialsError('the Kopia repository password (KOPIA_PASSWORD) is empty');
       let sources: Map<string, Snapshot[]>;
+      const reader = readerFor(credentials);
       try {
-        sources = await readerFor(credentials).listSources(signal);
+        sources = await reader.listSources(signal);
       } catch (error) {
         if (error instanceof RepositoryError && error.code === 'repository-not-found') {
           return { exists: false, pvcs: new Map(), snapshotCount: 0, unmatchedSources: [] };
@@ -87,14 +88,26 @@ export function kopiaSource(options: KopiaSourceOptions): CatalogSource {
       }
       const pvcs = new Map<string, Snapshot[]>();
       const unmatchedSources: string[] = [];
+      const unmatchedSnapshots = new Map<string, Snapshot[]>();
       let snapshotCount = 0;
       for (const [source, snapshots] of sources) {
         snapshotCount += snapshots.length;
         const ref = matchIdentity(identity, source);
         if (ref) pvcs.set(pvcKey(ref), snapshots);
-        else unmatchedSources.push(source);
+        else {
+          unmatchedSources.push(source);
+          unmatchedSnapshots.set(source, snapshots);
+        }
       }
-      return { exists: true, pvcs, snapshotCount, unmatchedSources };
+      const repositoryId = reader.uniqueId();
+      return {
+        exists: true,
+        pvcs,
+        snapshotCount,
+        unmatchedSources,
+        unmatchedSnapshots,
+        ...(repositoryId ? { repositoryId } : {}),
+      };
     },
     close() {
       if (current?.storage instanceof S3Storage) current.storage.destroy();

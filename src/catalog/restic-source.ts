@@ -170,11 +170,13 @@ export function resticSource(options: ResticSourceOptions): CatalogSource {
       const storage = relative === '' ? base : base.child(relative);
       let snapshots: Snapshot[];
       let total: number;
+      let repositoryId: string;
       try {
         const repository = await openResticRepository(storage, credentials.password, {
           signal,
           ...(options.cache ? { cache: options.cache } : {}),
         });
+        repositoryId = repository.id;
         const all = await repository.listSnapshots(signal);
         total = all.length;
         snapshots = all.filter(isVolSyncSnapshot).map(compact);
@@ -186,7 +188,7 @@ export function resticSource(options: ResticSourceOptions): CatalogSource {
       }
       const pvcs = new Map<string, Snapshot[]>();
       for (const pvc of pvcsAt(ref)) pvcs.set(pvcKey(pvc), snapshots);
-      return { exists: true, pvcs, snapshotCount: total, unmatchedSources: [] };
+      return { exists: true, pvcs, snapshotCount: total, unmatchedSources: [], repositoryId };
     },
     close() {
       if (current?.base instanceof S3Storage) current.base.destroy();

@@ -59,6 +59,10 @@ export interface RepositoryRead {
   snapshotCount: number;
   /** Sources in the repository that do not follow the identity template (Kopia), for diagnostics. */
   unmatchedSources: string[];
+  /** The snapshots of each unmatched source (Kopia), to recognise one that names a PVC under another identity. */
+  unmatchedSnapshots?: Map<string, Snapshot[]>;
+  /** The repository's identity when it exists: Kopia's unique ID (hex), restic's config id. */
+  repositoryId?: string;
 }
 
 /** PVC Plumber's `backend` label (`s3` was its restic-on-S3 backend), plus `restic-fs`. */

@@ -30,6 +30,31 @@ export interface PvcView {
   snapshots: readonly Snapshot[];
   /** Snapshots in the whole repository at that read (every source for a shared Kopia repository). */
   repositorySnapshotCount: number;
+  /**
+   * The identity of the repository that answered (Kopia: the format blob's unique ID; restic: the `config` id), when
+   * it exists. Another ID at the same location means another repository, whatever it holds.
+   */
+  repositoryId?: string;
+}
+
+/**
+ * A source in the repository that does not follow the identity template but names this PVC (its name and its
+ * namespace both appear in the user or host part): snapshots written under another identity shape (a changed
+ * template, movers using the default identity, the fork's older identities).
+ */
+export interface DriftedSource {
+  source: string;
+  /** Complete snapshots under that source. */
+  snapshots: number;
+  /** Start time of its newest complete snapshot. */
+  newest?: string;
+}
+
+/** The identity the repository at this PVC's location is expected to have. */
+export interface ExpectedRepository {
+  id: string;
+  /** `config`: `repository.expectedId`; `recorded`: pinned by lifeboat at an earlier read (the identity ConfigMap). */
+  from: 'config' | 'recorded';
 }
 
 export interface PvcFacts {
@@ -51,4 +76,20 @@ export interface PvcFacts {
    * (docs/design.md#authoritative-no-over-existing-data), which must not read as fresh.
    */
   repositoryPreviouslyHadSnapshots: boolean;
+  /**
+   * One repository holds every PVC (Kopia). "No repository here" then means a wrong or unmounted location, never
+   * "never backed up" — unless the operator declared a first installation (`firstInstall`).
+   */
+  sharedRepository?: boolean;
+  /** The identity this location must have; a different one answers `repository-changed`. */
+  expectedRepository?: ExpectedRepository;
+  /** `repository.firstInstall` is set and nothing was ever pinned: a missing shared repository is expected. */
+  firstInstall?: boolean;
+  /**
+   * Per-PVC repositories: a successful listing of the location root found no repository at all, although this many
+   * were recorded (pinned) before — the root itself points elsewhere.
+   */
+  pinnedRepositoriesGone?: number;
+  /** Sources that name this PVC under another identity shape, most snapshots first. */
+  driftedSources?: readonly DriftedSource[];
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import type { RepositoryHealth } from '../catalog/health.ts';
 import { type Decision, decide } from '../decision/decide.ts';
+import { repositoryReport, repositoryReportLines } from '../status/repository-report.ts';
 import { EXIT_UNKNOWN, snapshotJson } from './check.ts';
 import type { Io } from './program.ts';
 import {
@@ -51,6 +52,7 @@ function healthJson(h: RepositoryHealth) {
     repository: h.repository,
     healthy: h.healthy,
     ...(h.exists !== undefined ? { exists: h.exists } : {}),
+    ...(h.repositoryId ? { repositoryId: h.repositoryId } : {}),
     ...(h.snapshotCount !== undefined ? { snapshots: h.snapshotCount } : {}),
     ...(h.lastError && !h.healthy ? { error: { code: h.lastError.code, message: h.lastError.message } } : {}),
   };
@@ -82,6 +84,18 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
     });
     const health = catalog.health();
     const unmatched = catalog.unmatchedSources();
+    const known = rows.map((r) => ({ namespace: r.namespace, pvc: r.pvc }));
+    const repository = repositoryReport(
+      {
+        identity: catalog.identityStatus(),
+        health,
+        unmatched: catalog.unmatchedDetails(),
+        shared: !source.perPvcRepositories,
+      },
+      known,
+      (id) => `--expected-id ${id}`,
+    );
+    const unmatchedDetails = repository.unmatched;
     if (flags.output === 'json') {
       const out = {
         backend: source.backend,
@@ -98,6 +112,7 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
           ...(r.decision.newest ? { newest: snapshotJson(r.decision.newest) } : {}),
         })),
         unmatchedSources: unmatched,
+        unmatched: unmatchedDetails,
         repositories: health.map(healthJson),
         ...(report.discoveryFailure
           ? { discoveryError: { code: report.discoveryFailure.code, message: report.discoveryFailure.message } }
@@ -124,12 +139,13 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
       for (const h of health) {
         if (!h.healthy && h.lastError) io.err(`${h.repository}: ${h.lastError.code}: ${h.lastError.message}\n`);
       }
-      if (unmatched.length > 0) {
-        io.err(
-          `${unmatched.length} source(s) do not follow the identity template and were skipped ` +
-            '(--output json lists them; --identity changes the template)\n',
-        );
+      if (repository.repositories.some((r) => r.id)) {
+        io.err('for a rebuilt cluster, copy the repository ID into repository.expectedId in the config\n');
       }
+      if (unmatched.length > 0) {
+        io.err(`${unmatched.length} source(s) do not follow the identity template (--identity changes the template)\n`);
+      }
+      for (const line of repositoryReportLines(repository)) io.err(`${line}\n`);
     }
     return report.result === 'success' ? 0 : EXIT_UNKNOWN;
   } finally {

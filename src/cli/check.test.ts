@@ -44,19 +44,40 @@ describe('lifeboat check', () => {
     assert.equal('error' in out, false);
   });
 
-  it('says fresh for a Kopia repository directory that holds no repository yet', async () => {
-    const r = await runWithEnv(
+  /** `lifeboat check` against the empty Kopia directory. */
+  const checkEmptyDir = (...flags: string[]) =>
+    runWithEnv(
       { KOPIA_PASSWORD: SECRET_PASSWORD, KOPIA_REPOSITORY: `filesystem://${dir}` },
       'check',
       'karakeep/data-pvc',
       '--backend',
       'kopia',
+      ...flags,
     );
+
+  it('says unknown (repository-missing) for a Kopia directory without a repository: a wrong path is not "fresh"', async () => {
+    const r = await checkEmptyDir();
+    assert.equal(r.status, 2, r.err);
+    const out = JSON.parse(r.out);
+    assert.equal(out.decision, 'unknown');
+    assert.equal(out.cause, 'repository-missing');
+    assert.match(out.message, /repository.firstInstall/);
+  });
+
+  it('says fresh for a Kopia directory without a repository on a declared first installation', async () => {
+    const r = await checkEmptyDir('--first-install');
     assert.equal(r.status, 0, r.err);
     const out = JSON.parse(r.out);
     assert.equal(out.decision, 'fresh');
+    assert.equal(out.cause, 'repository-not-found');
     assert.equal(out.source, 'data-pvc-backup@karakeep:/data');
     assert.equal(out.backend, 'kopia-fs');
+  });
+
+  it('refuses an --expected-id that is not a repository ID', async () => {
+    const r = await checkEmptyDir('--expected-id', 'staging');
+    assert.equal(r.status, 1);
+    assert.match(r.err, /not a repository ID/);
   });
 
   it('uses the identity template it is given', async () => {

@@ -17,11 +17,16 @@ import {
   parsePvcArgument,
   type RepositoryFlags,
   resolveRepository,
+  usage,
 } from './repository-options.ts';
 
 interface CheckFlags extends RepositoryFlags {
   timeout: string;
+  expectedId?: string;
+  firstInstall?: boolean;
 }
+
+const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
 
 export const EXIT_UNKNOWN = 2;
 
@@ -33,8 +38,26 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
   const ref = parsePvcArgument(target);
   const settings = resolveRepository(flags, env);
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout);
+  if (flags.expectedId !== undefined && !REPOSITORY_ID.test(flags.expectedId)) {
+    throw usage(
+      `--expected-id "${flags.expectedId.slice(0, 80)}" is not a repository ID (64 hex digits, as \`lifeboat catalog\` prints it)`,
+    );
+  }
+  if (settings.backend === 'restic' && (flags.expectedId !== undefined || flags.firstInstall)) {
+    throw usage(
+      '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
+    );
+  }
   const source = buildSource(settings, env, ref);
-  const catalog = new Catalog({ source, lookupTimeoutMs: timeoutMs, refreshTimeoutMs: timeoutMs });
+  const catalog = new Catalog({
+    source,
+    lookupTimeoutMs: timeoutMs,
+    refreshTimeoutMs: timeoutMs,
+    identity: {
+      ...(flags.expectedId ? { expectedId: flags.expectedId.toLowerCase() } : {}),
+      firstInstall: flags.firstInstall === true,
+    },
+  });
   try {
     // A per-PVC repository is read on demand by the lookup itself; a shared one needs one full read first.
     if (!source.perPvcRepositories) await catalog.refresh();
@@ -50,7 +73,9 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
       message: decision.message,
       backend: facts.backend,
       repository: facts.repository,
+      ...(facts.view?.repositoryId ? { repositoryId: facts.view.repositoryId } : {}),
       source: facts.source,
+      ...(facts.driftedSources ? { driftedSources: facts.driftedSources } : {}),
       snapshots: decision.snapshots.map(snapshotJson),
       ...(decision.newest ? { newest: snapshotJson(decision.newest) } : {}),
       ...(decision.checkpoints.length > 0 ? { checkpoints: decision.checkpoints.map(snapshotJson) } : {}),
@@ -74,6 +99,8 @@ export function registerCheckCommand(program: Command, io: Io, env: Env = proces
       ),
   )
     .option('--timeout <duration>', 'give up reading the repository after this long (unknown: timeout)', '60s')
+    .option('--expected-id <id>', 'the ID the (Kopia) repository must have; another one answers repository-changed')
+    .option('--first-install', 'a missing Kopia repository is a first installation (fresh), not repository-missing')
     .action(async (target: string, flags: CheckFlags) => {
       const status = await runCheck(target, flags, io, env);
       if (status !== 0) throw exitWith(status);

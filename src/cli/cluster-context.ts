@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import { REPOSITORY_VARIABLES } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
+import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
 import { KubeClient, loadKubeConfig } from '../kube/client.ts';
 import { formatKubeError } from '../kube/errors.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -128,6 +129,12 @@ export async function openCatalog(
     // The command acts right after its one refresh; a refresh that took most of --timeout must not already count
     // as stale when it ends.
     staleAfterMs: Math.max(ctx.config.catalog.staleAfter, timeoutMs * 2),
+    identity: {
+      // Read the identities the operator recorded; a command never records one itself.
+      store: repositoryIdentityStore({ kube: ctx.kube, namespace: ctx.config.namespace, canWrite: () => false }),
+      ...(repo.expectedId ? { expectedId: repo.expectedId } : {}),
+      firstInstall: repo.firstInstall,
+    },
   });
   await catalog.refresh();
   return {

@@ -18,6 +18,7 @@ import type { Env } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { MANAGED_SELECTOR } from '../controller/children.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
+import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
 import { slimChild } from '../controller/transform.ts';
 import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
@@ -150,6 +151,15 @@ async function runOperator(ctx: RunContext): Promise<void> {
     }),
     refreshIntervalMs: config.catalog.refreshInterval,
     staleAfterMs: config.catalog.staleAfter,
+    // A first read of one per-PVC repository answers inside admission's 2 s decision budget, so storage that is
+    // slow shows as the catalog's own `timeout` cause (a retry reads again), never as a silent wait.
+    lookupTimeoutMs: 1_500,
+    identity: {
+      // Every replica reads the recorded repository identities; only the leader records new ones.
+      store: repositoryIdentityStore({ kube, namespace: config.namespace, canWrite: () => operator.isLeader() }),
+      ...(config.repository.expectedId ? { expectedId: config.repository.expectedId } : {}),
+      firstInstall: config.repository.firstInstall,
+    },
   });
   const catalogMetrics = new CatalogMetrics(catalog);
   const destinations = new Reflector(kube, {

@@ -58,6 +58,7 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
     backend: 'kopia',
     identity: '{pvc}-backup@{namespace}:/data',
     maintenance: { enabled: true, schedule: DEFAULT_MAINTENANCE_SCHEDULE },
+    firstInstall: false,
   },
   credentials: { mode: 'copy', secretRef: { namespace: DEFAULT_NAMESPACE, name: 'lifeboat-repository' } },
   mover: {

@@ -13,7 +13,15 @@ import type {
 } from './types.ts';
 
 export function readRepository(r: Reader, root: Section, defaults: RepositoryConfig): RepositoryConfig {
-  const s = r.section(root.values.repository, 'repository', ['backend', 'url', 'identity', 'nfs', 'maintenance']);
+  const s = r.section(root.values.repository, 'repository', [
+    'backend',
+    'url',
+    'identity',
+    'nfs',
+    'expectedId',
+    'firstInstall',
+    'maintenance',
+  ]);
   const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
   const url = r.optionalString(s, 'url', {
     check: (v) => {
@@ -45,7 +53,33 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
       'put {namespace} in the identity, e.g. {pvc}-backup@{namespace}:/data',
     );
   }
-  return { backend, identity, maintenance, ...(url !== undefined && { url }), ...(nfs && { nfs }) };
+  const expectedId = r.optionalString(s, 'expectedId', {
+    check: (v) => (REPOSITORY_ID.test(v) ? undefined : `"${v.slice(0, 80)}" is not a repository ID (64 hex digits)`),
+    fix: 'copy the ID `lifeboat catalog` prints under "repository ID" (or `kopia repository status` shows as Unique ID)',
+  });
+  const firstInstall = r.boolean(s, 'firstInstall', defaults.firstInstall);
+  if (backend === 'restic') {
+    const why =
+      'restic keeps one repository per PVC: a missing one is "never backed up", and lifeboat records the IDs it reads in the cluster';
+    if (s.values.expectedId !== undefined)
+      r.report(childPath(s.path, 'expectedId'), `is for kopia only (${why})`, 'remove it');
+    if (firstInstall) r.report(childPath(s.path, 'firstInstall'), `is for kopia only (${why})`, 'remove it');
+  } else if (firstInstall && expectedId !== undefined) {
+    r.report(
+      childPath(s.path, 'firstInstall'),
+      'contradicts expectedId: a first installation has no repository to expect',
+      'remove firstInstall when rebuilding against an existing repository (or expectedId for a new one)',
+    );
+  }
+  return {
+    backend,
+    identity,
+    firstInstall,
+    maintenance,
+    ...(url !== undefined && { url }),
+    ...(nfs && { nfs }),
+    ...(expectedId !== undefined && { expectedId: expectedId.toLowerCase() }),
+  };
 }
 
 /** `repository.maintenance`: only kopia has a shared repository to maintain; restic prunes each PVC's own. */
@@ -77,6 +111,8 @@ function readMaintenance(
   });
   return { enabled, schedule };
 }
+
+const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
 
 function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {
   if (Object.keys(s.values).length === 0) return undefined;

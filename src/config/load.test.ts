@@ -121,6 +121,13 @@ credentials:
     });
   });
 
+  it('reads the expected repository ID (lower-cased) and the first-installation flag', () => {
+    const id = 'AB'.repeat(32);
+    assert.equal(loadConfig(`repository: {expectedId: "${id}"}`).repository.expectedId, id.toLowerCase());
+    assert.equal(loadConfig('repository: {firstInstall: true}').repository.firstInstall, true);
+    assert.equal(loadConfig('{}').repository.firstInstall, false);
+  });
+
   it('reads an NFS repository volume with the default mount name', () => {
     const config = loadConfig('repository: {nfs: {server: nas.example.com, path: /export/volsync}}');
     assert.deepEqual(config.repository.nfs, {
@@ -243,6 +250,31 @@ describe('loadConfig validation', () => {
       yaml: 'repository: {identity: "{pvc}-@{namespace}:/data"}',
       path: 'repository.identity',
       problem: /kopia identities do not allow/,
+    },
+    {
+      name: 'expectedId that is not an ID',
+      yaml: 'repository: {expectedId: staging}',
+      path: 'repository.expectedId',
+      problem: /not a repository ID/,
+      fix: /lifeboat catalog/,
+    },
+    {
+      name: 'firstInstall together with expectedId',
+      yaml: `repository: {firstInstall: true, expectedId: ${'a'.repeat(64)}}`,
+      path: 'repository.firstInstall',
+      problem: /contradicts expectedId/,
+    },
+    {
+      name: 'firstInstall with restic',
+      yaml: 'repository: {backend: restic, url: "/mnt/b/{namespace}/{pvc}", firstInstall: true}',
+      path: 'repository.firstInstall',
+      problem: /kopia only/,
+    },
+    {
+      name: 'firstInstall not a boolean',
+      yaml: 'repository: {firstInstall: "yes"}',
+      path: 'repository.firstInstall',
+      problem: /expected true or false/,
     },
     {
       name: 'relative NFS path',

@@ -143,6 +143,18 @@ export interface RepositoryConfig {
   nfs?: NfsVolumeConfig;
   /** Full maintenance of the shared kopia repository (ignored for restic, which prunes per PVC). */
   maintenance: RepositoryMaintenanceConfig;
+  /**
+   * kopia: the unique ID (hex, as `lifeboat catalog` and `kopia repository status` print it) the shared repository
+   * must have. For a rebuilt cluster (GitOps): another repository at the location is refused from the first minute
+   * instead of being pinned on first sight. Unset: the first repository read is pinned in the cluster.
+   */
+  expectedId?: string;
+  /**
+   * kopia: declares a first installation, so a missing shared repository means "never backed up" (fresh) instead of
+   * a wrong location (`repository-missing`). Ignored (and reported) once a repository was pinned; remove it after
+   * the first backup. Default `false`.
+   */
+  firstInstall: boolean;
 }
 
 export interface NfsVolumeConfig {

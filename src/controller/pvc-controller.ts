@@ -356,7 +356,7 @@ export class PvcController {
 
   /**
    * The PVC's ledger: what its persistent destination records, grown by the catalog's latest read when that read is
-   * authoritative (succeeded, not stale). Never shrinks (history.ts).
+   * authoritative (succeeded, not stale, of the recorded repository). Never shrinks (history.ts).
    */
   #history(key: string, namespace: string, name: string): BackupHistory | undefined {
     const rdName = generatedNames(name, this.opts.config.naming).replicationDestination;
@@ -366,6 +366,8 @@ export class PvcController {
     const view = facts?.view;
     const now = this.#now();
     if (!view || facts?.lastFailure || now - view.observedAtMs > this.opts.config.catalog.staleAfter) return recorded;
+    // Another repository than the recorded one (repository-changed) must not write its snapshots into this history.
+    if (facts.expectedRepository && view.repositoryId !== facts.expectedRepository.id) return recorded;
     return mergeHistory(
       recorded,
       view.snapshots.filter((s) => !s.incomplete),

@@ -21,6 +21,10 @@ interface Case {
   failure?: { code: FailureCode; agoMs: number };
   previouslyHad?: boolean;
   expected?: ExpectedHistory;
+  identity?: Pick<
+    PvcFacts,
+    'sharedRepository' | 'expectedRepository' | 'firstInstall' | 'pinnedRepositoriesGone' | 'driftedSources'
+  >;
   want: DecisionValue;
   cause: DecisionCause;
   newest?: string;
@@ -36,6 +40,7 @@ function facts(c: Case): PvcFacts {
     source: 'data-pvc-backup@karakeep:/data',
     repository: '/repository',
     repositoryPreviouslyHadSnapshots: c.previouslyHad ?? false,
+    ...c.identity,
   };
   if (c.view !== 'none') {
     const v = c.view ?? {};
@@ -44,6 +49,7 @@ function facts(c: Case): PvcFacts {
       repositoryExists: true,
       snapshots: [],
       repositorySnapshotCount: 7,
+      repositoryId: 'ID-A',
       ...v,
     };
   }
@@ -212,6 +218,128 @@ const cases: Case[] = [
     name: 'a shared repository with other sources still counts as readable → fresh for a new PVC',
     view: { snapshots: [], repositorySnapshotCount: 3 },
     previouslyHad: true,
+    want: 'fresh',
+    cause: 'no-snapshots',
+  },
+  // Missing repositories (a wrong path, bucket or prefix, an empty directory where a mount should be).
+  {
+    name: 'shared repository missing, no first installation declared → repository-missing',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: true },
+    want: 'unknown',
+    cause: 'repository-missing',
+    message: /no first installation was declared/,
+  },
+  {
+    name: 'shared repository missing on a declared first installation → fresh',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: true, firstInstall: true },
+    want: 'fresh',
+    cause: 'repository-not-found',
+    message: /repository.firstInstall/,
+  },
+  {
+    name: 'a recorded repository gone, even with firstInstall still set → repository-missing',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: true, firstInstall: true, expectedRepository: { id: 'ID-A', from: 'recorded' } },
+    want: 'unknown',
+    cause: 'repository-missing',
+    message: /repository ID-A was recorded there/,
+  },
+  {
+    name: 'the expected ID from the config and no repository (rebuild, wrong mount) → repository-missing',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: true, expectedRepository: { id: 'ID-A', from: 'config' } },
+    want: 'unknown',
+    cause: 'repository-missing',
+    message: /expected there \(repository.expectedId\)/,
+  },
+  {
+    name: 'per-PVC repository missing → fresh, never backed up',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: false },
+    want: 'fresh',
+    cause: 'repository-not-found',
+    message: /never backed up/,
+  },
+  {
+    name: 'per-PVC repository missing while its own was recorded → repository-missing',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: false, expectedRepository: { id: 'ID-A', from: 'recorded' } },
+    want: 'unknown',
+    cause: 'repository-missing',
+  },
+  {
+    name: 'per-PVC repository missing and the whole root empty although repositories were recorded → repository-missing',
+    view: { repositoryExists: false, repositorySnapshotCount: 0 },
+    identity: { sharedRepository: false, pinnedRepositoriesGone: 3 },
+    want: 'unknown',
+    cause: 'repository-missing',
+    message: /holds no repository at all, although 3 were recorded/,
+  },
+  // Another repository at the same location.
+  {
+    name: 'another repository than the recorded one → repository-changed, even with snapshots',
+    view: { snapshots: [NEW], repositoryId: 'ID-B' },
+    identity: { sharedRepository: true, expectedRepository: { id: 'ID-A', from: 'recorded' } },
+    want: 'unknown',
+    cause: 'repository-changed',
+    message: /has ID ID-B, but lifeboat recorded ID-A/,
+    restorePoints: 1,
+  },
+  {
+    name: 'another repository than the configured expectedId → repository-changed',
+    view: { snapshots: [], repositoryId: 'ID-B' },
+    identity: { sharedRepository: true, expectedRepository: { id: 'ID-A', from: 'config' } },
+    want: 'unknown',
+    cause: 'repository-changed',
+    message: /repository.expectedId is ID-A/,
+  },
+  {
+    name: 'the recorded repository → restore as usual',
+    view: { snapshots: [NEW], repositoryId: 'ID-A' },
+    identity: { sharedRepository: true, expectedRepository: { id: 'ID-A', from: 'recorded' } },
+    want: 'restore',
+    cause: 'snapshots-found',
+  },
+  {
+    name: 'the recorded repository without this PVC → fresh',
+    view: { snapshots: [], repositoryId: 'ID-A' },
+    identity: { sharedRepository: true, expectedRepository: { id: 'ID-A', from: 'config' } },
+    want: 'fresh',
+    cause: 'no-snapshots',
+  },
+  // Identity drift.
+  {
+    name: 'snapshots of this PVC under another identity shape → identity-mismatch naming the source',
+    view: { snapshots: [] },
+    identity: {
+      sharedRepository: true,
+      driftedSources: [{ source: 'data-pvc@karakeep:/data', snapshots: 4, newest: NEW.time }],
+    },
+    want: 'unknown',
+    cause: 'identity-mismatch',
+    message: /source data-pvc@karakeep:\/data \(4 snapshot\(s\), newest 2026-04-30/,
+  },
+  {
+    name: 'identity drift explains missing history better than history-missing',
+    view: { snapshots: [] },
+    expected: { hadSnapshots: true },
+    identity: { driftedSources: [{ source: 'data-pvc@karakeep:/data', snapshots: 1 }] },
+    want: 'unknown',
+    cause: 'identity-mismatch',
+  },
+  {
+    name: 'snapshots under the template identity win over drifted ones → restore',
+    view: { snapshots: [NEW] },
+    identity: { driftedSources: [{ source: 'data-pvc@karakeep:/data', snapshots: 4 }] },
+    want: 'restore',
+    cause: 'snapshots-found',
+  },
+  {
+    name: 'a drifted source with only checkpoints does not block fresh',
+    view: { snapshots: [] },
+    identity: { driftedSources: [{ source: 'data-pvc@karakeep:/data', snapshots: 0 }] },
     want: 'fresh',
     cause: 'no-snapshots',
   },

@@ -9,7 +9,7 @@
  */
 
 import type { Snapshot } from '../catalog/types.ts';
-import type { FailureCode, PvcFacts } from '../catalog/view.ts';
+import type { DriftedSource, FailureCode, PvcFacts } from '../catalog/view.ts';
 
 export type DecisionValue = 'restore' | 'fresh' | 'unknown';
 
@@ -35,7 +35,11 @@ export type DecisionCause =
   // unknown: the repository was read, but what it says contradicts what is expected
   | 'history-missing'
   | 'repository-empty-unexpectedly'
-  | 'only-incomplete-snapshots';
+  | 'only-incomplete-snapshots'
+  // unknown: the repository at the location is not the one lifeboat reads, or is absent where one must be
+  | 'repository-changed'
+  | 'repository-missing'
+  | 'identity-mismatch';
 
 /**
  * What is known about a PVC's backup history from outside the repository (the expected-history ledger,
@@ -101,10 +105,10 @@ export const REMEDIES: Record<UnknownCause, string> = {
   'wrong-password':
     'give lifeboat the same repository password the VolSync movers use (KOPIA_PASSWORD or RESTIC_PASSWORD in the repository Secret)',
   corrupt:
-    'check the repository with `kopia snapshot verify` or `restic check`; a maintenance or prune run in progress can cause this briefly and the next refresh retries',
+    'the repository metadata is damaged (the password was not the problem): do not rotate passwords; restore the named file from a copy of the repository or a storage snapshot, then check with `kopia repository validate-provider` / `kopia snapshot verify` or `restic check`; a maintenance or prune run in progress can cause a missing index briefly and the next refresh retries',
   timeout: 'the storage did not answer in time: check its latency and load, or raise the timeout',
   'access-denied':
-    'the credentials may not read this location: check the access key, its bucket policy, or the file permissions of the mount',
+    'the credentials may not read this location: for S3 check the access key and its bucket policy; for a filesystem (NFS) repository the movers create files 0600 and directories 0700 as their own user, so run lifeboat as that user or group (Helm values podSecurityContext.runAsUser, runAsGroup, fsGroup, supplementalGroups, see docs/install.md) or relax the export',
   unsupported:
     'the repository uses a format or feature lifeboat cannot read; report it together with the repository version',
   'backend-error': 'the storage reported an error: check its logs and status',
@@ -119,6 +123,12 @@ export const REMEDIES: Record<UnknownCause, string> = {
     'backups of this PVC were recorded before but the repository shows none: check that the repository location and snapshot identity still point at them; if the history was removed on purpose, create the PVC with the skip-restore annotation and a reason',
   'repository-empty-unexpectedly':
     'the repository held snapshots at an earlier read but holds none now: check that the location (bucket, prefix, path) still points at the backups; if it was emptied on purpose, create the PVC with the skip-restore annotation and a reason',
+  'repository-changed':
+    'another repository answers at this location than the one lifeboat recorded: point the location (path, bucket, prefix, mount) back at the recorded repository; if the change is intended, confirm the new ID with `kubectl -n <lifeboat namespace> annotate configmap lifeboat-repository-identity lifeboat.dev/confirm-repository=<new ID> --overwrite` (or set repository.expectedId to it), see docs/runbooks.md',
+  'repository-missing':
+    'no repository exists at this location although one must: check the NFS export and sub-path, bucket and prefix, and that the mount is in place; only for a first installation set repository.firstInstall: true (and remove it after the first backup), see docs/runbooks.md',
+  'identity-mismatch':
+    'the repository holds snapshots of this PVC under another source identity than repository.identity: set repository.identity to the shape the movers wrote (see `lifeboat catalog`), or, if that source is not this PVC, create the PVC with the skip-restore annotation and a reason',
   'only-incomplete-snapshots':
     'only an unfinished checkpoint exists, so the backup was interrupted: let a backup complete, or create the PVC with the skip-restore annotation and a reason',
 };
@@ -141,6 +151,13 @@ function unknown(
     cause,
     message: `${cause}: ${what}; ${REMEDIES[cause]}`,
   };
+}
+
+function describeDrift(drifted: readonly DriftedSource[]): string {
+  const [first] = drifted;
+  const more = drifted.length > 1 ? ` and ${drifted.length - 1} more source(s)` : '';
+  const newest = first?.newest ? `, newest ${first.newest}` : '';
+  return `source ${first?.source} (${first?.snapshots} snapshot(s)${newest})${more}`;
 }
 
 export function decide(input: DecisionInput): Decision {
@@ -178,6 +195,15 @@ export function decide(input: DecisionInput): Decision {
     return unknown('catalog-stale', age, base);
   }
 
+  const pinned = facts.expectedRepository;
+  if (view.repositoryExists && pinned && view.repositoryId !== pinned.id) {
+    return unknown(
+      'repository-changed',
+      `the repository at ${facts.repository} has ID ${view.repositoryId ?? '(none)'}, but ${pinned.from === 'config' ? 'repository.expectedId is' : 'lifeboat recorded'} ${pinned.id}`,
+      base,
+    );
+  }
+
   const newest = snapshots[0];
   if (newest) {
     const count = snapshots.length === 1 ? '1 restore point' : `${snapshots.length} restore points`;
@@ -191,11 +217,43 @@ export function decide(input: DecisionInput): Decision {
     };
   }
 
+  const drifted = facts.driftedSources?.filter((d) => d.snapshots > 0) ?? [];
+  if (drifted.length > 0) {
+    return unknown(
+      'identity-mismatch',
+      `no snapshot under ${facts.source} in ${facts.repository}, but ${describeDrift(drifted)} names this PVC`,
+      base,
+    );
+  }
   if (expected?.hadSnapshots) {
     const last = expected.lastSnapshotId
       ? ` (last recorded: ${expected.lastSnapshotId}${expected.lastSnapshotTime ? ` from ${expected.lastSnapshotTime}` : ''})`
       : '';
     return unknown('history-missing', `no complete snapshot for ${where} although backups were recorded${last}`, base);
+  }
+  if (!view.repositoryExists) {
+    const pinned = facts.expectedRepository;
+    if (pinned) {
+      return unknown(
+        'repository-missing',
+        `no repository exists at ${facts.repository}, but repository ${pinned.id} was ${pinned.from === 'config' ? 'expected there (repository.expectedId)' : 'recorded there'}`,
+        base,
+      );
+    }
+    if (facts.pinnedRepositoriesGone) {
+      return unknown(
+        'repository-missing',
+        `the location root of ${facts.repository} holds no repository at all, although ${facts.pinnedRepositoriesGone} were recorded`,
+        base,
+      );
+    }
+    if (facts.sharedRepository && !facts.firstInstall) {
+      return unknown(
+        'repository-missing',
+        `no repository exists at ${facts.repository} and no first installation was declared`,
+        base,
+      );
+    }
   }
   if (facts.repositoryPreviouslyHadSnapshots && view.repositorySnapshotCount === 0) {
     const state = view.repositoryExists ? 'holds no snapshot at all' : 'no longer exists';
@@ -214,7 +272,9 @@ export function decide(input: DecisionInput): Decision {
       decision: 'fresh',
       authoritative: true,
       cause: 'repository-not-found',
-      message: `repository-not-found: no repository exists at ${facts.repository}, so the PVC was never backed up`,
+      message: facts.sharedRepository
+        ? `repository-not-found: no repository exists at ${facts.repository} and repository.firstInstall declares a first installation, so the PVC was never backed up`
+        : `repository-not-found: no repository exists at ${facts.repository}, so the PVC was never backed up`,
     };
   }
   return {

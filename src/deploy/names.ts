@@ -12,9 +12,18 @@ import {
 } from '../admission/registration.ts';
 import { GUARD_CONFIGMAP } from '../controller/guard-store.ts';
 import { LEASE_NAME } from '../controller/operator.ts';
+import { IDENTITY_CONFIGMAP } from '../controller/repository-identity-store.ts';
 import { VERSION } from '../version.ts';
 
-export { BREAK_GLASS_LABEL, GUARD_CONFIGMAP, LEASE_NAME, MUTATE_PATH, NAMESPACE_NAME_LABEL, VALIDATE_PATH };
+export {
+  BREAK_GLASS_LABEL,
+  GUARD_CONFIGMAP,
+  IDENTITY_CONFIGMAP,
+  LEASE_NAME,
+  MUTATE_PATH,
+  NAMESPACE_NAME_LABEL,
+  VALIDATE_PATH,
+};
 
 /** ServiceAccount, ClusterRole(Binding), Role(Binding), Deployment, Service, PodDisruptionBudget. */
 export const NAME = 'lifeboat';

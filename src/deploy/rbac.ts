@@ -16,7 +16,7 @@
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { RenderContext } from './meta.ts';
-import { GUARD_CONFIGMAP, LEASE_NAME, NAME, WEBHOOK_CONFIGURATION } from './names.ts';
+import { GUARD_CONFIGMAP, IDENTITY_CONFIGMAP, LEASE_NAME, NAME, WEBHOOK_CONFIGURATION } from './names.ts';
 import type { ChartValues } from './values.ts';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -177,6 +177,15 @@ export const RBAC_RULES: readonly RbacRule[] = [
     when: restore,
   },
   {
+    scope: 'restore',
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get'],
+    resourceNames: () => [IDENTITY_CONFIGMAP],
+    why: 'lifeboat restore and status: read the recorded repository identity, so a restore never reads another repository.',
+    when: restore,
+  },
+  {
     scope: 'namespace',
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
@@ -196,15 +205,17 @@ export const RBAC_RULES: readonly RbacRule[] = [
     apiGroups: [''],
     resources: ['configmaps'],
     verbs: ['get', 'patch'],
-    resourceNames: () => [GUARD_CONFIGMAP],
-    why: 'The mass-deletion guard: record a trip (server-side apply) and read the operator’s confirmation.',
+    resourceNames: () => [GUARD_CONFIGMAP, IDENTITY_CONFIGMAP],
+    why:
+      'The mass-deletion guard and the repository identity record: write them (server-side apply) and read the ' +
+      'operator’s confirmations.',
   },
   {
     scope: 'namespace',
     apiGroups: [''],
     resources: ['configmaps'],
     verbs: ['create'],
-    why: 'The mass-deletion guard: the first record creates its ConfigMap (create cannot be limited to a name).',
+    why: 'The mass-deletion guard and the repository identity record: the first record creates its ConfigMap (create cannot be limited to a name).',
   },
   {
     scope: 'namespace',

@@ -20,12 +20,15 @@ import { MAINTENANCE_NAME, planMaintenance } from '../plan/maintenance.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from './maintenance.ts';
+import type { RepositoryFacts } from './repository-report.ts';
 import type { LedgerInput, ReplicationObject } from './types.ts';
 
 /** What the ledger needs of the catalog. */
 export interface LedgerCatalog {
   lookup(ref: PvcRef): Promise<PvcFacts>;
   readonly staleAfterMs: number;
+  /** The repository report's facts (identity, IDs, unmatched sources); absent: the ledger has no report. */
+  repositoryFacts?(): RepositoryFacts;
 }
 
 export interface CollectOptions {
@@ -138,6 +141,8 @@ export async function collectLedgerInput(
       .filter((k) => !k.endsWith('/'));
     const keys = [...labelled.map((p) => `${p.metadata.namespace}/${p.metadata.name}`), ...rdKeys];
     input.decisions = await ledgerDecisions(opts.catalog, keys, managed, now);
+    const repository = opts.catalog.repositoryFacts?.();
+    if (repository) input.repository = repository;
   }
   return input;
 }

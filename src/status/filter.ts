@@ -41,5 +41,10 @@ export function filterLedger(ledger: Ledger, filter: LedgerFilter): Ledger {
       (filter.namespace === undefined || r.namespace === filter.namespace) &&
       (filter.verdicts === undefined || filter.verdicts.includes(r.verdict)),
   );
-  return { generatedAt: ledger.generatedAt, summary: summarizeRows(rows), rows };
+  return {
+    generatedAt: ledger.generatedAt,
+    summary: summarizeRows(rows),
+    rows,
+    ...(ledger.repository ? { repository: ledger.repository } : {}),
+  };
 }

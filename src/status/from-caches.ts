@@ -76,6 +76,7 @@ export async function ledgerFromCaches(s: CacheSnapshot): Promise<Ledger> {
     replication,
     conflicts,
     ...(s.catalog ? { decisions: await ledgerDecisions(s.catalog, wanted, replication, s.now) } : {}),
+    ...(s.catalog?.repositoryFacts ? { repository: s.catalog.repositoryFacts() } : {}),
     graceMs: s.graceMs ?? 3_600_000,
     ...(s.maintenance ? { maintenance: s.maintenance } : {}),
   });

@@ -16,6 +16,7 @@ import {
   RESTORE_VERDICT_ANNOTATION,
   RESTORED_FROM_ANNOTATION,
 } from '../config/keys.ts';
+import { confirmRepositoryCommand } from '../controller/repository-identity-store.ts';
 import { recordOf } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
 import { parseRecordedVerdict } from '../decision/restore-verdict.ts';
@@ -30,6 +31,7 @@ import { parseRestoreRequest } from '../plan/restore-request.ts';
 import type { Verdict } from '../plan/verdict.ts';
 import { summarizeRows } from './filter.ts';
 import { restoreReadiness } from './readiness.ts';
+import { repositoryReport } from './repository-report.ts';
 import { schedulePeriodMs } from './schedule-period.ts';
 import type { Ledger, LedgerInput, LedgerRow, LedgerVerdict, ReplicationObject } from './types.ts';
 
@@ -53,12 +55,17 @@ export function buildLedger(input: LedgerInput): Ledger {
     rows.push(orphanRow(input, namespace, pvc, rd));
   }
   rows.sort((a, b) => (a.namespace === b.namespace ? cmp(a.pvc, b.pvc) : cmp(a.namespace, b.namespace)));
-  return {
+  const ledger: Ledger = {
     generatedAt: new Date(input.now).toISOString(),
     summary: summarizeRows(rows),
     rows,
     ...(input.maintenance ? { maintenance: input.maintenance } : {}),
   };
+  if (input.repository) {
+    const namespace = input.config.namespace;
+    ledger.repository = repositoryReport(input.repository, rows, (id) => confirmRepositoryCommand(namespace, id));
+  }
+  return ledger;
 }
 
 function cmp(a: string, b: string): number {

@@ -1,5 +1,6 @@
 /** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
 import { isBadRestore } from '../decision/restore-verdict.ts';
+import { repositoryReportLines } from './repository-report.ts';
 import type { Ledger, LedgerRow } from './types.ts';
 
 /** `45s`, `20m`, `3h10m`, `4d2h`: two units at most, enough to judge an age at a glance. */
@@ -123,5 +124,6 @@ export function ledgerTable(ledger: Ledger): string {
   const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}`;
   const m = ledger.maintenance;
   const maintenance = m ? `repository maintenance: ${m.result.toUpperCase()}: ${m.message}\n` : '';
-  return `${formatTable([header, ...lines])}\n${footer}\n${maintenance}`;
+  const repository = ledger.repository ? repositoryReportLines(ledger.repository) : [];
+  return `${formatTable([header, ...lines])}\n${footer}\n${maintenance}${repository.map((l) => `${l}\n`).join('')}`;
 }

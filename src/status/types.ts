@@ -9,6 +9,7 @@ import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
 import type { MaintenanceStatus } from './maintenance.ts';
+import type { RepositoryFacts, RepositoryReport } from './repository-report.ts';
 
 export type LedgerVerdict =
   /** Backups scheduled: the planner's `protected`. */
@@ -110,6 +111,8 @@ export interface Ledger {
   rows: LedgerRow[];
   /** The kopia repository's maintenance (status/maintenance.ts); absent when it was not looked at. */
   maintenance?: MaintenanceStatus;
+  /** The repository lifeboat reads: its ID, pins, changes awaiting confirmation, unmatched sources. */
+  repository?: RepositoryReport;
 }
 
 /** A ReplicationSource or ReplicationDestination as the API returns it (status included). */
@@ -163,4 +166,6 @@ export interface LedgerInput {
   graceMs: number;
   /** The kopia repository's maintenance, carried into the ledger as it is. */
   maintenance?: MaintenanceStatus;
+  /** The catalog's repository facts, for the ledger's repository report. */
+  repository?: RepositoryFacts;
 }

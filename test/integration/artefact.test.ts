@@ -16,7 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,7 @@ import { DEFAULT_RESOURCES, resolveValues } from '../../src/deploy/values.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type Artefact, buildArtefact } from '../support/artefact.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { createKopiaRepository, type KopiaTestRepository } from '../support/kopia.ts';
 import { parseExposition } from '../support/metrics-text.ts';
 import { freePort, type Managed, startProcess, waitUntil } from '../support/processes.ts';
 import { REPO_ROOT } from '../support/testenv.ts';
@@ -178,6 +179,7 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
   let admin: KubeClient;
   let sa: KubeClient;
   let scratch: string;
+  let repository: KopiaTestRepository | undefined;
   let operator: Managed;
   let logFile: string;
   const ports = new Map<string, number>();
@@ -229,15 +231,19 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
       }
       await admin.apply(object, { force: true });
     }
-    // The repository: an empty kopia filesystem location, so every decision is an authoritative "fresh".
-    await mkdir(join(scratch, 'repository'));
+    // The repository: an empty kopia repository written by the real kopia, so every decision is an authoritative
+    // "fresh" (a location without any repository would be repository-missing).
+    repository = await createKopiaRepository({
+      backend: { kind: 'filesystem' },
+      password: SECRETS.KOPIA_PASSWORD ?? '',
+    });
     await admin.apply({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'lifeboat-repository', namespace: NAMESPACE },
       data: {
         ...Object.fromEntries(Object.entries(SECRETS).map(([k, v]) => [k, b64(v)])),
-        KOPIA_REPOSITORY: b64(`filesystem://${join(scratch, 'repository')}`),
+        KOPIA_REPOSITORY: b64(`filesystem://${repository.repoPath}`),
       },
     });
 
@@ -291,6 +297,7 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
     sa?.close();
     await cp?.stop();
     await artefact?.remove();
+    await repository?.cleanup();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 

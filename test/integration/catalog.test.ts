@@ -200,7 +200,11 @@ describe('Kopia: one shared repository', () => {
       (await decisionOf(kopiaFsSource(KOPIA_PW, '{pvc}@{namespace}:/data'), 'team-a', 'v4pvc')).decision,
       'restore',
     );
-    assert.equal((await decisionOf(kopiaFsSource(), 'team-a', 'v4pvc')).decision, 'fresh');
+    // Under the default template its snapshots are a drifted identity: never "fresh" while they are there.
+    const drifted = await decisionOf(kopiaFsSource(), 'team-a', 'v4pvc');
+    assert.equal(drifted.decision, 'unknown');
+    assert.equal(drifted.cause, 'identity-mismatch');
+    assert.match(drifted.message, /source v4pvc@team-a:\/data/);
   });
 
   it('says unknown (wrong-password) with a wrong password, for known and unknown PVCs alike', async () => {
@@ -222,7 +226,7 @@ describe('Kopia: one shared repository', () => {
     assert.equal(d.cause, 'repository-unreachable');
   });
 
-  it('says fresh for a reachable location without a repository', async () => {
+  it('says unknown (repository-missing) for a reachable location without the shared repository', async () => {
     const empty = join(work, 'kopia-empty');
     await mkdir(empty);
     const source = kopiaSource({
@@ -230,8 +234,8 @@ describe('Kopia: one shared repository', () => {
       credentials: async () => ({ password: KOPIA_PW }),
     });
     const d = await decisionOf(source, 'karakeep', 'data-pvc');
-    assert.equal(d.decision, 'fresh');
-    assert.equal(d.cause, 'repository-not-found');
+    assert.equal(d.decision, 'unknown');
+    assert.equal(d.cause, 'repository-missing');
   });
 
   it('lists every PVC source and reports the sources that do not follow the template', async () => {

@@ -301,7 +301,7 @@ describe('kopia reader: one filesystem repository with several identities', () =
       await assertRejectsWith(copyReader().listSources(), 'corrupt', /truncated/);
     });
 
-    it('reports a mangled format blob as corrupt and an altered config as wrong-password', async () => {
+    it('reports a mangled format blob and an altered sealed config as corrupt (kopia.blobcfg proves the password)', async () => {
       await freshCopy();
       const { writeFile, readFile } = await import('node:fs/promises');
       const formatPath = join(copy, 'kopia.repository.f');
@@ -309,8 +309,9 @@ describe('kopia reader: one filesystem repository with several identities', () =
       const sealed = Buffer.from(format.encryptedBlockFormat, 'base64');
       sealed[20] = (sealed[20] ?? 0) ^ 1;
       await writeFile(formatPath, JSON.stringify({ ...format, encryptedBlockFormat: sealed.toString('base64') }));
-      // Kopia cannot tell a damaged config from a wrong password either: GCM fails the same way.
-      await assertRejectsWith(copyReader().listSources(), 'wrong-password');
+      // GCM fails as for a wrong password, but kopia.blobcfg, sealed with the same password-derived key, still opens:
+      // the password is right and the config is damaged.
+      await assertRejectsWith(copyReader().listSources(), 'corrupt', /kopia\.repository is damaged/);
       await writeFile(formatPath, '{"tool": "kopia", ');
       await assertRejectsWith(copyReader().listSources(), 'corrupt', /not JSON/);
     });

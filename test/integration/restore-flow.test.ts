@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -98,17 +99,29 @@ async function deletePvc(name: string) {
   await eventually(`${name} gone`, async () => ((await kube.get(ref)) ? undefined : true));
 }
 
+const IDENTITY = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  namespace: 'lifeboat-system',
+  name: 'lifeboat-repository-identity',
+};
+
+/** The documented confirmation of a new repository: `kubectl annotate … lifeboat.dev/confirm-repository=<ID>`. */
+async function confirmRepository(id: string) {
+  await patch(IDENTITY, { metadata: { annotations: { 'lifeboat.dev/confirm-repository': id } } });
+}
+
 async function snapshotIds(): Promise<{ id: string; startTime: string }[]> {
   return (await repo.listSnapshots())
     .filter((s) => s.source.userName === 'data-backup' && s.source.host === NS)
     .sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime));
 }
 
-async function startLifeboat() {
+async function startLifeboat(extraConfig = '') {
   log = { text: '' };
   lifeboat = await startLifeboatRun({
     configPath: join(cp.dir, 'flow-config.yaml'),
-    configYaml: 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n',
+    configYaml: `namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n${extraConfig}`,
     kubeconfig: cp.kubeconfigPath,
     ports,
     kube,
@@ -375,8 +388,69 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     await kube.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'app' });
   });
 
+  it('another repository at the location → denied as repository-changed until one command confirms it', async () => {
+    // The Secret now points at another (empty, valid) repository: a staging repository or a re-created one.
+    await setSecret(emptyRepo.repoPath ?? '');
+    const [oldId, newId] = [await repo.uniqueId(), await emptyRepo.uniqueId()];
+    await eventually('catalog reads the other repository', async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${ports.ops}/exists/${NS}/data`)).json()) as {
+        error?: string;
+      };
+      return /repository-changed/.test(body.error ?? '') ? true : undefined;
+    });
+    const recorded = await kube.get<KubeObject & { data?: Record<string, string> }>(IDENTITY);
+    assert.match(recorded?.data?.pins ?? '', new RegExp(oldId), 'the leader recorded the first repository');
+    await assert.rejects(createPvc('new-while-changed'), (error: unknown) => {
+      const e = describeKubeError(error);
+      assert.equal(e.status, 403, e.message);
+      assert.match(
+        e.message,
+        new RegExp(`repository-changed: the repository at .* has ID ${newId}, but lifeboat recorded ${oldId}`),
+      );
+      assert.match(e.message, /lifeboat\.dev\/confirm-repository=<new ID>/);
+      return true;
+    });
+    // The leader's /audit shows the change and the command that accepts it.
+    const audit = (await (await fetch(`http://127.0.0.1:${ports.ops}/audit`)).json()) as {
+      repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
+    };
+    assert.deepEqual(
+      audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
+      [[oldId, newId]],
+    );
+    assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${newId}`));
+    // The documented confirmation: one annotation naming the new ID.
+    await confirmRepository(newId);
+    await eventually('the confirmed repository answers', async () => {
+      try {
+        return (await createPvc('new-after-confirm')).spec.dataSourceRef === undefined ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
+  it('no repository at all where one was recorded (an empty mount) → denied as repository-missing', async () => {
+    const empty = join(cp.dir, 'empty-mount');
+    await mkdir(empty, { recursive: true });
+    await setSecret(empty);
+    await eventually('denied with repository-missing', async () => {
+      try {
+        await createPvc(`probe-missing-${Date.now()}`);
+        return undefined;
+      } catch (error) {
+        const e = describeKubeError(error);
+        return /repository-missing: no repository exists at .*empty-mount, but repository [0-9a-f]{64} was recorded there/.test(
+          e.message,
+        )
+          ? e
+          : undefined;
+      }
+    });
+  });
+
   it('soft-no guard: the repository now shows nothing for a PVC that had backups → denied, saying what was expected', async () => {
-    // The Secret now points at another (empty, reachable) repository: a moved bucket or a wrong template looks so.
+    // The (confirmed) empty repository: a moved bucket or a wrong template looks so for a PVC with history.
     await setSecret(emptyRepo.repoPath ?? '');
     // /exists answers with the same ledger admission uses; wait until the catalog has read the new location.
     const answer = await eventually('catalog reads the other (empty) repository', async () => {
@@ -398,7 +472,10 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     // A brand-new PVC in the same (reachable, empty) repository is still fresh.
     const other = await createPvc('another-new-app');
     assert.equal(other.spec.dataSourceRef, undefined);
+    // Back to the real repository: a change again, confirmed again.
     await setSecret(repo.repoPath ?? '');
+    await confirmRepository(await repo.uniqueId());
+    await catalogSees('data', 2);
   });
 
   it('a wrong password makes every labelled CREATE unknown → denied with the cause and remedy', async () => {
@@ -461,9 +538,9 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     );
   });
 
-  it('full cluster rebuild: a fresh API server, the same repository → the PVC comes back from its newest backup', async () => {
+  it('full cluster rebuild with repository.expectedId: the wrong repository is refused from the first minute, the right one restores', async () => {
     await stopLifeboat();
-    // Nothing of the old cluster survives: no ReplicationDestination, no ledger, no lifeboat state.
+    // Nothing of the old cluster survives: no ReplicationDestination, no ledger, no recorded repository identity.
     rebuilt = await startControlPlane({ crds: 'kopia-fork' });
     original = cp;
     cp = rebuilt;
@@ -476,10 +553,19 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
         metadata: { name, annotations: name === NS ? { 'volsync.backube/privileged-movers': 'true' } : {} },
       });
     }
-    await setSecret(repo.repoPath ?? '');
+    // The wrong repository mounted, the expected ID from Git.
+    await setSecret(emptyRepo.repoPath ?? '');
     ports.ops = await freePort();
     ports.webhook = await freePort();
-    await startLifeboat();
+    const expectedId = await repo.uniqueId();
+    await startLifeboat(`repository: { expectedId: "${expectedId}" }\n`);
+    await assert.rejects(createPvc('data'), (error: unknown) => {
+      const e = describeKubeError(error);
+      assert.equal(e.status, 403, e.message);
+      assert.match(e.message, new RegExp(`repository-changed: .* but repository.expectedId is ${expectedId}`));
+      return true;
+    });
+    await setSecret(repo.repoPath ?? '');
     await catalogSees('data', 2);
     const [newest] = await snapshotIds();
     assert.ok(newest);

@@ -24,7 +24,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { binary } from './testenv.ts';
@@ -189,6 +189,16 @@ export class KopiaTestRepository {
       `--region=${b.region}`,
       `--prefix=${b.prefix}`,
     ];
+  }
+
+  /**
+   * The repository's unique ID as `kopia repository status` and lifeboat print it: the hex of the format blob's
+   * uniqueID (filesystem repositories).
+   */
+  async uniqueId(): Promise<string> {
+    if (!this.repoPath) throw new Error('uniqueId() reads the format blob of a filesystem repository');
+    const blob = JSON.parse(await readFile(join(this.repoPath, 'kopia.repository.f'), 'utf8')) as { uniqueID: string };
+    return Buffer.from(blob.uniqueID, 'base64').toString('hex');
   }
 
   /** One snapshot of `dir` recorded as `source` (`user@host:/path`), optionally at a chosen time. */

@@ -7,7 +7,18 @@ import type { CatalogSource, PvcRef, RepositoryRead, RepositoryRef } from '../..
 import type { Snapshot } from '../../src/catalog/types.ts';
 
 /** What one repository answers on its next reads: data, an error, or a read that never ends. */
-export type Script = { pvcs: Record<string, Snapshot[]>; exists?: boolean; unmatched?: string[] } | Error | 'hang';
+export type Script =
+  | {
+      pvcs: Record<string, Snapshot[]>;
+      exists?: boolean;
+      unmatched?: string[];
+      /** Unmatched sources with their snapshots (identity drift). */
+      unmatchedSnapshots?: Record<string, Snapshot[]>;
+      /** The repository's ID (Kopia unique ID / restic config id). */
+      id?: string;
+    }
+  | Error
+  | 'hang';
 
 /** Answers from `scripts` per repository key (kopia-like: one repository `/repo`; restic-like: one per PVC). */
 export class ScriptedSource implements CatalogSource {
@@ -67,7 +78,16 @@ export class ScriptedSource implements CatalogSource {
       const pvcs = new Map(Object.entries(s.pvcs));
       let count = 0;
       for (const list of pvcs.values()) count += list.length;
-      return { exists: s.exists ?? true, pvcs, snapshotCount: count, unmatchedSources: s.unmatched ?? [] };
+      const unmatchedSnapshots = new Map(Object.entries(s.unmatchedSnapshots ?? {}));
+      for (const list of unmatchedSnapshots.values()) count += list.length;
+      return {
+        exists: s.exists ?? true,
+        pvcs,
+        snapshotCount: count,
+        unmatchedSources: [...(s.unmatched ?? []), ...unmatchedSnapshots.keys()],
+        unmatchedSnapshots,
+        ...(s.id ? { repositoryId: s.id } : {}),
+      };
     } finally {
       this.active--;
     }

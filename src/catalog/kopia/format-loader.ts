@@ -6,7 +6,15 @@
 import { RepositoryError } from '../types.ts';
 import type { BlobLayout } from './blob-layout.ts';
 import { type ContentDecryptor, contentDecryptor, deriveFormatKey } from './crypto.ts';
-import { FORMAT_BLOB_ID, openRepositoryConfig, parseFormatBlob, type RepositoryConfig } from './format.ts';
+import { corrupt } from './errors.ts';
+import {
+  BLOBCFG_BLOB_ID,
+  FORMAT_BLOB_ID,
+  openRepositoryConfig,
+  parseFormatBlob,
+  type RepositoryConfig,
+  verifyBlobCfg,
+} from './format.ts';
 
 export interface OpenRepository {
   /** The layout under which the format blob was found (S3: which prefix spelling). */
@@ -27,7 +35,7 @@ export function formatLoader(
   password: string,
   onKeyDerivation: () => void,
 ): FormatLoader {
-  let current: (OpenRepository & { formatBytes: Buffer }) | undefined;
+  let current: (OpenRepository & { formatBytes: Buffer; blobCfgBytes: Buffer | undefined }) | undefined;
   let formatKey: { id: string; key: Buffer } | undefined;
 
   const find = async (signal?: AbortSignal): Promise<{ layout: BlobLayout; bytes: Buffer }> => {
@@ -38,6 +46,15 @@ export function formatLoader(
       if (bytes !== undefined) return { layout, bytes: Buffer.from(bytes) };
     }
     const where = layouts.map((l) => l.location).join(' or ');
+    for (const layout of layouts) {
+      // Kopia writes kopia.blobcfg before kopia.repository: one without the other is damage, not an empty location.
+      if ((await layout.get(BLOBCFG_BLOB_ID, undefined, signal)) !== undefined) {
+        throw corrupt(
+          layout.where(FORMAT_BLOB_ID),
+          `${BLOBCFG_BLOB_ID} exists but ${FORMAT_BLOB_ID} does not: the format blob was lost`,
+        );
+      }
+    }
     throw new RepositoryError(
       'repository-not-found',
       layouts[0]?.location ?? where,
@@ -49,7 +66,14 @@ export function formatLoader(
   return {
     async load(signal) {
       const found = await find(signal);
-      if (current && current.layout === found.layout && current.formatBytes.equals(found.bytes)) {
+      const blobCfg = await found.layout.get(BLOBCFG_BLOB_ID, undefined, signal);
+      const blobCfgBytes = blobCfg === undefined ? undefined : Buffer.from(blobCfg);
+      if (
+        current &&
+        current.layout === found.layout &&
+        current.formatBytes.equals(found.bytes) &&
+        sameBytes(current.blobCfgBytes, blobCfgBytes)
+      ) {
         return { repository: current, replaced: false };
       }
       const where = found.layout.where(FORMAT_BLOB_ID);
@@ -62,12 +86,25 @@ export function formatLoader(
         formatKey = { id: keyId, key: await deriveFormatKey(password, blob.uniqueId, blob.keyAlgo) };
         onKeyDerivation();
       }
-      const config = openRepositoryConfig(blob, formatKey.key, where);
+      // The blobcfg is sealed with the same key: when it opens, the password is right, and a config that then fails
+      // authentication is damage, not a wrong password.
+      const blobCfgOpens =
+        blobCfgBytes === undefined
+          ? undefined
+          : verifyBlobCfg(blobCfgBytes, blob, formatKey.key, found.layout.where(BLOBCFG_BLOB_ID));
+      const config = openRepositoryConfig(blob, formatKey.key, where, blobCfgOpens === true);
+      if (blobCfgOpens === false) {
+        throw corrupt(
+          found.layout.where(BLOBCFG_BLOB_ID),
+          `${BLOBCFG_BLOB_ID} fails authentication although the password opens ${FORMAT_BLOB_ID}: ${BLOBCFG_BLOB_ID} is damaged (Kopia and the movers refuse to open the repository)`,
+        );
+      }
       const replaced =
         current !== undefined && (current.uniqueId !== uniqueId || !current.config.masterKey.equals(config.masterKey));
       current = {
         layout: found.layout,
         formatBytes: found.bytes,
+        blobCfgBytes,
         config,
         decryptor: contentDecryptor(config.encryption, config.masterKey),
         uniqueId,
@@ -75,4 +112,8 @@ export function formatLoader(
       return { repository: current, replaced };
     },
   };
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
 }

@@ -3,7 +3,7 @@ import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { RepositoryError } from '../types.ts';
 import { contentDecryptor, contentIv, deriveFormatKey, indexBlobIv } from './crypto.ts';
-import { type FormatBlob, openRepositoryConfig, parseFormatBlob } from './format.ts';
+import { type FormatBlob, openRepositoryConfig, parseFormatBlob, verifyBlobCfg } from './format.ts';
 import { parseIndexBlob } from './index-blob.ts';
 import { parseManifestContent } from './manifests.ts';
 
@@ -196,6 +196,26 @@ describe('kopia format blob parsing', () => {
     { name: 'no uniqueID', json: { ...AES_SCRYPT, uniqueID: undefined }, code: 'corrupt' },
     { name: 'format blob encryption NONE', json: { ...AES_SCRYPT, encryption: 'NONE' }, code: 'unsupported' },
     { name: 'unknown key derivation', json: { ...AES_SCRYPT, keyAlgo: 'argon2id' }, code: 'unsupported' },
+    { name: 'a JSON array', json: '[1]', code: 'corrupt' },
+    // Kopia (Go's encoding/json) refuses malformed base64; a lenient decoder would make this look like a wrong password.
+    {
+      name: 'a damaged character in encryptedBlockFormat',
+      json: {
+        ...AES_SCRYPT,
+        encryptedBlockFormat: `${AES_SCRYPT.encryptedBlockFormat.slice(0, 40)}*${AES_SCRYPT.encryptedBlockFormat.slice(41)}`,
+      },
+      code: 'corrupt',
+    },
+    {
+      name: 'a truncated uniqueID',
+      json: { ...AES_SCRYPT, uniqueID: AES_SCRYPT.uniqueID.slice(0, 43) },
+      code: 'corrupt',
+    },
+    {
+      name: 'a sealed config shorter than nonce and tag',
+      json: { ...AES_SCRYPT, encryptedBlockFormat: 'AAAA' },
+      code: 'corrupt',
+    },
   ];
   for (const c of cases) {
     it(`rejects ${c.name} as ${c.code}`, () => {
@@ -206,4 +226,66 @@ describe('kopia format blob parsing', () => {
       );
     });
   }
+});
+
+describe('kopia.blobcfg and the password proof', () => {
+  let blob: FormatBlob;
+  let key: Buffer;
+  before(async () => {
+    blob = parseFormatBlob(bytes(AES_SCRYPT), 'kat');
+    key = await deriveFormatKey(PASSWORD, blob.uniqueId, blob.keyAlgo);
+  });
+
+  /** Seals `plain` as Kopia's EncryptAes256Gcm does for kopia.blobcfg (same key and AAD as the repository config). */
+  function sealBlobCfg(plain: string, withKey = key): Buffer {
+    const aesKey = Buffer.from(hkdfSync('sha256', withKey, blob.uniqueId, 'AES', 32));
+    const aad = Buffer.from(hkdfSync('sha256', withKey, blob.uniqueId, 'CHECKSUM', 32));
+    const nonce = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', aesKey, nonce);
+    c.setAAD(aad);
+    return Buffer.concat([nonce, c.update(plain), c.final(), c.getAuthTag()]);
+  }
+
+  const cases: { name: string; plain: string; want: boolean | string }[] = [
+    { name: 'an empty retention config opens', plain: '{}', want: true },
+    {
+      name: 'a full retention config opens',
+      plain: '{"retentionMode":"COMPLIANCE","retentionPeriod":86400000000000}',
+      want: true,
+    },
+    { name: 'a mode without a period is refused', plain: '{"retentionMode":"COMPLIANCE"}', want: 'corrupt' },
+    {
+      name: 'a period under a day is refused',
+      plain: '{"retentionMode":"GOVERNANCE","retentionPeriod":1000}',
+      want: 'corrupt',
+    },
+    { name: 'a sealed non-JSON body is refused', plain: 'not json', want: 'corrupt' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const run = () => verifyBlobCfg(sealBlobCfg(c.plain), blob, key, 'kat');
+      if (typeof c.want === 'boolean') assert.equal(run(), c.want);
+      else assert.throws(run, (e: unknown) => e instanceof RepositoryError && e.code === c.want);
+    });
+  }
+
+  it('does not open under another key (the caller decides between wrong password and damage)', () => {
+    const damaged = sealBlobCfg('{}');
+    damaged[20] = (damaged[20] ?? 0) ^ 1;
+    assert.equal(verifyBlobCfg(damaged, blob, key, 'kat'), false);
+  });
+
+  it('calls a config that fails authentication corrupt when the password is proven by kopia.blobcfg', () => {
+    const sealed = Buffer.from(blob.encryptedBlockFormat);
+    sealed[30] = (sealed[30] ?? 0) ^ 1;
+    const damaged = { ...blob, encryptedBlockFormat: sealed };
+    assert.throws(
+      () => openRepositoryConfig(damaged, key, 'kat', true),
+      (e: unknown) => e instanceof RepositoryError && e.code === 'corrupt' && /is damaged/.test(e.message),
+    );
+    assert.throws(
+      () => openRepositoryConfig(damaged, key, 'kat', false),
+      (e: unknown) => e instanceof RepositoryError && e.code === 'wrong-password',
+    );
+  });
 });

@@ -15,6 +15,8 @@ import {
 import { corrupt, unsupported } from './errors.ts';
 
 export const FORMAT_BLOB_ID = 'kopia.repository';
+/** Blob retention settings, encrypted with the same key as the repository config; Kopia verifies it on every open. */
+export const BLOBCFG_BLOB_ID = 'kopia.blobcfg';
 
 export interface FormatBlob {
   uniqueId: Buffer;
@@ -44,9 +46,19 @@ export function parseFormatBlob(bytes: Uint8Array, location: string): FormatBlob
   } catch (error) {
     throw corrupt(location, `${FORMAT_BLOB_ID} is not JSON; is this a Kopia repository?`, error);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw corrupt(location, `${FORMAT_BLOB_ID} is JSON but not an object; is this a Kopia repository?`);
+  }
   const { uniqueID, keyAlgo, encryption, encryptedBlockFormat, buildVersion } = json;
   if (typeof uniqueID !== 'string' || typeof encryptedBlockFormat !== 'string') {
     throw corrupt(location, `${FORMAT_BLOB_ID} lacks uniqueID or encryptedBlockFormat`);
+  }
+  // Kopia decodes these byte fields as strict standard base64 and refuses to open otherwise; a lenient decoder would
+  // turn a damaged character into different bytes, and the damage would then look like a wrong password.
+  const uniqueId = strictBase64(uniqueID);
+  const sealed = strictBase64(encryptedBlockFormat);
+  if (!uniqueId || !sealed) {
+    throw corrupt(location, `${FORMAT_BLOB_ID} has a uniqueID or encryptedBlockFormat that is not valid base64`);
   }
   if (encryption !== undefined && encryption !== 'AES256_GCM') {
     throw unsupported(
@@ -58,25 +70,52 @@ export function parseFormatBlob(bytes: Uint8Array, location: string): FormatBlob
   if (!isSupportedKeyAlgorithm(algo)) {
     throw unsupported(location, `${FORMAT_BLOB_ID} uses key derivation "${algo}"; known: scrypt-65536-8-1, pbkdf2`);
   }
-  const uniqueId = Buffer.from(uniqueID, 'base64');
   if (uniqueId.length < 16) throw corrupt(location, `${FORMAT_BLOB_ID} has a uniqueID shorter than 16 bytes`);
+  if (sealed.length < SEALED_OVERHEAD) {
+    throw corrupt(location, `${FORMAT_BLOB_ID} has an encryptedBlockFormat too short to hold nonce and tag`);
+  }
   return {
     uniqueId,
     keyAlgo: algo,
-    encryptedBlockFormat: Buffer.from(encryptedBlockFormat, 'base64'),
+    encryptedBlockFormat: sealed,
     buildVersion: typeof buildVersion === 'string' ? buildVersion : '',
   };
 }
 
+/** Nonce (12) and GCM tag (16) around the sealed repository config. */
+const SEALED_OVERHEAD = 28;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Standard padded base64 as Go's encoding/json reads it (line breaks ignored), or undefined when malformed. */
+function strictBase64(text: string): Buffer | undefined {
+  const compact = text.replace(/[\r\n]/g, '');
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return undefined;
+  const bytes = Buffer.from(compact, 'base64');
+  return bytes.toString('base64') === compact ? bytes : undefined;
+}
+
 /**
- * Decrypts and validates the repository config. A GCM failure here is the only place a wrong password shows;
- * every later authentication failure is corruption.
+ * Decrypts and validates the repository config. An authentication failure here means a wrong password or a
+ * damaged sealed config; `passwordProven` (the same key opened `kopia.blobcfg`) tells them apart. Every later
+ * authentication failure is corruption.
  */
-export function openRepositoryConfig(blob: FormatBlob, formatKey: Uint8Array, location: string): RepositoryConfig {
+export function openRepositoryConfig(
+  blob: FormatBlob,
+  formatKey: Uint8Array,
+  location: string,
+  passwordProven = false,
+): RepositoryConfig {
   let plain: Buffer;
   try {
     plain = decryptFormatBlock(formatKey, blob.uniqueId, blob.encryptedBlockFormat);
   } catch (error) {
+    if (error instanceof AuthenticationError && passwordProven) {
+      throw corrupt(
+        location,
+        `the sealed repository config in ${FORMAT_BLOB_ID} fails authentication although the same password opens ${BLOBCFG_BLOB_ID}: ${FORMAT_BLOB_ID} is damaged`,
+        error,
+      );
+    }
     if (error instanceof AuthenticationError) {
       throw new RepositoryError(
         'wrong-password',
@@ -97,6 +136,42 @@ export function openRepositoryConfig(blob: FormatBlob, formatKey: Uint8Array, lo
   if (!f || typeof f !== 'object')
     throw corrupt(location, `the repository config in ${FORMAT_BLOB_ID} has no "format"`);
   return validateConfig(f, location);
+}
+
+/**
+ * Verifies `kopia.blobcfg` as Kopia does before it lists anything: sealed with the format key (AAD the unique ID),
+ * JSON inside, retention mode and period both set or both unset, a period of at least a day. Kopia refuses to open a
+ * repository whose blobcfg fails any of these, so a reader that skipped it would promise restores the movers cannot
+ * perform. Returns false when the key does not open it (the caller decides between wrong password and damage).
+ */
+export function verifyBlobCfg(bytes: Uint8Array, blob: FormatBlob, formatKey: Uint8Array, location: string): boolean {
+  let plain: Buffer;
+  try {
+    plain = decryptFormatBlock(formatKey, blob.uniqueId, bytes);
+  } catch (error) {
+    if (error instanceof AuthenticationError) return false;
+    throw error;
+  }
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(plain.toString('utf8'));
+  } catch (error) {
+    throw corrupt(location, `${BLOBCFG_BLOB_ID} decrypts but is not JSON`, error);
+  }
+  const { retentionMode, retentionPeriod } = (cfg ?? {}) as { retentionMode?: unknown; retentionPeriod?: unknown };
+  const mode = retentionMode ?? '';
+  const period = retentionPeriod ?? 0;
+  if (typeof mode !== 'string' || typeof period !== 'number') {
+    throw corrupt(location, `${BLOBCFG_BLOB_ID} has a malformed retentionMode or retentionPeriod`);
+  }
+  const DAY_NS = 24 * 3600 * 1e9;
+  if ((mode === '') !== (period === 0) || (period !== 0 && period < DAY_NS)) {
+    throw corrupt(
+      location,
+      `${BLOBCFG_BLOB_ID} has retention settings Kopia refuses (mode "${mode}", period ${period})`,
+    );
+  }
+  return true;
 }
 
 function validateConfig(f: Record<string, unknown>, location: string): RepositoryConfig {

@@ -47,7 +47,7 @@ describe('kopia reader failure classes', () => {
     });
   }
 
-  it('reports repository-not-found only after trying both S3 prefix spellings, naming them', async () => {
+  it('reports repository-not-found only after trying both S3 prefix spellings (and finding no kopia.blobcfg), naming them', async () => {
     const s = storage(async () => undefined);
     const r = openKopiaRepository(s, 'pw', { layout: { kind: 's3', prefix: 'team' } });
     await assert.rejects(r.listSources(), (e: unknown) => {
@@ -56,7 +56,12 @@ describe('kopia reader failure classes', () => {
       assert.match(e.message, /team\/ or .*team\b/);
       return true;
     });
-    assert.deepEqual(s.reads, ['team/kopia.repository', 'teamkopia.repository']);
+    assert.deepEqual(s.reads, [
+      'team/kopia.repository',
+      'teamkopia.repository',
+      'team/kopia.blobcfg',
+      'teamkopia.blobcfg',
+    ]);
   });
 
   it('reports a cancelled refresh as a timeout', async () => {

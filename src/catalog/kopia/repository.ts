@@ -53,6 +53,11 @@ export interface KopiaRepository {
    * without snapshots gives an empty map; everything else that prevents an answer throws RepositoryError.
    */
   listSources(signal?: AbortSignal): Promise<Map<string, KopiaSnapshot[]>>;
+  /**
+   * The unique ID (hex, as `kopia repository status` prints it) of the repository the last successful listing read,
+   * or undefined before one succeeded.
+   */
+  uniqueId(): string | undefined;
   /** IDs of the index blobs that are authoritative right now (what `kopia index list` shows), sorted. */
   activeIndexBlobs(signal?: AbortSignal): Promise<string[]>;
   /** The decrypted, decompressed bytes of one content (e.g. a `k…` directory object), for diagnostics. */
@@ -89,6 +94,7 @@ export function openKopiaRepository(
     maintenanceRetries: 0,
   };
 
+  let lastUniqueId: string | undefined;
   const formats = formatLoader(layouts, password, () => counters.keyDerivations++);
   const indexes = indexLoader(concurrency, () => counters.indexBlobReads++);
   const manifestCache = new Map<string, ManifestEntry[]>();
@@ -125,6 +131,7 @@ export function openKopiaRepository(
 
   const refresh = async (signal?: AbortSignal): Promise<Map<string, KopiaSnapshot[]>> => {
     const repo = await open(signal);
+    const uniqueId = Buffer.from(repo.uniqueId, 'base64').toString('hex');
     const blobs = await indexes.active(repo, signal);
     const live = liveContents(await indexes.entries(repo, blobs, MANIFEST_PREFIX, signal));
     const contents = await mapLimit(
@@ -135,7 +142,9 @@ export function openKopiaRepository(
     );
     retain(manifestCache, new Set(live.keys()));
     try {
-      return snapshotsBySource(mergeManifestEntries(contents).values());
+      const sources = snapshotsBySource(mergeManifestEntries(contents).values());
+      lastUniqueId = uniqueId;
+      return sources;
     } catch (error) {
       if (!(error instanceof ManifestFormatError)) throw error;
       throw corrupt(repo.layout.location, error.message, error);
@@ -191,6 +200,7 @@ export function openKopiaRepository(
         return await readContent(repo.layout, repo.decryptor, entry, signal);
       }, signal);
     },
+    uniqueId: () => lastUniqueId,
     stats: () => ({ ...counters }),
   };
 }
