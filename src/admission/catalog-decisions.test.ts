@@ -27,7 +27,7 @@ const OLD = snap('aaaa', '2026-04-29T02:00:00.000Z');
 const NEW = snap('bbbb', '2026-04-30T02:00:00.000Z');
 
 const catalog = {
-  facts: ({ namespace, pvc }: { namespace: string; pvc: string }): PvcFacts => ({
+  lookup: async ({ namespace, pvc }: { namespace: string; pvc: string }): Promise<PvcFacts> => ({
     namespace,
     pvc,
     backend: 'kopia-fs',
