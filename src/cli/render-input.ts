@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { formatYamlError } from '../config/yaml-errors.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 
 /** A problem with the input (unreadable file, broken YAML, malformed manifest); render exits 2 with its message. */
@@ -71,7 +72,8 @@ export function parseManifests(sources: readonly Source[], defaultNamespace: str
   for (const source of sources) {
     for (const [index, doc] of parseAllDocuments(source.text).entries()) {
       const where = `${source.path}: document ${index + 1}`;
-      if (doc.errors.length > 0) throw new InputError(`${where}: ${doc.errors[0]?.message.split('\n')[0]}`);
+      const syntax = doc.errors[0];
+      if (syntax) throw new InputError(formatYamlError(source.path, syntax));
       for (const object of flatten(doc.toJS() as unknown)) {
         const kind = object.kind;
         if (

@@ -97,8 +97,8 @@ describe('lifeboat render', () => {
     assert.match(r.err, /^6 PVCs: 4 protected, 1 invalid, 1 exempt$/m);
   });
 
-  it('--strict fails with status 1 when a PVC is invalid, and passes when none is', async () => {
-    assert.equal((await run('render', '--strict', '-f', EXAMPLES)).status, 1);
+  it('--strict fails with status 4 when a PVC is invalid, and passes when none is', async () => {
+    assert.equal((await run('render', '--strict', '-f', EXAMPLES)).status, 4);
     const valid = await run(
       'render',
       '--strict',
@@ -232,7 +232,11 @@ items:
       },
       message: /holds no \*\.yaml/,
     },
-    { name: 'broken YAML', args: () => ['render', '-f', file('a: [\n')], message: /document 1: / },
+    {
+      name: 'broken YAML',
+      args: () => ['render', '-f', file('kind: List\nitems: [\n')],
+      message: /input-\d+\.yaml: line 3, column 1: Flow sequence .*\n {4}items: \[\n {4}\n {4}\^\n/,
+    },
     {
       name: 'a PVC without a name',
       args: () => ['render', '-f', file('apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {}\n')],
@@ -275,9 +279,9 @@ items:
     { name: 'an unknown option', args: () => ['render', '--frobnicate', '-f', EXAMPLES], message: /unknown option/ },
   ];
   for (const c of usage) {
-    it(`exits 2 on ${c.name}`, async () => {
+    it(`exits 1 on ${c.name}`, async () => {
       const r = await run(...c.args());
-      assert.equal(r.status, 2, r.err);
+      assert.equal(r.status, 1, r.err);
       assert.match(r.err, c.message);
       assert.equal(r.out, '');
     });
@@ -290,7 +294,7 @@ items:
       /-f, --filename <path>/,
       /--as-new/,
       /credentials-from/,
-      /Exit status:\n {2}0 .*\n {2}1 .*--strict.*invalid.*\n {2}2 /,
+      /Exit status:\n {2}0 [\s\S]*\n {2}1 {2}usage[\s\S]*\n {2}4 {2}with --strict[\s\S]*invalid/,
     ]) {
       assert.match(help.out, topic);
     }

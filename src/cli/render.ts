@@ -3,45 +3,41 @@
  * controller runs, fed with facts that come from the manifests and stated assumptions instead of a cluster.
  */
 import { text } from 'node:stream/consumers';
-import { type Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { capabilityProblems, type VolSyncFlavour } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
 import { planPvc } from '../plan/plan.ts';
-import { readConfigFile, usageError } from './config-file.ts';
+import { readConfigFile } from './config-file.ts';
+import { EXIT, exitWith, usageError } from './exit-codes.ts';
+import { wrapHelp } from './output.ts';
 import type { Io } from './program.ts';
 import { InputError, type Manifests, parseManifests, readSources } from './render-input.ts';
 import { formatObjects, formatVerdicts, type RenderedPvc } from './render-output.ts';
 
 const FLAVOURS: readonly VolSyncFlavour[] = ['kopia-fork', 'upstream'];
 
-const HELP = `
-Input:
-  Namespace and PersistentVolumeClaim manifests, as multi-document YAML (e.g. \`kustomize build\` output) or
-  \`kubectl get -o yaml\` Lists. Other kinds are ignored. Directories are read recursively for *.yaml and *.yml;
-  "-" reads stdin. No cluster is contacted.
-
-Assumptions:
-  - A PVC is Bound and older than minPvcAge unless its manifest says otherwise (status.phase,
-    metadata.creationTimestamp). With --as-new every PVC counts as created just now, so its backup source waits
-    for minPvcAge and only the Secret and the restore point are printed.
-  - A PVC whose Namespace is not in the input has not opted in.
-  - Copy-mode credentials: if the input holds the source Secret (credentials.secretRef of the config), its keys are
-    copied. Otherwise the Secret carries only the keys lifeboat renders itself (the repository location, if any)
-    and the annotation lifeboat.dev/credentials-from naming the source; no placeholder values are invented.
-  - PVC uids are dropped, so rendered sources carry no owner reference to one particular PVC.
-
-Output:
-  stdout: every object lifeboat would apply, as multi-document YAML, ordered by namespace and PVC, then
-  Secret/ExternalSecret, ReplicationDestination, ReplicationSource. stderr: one verdict per PVC.
-
-Exit status:
-  0  rendered (invalid PVCs are reported in the verdict table; add --strict to fail on them)
-  1  with --strict: at least one PVC is invalid (unknown tier, exempt without a reason, conflicting labels, ...)
-  2  usage error, unreadable input, invalid --config, or a config the chosen VolSync cannot run
-`;
+const HELP = [
+  '',
+  'Input:',
+  '  Namespace and PersistentVolumeClaim manifests, as multi-document YAML (e.g. `kustomize build` output) or `kubectl get -o yaml` Lists. Other kinds are ignored. Directories are read recursively for *.yaml and *.yml; "-" reads stdin. No cluster is contacted.',
+  '',
+  'Assumptions:',
+  '  - A PVC is Bound and older than minPvcAge unless its manifest says otherwise (status.phase, metadata.creationTimestamp). With --as-new every PVC counts as created just now, so its backup source waits for minPvcAge and only the Secret and the restore point are printed.',
+  '  - A PVC whose Namespace is not in the input has not opted in.',
+  '  - Copy-mode credentials: if the input holds the source Secret (credentials.secretRef of the config), its keys are copied. Otherwise the Secret carries only the keys lifeboat renders itself (the repository location, if any) and the annotation lifeboat.dev/credentials-from naming the source; no placeholder values are invented.',
+  '  - PVC uids are dropped, so rendered sources carry no owner reference to one particular PVC.',
+  '',
+  'Output:',
+  '  stdout: every object lifeboat would apply, as multi-document YAML (-o json: one v1 List), ordered by namespace and PVC, then Secret/ExternalSecret, ReplicationDestination, ReplicationSource. stderr: one verdict per PVC.',
+  '',
+  'Exit status:',
+  '  0  rendered (invalid PVCs are reported in the verdict table; add --strict to fail on them)',
+  '  1  usage error, unreadable input, invalid --config, or a config the chosen VolSync cannot run',
+  '  4  with --strict: at least one PVC is invalid (unknown tier, exempt without a reason, conflicting labels, ...)',
+].join('\n');
 
 interface RenderOptions {
   filename: string[];
@@ -61,10 +57,9 @@ export function registerRender(program: Command, io: Io): void {
     .option('--config <file>', 'lifeboat config file (default: the built-in defaults)')
     .option('--volsync <flavour>', `VolSync installed in the target cluster: ${FLAVOURS.join(' or ')}`, 'kopia-fork')
     .option('--as-new', 'treat every PVC as created just now (backups wait for minPvcAge)')
-    .option('--strict', 'exit with status 1 when any PVC is invalid (gate CI on it)')
+    .option('--strict', 'exit with status 4 when any PVC is invalid (gate CI on it)')
     .option('-n, --namespace <name>', 'namespace of PVC manifests that do not name one', 'default')
-    .addHelpText('after', HELP)
-    .exitOverride(asUsageError)
+    .addHelpText('after', () => wrapHelp(HELP))
     .action(async (opts: RenderOptions) => {
       if (opts.filename.length === 0) usageError('render needs at least one -f <file|directory|->');
       const volsync = FLAVOURS.find((f) => f === opts.volsync);
@@ -84,7 +79,7 @@ export function registerRender(program: Command, io: Io): void {
       io.out(formatObjects(rendered));
       io.err(formatVerdicts(rendered));
       if (opts.strict === true && rendered.some((r) => r.plan.verdict.kind === 'invalid')) {
-        throw new CommanderError(1, 'lifeboat.render.invalid', 'at least one PVC is invalid');
+        throw exitWith(EXIT.findings);
       }
     });
 }
@@ -142,11 +137,4 @@ function key(pvc: PersistentVolumeClaim): string {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-/** Commander reports its own usage errors (unknown option, missing value) with status 1; render reserves 1 for invalid PVCs. */
-function asUsageError(error: CommanderError): never {
-  if (error.exitCode === 1 && error.code.startsWith('commander.'))
-    throw new CommanderError(2, error.code, error.message);
-  throw error;
 }

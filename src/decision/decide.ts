@@ -55,6 +55,11 @@ export interface DecisionInput {
   /** Facts older than this are not trusted (default in the catalog: 5 minutes). */
   staleAfterMs: number;
   expected?: ExpectedHistory;
+  /**
+   * Remedies that replace the generic ones for this caller, e.g. the CLI naming the password source it actually used
+   * (`--password-file <path>`) instead of the repository Secret's variable.
+   */
+  remedies?: Partial<Record<UnknownCause, string>>;
 }
 
 export interface Decision {
@@ -127,21 +132,18 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-function unknown(
-  cause: UnknownCause,
-  what: string,
-  base: Omit<Decision, 'decision' | 'authoritative' | 'cause' | 'message'>,
-): Decision {
-  return {
+export function decide(input: DecisionInput): Decision {
+  const unknown = (
+    cause: UnknownCause,
+    what: string,
+    base: Omit<Decision, 'decision' | 'authoritative' | 'cause' | 'message'>,
+  ): Decision => ({
     ...base,
     decision: 'unknown',
     authoritative: false,
     cause,
-    message: `${cause}: ${what}; ${REMEDIES[cause]}`,
-  };
-}
-
-export function decide(input: DecisionInput): Decision {
+    message: `${cause}: ${what}; ${input.remedies?.[cause] ?? REMEDIES[cause]}`,
+  });
   const { facts, nowMs, staleAfterMs, expected } = input;
   const { view, lastFailure } = facts;
   const where = `source ${facts.source} in ${facts.repository}`;

@@ -1,4 +1,4 @@
-/** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
+/** The ledger as table rows for people (`lifeboat status`); scripts use the JSON form. Pure. */
 import type { Ledger, LedgerRow } from './types.ts';
 
 /** `45s`, `20m`, `3h10m`, `4d2h`: two units at most, enough to judge an age at a glance. */
@@ -63,19 +63,8 @@ function readyText(row: LedgerRow): string {
   return row.restoreReady.ready ? 'yes' : `no (${row.restoreReady.why})`;
 }
 
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-export function ledgerTable(ledger: Ledger): string {
+/** The header row, one row per ledger row, and the summary line under the table. */
+export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string } {
   const header = [
     'NAMESPACE',
     'PVC',
@@ -107,5 +96,5 @@ export function ledgerTable(ledger: Ledger): string {
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
   const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready`;
-  return `${formatTable([header, ...lines])}\n${footer}\n`;
+  return { rows: [header, ...lines], footer };
 }

@@ -337,7 +337,7 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     assert.doesNotMatch(forced.out + forced.err, new RegExp(PASSWORD));
     // No such restore point, and a bad argument.
     const missing = await runWithEnv({}, 'sync', 'cli/nope', ...kc);
-    assert.equal(missing.status, 1);
+    assert.equal(missing.status, 5);
     assert.match(missing.err, /no restore point .* for cli\/nope/);
     const neither = await runWithEnv({}, 'sync', ...kc);
     assert.equal(neither.status, 1);

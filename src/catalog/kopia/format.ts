@@ -80,7 +80,7 @@ export function openRepositoryConfig(blob: FormatBlob, formatKey: Uint8Array, lo
       throw new RepositoryError(
         'wrong-password',
         location,
-        `the password does not open ${FORMAT_BLOB_ID} (invalid repository password): check KOPIA_PASSWORD`,
+        `the password does not open ${FORMAT_BLOB_ID} (invalid repository password)`,
         { cause: error },
       );
     }
