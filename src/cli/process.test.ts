@@ -112,7 +112,7 @@ describe('lifeboat completion (process)', () => {
         [
           '-c',
           `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; ` +
-            '_lifeboat; printf "%s\\n" "${COMPREPLY[@]}"',
+            `_lifeboat; printf "%s\\n" "\${COMPREPLY[@]}"`,
         ],
         { encoding: 'utf8' },
       );
