@@ -1,6 +1,7 @@
 /** Output of `lifeboat render`: the generated objects as YAML (stdout) and one verdict line per PVC (stderr). */
 import { stringify } from 'yaml';
 import type { Plan } from '../plan/plan.ts';
+import { formatTable } from './output.ts';
 
 export interface RenderedPvc {
   namespace: string;
@@ -21,7 +22,10 @@ export function formatObjects(rendered: readonly RenderedPvc[]): string {
 }
 
 /** An aligned table (NAMESPACE PVC VERDICT TIER DETAIL), then warnings, notes and a one-line summary. */
-export function formatVerdicts(rendered: readonly RenderedPvc[]): string {
+export function formatVerdicts(
+  rendered: readonly RenderedPvc[],
+  extra: { warnings: readonly string[]; notes: readonly string[] } = { warnings: [], notes: [] },
+): string {
   const rows = [
     ['NAMESPACE', 'PVC', 'VERDICT', 'TIER', 'DETAIL'],
     ...rendered.map(({ namespace, name, plan }) => [
@@ -32,18 +36,13 @@ export function formatVerdicts(rendered: readonly RenderedPvc[]): string {
       detailOf(plan),
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
+  const lines = [formatTable(rows)];
 
   for (const { namespace, name, plan } of rendered) {
     for (const w of plan.warnings) lines.push(`warning: ${namespace}/${name}: ${w.reason}: ${w.message}`);
   }
-  const notes = [...new Set(rendered.flatMap((r) => r.plan.notes))];
+  for (const w of extra.warnings) lines.push(`warning: ${w}`);
+  const notes = [...new Set([...rendered.flatMap((r) => r.plan.notes), ...extra.notes])];
   for (const note of notes) lines.push(`note: ${note}`);
 
   const counts = new Map<string, number>();
