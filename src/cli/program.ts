@@ -40,8 +40,8 @@ function exitCodesHelp(): string {
  * Builds the `lifeboat` command tree. Each command lives in its own file under `cli/` and registers itself here,
  * so `lifeboat --help` is the one index of what the tool does.
  */
-export function buildProgram(io: Io): Command {
-  const program = new Command('lifeboat')
+export function buildProgram(io: Io, name = 'lifeboat'): Command {
+  const program = new Command(name)
     .description(
       'Zero-touch backup and restore for Kubernetes PVCs: one label, VolSync objects generated and kept true, ' +
         'restore decisions read from the Kopia or restic repository itself, fail-closed when the truth is unknown.',
@@ -87,8 +87,8 @@ export function buildProgram(io: Io): Command {
 }
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can drive it in-process. */
-export async function runCli(argv: string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
+export async function runCli(argv: string[], io: Io, name = 'lifeboat'): Promise<number> {
+  const program = buildProgram(io, name);
   // Like kubectl and helm: `lifeboat` alone is a request for help, not an error.
   if (argv.length === 0) {
     program.outputHelp();
