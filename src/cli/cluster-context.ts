@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { YAMLError } from 'yaml';
 import { Catalog } from '../catalog/catalog.ts';
+import { configuredLocation } from '../catalog/configured-source.ts';
 import { REPOSITORY_VARIABLES } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { formatYamlError } from '../config/yaml-errors.ts';
@@ -156,6 +157,8 @@ export async function repositoryAccess(
   const secretEnv = cluster?.kube ? await secretRepositoryEnv(cluster.kube, cluster.config, io) : {};
   const merged = mergeEnv(env, secretEnv);
   const repo = cluster?.config.repository;
+  // Where the operator reads the repository (catalog.location, repository.url, the NFS mount), as it reads it.
+  const location = cluster ? configuredLocation(cluster.config) : undefined;
   const settings = resolveRepository(
     flags,
     merged,
@@ -163,7 +166,7 @@ export async function repositoryAccess(
       ? {
           backend: repo.backend,
           identity: repo.identity,
-          ...(repo.url ? { repository: repo.url, repositoryFrom: 'repository.url of --config' } : {}),
+          ...(location ? { repository: location, repositoryFrom: 'the repository location of --config' } : {}),
         }
       : {},
   );

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -252,6 +252,43 @@ describe('lifeboat kubeconfig handling (process)', () => {
     assert.match(
       unknown.err,
       /^error: kubeconfig \(.*kc-first, .*kc-second\): context "nope" is not defined \(contexts: main, other\)\n/,
+    );
+  });
+});
+
+describe('messages a user can act on (process)', () => {
+  it('accepts a plain absolute path as a Kopia --repository, and names the flag when a location is wrong', async () => {
+    const empty = join(dir, 'kopia-empty');
+    await mkdir(empty);
+    const r = await spawnCli(['check', 'app/data', '--backend', 'kopia', '--repository', empty], {
+      env: { KOPIA_PASSWORD: 'unused-here' },
+    });
+    assert.equal(r.status, EXIT.ok, r.err);
+    const out = JSON.parse(r.out);
+    assert.equal(out.decision, 'fresh');
+    assert.equal(out.repository, `filesystem://${empty}`);
+    const relative = await spawnCli(['check', 'app/data', '--backend', 'kopia', '--repository', 'backups']);
+    assert.equal(relative.status, EXIT.usage);
+    assert.match(relative.err, /^error: --repository "backups" is not a URL; use filesystem:\/\/\/path or s3:/);
+    const fromEnv = await spawnCli(['check', 'app/data', '--backend', 'kopia'], {
+      env: { KOPIA_REPOSITORY: 'backups' },
+    });
+    assert.match(fromEnv.err, /^error: KOPIA_REPOSITORY "backups" is not a URL/);
+  });
+
+  it('shows a config YAML error with its line and a caret, not a cut-off string', async () => {
+    const file = join(dir, 'broken-config.yaml');
+    await writeFile(file, 'repository:\n  backend: kopia\n  identity: a: b\n');
+    const r = await spawnCli(['render', '-f', 'examples/', '--config', file]);
+    assert.equal(r.status, EXIT.usage);
+    assert.equal(r.out, '');
+    assert.equal(
+      r.err,
+      `error: invalid lifeboat config ${file}: 1 problem\n` +
+        '  - line 3, column 13: Nested mappings are not allowed in compact mappings. Fix: correct the YAML syntax\n' +
+        '      identity: a: b\n' +
+        '                ^\n' +
+        '(run `lifeboat render --help` for usage)\n',
     );
   });
 });

@@ -37,7 +37,7 @@ export interface RepositorySettings {
   repositoryFrom?: string;
   identity?: string;
   passwordFile?: string;
-  /** Where the password comes from when it is not --password-file: `KOPIA_PASSWORD of the Secret ns/name`. */
+  /** Where the password comes from when it is not --password-file (default: the environment variable). */
   passwordFrom?: string;
 }
 
@@ -152,14 +152,14 @@ export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef
  */
 export function passwordRemedies(settings: RepositorySettings): { 'wrong-password': string } {
   const variable = settings.backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
-  const movers = `the password the VolSync movers use (${variable} of their repository Secret)`;
+  const right = `the password the repository was created with (the VolSync movers' ${variable})`;
   if (settings.passwordFile) {
     return {
-      'wrong-password': `the password in --password-file ${settings.passwordFile} is wrong: put ${movers} in it`,
+      'wrong-password': `the password in --password-file ${settings.passwordFile} is wrong: put ${right} in it`,
     };
   }
-  const from = settings.passwordFrom ?? `${variable} from the environment`;
-  return { 'wrong-password': `the password from ${from} is wrong: set it to ${movers}` };
+  const from = settings.passwordFrom ?? `${variable} (from the environment)`;
+  return { 'wrong-password': `${from} is wrong: set it to ${right}` };
 }
 
 /** `namespace/pvc` → PvcRef, or a usage error saying what is wrong with it. */
