@@ -179,32 +179,38 @@ export async function repositoryAccess(
 }
 
 /**
- * For `check` and `catalog`, which work without a cluster: with --config, its repository section and — when a
- * kubeconfig is given or found — a client to read its credentials Secret. Without --config, undefined (flags and
- * environment only). An explicitly named kubeconfig or context that cannot be used is an error; a missing default
- * one only means the Secret is not read.
+ * For `check` and `catalog`. With `--backend` or `--repository` (and no --config) they read the repository from the
+ * flags and the environment alone, no cluster involved. Otherwise they read it as the cluster commands do: the
+ * config (--config, else the built-in defaults) gives the backend and location, and its credentials Secret is read
+ * through the kubeconfig when one is given or found. An explicitly named kubeconfig or context that cannot be used is
+ * an error; a missing default one means the Secret is not read (said on stderr), or, without --config, that the
+ * flags and the environment must say everything.
  */
 export function optionalCluster(
-  flags: KubeFlags & { config?: string },
+  flags: KubeFlags & RepositoryFlags & { config?: string },
   env: Env,
   io: Io,
 ): { kube: KubeClient | undefined; config: LifeboatConfig } | undefined {
-  if (flags.config === undefined) {
-    if (flags.kubeconfig !== undefined || flags.context !== undefined) {
-      throw usage('--kubeconfig and --context are used to read the credentials Secret named by --config: add --config');
+  const explicit = flags.kubeconfig !== undefined || flags.context !== undefined;
+  if (flags.config === undefined && (flags.backend !== undefined || flags.repository !== undefined)) {
+    if (explicit) {
+      throw usage(
+        '--kubeconfig and --context read the credentials Secret of a config: add --config, or drop --backend',
+      );
     }
     return undefined;
   }
   const config = readConfigFile(flags.config);
-  if (!credentialsSecretRef(config)) return { kube: undefined, config };
-  const explicit = flags.kubeconfig !== undefined || flags.context !== undefined;
+  const ref = credentialsSecretRef(config);
+  if (!ref) return { kube: undefined, config };
   try {
     return { kube: new KubeClient(kubeConnection(flags, env), 'lifeboat-cli'), config };
   } catch (error) {
     if (explicit) throw error;
-    const ref = credentialsSecretRef(config);
+    // Neither a config nor a cluster: the flags and the environment must say everything (as --backend does).
+    if (flags.config === undefined) return undefined;
     io.err(
-      `note: not reading the credentials Secret ${ref?.namespace}/${ref?.name}: ${(error as Error).message}; ` +
+      `note: not reading the credentials Secret ${ref.namespace}/${ref.name}: ${(error as Error).message}; ` +
         'using the environment\n',
     );
     return { kube: undefined, config };

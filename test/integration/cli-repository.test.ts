@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { spawnCli } from '../support/cli.ts';
-import { sharedControlPlane } from '../support/controlplane.ts';
+import { sharedControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
 
 const SECRET_NS = 'cli-repository-creds';
@@ -110,7 +110,7 @@ describe('check and catalog with --config (process)', () => {
     assert.equal(orphan.status, EXIT.usage);
     assert.match(
       orphan.err,
-      /^error: --kubeconfig and --context are used to read the credentials Secret named by --config/,
+      /^error: --kubeconfig and --context read the credentials Secret of a config: add --config/,
     );
   });
 
@@ -158,5 +158,41 @@ describe('check and catalog with --config (process)', () => {
       error,
     );
     assert.doesNotMatch(error, /from the environment|repository Secret\)/);
+  });
+});
+
+describe("the runbooks' one-liners with the built-in config (process)", () => {
+  // Its own API server: the default config's Secret (lifeboat-system/lifeboat-repository) is cluster-wide state.
+  it('`lifeboat check <ns>/<pvc>` with nothing but a kubeconfig reads the repository named by the default Secret', async () => {
+    const plane = await startControlPlane({ crds: 'none' });
+    const own = new KubeClient(plane.kubeConfig);
+    try {
+      const empty = await mkdtemp(join(dir, 'kopia-'));
+      await own.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
+      await own.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+        data: {
+          KOPIA_PASSWORD: Buffer.from('runbook-password').toString('base64'),
+          KOPIA_REPOSITORY: Buffer.from(`filesystem://${empty}`).toString('base64'),
+        },
+      });
+      const r = await spawnCli(['check', 'shop/data'], { env: { KUBECONFIG: plane.kubeconfigPath } });
+      assert.equal(r.status, EXIT.ok, r.err);
+      const out = JSON.parse(r.out);
+      assert.equal(out.decision, 'fresh');
+      assert.equal(out.repository, `filesystem://${empty}`);
+      const catalog = await spawnCli(['catalog'], { env: { KUBECONFIG: plane.kubeconfigPath } });
+      assert.equal(catalog.status, EXIT.ok, catalog.err);
+      assert.match(catalog.err, new RegExp(`^no PVCs found in Kopia repository filesystem://${empty},`));
+      // No kubeconfig and no flags: the flags must say everything, and the message says which.
+      const bare = await spawnCli(['check', 'shop/data'], { env: { HOME: join(dir, 'home') } });
+      assert.equal(bare.status, EXIT.usage);
+      assert.match(bare.err, /^error: --backend is required: kopia/);
+    } finally {
+      own.close();
+      await plane.stop();
+    }
   });
 });
