@@ -23,6 +23,7 @@ interface SyncFlags extends ClusterFlags {
   concurrency?: string;
   perRepository?: string;
   output: string;
+  namespace?: string;
 }
 
 /** The flag's whole number ≥ 1, or `fallback` when the flag is not given. */
@@ -39,6 +40,10 @@ function line(o: SyncOutcome): string {
 
 export async function runSync(target: string | undefined, flags: SyncFlags, io: Io, env: Env): Promise<number> {
   if ((target === undefined) === !flags.all) throw usage('name one PVC as <namespace>/<pvc>, or pass --all');
+  if (flags.namespace !== undefined && !flags.all) {
+    throw usage('-n/--namespace narrows --all: name the PVC as <namespace>/<pvc> instead');
+  }
+  const scope = flags.namespace === undefined ? {} : { namespace: flags.namespace };
   const ref = target === undefined ? undefined : parsePvcArgument(target);
   const only = ref ? new Set([`${ref.namespace}/${ref.pvc}`]) : undefined;
   const waitTimeoutMs = parseDurationFlag('--wait-timeout', flags.waitTimeout);
@@ -59,7 +64,7 @@ export async function runSync(target: string | undefined, flags: SyncFlags, io: 
         staggerMs: pollMs,
       });
       const deadline = Date.now() + waitTimeoutMs;
-      let report = await sync.runPass({ ...(only ? { only } : {}), force: flags.force === true });
+      let report = await sync.runPass({ ...(only ? { only } : {}), ...scope, force: flags.force === true });
       const seen = new Map(report.outcomes.map((o) => [o.key, o]));
       if (flags.output === 'table') for (const o of report.outcomes) io.out(line(o));
       if (only && report.outcomes.length === 0) {
@@ -71,7 +76,7 @@ export async function runSync(target: string | undefined, flags: SyncFlags, io: 
         // The catalog is re-read so that a backup landing meanwhile counts; never forced again (that would re-arm a
         // restore point that just completed).
         await catalog.refresh();
-        report = await sync.runPass(only ? { only } : {});
+        report = await sync.runPass({ ...(only ? { only } : {}), ...scope });
         for (const o of report.outcomes) {
           const before = seen.get(o.key);
           if (flags.output === 'table' && (before?.action !== o.action || before.message !== o.message))
@@ -106,6 +111,7 @@ export function registerSyncCommand(program: Command, io: Io, env: Env = process
       ),
   )
     .option('--all', 'every restore point in the cluster')
+    .option('-n, --namespace <namespace>', 'with --all: only the restore points of this namespace')
     .option('--force', 're-arm even restore points that already hold the newest snapshot (never one in flight)')
     .option('--wait', 'keep going until every sync has completed (or --wait-timeout)')
     .option('--wait-timeout <duration>', 'give up waiting after this long', '1h')
