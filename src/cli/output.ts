@@ -14,7 +14,8 @@ export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'text';
 
 /** `-o, --output <format>` restricted to `formats`; commander rejects any other value as a usage error. */
 export function outputOption(formats: readonly OutputFormat[], defaultFormat: OutputFormat = 'table'): Option {
-  const help = formats.includes('wide') ? `${formats.join(', ')} (wide: more columns)` : formats.join(', ');
+  // Commander lists the choices and the default itself.
+  const help = formats.includes('wide') ? 'output format (wide: more columns)' : 'output format';
   return new Option('-o, --output <format>', help).choices(formats).default(defaultFormat);
 }
 

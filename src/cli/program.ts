@@ -5,7 +5,7 @@ import { registerCheckCommand } from './check.ts';
 import { registerCompletion } from './completion.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import { registerManifests } from './manifests.ts';
-import { formatData, helpWidth, wrapHelp } from './output.ts';
+import { formatData, helpWidth, outputOption, wrapHelp } from './output.ts';
 import { registerRender } from './render.ts';
 import { registerRestoreCommand } from './restore.ts';
 import { registerRun } from './run.ts';
@@ -60,9 +60,7 @@ export function buildProgram(io: Io, name = 'lifeboat'): Command {
   program
     .command('version')
     .description('print the version of lifeboat and of the Node.js runtime')
-    .addOption(
-      new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text'),
-    )
+    .addOption(outputOption(['text', 'json', 'yaml'], 'text'))
     .action((opts: { output: string }) => {
       const info = { lifeboat: VERSION, node: process.versions.node, platform: `${process.platform}/${process.arch}` };
       if (opts.output === 'json' || opts.output === 'yaml') io.out(formatData(opts.output, info));
