@@ -1,4 +1,4 @@
-import { Command, CommanderError, type Command as CommandType, Option } from 'commander';
+import { Command, CommanderError, type Command as CommandType } from 'commander';
 import { VERSION } from '../version.ts';
 import { registerCatalogCommand } from './catalog.ts';
 import { registerCheckCommand } from './check.ts';
