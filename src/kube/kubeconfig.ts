@@ -2,7 +2,8 @@
  * A small kubeconfig reader for the common cases: client certificates, bearer tokens (inline or from a file) and
  * basic auth, with the cluster's CA inline or from a file. It keeps @kubernetes/client-node (about 80 MiB of
  * generated models, 0.7 s to load) out of the process; kubeconfigs that need more — exec credential plugins, auth
- * providers, proxies — return `undefined` and the caller falls back to the library.
+ * providers, proxies — return `undefined` and the caller falls back to the library. Several files (a $KUBECONFIG
+ * list) merge as kubectl merges them, and a missing or broken file is a KubeconfigError that names it.
  */
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
