@@ -290,5 +290,16 @@ describe('messages a user can act on (process)', () => {
         '                ^\n' +
         '(run `lifeboat render --help` for usage)\n',
     );
+    const values = join(dir, 'broken-values.yaml');
+    await writeFile(values, 'serviceMonitor:\n  enabled: true: yes\n');
+    const m = await spawnCli(['manifests', '-f', values]);
+    assert.equal(m.status, EXIT.usage);
+    assert.equal(
+      m.err,
+      `error: not valid YAML: ${values}: line 2, column 12: Nested mappings are not allowed in compact mappings\n` +
+        '      enabled: true: yes\n' +
+        '               ^\n' +
+        '(run `lifeboat manifests --help` for usage)\n',
+    );
   });
 });
