@@ -1,31 +1,35 @@
 /**
  * `lifeboat catalog`: every PVC found in the repository — Kopia: each source that follows the identity template;
- * restic: each repository below the template's base — with its decision and snapshots, as a table (default) or
- * JSON. Exit status 0 when everything could be read, 2 when some repository (or the discovery) failed, 1 for bad
- * input. Problems go to stderr in table mode and into the JSON otherwise.
+ * restic: each repository below the template's base — with its decision and snapshots, as a table (default; `wide`
+ * adds the source and the snapshot size), JSON or YAML. Exit status 0 when everything could be read, 2 when some
+ * repository (or the discovery) failed, 1 for bad input. Problems go to stderr in table mode and into the data
+ * otherwise. The repository comes from flags, the environment or --config, as for `lifeboat check`.
  */
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import type { RepositoryHealth } from '../catalog/health.ts';
 import { type Decision, decide } from '../decision/decide.ts';
 import { repositoryReport, repositoryReportLines } from '../status/repository-report.ts';
-import { EXIT_UNKNOWN, snapshotJson } from './check.ts';
+import { snapshotJson } from './check.ts';
+import { addKubeOptions, type KubeFlags, optionalCluster, repositoryAccess } from './cluster-context.ts';
+import { EXIT, exitWith, usage } from './exit-codes.ts';
+import { formatTable, outputOption, printData } from './output.ts';
 import type { Io } from './program.ts';
 import {
   addRepositoryOptions,
   buildSource,
   type Env,
-  exitWith,
   parseDurationFlag,
+  passwordRemedies,
   type RepositoryFlags,
-  resolveRepository,
-  usage,
 } from './repository-options.ts';
 
-interface CatalogFlags extends RepositoryFlags {
+interface CatalogFlags extends RepositoryFlags, KubeFlags {
   timeout: string;
   output: string;
   concurrency: string;
+  namespace?: string;
+  config?: string;
 }
 
 interface Row {
@@ -33,18 +37,6 @@ interface Row {
   pvc: string;
   source: string;
   decision: Decision;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 function healthJson(h: RepositoryHealth) {
@@ -59,29 +51,32 @@ function healthJson(h: RepositoryHealth) {
 }
 
 export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise<number> {
-  if (flags.output !== 'table' && flags.output !== 'json') {
-    throw usage(`unknown --output "${flags.output}": use table or json`);
-  }
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw usage(`--concurrency "${flags.concurrency}" must be a whole number of at least 1`);
   }
-  const settings = resolveRepository(flags, env);
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout);
-  const source = buildSource(settings, env);
-  const catalog = new Catalog({ source, refreshTimeoutMs: timeoutMs, concurrency });
+  const cluster = optionalCluster(flags, env, io);
+  let catalog: Catalog | undefined;
   try {
+    const access = await repositoryAccess(flags, env, io, cluster);
+    const source = buildSource(access.settings, access.env);
+    catalog = new Catalog({ source, refreshTimeoutMs: timeoutMs, concurrency });
     const report = await catalog.refresh();
     const nowMs = catalog.now();
-    const rows: Row[] = catalog.pvcs().map((ref) => {
-      const facts = catalog.facts(ref);
-      return {
-        namespace: ref.namespace,
-        pvc: ref.pvc,
-        source: facts.source,
-        decision: decide({ facts, nowMs, staleAfterMs: catalog.staleAfterMs }),
-      };
-    });
+    const remedies = passwordRemedies(access.settings);
+    const rows: Row[] = catalog
+      .pvcs()
+      .filter((ref) => flags.namespace === undefined || ref.namespace === flags.namespace)
+      .map((ref) => {
+        const facts = (catalog as Catalog).facts(ref);
+        return {
+          namespace: ref.namespace,
+          pvc: ref.pvc,
+          source: facts.source,
+          decision: decide({ facts, nowMs, staleAfterMs: (catalog as Catalog).staleAfterMs, remedies }),
+        };
+      });
     const health = catalog.health();
     const unmatched = catalog.unmatchedSources();
     const known = rows.map((r) => ({ namespace: r.namespace, pvc: r.pvc }));
@@ -95,42 +90,31 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
       known,
       (id) => `--expected-id ${id}`,
     );
-    const unmatchedDetails = repository.unmatched;
-    if (flags.output === 'json') {
-      const out = {
-        backend: source.backend,
-        description: source.description,
-        pvcs: rows.map((r) => ({
-          namespace: r.namespace,
-          pvc: r.pvc,
-          source: r.source,
-          decision: r.decision.decision,
-          authoritative: r.decision.authoritative,
-          cause: r.decision.cause,
-          ...(r.decision.authoritative ? {} : { error: r.decision.message }),
-          snapshots: r.decision.snapshots.map(snapshotJson),
-          ...(r.decision.newest ? { newest: snapshotJson(r.decision.newest) } : {}),
-        })),
-        unmatchedSources: unmatched,
-        unmatched: unmatchedDetails,
-        repositories: health.map(healthJson),
-        ...(report.discoveryFailure
-          ? { discoveryError: { code: report.discoveryFailure.code, message: report.discoveryFailure.message } }
-          : {}),
-      };
-      io.out(`${JSON.stringify(out, null, 2)}\n`);
-    } else {
-      const header = ['NAMESPACE', 'PVC', 'DECISION', 'SNAPSHOTS', 'NEWEST', 'CAUSE'];
-      const lines = rows.map((r) => [
-        r.namespace,
-        r.pvc,
-        r.decision.decision,
-        String(r.decision.snapshots.length),
-        r.decision.newest?.time ?? '-',
-        r.decision.cause,
-      ]);
-      io.out(`${table([header, ...lines])}\n`);
-      if (rows.length === 0 && report.result === 'success') io.err(`no PVCs found in ${source.description}\n`);
+    const data = {
+      backend: source.backend,
+      description: source.description,
+      pvcs: rows.map((r) => ({
+        namespace: r.namespace,
+        pvc: r.pvc,
+        source: r.source,
+        decision: r.decision.decision,
+        authoritative: r.decision.authoritative,
+        cause: r.decision.cause,
+        ...(r.decision.authoritative ? {} : { error: r.decision.message }),
+        snapshots: r.decision.snapshots.map(snapshotJson),
+        ...(r.decision.newest ? { newest: snapshotJson(r.decision.newest) } : {}),
+      })),
+      unmatchedSources: unmatched,
+      unmatched: repository.unmatched,
+      repositories: health.map(healthJson),
+      ...(report.discoveryFailure
+        ? { discoveryError: { code: report.discoveryFailure.code, message: report.discoveryFailure.message } }
+        : {}),
+    };
+    printData(io, flags.output, data, (wide) => `${catalogTable(rows, wide)}\n`);
+    if (flags.output === 'table' || flags.output === 'wide') {
+      const where = flags.namespace === undefined ? '' : ` in namespace ${flags.namespace}`;
+      if (rows.length === 0 && report.result === 'success') io.err(`no PVCs found${where} in ${source.description}\n`);
       if (report.discoveryFailure) {
         io.err(
           `listing the repositories failed: ${report.discoveryFailure.code}: ${report.discoveryFailure.message}\n`,
@@ -147,23 +131,45 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
       }
       for (const line of repositoryReportLines(repository)) io.err(`${line}\n`);
     }
-    return report.result === 'success' ? 0 : EXIT_UNKNOWN;
+    return report.result === 'success' ? EXIT.ok : EXIT.unknown;
   } finally {
-    await catalog.stop();
-    source.close();
+    await catalog?.stop();
+    catalog?.source.close();
+    cluster?.kube?.close();
   }
+}
+
+function catalogTable(rows: readonly Row[], wide: boolean): string {
+  const header = ['NAMESPACE', 'PVC', 'DECISION', 'SNAPSHOTS', 'NEWEST', 'CAUSE', ...(wide ? ['SIZE', 'SOURCE'] : [])];
+  const lines = rows.map((r) => [
+    r.namespace,
+    r.pvc,
+    r.decision.decision,
+    String(r.decision.snapshots.length),
+    r.decision.newest?.time ?? '-',
+    r.decision.cause,
+    ...(wide ? [r.decision.newest?.sizeBytes === undefined ? '-' : String(r.decision.newest.sizeBytes), r.source] : []),
+  ]);
+  return formatTable([header, ...lines]);
 }
 
 export function registerCatalogCommand(program: Command, io: Io, env: Env = process.env): void {
   addRepositoryOptions(
-    program
-      .command('catalog')
-      .description(
-        'list every PVC found in the repository with its snapshots and decision\n' +
-          '(exit status 0: all read, 2: some repository could not be read, 1: bad input)',
-      ),
+    addKubeOptions(
+      program
+        .command('catalog')
+        .description(
+          'list every PVC found in the repository with its snapshots and decision (exit status 0: all read, ' +
+            '2: some repository could not be read, 1: bad input)',
+        )
+        .option(
+          '--config <file>',
+          'lifeboat config file (as `lifeboat run` uses it): repository backend, location, identity and credentials Secret',
+        ),
+    ),
   )
-    .option('-o, --output <format>', 'table or json', 'table')
+    .option('-n, --namespace <namespace>', 'only PVCs of this namespace')
+    .addOption(outputOption(['table', 'wide', 'json', 'yaml']))
     .option('--timeout <duration>', 'bound on reading everything', '5m')
     .option('--concurrency <n>', 'restic repositories read at once', '4')
     .action(async (flags: CatalogFlags) => {

@@ -126,7 +126,10 @@ describe('lifeboat check', () => {
     assert.equal(r.status, 2);
     const out = JSON.parse(r.out);
     assert.equal(out.cause, 'credentials-missing');
-    assert.match(out.error, /RESTIC_PASSWORD is not set: export it or use --password-file/);
+    assert.match(
+      out.error,
+      /RESTIC_PASSWORD is not set: export it, use --password-file, or give --config naming the repository Secret/,
+    );
   });
 
   it('reads the password from --password-file', async () => {
@@ -224,7 +227,7 @@ describe('lifeboat check', () => {
     [
       'a missing repository',
       ['check', 'ns/pvc', '--backend', 'kopia'],
-      /--repository is required \(or set KOPIA_REPOSITORY\)/,
+      /--repository is required \(or set KOPIA_REPOSITORY, or give --config with repository\.url\)/,
     ],
     [
       'a relative restic path',
@@ -238,8 +241,8 @@ describe('lifeboat check', () => {
     ],
     [
       'a Kopia URL without a scheme',
-      ['check', 'ns/pvc', '--backend', 'kopia', '--repository', '/repository'],
-      /is not a URL; use filesystem:\/\/\/path or s3:\/\/bucket\/prefix/,
+      ['check', 'ns/pvc', '--backend', 'kopia', '--repository', 'repository'],
+      /--repository "repository" is not a URL; use filesystem:\/\/\/path or s3:\/\/bucket\/prefix/,
     ],
     [
       'a Kopia repository with placeholders',
@@ -317,10 +320,10 @@ describe('lifeboat catalog', () => {
       '--repository',
       `${dir}/{namespace}/{pvc}`,
       '-o',
-      'yaml',
+      'xml',
     );
     assert.equal(r.status, 1);
-    assert.match(r.err, /unknown --output "yaml": use table or json/);
+    assert.match(r.err, /argument 'xml' is invalid\. Allowed choices are table, wide, json, yaml\./);
   });
 
   it('reports an unreadable Kopia repository with exit 2 on stderr', async () => {

@@ -1,68 +1,92 @@
 /**
- * `lifeboat check <namespace>/<pvc>`: the restore decision for one PVC, read straight from the repository, as one
- * JSON object. Exit status 0 when the answer is authoritative (restore or fresh), 2 when it is unknown, 1 for bad
- * input. Only the repository that holds the PVC is read (restic: that PVC's repository alone).
+ * `lifeboat check <namespace>/<pvc>`: the restore decision for one PVC, read straight from the repository. JSON by
+ * default (scripts parse it), `-o yaml`, or `-o table` for the snapshots at a glance. Exit status 0 when the answer
+ * is authoritative (restore or fresh), 2 when it is unknown, 1 for bad input. Only the repository that holds the PVC
+ * is read (restic: that PVC's repository alone).
+ *
+ * The repository comes from the flags, the environment, or `--config` (the file `lifeboat run` uses: backend,
+ * location, identity, and the credentials Secret, read through the kubeconfig when one is available).
  */
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import type { Snapshot } from '../catalog/types.ts';
-import { decide } from '../decision/decide.ts';
+import { type Decision, decide } from '../decision/decide.ts';
+import { addKubeOptions, type KubeFlags, optionalCluster, repositoryAccess } from './cluster-context.ts';
+import { EXIT, exitWith, usage } from './exit-codes.ts';
+import { formatTable, outputOption, printData } from './output.ts';
 import type { Io } from './program.ts';
 import {
   addRepositoryOptions,
   buildSource,
   type Env,
-  exitWith,
   parseDurationFlag,
   parsePvcArgument,
+  passwordRemedies,
   type RepositoryFlags,
-  resolveRepository,
-  usage,
 } from './repository-options.ts';
 
-interface CheckFlags extends RepositoryFlags {
+interface CheckFlags extends RepositoryFlags, KubeFlags {
   timeout: string;
   expectedId?: string;
   firstInstall?: boolean;
+  config?: string;
+  output: string;
 }
 
 const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
-
-export const EXIT_UNKNOWN = 2;
 
 export function snapshotJson(s: Snapshot): { id: string; time: string; sizeBytes?: number } {
   return { id: s.id, time: s.time, ...(s.sizeBytes !== undefined ? { sizeBytes: s.sizeBytes } : {}) };
 }
 
+function checkTable(decision: Decision, result: { namespace: string; pvc: string; message: string }): string {
+  const snapshots = [
+    ['SNAPSHOT', 'TIME', 'SIZE'],
+    ...decision.snapshots.map((s) => [s.id, s.time, s.sizeBytes === undefined ? '-' : String(s.sizeBytes)]),
+  ];
+  const head = `${result.namespace}/${result.pvc}: ${decision.decision}${decision.authoritative ? '' : ' (not authoritative)'}\n${result.message}\n`;
+  return decision.snapshots.length > 0 ? `${head}\n${formatTable(snapshots)}\n` : head;
+}
+
 export async function runCheck(target: string, flags: CheckFlags, io: Io, env: Env): Promise<number> {
   const ref = parsePvcArgument(target);
-  const settings = resolveRepository(flags, env);
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout);
   if (flags.expectedId !== undefined && !REPOSITORY_ID.test(flags.expectedId)) {
     throw usage(
       `--expected-id "${flags.expectedId.slice(0, 80)}" is not a repository ID (64 hex digits, as \`lifeboat catalog\` prints it)`,
     );
   }
-  if (settings.backend === 'restic' && (flags.expectedId !== undefined || flags.firstInstall)) {
-    throw usage(
-      '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
-    );
-  }
-  const source = buildSource(settings, env, ref);
-  const catalog = new Catalog({
-    source,
-    lookupTimeoutMs: timeoutMs,
-    refreshTimeoutMs: timeoutMs,
-    identity: {
-      ...(flags.expectedId ? { expectedId: flags.expectedId.toLowerCase() } : {}),
-      firstInstall: flags.firstInstall === true,
-    },
-  });
+  const cluster = optionalCluster(flags, env, io);
+  let catalog: Catalog | undefined;
   try {
+    const access = await repositoryAccess(flags, env, io, cluster);
+    if (access.settings.backend === 'restic' && (flags.expectedId !== undefined || flags.firstInstall)) {
+      throw usage(
+        '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
+      );
+    }
+    // The flags win; with --config, the file's repository.expectedId and firstInstall apply as `lifeboat run` reads them.
+    const configured = cluster?.config.repository;
+    const expectedId = flags.expectedId?.toLowerCase() ?? configured?.expectedId;
+    const source = buildSource(access.settings, access.env, ref);
+    catalog = new Catalog({
+      source,
+      lookupTimeoutMs: timeoutMs,
+      refreshTimeoutMs: timeoutMs,
+      identity: {
+        ...(expectedId ? { expectedId } : {}),
+        firstInstall: flags.firstInstall === true || configured?.firstInstall === true,
+      },
+    });
     // A per-PVC repository is read on demand by the lookup itself; a shared one needs one full read first.
     if (!source.perPvcRepositories) await catalog.refresh();
     const facts = await catalog.lookup(ref);
-    const decision = decide({ facts, nowMs: catalog.now(), staleAfterMs: catalog.staleAfterMs });
+    const decision = decide({
+      facts,
+      nowMs: catalog.now(),
+      staleAfterMs: catalog.staleAfterMs,
+      remedies: passwordRemedies(access.settings),
+    });
     const result = {
       namespace: ref.namespace,
       pvc: ref.pvc,
@@ -80,24 +104,32 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
       ...(decision.newest ? { newest: snapshotJson(decision.newest) } : {}),
       ...(decision.checkpoints.length > 0 ? { checkpoints: decision.checkpoints.map(snapshotJson) } : {}),
     };
-    io.out(`${JSON.stringify(result, null, 2)}\n`);
-    return decision.authoritative ? 0 : EXIT_UNKNOWN;
+    printData(io, flags.output, result, () => checkTable(decision, result));
+    return decision.authoritative ? EXIT.ok : EXIT.unknown;
   } finally {
-    await catalog.stop();
-    source.close();
+    await catalog?.stop();
+    catalog?.source.close();
+    cluster?.kube?.close();
   }
 }
 
 export function registerCheckCommand(program: Command, io: Io, env: Env = process.env): void {
   addRepositoryOptions(
-    program
-      .command('check')
-      .argument('<namespace/pvc>', 'the PVC, e.g. karakeep/data-pvc')
-      .description(
-        'decide restore | fresh | unknown for one PVC from its repository and print it as JSON\n' +
-          '(exit status 0: authoritative answer, 2: unknown, 1: bad input)',
-      ),
+    addKubeOptions(
+      program
+        .command('check')
+        .argument('<namespace/pvc>', 'the PVC, e.g. karakeep/data-pvc')
+        .description(
+          'decide restore | fresh | unknown for one PVC from its repository (exit status 0: authoritative answer, ' +
+            '2: unknown, 1: bad input)',
+        )
+        .option(
+          '--config <file>',
+          'lifeboat config file (as `lifeboat run` uses it): repository backend, location, identity and credentials Secret',
+        ),
+    ),
   )
+    .addOption(outputOption(['json', 'yaml', 'table'], 'json'))
     .option('--timeout <duration>', 'give up reading the repository after this long (unknown: timeout)', '60s')
     .option('--expected-id <id>', 'the ID the (Kopia) repository must have; another one answers repository-changed')
     .option('--first-install', 'a missing Kopia repository is a first installation (fresh), not repository-missing')

@@ -1,13 +1,9 @@
-/** Reading the lifeboat config file for a command: a clear usage error (status 2) for an unreadable or invalid file. */
+/** Reading the lifeboat config file for a command: a clear usage error (status 1) for an unreadable or invalid file. */
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
 import { ConfigError } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LifeboatConfig } from '../config/types.ts';
-
-export function usageError(message: string): never {
-  throw new CommanderError(2, 'lifeboat.usage', message);
-}
+import { usageError } from './exit-codes.ts';
 
 /** The config at `path`, or the built-in defaults when no path is given. */
 export function readConfigFile(path: string | undefined): LifeboatConfig {

@@ -84,7 +84,7 @@ describe('lifeboat manifests', () => {
     assert.equal(deployment.metadata.namespace, 'backup');
   });
 
-  it('exits 2 with the reason for a misspelt setting, an invalid config or an unreadable file', async () => {
+  it('exits 1 with the reason for a misspelt setting, an invalid config or an unreadable file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeboat-manifests-'));
     writeFileSync(join(dir, 'typo.yaml'), 'serviceMonitor:\n  enable: true\n');
     writeFileSync(join(dir, 'config.yaml'), 'minPvcAge: soon\n');
@@ -95,7 +95,7 @@ describe('lifeboat manifests', () => {
     ];
     for (const [args, message] of cases) {
       const { status, out, err } = await run('manifests', ...args);
-      assert.equal(status, 2, err);
+      assert.equal(status, 1, err);
       assert.equal(out, '');
       assert.match(err, message);
     }

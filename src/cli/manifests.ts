@@ -7,11 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse } from 'yaml';
+import { parse, YAMLError } from 'yaml';
+import { formatYamlError } from '../config/yaml-errors.ts';
 import { manifestsYaml, renderManifests } from '../deploy/manifests.ts';
 import { resolveValues, ValuesError } from '../deploy/values.ts';
 import { VERSION } from '../version.ts';
-import { usageError } from './config-file.ts';
+import { usageError } from './exit-codes.ts';
+import { formatData, objectList, outputOption, wrapHelp } from './output.ts';
 import type { Io } from './program.ts';
 
 interface ManifestsFlags {
@@ -19,22 +21,19 @@ interface ManifestsFlags {
   config?: string;
   namespace?: string;
   namespaceObject: boolean;
+  output: string;
 }
 
-const HELP = `
-Input:
-  --values files use the Helm chart's values format (deploy/helm/lifeboat/values.yaml); later files win, maps merge
-  and null removes a default, as with \`helm -f\`. --config is a lifeboat config file (docs/configuration.md); it
-  replaces the values' \`config\` section. The config is validated here, so a broken one fails now, not in a pod.
-
-Output:
-  Multi-document YAML on stdout, in apply order: Namespace, ServiceAccount, RBAC (each rule with the reason it is
-  granted), ConfigMap, Service, Deployment, PodDisruptionBudget, and, when enabled, cert-manager objects,
-  ServiceMonitor, PrometheusRule and the webhook configurations. \`helm template\` with the same values prints the
-  same objects (minus the Namespace).
-
-Exit status: 0 rendered; 2 unreadable or invalid values or config.
-`;
+const HELP = [
+  '',
+  'Input:',
+  "  --values files use the Helm chart's values format (deploy/helm/lifeboat/values.yaml); later files win, maps merge and null removes a default, as with `helm -f`. --config is a lifeboat config file (docs/configuration.md); it replaces the values' `config` section. The config is validated here, so a broken one fails now, not in a pod.",
+  '',
+  'Output:',
+  '  Multi-document YAML on stdout (-o json: one v1 List), in apply order: Namespace, ServiceAccount, RBAC (each rule with the reason it is granted), ConfigMap, Service, Deployment, PodDisruptionBudget, and, when enabled, cert-manager objects, ServiceMonitor, PrometheusRule and the webhook configurations. `helm template` with the same values prints the same objects (minus the Namespace).',
+  '',
+  'Exit status: 0 rendered; 1 unreadable or invalid values or config.',
+].join('\n');
 
 function readYamlMap(path: string, what: string): Record<string, unknown> {
   let text: string;
@@ -47,7 +46,8 @@ function readYamlMap(path: string, what: string): Record<string, unknown> {
   try {
     value = parse(text) ?? {};
   } catch (error) {
-    usageError(`${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    if (error instanceof YAMLError) usageError(`not valid YAML: ${formatYamlError(path, error)}`);
+    throw error;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) usageError(`${path}: expected a YAML map`);
   return value as Record<string, unknown>;
@@ -65,7 +65,8 @@ export function registerManifests(program: Command, io: Io): void {
     .option('--config <file>', 'lifeboat config file; replaces the values section `config`')
     .option('-n, --namespace <name>', 'install namespace (default: config.namespace, else lifeboat-system)')
     .option('--no-namespace-object', 'leave the Namespace object out (it exists already)')
-    .addHelpText('after', HELP)
+    .addOption(outputOption(['yaml', 'json'], 'yaml'))
+    .addHelpText('after', () => wrapHelp(HELP))
     .action((flags: ManifestsFlags) => {
       const overrides = flags.values.map((path) => readYamlMap(path, 'values file'));
       if (flags.config) overrides.push({ config: null }, { config: readYamlMap(flags.config, 'config') });
@@ -75,7 +76,8 @@ export function registerManifests(program: Command, io: Io): void {
         const namespace = flags.namespace ?? (typeof configured === 'string' ? configured : 'lifeboat-system');
         const rendered = renderManifests(values, { namespace, includeNamespace: flags.namespaceObject });
         const header = `lifeboat ${VERSION}, namespace ${namespace}: rendered by \`lifeboat manifests\`.`;
-        io.out(manifestsYaml(rendered, header));
+        if (flags.output === 'json') io.out(formatData('json', objectList(rendered.map((r) => r.object))));
+        else io.out(manifestsYaml(rendered, header));
       } catch (error) {
         if (error instanceof ValuesError) usageError(error.message);
         throw error;

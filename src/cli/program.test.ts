@@ -32,9 +32,12 @@ describe('lifeboat CLI', () => {
   });
 
   it('rejects an unknown output format with a message naming the fix', async () => {
-    const r = await run('version', '-o', 'yaml');
-    assert.equal(r.status, 2);
-    assert.match(r.err, /unknown --output "yaml": use text or json/);
+    const r = await run('version', '-o', 'xml');
+    assert.equal(r.status, 1);
+    assert.match(
+      r.err,
+      /argument 'xml' is invalid\. Allowed choices are text, json, yaml\.\n\(run `lifeboat version --help` for usage\)/,
+    );
   });
 
   it('rejects an unknown command with a non-zero status', async () => {

@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { formatYamlError } from '../config/yaml-errors.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 
 /** A problem with the input (unreadable file, broken YAML, malformed manifest); render exits 2 with its message. */
@@ -31,6 +32,8 @@ export interface Manifests {
   namespaces: Map<string, Namespace>;
   /** Secrets by `namespace/name`. */
   secrets: Map<string, SecretManifest>;
+  /** Inputs (files, `-`) that hold no Kubernetes object at all: a script or an empty file given by mistake. */
+  withoutObjects: string[];
 }
 
 const MANIFEST_FILE = /\.ya?ml$/;
@@ -66,14 +69,17 @@ export async function readSources(paths: readonly string[], readStdin: () => Pro
  * `defaultNamespace`, as `kubectl apply` would. A PVC listed twice is an error: which one would be meant?
  */
 export function parseManifests(sources: readonly Source[], defaultNamespace: string): Manifests {
-  const out: Manifests = { pvcs: [], namespaces: new Map(), secrets: new Map() };
+  const out: Manifests = { pvcs: [], namespaces: new Map(), secrets: new Map(), withoutObjects: [] };
   const seen = new Map<string, string>();
   for (const source of sources) {
+    let objects = 0;
     for (const [index, doc] of parseAllDocuments(source.text).entries()) {
       const where = `${source.path}: document ${index + 1}`;
-      if (doc.errors.length > 0) throw new InputError(`${where}: ${doc.errors[0]?.message.split('\n')[0]}`);
+      const syntax = doc.errors[0];
+      if (syntax) throw new InputError(formatYamlError(source.path, syntax));
       for (const object of flatten(doc.toJS() as unknown)) {
         const kind = object.kind;
+        if (typeof object.apiVersion === 'string' && typeof kind === 'string') objects++;
         if (
           object.apiVersion !== 'v1' ||
           (kind !== 'Namespace' && kind !== 'PersistentVolumeClaim' && kind !== 'Secret')
@@ -104,6 +110,7 @@ export function parseManifests(sources: readonly Source[], defaultNamespace: str
         }
       }
     }
+    if (objects === 0) out.withoutObjects.push(source.path);
   }
   return out;
 }

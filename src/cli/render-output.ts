@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import type { MaintenancePlan } from '../plan/maintenance.ts';
 import type { Plan } from '../plan/plan.ts';
+import { formatTable } from './output.ts';
 
 export interface RenderedPvc {
   namespace: string;
@@ -29,7 +30,11 @@ export function formatObjects(rendered: readonly RenderedPvc[], maintenance?: Ma
 }
 
 /** An aligned table (NAMESPACE PVC VERDICT TIER DETAIL), then warnings, notes and a one-line summary. */
-export function formatVerdicts(rendered: readonly RenderedPvc[], maintenance?: MaintenancePlan): string {
+export function formatVerdicts(
+  rendered: readonly RenderedPvc[],
+  extra: { warnings: readonly string[]; notes: readonly string[] } = { warnings: [], notes: [] },
+  maintenance?: MaintenancePlan,
+): string {
   const rows = [
     ['NAMESPACE', 'PVC', 'VERDICT', 'TIER', 'DETAIL'],
     ...rendered.map(({ namespace, name, plan }) => [
@@ -40,19 +45,14 @@ export function formatVerdicts(rendered: readonly RenderedPvc[], maintenance?: M
       detailOf(plan),
     ]),
   ];
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
+  const lines = [formatTable(rows)];
 
   for (const { namespace, name, plan } of rendered) {
     for (const w of plan.warnings) lines.push(`warning: ${namespace}/${name}: ${w.reason}: ${w.message}`);
   }
+  for (const w of extra.warnings) lines.push(`warning: ${w}`);
   if (maintenance) lines.push(`repository maintenance: ${maintenance.state}: ${maintenance.message}`);
-  const notes = [...new Set([...rendered.flatMap((r) => r.plan.notes), ...(maintenance?.notes ?? [])])];
+  const notes = [...new Set([...rendered.flatMap((r) => r.plan.notes), ...extra.notes, ...(maintenance?.notes ?? [])])];
   for (const note of notes) lines.push(`note: ${note}`);
 
   const counts = new Map<string, number>();

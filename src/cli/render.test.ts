@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { spawnCli } from '../../test/support/cli.ts';
 import { spreadMinute } from '../plan/schedule.ts';
+import { EXIT } from './exit-codes.ts';
 import { runCli } from './program.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,8 +106,8 @@ describe('lifeboat render', () => {
     assert.match(r.err, /^6 PVCs: 4 protected, 1 invalid, 1 exempt$/m);
   });
 
-  it('--strict fails with status 1 when a PVC is invalid, and passes when none is', async () => {
-    assert.equal((await run('render', '--strict', '-f', EXAMPLES)).status, 1);
+  it('--strict fails with status 4 when a PVC is invalid, and passes when none is', async () => {
+    assert.equal((await run('render', '--strict', '-f', EXAMPLES)).status, 4);
     const valid = await run(
       'render',
       '--strict',
@@ -269,7 +271,11 @@ items:
       },
       message: /holds no \*\.yaml/,
     },
-    { name: 'broken YAML', args: () => ['render', '-f', file('a: [\n')], message: /document 1: / },
+    {
+      name: 'broken YAML',
+      args: () => ['render', '-f', file('kind: List\nitems: [\n')],
+      message: /input-\d+\.yaml: line 3, column 1: Flow sequence .*\n {4}items: \[\n {4}\n {4}\^\n/,
+    },
     {
       name: 'a PVC without a name',
       args: () => ['render', '-f', file('apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {}\n')],
@@ -312,9 +318,9 @@ items:
     { name: 'an unknown option', args: () => ['render', '--frobnicate', '-f', EXAMPLES], message: /unknown option/ },
   ];
   for (const c of usage) {
-    it(`exits 2 on ${c.name}`, async () => {
+    it(`exits 1 on ${c.name}`, async () => {
       const r = await run(...c.args());
-      assert.equal(r.status, 2, r.err);
+      assert.equal(r.status, 1, r.err);
       assert.match(r.err, c.message);
       assert.equal(r.out, '');
     });
@@ -327,7 +333,7 @@ items:
       /-f, --filename <path>/,
       /--as-new/,
       /credentials-from/,
-      /Exit status:\n {2}0 .*\n {2}1 .*--strict.*invalid.*\n {2}2 /,
+      /Exit status:\n {2}0 [\s\S]*\n {2}1 {2}usage[\s\S]*\n {2}4 {2}with --strict[\s\S]*invalid/,
     ]) {
       assert.match(help.out, topic);
     }
@@ -345,5 +351,127 @@ items:
       ['piped-volsync-secret', 'piped-restore', 'piped-backup'],
     );
     assert.match(r.stderr, /app +piped +protected +weekly/);
+  });
+});
+
+describe('lifeboat render --strict (process): what GitOps users need caught', () => {
+  const strict = (...args: string[]) => spawnCli(['render', '--strict', ...args]);
+  const render = (...args: string[]) => spawnCli(['render', ...args]);
+  const app = (name: string) => pvcYaml(name, '{backup: daily}');
+
+  it('fails on a labelled PVC whose namespace is not in the input, and says how to state the opt-in', async () => {
+    const input = file(app('data'));
+    const warned = await render('-f', input);
+    assert.equal(warned.status, EXIT.ok, warned.err);
+    const warning =
+      'warning: app/data: labelled backup=daily but would get no backup: namespace app is unknown, so it cannot have ' +
+      "opted in (existing backup objects are kept). Add its Namespace to the input, or, when the cluster's namespace " +
+      'is annotated volsync.backube/privileged-movers: "true", pass --assume-opted-in or --namespace-annotations ' +
+      'app:volsync.backube/privileged-movers=true\n';
+    assert.ok(warned.err.includes(warning), warned.err);
+    const failed = await strict('-f', input);
+    assert.equal(failed.status, EXIT.findings);
+    assert.ok(failed.err.includes(warning));
+    assert.match(failed.err, /\n--strict: 1 finding \(invalid PVCs and warnings above\)\n$/);
+
+    const assumed = await strict('-f', input, '--assume-opted-in');
+    assert.equal(assumed.status, EXIT.ok, assumed.err);
+    assert.match(assumed.err, /^app +data +protected +daily /m);
+    assert.match(assumed.err, /^note: namespace app is not in the input; assumed opted in \(--assume-opted-in\)$/m);
+    assert.deepEqual(
+      objects(assumed.out).map((d) => d.kind),
+      ['Secret', 'ReplicationDestination', 'ReplicationSource'],
+    );
+    const annotated = await strict(
+      '-f',
+      input,
+      '--namespace-annotations',
+      'app:volsync.backube/privileged-movers=true',
+    );
+    assert.equal(annotated.status, EXIT.ok, annotated.err);
+    // An annotation other than the opt-in does not opt the namespace in.
+    const other = await strict('-f', input, '--namespace-annotations', 'app:example.com/team=media');
+    assert.equal(other.status, EXIT.findings);
+    const malformed = await strict('-f', input, '--namespace-annotations', 'app');
+    assert.equal(malformed.status, EXIT.usage);
+    assert.match(malformed.err, /^error: --namespace-annotations "app" is not <namespace>:<key>=<value>/);
+  });
+
+  it('fails on a labelled PVC in a Namespace of the input that has not opted in', async () => {
+    const namespace = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: app}\n';
+    const r = await strict('-f', file(`${namespace}---\n${app('data')}`), '--assume-opted-in');
+    assert.equal(r.status, EXIT.findings);
+    assert.match(
+      r.err,
+      /warning: app\/data: labelled backup=daily but would get no backup: namespace app has not opted in/,
+    );
+  });
+
+  it('fails on a PVC name the API server would reject, and states the hashed names it generated', async () => {
+    const long = 'a'.repeat(300);
+    const r = await strict('-f', file(`${NAMESPACE}---\n${app(long)}`));
+    assert.equal(r.status, EXIT.findings);
+    assert.ok(
+      r.err.includes(
+        `warning: app/${long}: PersistentVolumeClaim name (300 characters) would be rejected by the API server ` +
+          "(lower-case letters, digits, '-' and '.', at most 253 characters)\n",
+      ),
+    );
+    // 253 characters are accepted; the names that had to be shortened are said, with what the template gave.
+    const fits = 'n'.repeat(253);
+    const ok = await strict('-f', file(`${NAMESPACE}---\n${app(fits)}`));
+    assert.equal(ok.status, EXIT.ok, ok.err);
+    const source = objects(ok.out).find((d) => d.kind === 'ReplicationSource')?.metadata.name ?? '';
+    assert.match(source, /^n+-[0-9a-f]{10}$/);
+    assert.ok(
+      ok.err.includes(
+        `note: app/${fits}: ReplicationSource name shortened with a hash to fit its limit (51 characters): ${source} ` +
+          '(the template gives 260 characters)\n',
+      ),
+      ok.err,
+    );
+  });
+
+  it('fails on an input without any Kubernetes object: a shell script, an empty file, an empty stdin', async () => {
+    const script = file('#!/bin/sh\necho restoring\nkubectl apply -f apps/\n', 'restore.sh');
+    const empty = file('', 'empty.yaml');
+    for (const path of [script, empty]) {
+      const warned = await render('-f', path);
+      assert.equal(warned.status, EXIT.ok);
+      assert.ok(
+        warned.err.includes(
+          `warning: ${path}: holds no Kubernetes object (no document with apiVersion and kind): is it the right file?\n`,
+        ),
+        warned.err,
+      );
+      assert.equal((await strict('-f', path)).status, EXIT.findings);
+    }
+    const stdin = await spawnCli(['render', '--strict', '-f', '-'], { input: '' });
+    assert.equal(stdin.status, EXIT.findings);
+    assert.match(stdin.err, /warning: stdin: holds no Kubernetes object/);
+  });
+
+  it("keeps README's main command working: the examples render with status 0, and --strict fails only on the typo", async () => {
+    const r = await spawnCli(['render', '-f', 'examples/']);
+    assert.equal(r.status, EXIT.ok, r.err);
+    assert.doesNotMatch(r.err, /^warning:/m);
+    assert.match(r.err, /^6 PVCs: 4 protected, 1 invalid, 1 exempt$/m);
+    const s = await spawnCli(['render', '--strict', '-f', 'examples/', '--config', 'examples/lifeboat.yaml']);
+    assert.equal(s.status, EXIT.findings);
+    assert.match(s.err, /^media +podcast-downloads +invalid /m);
+    assert.match(s.err, /\n--strict: 1 finding /);
+  });
+
+  it('prints the objects as one v1 List with -o json', async () => {
+    const r = await render('-f', 'examples/', '-o', 'json');
+    assert.equal(r.status, EXIT.ok, r.err);
+    const list = JSON.parse(r.out) as { kind: string; items: { kind: string }[] };
+    assert.equal(list.kind, 'List');
+    assert.deepEqual([...new Set(list.items.map((i) => i.kind))].sort(), [
+      'KopiaMaintenance',
+      'ReplicationDestination',
+      'ReplicationSource',
+      'Secret',
+    ]);
   });
 });

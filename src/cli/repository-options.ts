@@ -10,7 +10,7 @@
  * never appear in output: only locations and the names of missing variables do.
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
 import { kopiaS3Settings, s3Credentials } from '../catalog/environment.ts';
 import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
@@ -20,6 +20,7 @@ import { LocationError } from '../catalog/restic/location.ts';
 import { ResticSourceError, resticSource } from '../catalog/restic-source.ts';
 import { type CatalogSource, CredentialsError, type PvcRef, pvcRefProblem } from '../catalog/source.ts';
 import { parseDuration } from '../config/formats.ts';
+import { usage } from './exit-codes.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,13 +34,12 @@ export interface RepositoryFlags {
 export interface RepositorySettings {
   backend: 'kopia' | 'restic';
   repository: string;
+  /** Where `repository` came from (`--repository`, `KOPIA_REPOSITORY`, …), for error messages. */
+  repositoryFrom?: string;
   identity?: string;
   passwordFile?: string;
-}
-
-/** A usage error: printed as `error: …` with exit status 1 by runCli. */
-export function usage(message: string): CommanderError {
-  return new CommanderError(1, 'lifeboat.usage', message);
+  /** Where the password comes from when it is not --password-file (default: the environment variable). */
+  passwordFrom?: string;
 }
 
 export function addRepositoryOptions(command: Command): Command {
@@ -47,8 +47,9 @@ export function addRepositoryOptions(command: Command): Command {
     .addOption(new Option('--backend <kind>', 'repository format the movers write').choices(['kopia', 'restic']))
     .option(
       '--repository <url-or-template>',
-      'Kopia: KOPIA_REPOSITORY (filesystem:///path or s3://bucket/prefix); restic: a template with {namespace} and ' +
-        '{pvc}, e.g. s3:http://minio:9000/volsync/{namespace}/{pvc} (default: $KOPIA_REPOSITORY / $RESTIC_REPOSITORY)',
+      'Kopia: KOPIA_REPOSITORY (/path, filesystem:///path or s3://bucket/prefix); restic: a template with ' +
+        '{namespace} and {pvc}, e.g. /mnt/backups/{namespace}-{pvc} or s3:http://minio:9000/volsync/{namespace}/{pvc} ' +
+        '(default: $KOPIA_REPOSITORY / $RESTIC_REPOSITORY)',
     )
     .option('--identity <template>', `Kopia source of a PVC (default ${DEFAULT_IDENTITY_TEMPLATE})`)
     .option(
@@ -64,12 +65,16 @@ export function resolveRepository(flags: RepositoryFlags, env: Env, fallback: Pa
     throw usage('--backend is required: kopia (one shared repository) or restic (one repository per PVC)');
   }
   const variable = backend === 'kopia' ? 'KOPIA_REPOSITORY' : 'RESTIC_REPOSITORY';
-  const repository = flags.repository ?? fallback.repository ?? env[variable];
-  if (!repository) throw usage(`--repository is required (or set ${variable})`);
+  const [repository, repositoryFrom] = flags.repository
+    ? [flags.repository, '--repository']
+    : fallback.repository
+      ? [fallback.repository, fallback.repositoryFrom ?? 'repository.url']
+      : [env[variable], variable];
+  if (!repository) throw usage(`--repository is required (or set ${variable}, or give --config with repository.url)`);
   if (backend === 'restic' && flags.identity) {
     throw usage('--identity applies to Kopia only: a restic PVC is identified by its repository location');
   }
-  const settings: RepositorySettings = { backend, repository };
+  const settings: RepositorySettings = { backend, repository, repositoryFrom };
   const identity = flags.identity ?? fallback.identity;
   if (identity && backend === 'kopia') settings.identity = identity;
   if (flags.passwordFile) settings.passwordFile = flags.passwordFile;
@@ -92,7 +97,11 @@ export function credentialsFrom(settings: RepositorySettings, env: Env): Credent
       if (!password) throw new CredentialsError(`the password file ${settings.passwordFile} is empty`);
     } else {
       password = env[variable] ?? '';
-      if (!password) throw new CredentialsError(`${variable} is not set: export it or use --password-file`);
+      if (!password) {
+        throw new CredentialsError(
+          `${variable} is not set: export it, use --password-file, or give --config naming the repository Secret`,
+        );
+      }
     }
     const s3 = s3Credentials(env);
     return s3 ? { password, s3 } : { password };
@@ -113,7 +122,9 @@ export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef
             'tells PVCs apart by --identity',
         );
       }
-      const location = parseKopiaLocation(settings.repository, kopiaS3Settings(env));
+      // A bare absolute path is a filesystem location, as restic and `kopia repository connect filesystem` take it.
+      const url = settings.repository.startsWith('/') ? `filesystem://${settings.repository}` : settings.repository;
+      const location = parseKopiaLocation(url, kopiaS3Settings(env));
       return kopiaSource({
         location,
         credentials,
@@ -128,19 +139,28 @@ export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef
       error instanceof IdentityTemplateError ||
       error instanceof ResticSourceError
     ) {
-      throw usage(error.message);
+      // The readers name the movers' variable; the user may have given the location another way.
+      const from = settings.repositoryFrom ?? 'KOPIA_REPOSITORY';
+      throw usage(error.message.replace(/^KOPIA_REPOSITORY\b/, from));
     }
     throw error;
   }
 }
 
 /**
- * Ends a command with a non-zero status without printing anything more (its output already said why). Thrown
- * rather than set on process.exitCode so that in-process callers (tests) get the status from runCli and the
- * process's own exit status stays untouched.
+ * The wrong-password remedy naming the password source actually used, so the user fixes the right thing (the file
+ * they passed, their shell's variable, or the Secret) rather than a variable they never set.
  */
-export function exitWith(status: number): CommanderError {
-  return new CommanderError(status, 'lifeboat.exit', `exit status ${status}`);
+export function passwordRemedies(settings: RepositorySettings): { 'wrong-password': string } {
+  const variable = settings.backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+  const right = `the password the repository was created with (the VolSync movers' ${variable})`;
+  if (settings.passwordFile) {
+    return {
+      'wrong-password': `the password in --password-file ${settings.passwordFile} is wrong: put ${right} in it`,
+    };
+  }
+  const from = settings.passwordFrom ?? `${variable} (from the environment)`;
+  return { 'wrong-password': `${from} is wrong: set it to ${right}` };
 }
 
 /** `namespace/pvc` → PvcRef, or a usage error saying what is wrong with it. */

@@ -4,7 +4,7 @@
  *
  * Resumable: an interrupted run (Ctrl-C, a lost connection) is continued by running the command again; Ctrl-C
  * releases the lock at once, so the next run need not wait. Exit status 0: restored (or the dry run was shown);
- * 1: refused (the message says why and what to do), timed out, or bad input; 130: interrupted.
+ * 5: refused (the message says why and what to do) or timed out; 1: bad input; 130: interrupted.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -16,10 +16,9 @@ import { parseSelection } from '../restore/select.ts';
 import { RestoreRefused } from '../restore/steps.ts';
 import { Interrupted, WaitTimeout } from '../restore/wait.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
+import { EXIT, exitWith, usage } from './exit-codes.ts';
 import type { Io } from './program.ts';
-import { type Env, exitWith, parseDurationFlag, parsePvcArgument, usage } from './repository-options.ts';
-
-export const EXIT_INTERRUPTED = 130;
+import { type Env, parseDurationFlag, parsePvcArgument } from './repository-options.ts';
 
 interface RestoreFlags extends ClusterFlags {
   asOf?: string;
@@ -60,7 +59,7 @@ export async function runRestoreCommand(
   if (typeof selection === 'string') throw usage(selection);
   const pollMs = parseDurationFlag('--poll', flags.poll);
   const waitTimeoutMs = parseDurationFlag('--wait-timeout', flags.waitTimeout);
-  const ctx = openCluster(flags, 'lifeboat-cli');
+  const ctx = openCluster(flags, 'lifeboat-cli', env);
   try {
     const { catalog, close } = await openCatalog(ctx, flags, env, io);
     try {
@@ -89,11 +88,11 @@ export async function runRestoreCommand(
   } catch (error) {
     if (error instanceof Interrupted) {
       io.err(`interrupted: run the same command again to continue the restore where it stopped\n`);
-      return EXIT_INTERRUPTED;
+      return EXIT.interrupted;
     }
     if (error instanceof RestoreRefused || error instanceof RestoreLocked || error instanceof WaitTimeout) {
       io.err(`error: ${error.message}\n`);
-      return 1;
+      return EXIT.failed;
     }
     throw error;
   } finally {
@@ -107,8 +106,9 @@ export function registerRestoreCommand(program: Command, io: Io, env: Env = proc
       .command('restore')
       .argument('<namespace/pvc>', 'the PVC to restore, e.g. karakeep/data-pvc')
       .description(
-        'restore a PVC to a snapshot: stop its workloads, delete it, let it come back from the restore point, start\n' +
-          'them again; resumable (run it again after an interruption). Exit status 0: done, 1: refused, 130: interrupted',
+        'restore a PVC to a snapshot: stop its workloads, delete it, let it come back from the restore point, start ' +
+          'them again; resumable (run it again after an interruption). Exit status 0: done, 5: refused or timed out, ' +
+          '130: interrupted',
       ),
   )
     .option('--as-of <time>', 'the newest snapshot at or before this RFC 3339 time')

@@ -24,15 +24,18 @@ import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
 import { CatalogMetrics } from '../http/metrics.ts';
 import { createOpsServer } from '../http/ops-server.ts';
-import { KubeClient, type KubeObject, loadKubeConfig } from '../kube/client.ts';
+import { KubeClient, type KubeObject } from '../kube/client.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../kube/log.ts';
 import { Reflector } from '../kube/reflector.ts';
-import { readConfigFile, usageError } from './config-file.ts';
+import { addKubeOptions, credentialsSecretRef, kubeConnection } from './cluster-context.ts';
+import { readConfigFile } from './config-file.ts';
+import { EXIT, usageError } from './exit-codes.ts';
 import type { Io } from './program.ts';
 
 interface RunFlags {
   config?: string;
   kubeconfig?: string;
+  context?: string;
   listen: string;
   webhookListen: string;
   webhookUrl?: string;
@@ -48,12 +51,6 @@ export function parseListen(value: string): { host: string; port: number } {
     usageError(`invalid listen address "${value}": use host:port, e.g. 0.0.0.0:8080 or :8080`);
   }
   return { host: m[1] || '0.0.0.0', port };
-}
-
-/** The Secret the catalog reads credentials from: configured, or the copy-mode source Secret. */
-export function credentialsSecretRef(config: LifeboatConfig): { namespace: string; name: string } | undefined {
-  if (config.catalog.credentialsSecretRef) return config.catalog.credentialsSecretRef;
-  return config.credentials.mode === 'copy' ? config.credentials.secretRef : undefined;
 }
 
 function decode(secret: KubeObject | undefined): Env | undefined {
@@ -81,13 +78,14 @@ function existsRoute(runtime: AdmissionRuntime | undefined, catalog: Catalog, me
 }
 
 export function registerRun(program: Command, io: Io): void {
-  program
-    .command('run')
-    .description(
-      'run the operator: repository catalog and admission webhook in every replica, reconciliation in the leader',
-    )
-    .option('--config <file>', 'lifeboat config file (default: the built-in defaults)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+  addKubeOptions(
+    program
+      .command('run')
+      .description(
+        'run the operator: repository catalog and admission webhook in every replica, reconciliation in the leader',
+      )
+      .option('--config <file>', 'lifeboat config file (default: the built-in defaults)'),
+  )
     .option('--listen <host:port>', 'health, metrics and /exists endpoint', '0.0.0.0:8080')
     .option('--webhook-listen <host:port>', 'admission webhook (HTTPS)', '0.0.0.0:9443')
     .option(
@@ -125,7 +123,7 @@ interface RunContext {
 
 async function runOperator(ctx: RunContext): Promise<void> {
   const { config, flags, logger, io, secretRef } = ctx;
-  const kube = new KubeClient(loadKubeConfig(flags.kubeconfig));
+  const kube = new KubeClient(kubeConnection(flags));
   const registry = new Registry();
   // process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, …: the resource requests are sized
   // from these.
@@ -235,12 +233,12 @@ async function runOperator(ctx: RunContext): Promise<void> {
     const end = await operator.run();
     if (running) {
       logger.warn('leadership ended; exiting to restart cleanly', { end });
-      process.exitCode = 1;
+      process.exitCode = EXIT.failed;
     }
   } catch (error) {
     if (error instanceof ConfigurationError) {
       io.err(`error: the configuration cannot run on this cluster:\n${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.failed;
     } else {
       throw error;
     }

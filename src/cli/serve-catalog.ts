@@ -11,6 +11,7 @@ import { Catalog, DEFAULTS } from '../catalog/catalog.ts';
 import { ConfigError } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
 import { createCatalogServer } from '../http/server.ts';
+import { usage } from './exit-codes.ts';
 import type { Io } from './program.ts';
 import {
   addRepositoryOptions,
@@ -20,7 +21,6 @@ import {
   type RepositoryFlags,
   type RepositorySettings,
   resolveRepository,
-  usage,
 } from './repository-options.ts';
 
 interface ServeFlags extends RepositoryFlags {
@@ -135,7 +135,10 @@ export async function serveCatalog(
   });
   const server = createCatalogServer({ catalog, log });
   try {
-    const address = await server.listen(settings.host, settings.port);
+    const address = await server.listen(settings.host, settings.port).catch((error: NodeJS.ErrnoException) => {
+      // A taken or forbidden --listen address is the user's to change.
+      throw usage(`cannot listen on --listen ${settings.host}:${settings.port}: ${error.code ?? error.message}`);
+    });
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     log(`listening on http://${host}:${address.port} for ${source.description} (backend ${source.backend})`);
     catalog.start();
@@ -154,7 +157,7 @@ export function registerServeCatalogCommand(program: Command, io: Io, env: Env =
     program
       .command('serve-catalog')
       .description(
-        'serve the PVC Plumber compatible HTTP API (/exists/{namespace}/{pvc}, /healthz, /readyz, /metrics) from\n' +
+        'serve the PVC Plumber compatible HTTP API (/exists/{namespace}/{pvc}, /healthz, /readyz, /metrics) from ' +
           'the repository catalog alone; stops gracefully on SIGTERM',
       ),
   )

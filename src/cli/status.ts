@@ -13,10 +13,10 @@ import { buildLedger } from '../status/ledger.ts';
 import { ledgerTable } from '../status/table.ts';
 import type { LedgerVerdict } from '../status/types.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
+import { EXIT, exitWith, usage } from './exit-codes.ts';
+import { formatTable, outputOption, printData } from './output.ts';
 import type { Io } from './program.ts';
-import { type Env, exitWith, parseDurationFlag, usage } from './repository-options.ts';
-
-export const EXIT_STALE = 3;
+import { type Env, parseDurationFlag } from './repository-options.ts';
 
 interface StatusFlags extends ClusterFlags {
   namespace?: string;
@@ -27,8 +27,6 @@ interface StatusFlags extends ClusterFlags {
 }
 
 export async function runStatus(flags: StatusFlags, io: Io, env: Env): Promise<number> {
-  if (flags.output !== 'table' && flags.output !== 'json')
-    throw usage(`unknown --output "${flags.output}": use table or json`);
   let verdicts: LedgerVerdict[] | undefined;
   try {
     verdicts = flags.verdict === undefined ? undefined : parseVerdicts(flags.verdict);
@@ -36,7 +34,7 @@ export async function runStatus(flags: StatusFlags, io: Io, env: Env): Promise<n
     throw usage((error as Error).message);
   }
   const graceMs = parseDurationFlag('--grace', flags.grace);
-  const ctx = openCluster(flags, 'lifeboat-cli');
+  const ctx = openCluster(flags, 'lifeboat-cli', env);
   let catalog: Awaited<ReturnType<typeof openCatalog>> | undefined;
   try {
     if (flags.catalog) {
@@ -56,8 +54,11 @@ export async function runStatus(flags: StatusFlags, io: Io, env: Env): Promise<n
       ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
       ...(verdicts ? { verdicts } : {}),
     });
-    io.out(flags.output === 'json' ? `${JSON.stringify(ledger, null, 2)}\n` : ledgerTable(ledger));
-    return ledger.summary.stale > 0 ? EXIT_STALE : 0;
+    printData(io, flags.output, ledger, () => {
+      const { rows, footer } = ledgerTable(ledger);
+      return `${formatTable(rows)}\n${footer}\n`;
+    });
+    return ledger.summary.stale > 0 ? EXIT.stale : EXIT.ok;
   } finally {
     await catalog?.close();
     await ctx.close();
@@ -69,8 +70,8 @@ export function registerStatusCommand(program: Command, io: Io, env: Env = proce
     program
       .command('status')
       .description(
-        'the protection ledger: every PVC lifeboat cares about, its verdict, newest snapshot, last backup and\n' +
-          'restore point (exit status 0; 3: a protected PVC is stale beyond its tier; 1: error)',
+        'the protection ledger: every PVC lifeboat cares about, its verdict, newest snapshot, last backup and ' +
+          'restore point (exit status 0; 3: a protected PVC is stale beyond its tier; 1: bad input; 5: API error)',
       ),
   )
     .option('-n, --namespace <namespace>', 'only this namespace')
@@ -78,7 +79,7 @@ export function registerStatusCommand(program: Command, io: Io, env: Env = proce
       '--verdict <list>',
       'only these verdicts (comma-separated): protected, waiting, exempt, conflict, needs-attention, restore-point-only',
     )
-    .option('-o, --output <format>', 'table or json', 'table')
+    .addOption(outputOption(['table', 'json', 'yaml']))
     .option('--grace <duration>', 'tolerance past the schedule period before a protected PVC counts as stale', '1h')
     .option('--no-catalog', 'do not read the repository (no snapshot facts)')
     .action(async (flags: StatusFlags) => {

@@ -2,15 +2,17 @@
  * `lifeboat sync [<namespace>/<pvc> | --all]`: the restore-point sync of the operator (restore-point-sync.ts), run
  * now from a workstation. It re-arms only restore points that are behind the repository's newest snapshot (or stuck),
  * under the same caps; `--force` re-arms current ones too; `--wait` keeps passing until every sync it can see has
- * completed. Exit status 0: done; 1: an arm failed; 2: the catalog could not tell for some PVC (nothing was armed for
- * it); 1 also for bad input.
+ * completed. Exit status 0: done; 5: an arm failed or a sync did not finish within --wait-timeout; 2: the catalog
+ * could not tell for some PVC (nothing was armed for it); 1 for bad input.
  */
 import type { Command } from 'commander';
 import { RestorePointSync, type SyncOutcome } from '../controller/restore-point-sync.ts';
 import { sleep } from '../kube/backoff.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
+import { EXIT, exitWith, usage } from './exit-codes.ts';
+import { formatData, outputOption } from './output.ts';
 import type { Io } from './program.ts';
-import { type Env, exitWith, parseDurationFlag, parsePvcArgument, usage } from './repository-options.ts';
+import { type Env, parseDurationFlag, parsePvcArgument } from './repository-options.ts';
 
 interface SyncFlags extends ClusterFlags {
   all?: boolean;
@@ -21,6 +23,7 @@ interface SyncFlags extends ClusterFlags {
   concurrency?: string;
   perRepository?: string;
   output: string;
+  namespace?: string;
 }
 
 /** The flag's whole number ≥ 1, or `fallback` when the flag is not given. */
@@ -37,13 +40,15 @@ function line(o: SyncOutcome): string {
 
 export async function runSync(target: string | undefined, flags: SyncFlags, io: Io, env: Env): Promise<number> {
   if ((target === undefined) === !flags.all) throw usage('name one PVC as <namespace>/<pvc>, or pass --all');
-  if (flags.output !== 'text' && flags.output !== 'json')
-    throw usage(`unknown --output "${flags.output}": use text or json`);
+  if (flags.namespace !== undefined && !flags.all) {
+    throw usage('-n/--namespace narrows --all: name the PVC as <namespace>/<pvc> instead');
+  }
+  const scope = flags.namespace === undefined ? {} : { namespace: flags.namespace };
   const ref = target === undefined ? undefined : parsePvcArgument(target);
   const only = ref ? new Set([`${ref.namespace}/${ref.pvc}`]) : undefined;
   const waitTimeoutMs = parseDurationFlag('--wait-timeout', flags.waitTimeout);
   const pollMs = parseDurationFlag('--poll', flags.poll);
-  const ctx = openCluster(flags, 'lifeboat-cli');
+  const ctx = openCluster(flags, 'lifeboat-cli', env);
   try {
     const { catalog, close } = await openCatalog(ctx, flags, env, io);
     try {
@@ -59,31 +64,34 @@ export async function runSync(target: string | undefined, flags: SyncFlags, io: 
         staggerMs: pollMs,
       });
       const deadline = Date.now() + waitTimeoutMs;
-      let report = await sync.runPass({ ...(only ? { only } : {}), force: flags.force === true });
+      let report = await sync.runPass({ ...(only ? { only } : {}), ...scope, force: flags.force === true });
       const seen = new Map(report.outcomes.map((o) => [o.key, o]));
-      if (flags.output === 'text') for (const o of report.outcomes) io.out(line(o));
+      if (flags.output === 'table') for (const o of report.outcomes) io.out(line(o));
       if (only && report.outcomes.length === 0) {
         io.err(`no restore point (persistent ReplicationDestination) found for ${target}: is the PVC protected?\n`);
-        return 1;
+        return EXIT.failed;
       }
       while (flags.wait && report.pending && Date.now() < deadline) {
         await sleep(pollMs);
         // The catalog is re-read so that a backup landing meanwhile counts; never forced again (that would re-arm a
         // restore point that just completed).
         await catalog.refresh();
-        report = await sync.runPass(only ? { only } : {});
+        report = await sync.runPass({ ...(only ? { only } : {}), ...scope });
         for (const o of report.outcomes) {
           const before = seen.get(o.key);
-          if (flags.output === 'text' && (before?.action !== o.action || before.message !== o.message)) io.out(line(o));
+          if (flags.output === 'table' && (before?.action !== o.action || before.message !== o.message))
+            io.out(line(o));
           seen.set(o.key, o);
         }
       }
       const final = [...seen.values()];
-      if (flags.output === 'json') io.out(`${JSON.stringify({ outcomes: final, pending: report.pending }, null, 2)}\n`);
+      if (flags.output === 'json' || flags.output === 'yaml') {
+        io.out(formatData(flags.output, { outcomes: final, pending: report.pending }));
+      }
       if (flags.wait && report.pending) io.err(`still pending after ${flags.waitTimeout}\n`);
-      if (final.some((o) => o.action === 'failed')) return 1;
-      if (final.some((o) => o.action === 'unknown')) return 2;
-      return flags.wait && report.pending ? 1 : 0;
+      if (final.some((o) => o.action === 'failed')) return EXIT.failed;
+      if (final.some((o) => o.action === 'unknown')) return EXIT.unknown;
+      return flags.wait && report.pending ? EXIT.failed : EXIT.ok;
     } finally {
       await close();
     }
@@ -98,18 +106,19 @@ export function registerSyncCommand(program: Command, io: Io, env: Env = process
       .command('sync')
       .argument('[namespace/pvc]', 'the PVC whose restore point to sync, e.g. karakeep/data-pvc')
       .description(
-        're-arm restore points (persistent ReplicationDestinations) that are behind the newest snapshot, now\n' +
-          '(exit status 0: done, 1: a sync could not be armed or did not finish, 2: the catalog could not tell)',
+        're-arm restore points (persistent ReplicationDestinations) that are behind the newest snapshot, now ' +
+          '(exit status 0: done, 5: a sync could not be armed or did not finish, 2: the catalog could not tell)',
       ),
   )
     .option('--all', 'every restore point in the cluster')
+    .option('-n, --namespace <namespace>', 'with --all: only the restore points of this namespace')
     .option('--force', 're-arm even restore points that already hold the newest snapshot (never one in flight)')
     .option('--wait', 'keep going until every sync has completed (or --wait-timeout)')
     .option('--wait-timeout <duration>', 'give up waiting after this long', '1h')
     .option('--poll <duration>', 'between passes while waiting, and between two arms', '10s')
     .option('--concurrency <n>', 'syncs in flight at once in the cluster (default: restore.sync.concurrency, 2)')
     .option('--per-repository <n>', 'syncs in flight at once per repository (default: restore.sync.perRepository, 1)')
-    .option('-o, --output <format>', 'text or json', 'text')
+    .addOption(outputOption(['table', 'json', 'yaml']))
     .action(async (target: string | undefined, flags: SyncFlags) => {
       const status = await runSync(target, flags, io, env);
       if (status !== 0) throw exitWith(status);

@@ -7,6 +7,8 @@ export interface ConfigIssue {
   problem: string;
   /** What to write instead. */
   fix: string;
+  /** Lines of the file that show the spot (a YAML syntax error's line and caret), printed under the issue. */
+  excerpt?: string;
 }
 
 export class ConfigError extends Error {
@@ -23,7 +25,9 @@ export class ConfigError extends Error {
 
 export function formatIssues(source: string, issues: readonly ConfigIssue[]): string {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-  const lines = issues.map((i) => `  - ${i.path || '(file)'}: ${i.problem}. Fix: ${i.fix}`);
+  const lines = issues.map(
+    (i) => `  - ${i.path || '(file)'}: ${i.problem}. Fix: ${i.fix}${i.excerpt ? `\n${i.excerpt}` : ''}`,
+  );
   return `invalid lifeboat config ${source}: ${count}\n${lines.join('\n')}`;
 }
 

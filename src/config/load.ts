@@ -7,6 +7,7 @@ import { readTiers } from './load-tiers.ts';
 import { describe, Reader, type Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
+import { yamlProblem } from './yaml-errors.ts';
 
 /** Optional self-description of a config file, so that manifests tools can tell it apart from Kubernetes objects. */
 export const CONFIG_API_VERSION = 'lifeboat.dev/v1alpha1';
@@ -40,11 +41,10 @@ export function loadConfig(text: string, source = 'config'): LifeboatConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
-        problem: e.message.split('\n')[0] ?? e.message,
-        fix: 'correct the YAML syntax',
-      })),
+      doc.errors.map((e) => {
+        const { where, problem, excerpt } = yamlProblem(e);
+        return { path: where, problem, fix: 'correct the YAML syntax', ...(excerpt ? { excerpt } : {}) };
+      }),
     );
   }
   return parseConfig(doc.toJS() as unknown, source);

@@ -88,6 +88,8 @@ export interface RestorePointSyncOptions {
 export interface PassOptions {
   /** Only these PVCs (`namespace/pvc`); all when omitted. */
   only?: ReadonlySet<string>;
+  /** Only restore points in this namespace (`lifeboat sync --all -n <namespace>`). */
+  namespace?: string;
   /** Re-arm restore points that are current too (never one in flight). */
   force?: boolean;
   signal?: AbortSignal;
@@ -210,7 +212,7 @@ export class RestorePointSync {
 
   async #pass(opts: PassOptions): Promise<PassReport> {
     const startedAtMs = this.#now();
-    const judged = await this.#judge(await this.#destinations(opts.only));
+    const judged = await this.#judge(await this.#destinations(opts.only, opts.namespace));
     const outcomes = new Map<string, SyncOutcome>();
     const entries: PassEntry[] = [];
     let pending = false;
@@ -243,7 +245,7 @@ export class RestorePointSync {
       if (outcome.action !== 'armed') pending = true;
       outcomes.set(key, outcome);
     }
-    if (!opts.only) this.#updateStates(judged);
+    if (!opts.only && opts.namespace === undefined) this.#updateStates(judged);
     // A pass's Events are part of its result: whoever reads them after the pass (a test, `lifeboat sync`) finds them.
     while (this.#reporting.size > 0) await Promise.allSettled([...this.#reporting]);
     const report = { startedAtMs, outcomes: [...outcomes.values()], pending };
@@ -256,7 +258,7 @@ export class RestorePointSync {
     return report;
   }
 
-  async #destinations(only: ReadonlySet<string> | undefined): Promise<Destination[]> {
+  async #destinations(only: ReadonlySet<string> | undefined, namespace?: string): Promise<Destination[]> {
     const all = (
       this.opts.destinations
         ? await this.opts.destinations()
@@ -266,7 +268,12 @@ export class RestorePointSync {
     ) as Destination[];
     return all.filter((rd) => {
       const key = this.#keyOf(rd);
-      return key !== undefined && !rd.metadata.deletionTimestamp && (!only || only.has(key));
+      return (
+        key !== undefined &&
+        !rd.metadata.deletionTimestamp &&
+        (!only || only.has(key)) &&
+        (namespace === undefined || rd.metadata.namespace === namespace)
+      );
     });
   }
 

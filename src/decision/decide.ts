@@ -61,6 +61,11 @@ export interface DecisionInput {
   /** Facts older than this are not trusted (default in the catalog: 5 minutes). */
   staleAfterMs: number;
   expected?: ExpectedHistory;
+  /**
+   * Remedies that replace the generic ones for this caller, e.g. the CLI naming the password source it actually used
+   * (`--password-file <path>`) instead of the repository Secret's variable.
+   */
+  remedies?: Partial<Record<UnknownCause, string>>;
 }
 
 export interface Decision {
@@ -139,20 +144,6 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-function unknown(
-  cause: UnknownCause,
-  what: string,
-  base: Omit<Decision, 'decision' | 'authoritative' | 'cause' | 'message'>,
-): Decision {
-  return {
-    ...base,
-    decision: 'unknown',
-    authoritative: false,
-    cause,
-    message: `${cause}: ${what}; ${REMEDIES[cause]}`,
-  };
-}
-
 function describeDrift(drifted: readonly DriftedSource[]): string {
   const [first] = drifted;
   const more = drifted.length > 1 ? ` and ${drifted.length - 1} more source(s)` : '';
@@ -161,6 +152,17 @@ function describeDrift(drifted: readonly DriftedSource[]): string {
 }
 
 export function decide(input: DecisionInput): Decision {
+  const unknown = (
+    cause: UnknownCause,
+    what: string,
+    base: Omit<Decision, 'decision' | 'authoritative' | 'cause' | 'message'>,
+  ): Decision => ({
+    ...base,
+    decision: 'unknown',
+    authoritative: false,
+    cause,
+    message: `${cause}: ${what}; ${input.remedies?.[cause] ?? REMEDIES[cause]}`,
+  });
   const { facts, nowMs, staleAfterMs, expected } = input;
   const { view, lastFailure } = facts;
   const where = `source ${facts.source} in ${facts.repository}`;

@@ -11,11 +11,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { describeKubeError, isGone, isNotFound } from './errors.ts';
 import { InClusterConfig } from './incluster.ts';
-import { SimpleKubeConfig } from './kubeconfig.ts';
+import { KubeconfigError, mergeKubeconfigs, SimpleKubeConfig } from './kubeconfig.ts';
 import { ResourceResolver } from './resources.ts';
 import { type ConnectionConfig, KubeTransport } from './transport.ts';
 
@@ -48,26 +48,67 @@ export interface ObjectRef {
 }
 
 /**
- * Credentials from a kubeconfig file (`path`, else $KUBECONFIG, else ~/.kube/config) or, when there is none, the
- * in-cluster service account, in that order.
+ * Credentials from a kubeconfig — `path`, else the files of $KUBECONFIG merged as kubectl merges them, else
+ * ~/.kube/config — or, when there is none, the in-cluster service account. `context` overrides the current context.
+ * Throws KubeconfigError saying where it looked when nothing usable is found.
  */
-export function loadKubeConfig(path?: string, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+export function loadKubeConfig(
+  path?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  context?: string,
+): ConnectionConfig {
   const defaultFile = join(homedir(), '.kube', 'config');
-  if (!path && !env.KUBECONFIG && !existsSync(defaultFile) && InClusterConfig.available(env)) {
+  let files: string[];
+  if (path) {
+    files = [path];
+  } else if (env.KUBECONFIG) {
+    const listed = env.KUBECONFIG.split(delimiter).filter(Boolean);
+    // kubectl skips listed files that do not exist; it is an error only when none does.
+    files = listed.filter((f) => existsSync(f));
+    if (files.length === 0) {
+      throw new KubeconfigError(
+        `no kubeconfig found: $KUBECONFIG lists ${listed.join(', ')} and none of them exists; pass --kubeconfig <file>`,
+      );
+    }
+  } else if (existsSync(defaultFile)) {
+    files = [defaultFile];
+  } else if (InClusterConfig.available(env) && !context) {
     return new InClusterConfig({ env });
+  } else {
+    throw new KubeconfigError(
+      `no kubeconfig found: looked at --kubeconfig (not given), $KUBECONFIG (not set), ${defaultFile} (does not ` +
+        'exist) and the in-cluster service account (not in a pod); pass --kubeconfig <file> or set KUBECONFIG',
+    );
   }
-  const file = path ?? env.KUBECONFIG?.split(':').find(Boolean) ?? (existsSync(defaultFile) ? defaultFile : undefined);
-  // Plain kubeconfigs (certificates, tokens) need no library; a single-file one is read directly.
-  const simple = file && (path || !env.KUBECONFIG?.includes(':')) ? SimpleKubeConfig.load(file) : undefined;
+  const merged = mergeKubeconfigs(files);
+  // Plain kubeconfigs (certificates, tokens) need no library.
+  const simple = SimpleKubeConfig.fromMerged(merged, context);
   if (simple) return simple;
-  // Anything else (exec plugins, auth providers, merged files) goes to the library, loaded only then (require of an
-  // ES module is synchronous in Node ≥ 22.12), so in-cluster runs and plain kubeconfigs never pay for it.
+  // Anything else (exec plugins, auth providers, proxies) goes to the library, loaded only then (require of an ES
+  // module is synchronous in Node ≥ 22.12), so in-cluster runs and plain kubeconfigs never pay for it.
   const { KubeConfig: Config } = createRequire(import.meta.url)(
     '@kubernetes/client-node',
   ) as typeof import('@kubernetes/client-node');
   const kc: KubeConfig = new Config();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
+  // kubectl's merge: the first file to name a cluster, user or context wins (the library's own merge throws on a
+  // name defined twice), and the first current-context wins.
+  for (const file of files) {
+    const one = new Config();
+    one.loadFromFile(file);
+    if (!kc.getCurrentContext() && one.getCurrentContext()) kc.setCurrentContext(one.getCurrentContext());
+    for (const c of one.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+    for (const u of one.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+    for (const x of one.getContexts()) if (!kc.getContextObject(x.name)) kc.addContext(x);
+  }
+  if (context) kc.setCurrentContext(context);
+  const cluster = kc.getCurrentCluster();
+  // The library refuses plain http:// at the first request with a message about skipTLSVerify; say it here instead.
+  if (cluster?.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    throw new KubeconfigError(
+      `kubeconfig cluster "${cluster.name}" uses plain ${cluster.server} with a credential plugin or proxy: ` +
+        'use its https:// address (credentials must not travel in clear text)',
+    );
+  }
   return kc;
 }
 

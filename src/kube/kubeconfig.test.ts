@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { SimpleKubeConfig } from './kubeconfig.ts';
+import { KubeconfigError, mergeKubeconfigs, SimpleKubeConfig } from './kubeconfig.ts';
 
 let dir: string;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -66,5 +66,43 @@ describe('SimpleKubeConfig', () => {
     await assert.rejects(load(JSON.stringify({ contexts: [] })), /has no current-context/);
     const missing = JSON.stringify({ 'current-context': 'x', contexts: [] });
     await assert.rejects(load(missing), /context "x" is not defined/);
+  });
+
+  it('merges several files like kubectl: first definition and first current-context win, paths relative to their file', async () => {
+    const a = join(dir, 'merge-a');
+    const b = join(dir, 'merge-b');
+    await mkdir(a);
+    await mkdir(b);
+    await writeFile(join(b, 'token'), 'from-b\n');
+    await writeFile(
+      join(a, 'config'),
+      JSON.stringify({
+        'current-context': 'one',
+        contexts: [{ name: 'one', context: { cluster: 'k', user: 'u' } }],
+        clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:1' } }],
+      }),
+    );
+    await writeFile(
+      join(b, 'config'),
+      JSON.stringify({
+        'current-context': 'two',
+        contexts: [
+          { name: 'one', context: { cluster: 'other', user: 'other' } },
+          { name: 'two', context: { cluster: 'k', user: 'u' } },
+        ],
+        clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:2' } }],
+        users: [{ name: 'u', user: { tokenFile: 'token' } }],
+      }),
+    );
+    const merged = mergeKubeconfigs([join(a, 'config'), join(b, 'config')]);
+    assert.equal(merged.currentContext, 'one');
+    assert.deepEqual([...merged.contexts.keys()], ['one', 'two']);
+    const kc = SimpleKubeConfig.fromMerged(merged);
+    assert.equal(kc?.server, 'https://127.0.0.1:1');
+    const opts: RequestOptions = {};
+    await kc?.applyToHTTPSOptions(opts);
+    assert.equal((opts.headers as Record<string, string>).Authorization, 'Bearer from-b');
+    assert.throws(() => SimpleKubeConfig.fromMerged(merged, 'three'), KubeconfigError);
+    assert.throws(() => mergeKubeconfigs([join(dir, 'absent')]), /cannot read kubeconfig .*absent \(ENOENT\)/);
   });
 });

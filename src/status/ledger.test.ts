@@ -408,7 +408,8 @@ describe('buildLedger: verdicts (from the planner)', () => {
       message: 'the mover restored snapshot 9f8e7d6c instead of 1a2b3c4d',
       from: '9f8e7d6c 2026-02-20T04:00:00.000Z',
     });
-    const table = ledgerTable(built);
+    const { rows, footer } = ledgerTable(built);
+    const table = `${rows.map((r) => r.join(' ')).join('\n')}\n${footer}`;
     assert.match(table, /MISMATCH 9f8e7d6c 2026-02-20T04:00:00.000Z/);
     assert.match(table, /1 restores NOT VERIFIED/);
     assert.equal(built.generatedAt, iso(NOW));

@@ -1,4 +1,4 @@
-/** The ledger as a table for people (`lifeboat status`); scripts use the JSON form. Pure. */
+/** The ledger as table rows for people (`lifeboat status`); scripts use the JSON form. Pure. */
 import { isBadRestore } from '../decision/restore-verdict.ts';
 import { repositoryReportLines } from './repository-report.ts';
 import type { Ledger, LedgerRow } from './types.ts';
@@ -75,19 +75,8 @@ function readyText(row: LedgerRow): string {
   return row.restoreReady.ready ? 'yes' : `no (${row.restoreReady.why})`;
 }
 
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-export function ledgerTable(ledger: Ledger): string {
+/** The header row, one row per ledger row, and the summary line under the table. */
+export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string } {
   const header = [
     'NAMESPACE',
     'PVC',
@@ -121,9 +110,14 @@ export function ledgerTable(ledger: Ledger): string {
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
   const unverified = s.restoreNotVerified ? `, ${s.restoreNotVerified} restores NOT VERIFIED` : '';
-  const footer = `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}`;
   const m = ledger.maintenance;
-  const maintenance = m ? `repository maintenance: ${m.result.toUpperCase()}: ${m.message}\n` : '';
-  const repository = ledger.repository ? repositoryReportLines(ledger.repository) : [];
-  return `${formatTable([header, ...lines])}\n${footer}\n${maintenance}${repository.map((l) => `${l}\n`).join('')}`;
+  const extra = [
+    ...(m ? [`repository maintenance: ${m.result.toUpperCase()}: ${m.message}`] : []),
+    ...(ledger.repository ? repositoryReportLines(ledger.repository) : []),
+  ];
+  const footer = [
+    `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}`,
+    ...extra,
+  ].join('\n');
+  return { rows: [header, ...lines], footer };
 }

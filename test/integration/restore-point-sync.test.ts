@@ -337,11 +337,21 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     assert.doesNotMatch(forced.out + forced.err, new RegExp(PASSWORD));
     // No such restore point, and a bad argument.
     const missing = await runWithEnv({}, 'sync', 'cli/nope', ...kc);
-    assert.equal(missing.status, 1);
+    assert.equal(missing.status, 5);
     assert.match(missing.err, /no restore point .* for cli\/nope/);
     const neither = await runWithEnv({}, 'sync', ...kc);
     assert.equal(neither.status, 1);
     assert.match(neither.err, /name one PVC as <namespace>\/<pvc>, or pass --all/);
+    // -n narrows --all to one namespace.
+    const inCli = await runWithEnv({}, 'sync', '--all', '-n', 'cli', ...kc, '-o', 'yaml');
+    assert.equal(inCli.status, 0, inCli.err);
+    assert.match(inCli.out, /^outcomes:\n {2}- key: cli\/x\n/);
+    assert.doesNotMatch(inCli.out, /key: (?!cli\/)/);
+    const nowhere = await runWithEnv({}, 'sync', '--all', '-n', 'nowhere', ...kc, '-o', 'json');
+    assert.deepEqual(JSON.parse(nowhere.out), { outcomes: [], pending: false });
+    const both = await runWithEnv({}, 'sync', 'cli/x', '-n', 'cli', ...kc);
+    assert.equal(both.status, 1);
+    assert.match(both.err, /-n\/--namespace narrows --all/);
   });
   it('the operator’s leader runs the loop with restore.sync from the configuration, and none when it is off', async () => {
     await namespace(kube, 'operated');

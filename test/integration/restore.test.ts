@@ -533,12 +533,12 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
   it('refuses: no such snapshot, not managed, unscalable consumers, no confirmation, dry run changes nothing', async () => {
     await protectedClaim('refuse', 'data');
     const noSnapshot = await cli('refuse/data', '--snapshot', 'ffffffff', '--yes');
-    assert.equal(noSnapshot.status, 1);
+    assert.equal(noSnapshot.status, 5, 'refused: exit status 5');
     assert.match(noSnapshot.err, /no complete snapshot ffffffff of refuse\/data/);
 
     await create('refuse', pvcManifest('refuse', 'plain'));
     const unmanaged = await cli('refuse/plain', '--yes');
-    assert.equal(unmanaged.status, 1);
+    assert.equal(unmanaged.status, 5, 'refused: exit status 5');
     assert.match(
       unmanaged.err,
       /refuse\/plain has no lifeboat restore point \(ReplicationDestination refuse\/plain-restore\)/,
@@ -554,7 +554,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
     );
     await controllerDestination(kube, config, 'refuse', 'elsewhere');
     const exempt = await cli('refuse/elsewhere', '--yes');
-    assert.equal(exempt.status, 1);
+    assert.equal(exempt.status, 5, 'refused: exit status 5');
     assert.match(exempt.err, /PVC refuse\/elsewhere is not protected by lifeboat \(exempt: scratch\)/);
 
     await kube.apply({
@@ -582,7 +582,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
       },
     });
     const unscalable = await cli('refuse/data', '--yes');
-    assert.equal(unscalable.status, 1);
+    assert.equal(unscalable.status, 5, 'refused: exit status 5');
     assert.match(unscalable.err, /cannot stop everything that uses PVC refuse\/data:/);
     assert.match(unscalable.err, /DaemonSet agent mounts the PVC and cannot be scaled to zero/);
     assert.match(unscalable.err, /Pod debug mounts the PVC and has no owner \(a bare Pod\)/);
@@ -593,7 +593,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
     assert.equal(dry.status, 0, dry.err);
     assert.match(dry.out, /restore refuse\/data to snapshot .* \(the newest snapshot\)/);
     const unconfirmed = await cli('refuse/data');
-    assert.equal(unconfirmed.status, 1);
+    assert.equal(unconfirmed.status, 5, 'refused: exit status 5');
     assert.match(unconfirmed.err, /pass --yes/);
     assert.match(unconfirmed.err, /not confirmed: nothing was changed/);
     assert.equal(await requestOf('refuse', 'data'), undefined, 'nothing was recorded');
@@ -607,7 +607,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
       (await requestOf('refuse', 'data'))?.step === 'pvc-deleted' ? true : undefined,
     );
     const b = await cli('refuse/data', '--yes');
-    assert.equal(b.status, 1);
+    assert.equal(b.status, 5, 'refused: exit status 5');
     assert.match(
       b.err,
       /another lifeboat restore of refuse\/data is running \(holder test-\w+, at step "pvc-deleted"\)/,
@@ -619,7 +619,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
     // Not held any more, but pending for the newest snapshot: another snapshot is refused, with how to go on.
     const older = snaps['refuse/data']?.[0]?.id ?? '';
     const other = await cli('refuse/data', '--snapshot', older, '--yes');
-    assert.equal(other.status, 1);
+    assert.equal(other.status, 5, 'refused: exit status 5');
     assert.match(
       other.err,
       /a restore of refuse\/data to snapshot \w+ .* is in progress since .*, at step "pvc-deleted"; snapshot \w+ is \w+\. Run lifeboat restore refuse\/data without --as-of\/--previous\/--snapshot to continue it, or cancel it with kubectl -n refuse annotate replicationdestination data-restore lifeboat.dev\/restore-request-/,
@@ -652,7 +652,7 @@ describe('lifeboat restore (real API server, real kopia repository)', () => {
     })();
     try {
       const refused = await cli('glass/data', '--yes');
-      assert.equal(refused.status, 1);
+      assert.equal(refused.status, 5, 'refused: exit status 5');
       assert.match(
         refused.err,
         /PVC glass\/data came back, but it was created with no dataSourceRef, not from a lifeboat restore point/,

@@ -3,8 +3,11 @@
  * repository variables of the test process are cleared for each run so a developer's own KOPIA_PASSWORD or AWS keys
  * can never leak into (or satisfy) a test.
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { REPOSITORY_VARIABLES } from '../../src/catalog/environment.ts';
 import { runCli } from '../../src/cli/program.ts';
+import { REPO_ROOT } from './testenv.ts';
 
 export interface CliRun {
   status: number;
@@ -47,4 +50,36 @@ export function startWithEnv(env: Record<string, string>, ...argv: string[]): Cl
 /** Runs the CLI to its end with exactly `env` as the repository variables. */
 export async function runWithEnv(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
   return await startWithEnv(env, ...argv).done;
+}
+
+/**
+ * `lifeboat` as a real process (the TypeScript entry point, as `node` runs it here): its exit status and its stdout
+ * and stderr kept apart. `env` replaces the repository variables and KUBECONFIG/HOME of the test process, so neither
+ * a developer's credentials nor their kubeconfig can leak into a test.
+ */
+export function spawnCli(
+  argv: readonly string[],
+  opts: { env?: Record<string, string>; input?: string; cwd?: string } = {},
+): Promise<CliRun> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const key of [...REPOSITORY_VARIABLES, 'KUBECONFIG', 'COLUMNS', 'KUBERNETES_SERVICE_HOST']) delete env[key];
+  Object.assign(env, opts.env);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), ...argv], {
+      env,
+      cwd: opts.cwd ?? REPO_ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      out += t;
+    });
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      err += t;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status: status ?? -1, out, err }));
+    child.stdin.end(opts.input ?? '');
+  });
 }

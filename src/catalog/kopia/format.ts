@@ -120,7 +120,7 @@ export function openRepositoryConfig(
       throw new RepositoryError(
         'wrong-password',
         location,
-        `the password does not open ${FORMAT_BLOB_ID} (invalid repository password): check KOPIA_PASSWORD`,
+        `the password does not open ${FORMAT_BLOB_ID} (invalid repository password)`,
         { cause: error },
       );
     }

@@ -142,7 +142,7 @@ export async function openMasterKey(args: OpenKeyArgs): Promise<OpenedKey> {
     throw new RepositoryError(
       'wrong-password',
       location,
-      `wrong password: none of the ${refused} key file(s) accepts it. Check RESTIC_PASSWORD in the repository Secret.${detail}`,
+      `wrong password: none of the ${refused} key file(s) accepts it.${detail}`,
     );
   }
   throw new RepositoryError(
