@@ -65,6 +65,21 @@ const rows: Row[] = [
     facts: restore,
     patch: [{ op: 'add', path: '/spec', value: { dataSourceRef: refTo('data-restore') } }],
   },
+  {
+    name: "restore of a claim copied from an earlier one: that restore's evidence is dropped",
+    pvc: pvc({
+      annotations: {
+        'lifeboat.dev/restore-verdict': 'mismatch: the mover restored snapshot 9f8e7d6c',
+        'lifeboat.dev/restored-from': '9f8e7d6c 2026-02-20T04:00:00.000Z',
+      },
+    }),
+    facts: restore,
+    patch: [
+      { op: 'add', path: '/spec/dataSourceRef', value: refTo('data-restore') },
+      { op: 'remove', path: '/metadata/annotations/lifeboat.dev~1restore-verdict' },
+      { op: 'remove', path: '/metadata/annotations/lifeboat.dev~1restored-from' },
+    ],
+  },
   { name: 'fresh: no change', pvc: pvc({}), facts: fresh },
   { name: 'unknown: no change (the validating webhook denies)', pvc: pvc({}), facts: unknown },
   {
@@ -146,7 +161,7 @@ describe('mutatePvc', () => {
     const scope = assessPvc(claim, optedIn, config);
     const first = mutatePvc({ pvc: claim, scope, facts: checkFacts(restore) });
     const op = first.patch?.[0];
-    assert.ok(op);
+    assert.ok(op?.op === 'add');
     const patched = { ...claim, spec: { ...claim.spec, dataSourceRef: op.value as ReturnType<typeof refTo> } };
     const second = mutatePvc({ pvc: patched, scope: assessPvc(patched, optedIn, config), facts: checkFacts(restore) });
     assert.equal(second.patch, undefined);

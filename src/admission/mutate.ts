@@ -1,6 +1,6 @@
 /**
- * The mutating webhook's decision for one PVC CREATE, pure. It only ever adds the restore reference; it never denies
- * a well-formed PVC (all denials are the validating webhook's, so there is one place that explains them and one
+ * The mutating webhook's decision for one PVC CREATE, pure. It only ever adds the restore reference (and drops the
+ * evidence of an earlier restore a copied claim may carry); it never denies a well-formed PVC (all denials are the validating webhook's, so there is one place that explains them and one
  * place break-glass applies).
  *
  * The reference is added only when: the PVC is protected (scope `decide`), it names no data source of its own, the
@@ -9,6 +9,7 @@
  * a reinvocation (reinvocationPolicy IfNeeded, after another mutator changed the PVC) re-adds a reference that
  * another webhook removed and leaves an existing one alone.
  */
+import { RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION } from '../config/keys.ts';
 import type { AdmissionFacts, AdmissionPvc } from './facts.ts';
 import { RESTORE_API_GROUP, RESTORE_KIND } from './keys.ts';
 import { type AdmissionOutcome, allow, type JsonPatchOperation } from './outcome.ts';
@@ -33,6 +34,12 @@ export function mutatePvc({ pvc, scope, facts }: MutateInput): AdmissionOutcome 
     ? [{ op: 'add', path: '/spec/dataSourceRef', value: ref }]
     : [{ op: 'add', path: '/spec', value: { dataSourceRef: ref } }];
   const annotations = facts.annotations ?? {};
+  // A claim recreated from a copy of an earlier one may carry that restore's evidence: it is not this restore's.
+  for (const key of [RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION]) {
+    if (pvc.metadata.annotations?.[key] !== undefined) {
+      patch.push({ op: 'remove', path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+    }
+  }
   if (Object.keys(annotations).length > 0) {
     if (!pvc.metadata.annotations) patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
     else {

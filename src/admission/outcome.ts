@@ -4,11 +4,7 @@
  */
 import type { DecisionValue } from '../decision/decide.ts';
 
-export interface JsonPatchOperation {
-  op: 'add';
-  path: string;
-  value: unknown;
-}
+export type JsonPatchOperation = { op: 'add'; path: string; value: unknown } | { op: 'remove'; path: string };
 
 export interface Denial {
   /** Short code: metric label and the first word of the message. */

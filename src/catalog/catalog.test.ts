@@ -31,6 +31,60 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
+describe('Catalog.reread (restore evidence)', () => {
+  it('answers from a read that started late enough: its own view, a read in flight, or a new read', async () => {
+    const { clock, source, catalog } = setup('kopia');
+    source.scripts.set('/repo', { pvcs: { 'ns/app': [A1, A2] } });
+    await catalog.refresh();
+    const refreshedAt = clock.now();
+    assert.equal(source.reads.length, 1);
+    // The refresh started late enough: no I/O.
+    const known = await catalog.reread({ namespace: 'ns', pvc: 'app' }, refreshedAt);
+    assert.deepEqual(
+      known.view?.snapshots.map((s) => s.id),
+      ['a2', 'a1'],
+    );
+    assert.equal(source.reads.length, 1);
+
+    // A2 is forgotten; two callers who need a read after now share one.
+    clock.advance(5_000);
+    source.scripts.set('/repo', { pvcs: { 'ns/app': [A1] } });
+    let open: () => void = () => {};
+    source.gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const since = clock.now();
+    const first = catalog.reread({ namespace: 'ns', pvc: 'app' }, since);
+    const second = catalog.reread({ namespace: 'ns', pvc: 'app' }, since);
+    await settle();
+    open();
+    source.gate = undefined;
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(source.reads.length, 2, 'one new read for both');
+    assert.deepEqual(
+      a.view?.snapshots.map((s) => s.id),
+      ['a1'],
+    );
+    assert.equal(a.view?.observedAtMs, since);
+    assert.deepEqual(
+      b.view?.snapshots.map((s) => s.id),
+      ['a1'],
+    );
+
+    // A caller who needs a read after that one started gets its own.
+    clock.advance(1_000);
+    await catalog.reread({ namespace: 'ns', pvc: 'app' }, clock.now());
+    assert.equal(source.reads.length, 3);
+  });
+
+  it('reports a failed read as lastFailure', async () => {
+    const { clock, source, catalog } = setup('kopia');
+    source.scripts.set('/repo', new RepositoryError('wrong-password', '/repo', 'no key'));
+    const facts = await catalog.reread({ namespace: 'ns', pvc: 'app' }, clock.now());
+    assert.equal(facts.lastFailure?.code, 'wrong-password');
+  });
+});
+
 describe('Catalog (shared Kopia-style repository)', () => {
   it('answers catalog-not-loaded before the first refresh, and does no I/O on lookups', async () => {
     const { source, ask } = setup('kopia');

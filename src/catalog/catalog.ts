@@ -107,6 +107,8 @@ export class Catalog {
   private readonly states = new Map<string, RepositoryState>();
   private readonly listeners: CatalogListener[] = [];
   private readonly lookups = new Map<string, Promise<void>>();
+  /** Re-reads in flight per repository, with when each started (see reread). */
+  private readonly rereads = new Map<string, { startedAtMs: number; done: Promise<void> }>();
   private inflight: Promise<RefreshReport> | undefined;
   private stopController = new AbortController();
   private timer: unknown;
@@ -185,18 +187,37 @@ export class Catalog {
   }
 
   /**
-   * Reads the repository holding this PVC now, whatever the catalog already knows, and returns the facts (the view's
-   * `observedAtMs` is when this read started; `lastFailure` is set when it failed). For the controller's restore
-   * evidence, which must know that a snapshot exists *after* a given moment, so it never joins a read that started
-   * earlier. Bounded by the full-refresh timeout: it runs in the background of a reconcile, never of an admission.
+   * The facts for one PVC from a read of its repository that started at or after `notBeforeMs`: the catalog's own
+   * when it is that recent, else a read in flight that started late enough, else a new read (the view's
+   * `observedAtMs` is when the read started; `lastFailure` is set when it failed). For the controller's restore
+   * evidence, which must know that a snapshot exists *after* a given moment; sharing reads keeps a storm of restores
+   * (a cluster rebuild) from reading a shared repository once per PVC. Bounded by the full-refresh timeout: it runs in
+   * a reconcile, never in an admission.
    */
-  async reread(ref: PvcRef): Promise<PvcFacts> {
+  async reread(ref: PvcRef, notBeforeMs: number): Promise<PvcFacts> {
     const { repository } = this.locate(ref);
-    const bound = deadline(this.clock, this.refreshTimeoutMs, `reading ${repository.key}`);
+    const known = this.facts(ref);
+    if (!known.lastFailure && known.view && known.view.observedAtMs >= notBeforeMs) return known;
+    const inflight = this.rereads.get(repository.key);
+    if (inflight && inflight.startedAtMs >= notBeforeMs) {
+      await inflight.done;
+      return this.facts(ref);
+    }
+    const startedAtMs = this.clock.now();
+    const done = (async () => {
+      const bound = deadline(this.clock, this.refreshTimeoutMs, `reading ${repository.key}`);
+      try {
+        await this.read(repository, AbortSignal.any([bound.signal, this.stopController.signal]));
+      } finally {
+        bound.release();
+      }
+    })();
+    const entry = { startedAtMs, done };
+    this.rereads.set(repository.key, entry);
     try {
-      await this.read(repository, AbortSignal.any([bound.signal, this.stopController.signal]));
+      await done;
     } finally {
-      bound.release();
+      if (this.rereads.get(repository.key) === entry) this.rereads.delete(repository.key);
     }
     return this.facts(ref);
   }

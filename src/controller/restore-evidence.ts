@@ -123,8 +123,11 @@ export class RestoreEvidence {
     const ref = { namespace: pvc.metadata.namespace ?? '', pvc: pvc.metadata.name };
     if (!rd) {
       if (bound || !this.opts.catalog) return {};
-      const since = this.opts.now();
-      const read = repositoryRead(await this.opts.catalog.reread(ref), since);
+      // Any read that started after admission pinned the snapshot (the PVC's creation) tells whether it still exists.
+      const created = Date.parse(pvc.metadata.creationTimestamp ?? '');
+      // creationTimestamp has whole seconds: the end of its second is after the admission — and so is now.
+      const since = Number.isNaN(created) ? this.opts.now() : Math.min(created + 1000, this.opts.now());
+      const read = repositoryRead(await this.opts.catalog.reread(ref, since), since);
       const check = armingCheck(point, read);
       if (check.action === 'arm') {
         this.#noted.delete(key);
@@ -156,7 +159,7 @@ export class RestoreEvidence {
     if (verdict.outcome === 'pending' && base.status.result !== undefined && this.opts.catalog) {
       // The report does not name the snapshot: a read that starts now, after the mover finished, settles it.
       const since = this.opts.now();
-      const readAfter = repositoryRead(await this.opts.catalog.reread(ref), since);
+      const readAfter = repositoryRead(await this.opts.catalog.reread(ref, since), since);
       if (readAfter.state === 'failed' && !bound) {
         // Most likely a passing repository problem: try again rather than stop a restore that is probably right.
         this.#note(key, pvc, 'RestoreEvidenceWaiting', `cannot confirm the restore yet: ${readAfter.message}`);

@@ -21,6 +21,8 @@ const bound: ClaimObject = {
       'kubectl.kubernetes.io/last-applied-configuration': '{}',
       'lifeboat.dev/restore-snapshot': 'old',
       'lifeboat.dev/restore-snapshot-time': '2026-01-01T00:00:00Z',
+      'lifeboat.dev/restore-verdict': 'verified: restored snapshot old',
+      'lifeboat.dev/restored-from': 'old 2026-01-01T00:00:00Z',
     },
   },
   spec: {

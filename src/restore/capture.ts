@@ -6,6 +6,8 @@ import {
   RESTORE_AS_OF_ANNOTATION,
   RESTORE_SNAPSHOT_ANNOTATION,
   RESTORE_SNAPSHOT_TIME_ANNOTATION,
+  RESTORE_VERDICT_ANNOTATION,
+  RESTORED_FROM_ANNOTATION,
 } from '../config/keys.ts';
 import type { NamingConfig } from '../config/types.ts';
 import { restorePointName } from '../plan/restore-point.ts';
@@ -39,6 +41,8 @@ const DROPPED_ANNOTATIONS = new Set([
   RESTORE_SNAPSHOT_ANNOTATION,
   RESTORE_SNAPSHOT_TIME_ANNOTATION,
   RESTORE_AS_OF_ANNOTATION,
+  RESTORE_VERDICT_ANNOTATION,
+  RESTORED_FROM_ANNOTATION,
 ]);
 
 /** Fields of the spec that belong to the old volume: the new claim gets a new volume, from the restore point. */

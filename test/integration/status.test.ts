@@ -335,6 +335,7 @@ describe('lifeboat status (real API server, real kopia repository)', () => {
       byVerdict: { protected: 2, waiting: 2, exempt: 1, conflict: 1, 'needs-attention': 3, 'restore-point-only': 1 },
       stale: 1,
       restoreNotReady: 7,
+      restoreNotVerified: 0,
     });
   });
 
@@ -362,7 +363,7 @@ describe('lifeboat status (real API server, real kopia repository)', () => {
     const lines = table.out.split('\n');
     assert.match(
       lines[0] ?? '',
-      /^NAMESPACE +PVC +TIER +VERDICT +SNAPSHOTS +NEWEST +LAST BACKUP +RESTORE POINT +RESTORE-READY$/,
+      /^NAMESPACE +PVC +TIER +VERDICT +SNAPSHOTS +NEWEST +LAST BACKUP +RESTORE POINT +RESTORED +RESTORE-READY$/,
     );
     assert.match(table.out, /shop +invoices +hourly +protected, STALE +1 /);
     assert.match(table.out, /shop +cache +- +exempt \(regenerated on start\)/);
