@@ -45,8 +45,13 @@ export async function applyDrifted(
         'it is left untouched. Rename or delete it (or label it app.kubernetes.io/managed-by=lifeboat to hand it over).'
       );
     }
+    // Ours, and the cache has not caught up with our own earlier write yet: nothing to do if it already says it all.
+    const current = live ?? found;
+    if (!live && found && isSubset(obj, found)) continue;
     await kube.apply(obj as unknown as KubeObject, { force: true });
-    written(live ? { obj, reason: 'Repaired', diff: firstDifference(obj, live) ?? '' } : { obj, reason: 'Created' });
+    written(
+      current ? { obj, reason: 'Repaired', diff: firstDifference(obj, current) ?? '' } : { obj, reason: 'Created' },
+    );
   }
   return undefined;
 }

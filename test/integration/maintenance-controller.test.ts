@@ -236,6 +236,51 @@ describe('repository maintenance controller (real API server, fork CRDs)', () =>
     assert.equal(input.maintenance?.lastMaintenanceTime, done);
   });
 
+  it('external-secret mode: an ExternalSecret the CRD accepts; the Secret ESO writes from it is never deleted', async () => {
+    await stopAll();
+    const c = loadConfig(
+      `namespace: ${NS}\nrepository: {${NFS}}\nsweeps: {resync: 1h}\n` +
+        'credentials: {mode: external-secret, storeRef: {name: vault}, extract: kopia}\n' +
+        `catalog: {credentialsSecretRef: {namespace: ${NS}, name: lifeboat-repository}}`,
+    );
+    const { controller, registry } = await start(c);
+    const ES = { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', namespace: NS, name: MAINTENANCE_NAME };
+    const es = await eventually('ExternalSecret', () => kube.get<KubeObject & { spec: Record<string, unknown> }>(ES));
+    assert.deepEqual(es.spec.dataFrom, [{ extract: { key: 'kopia' } }]);
+    // The copy-mode Secret of the earlier tests is no longer wanted.
+    await eventually('copied Secret deleted', async () => ((await kube.get(SECRET)) ? undefined : true));
+    // Play ESO: it writes the target Secret, owned by the ExternalSecret, with the ExternalSecret's labels copied.
+    await kube.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: MAINTENANCE_NAME,
+        namespace: NS,
+        labels: es.metadata.labels ?? {},
+        ownerReferences: [
+          { apiVersion: ES.apiVersion, kind: 'ExternalSecret', name: MAINTENANCE_NAME, uid: es.metadata.uid ?? '' },
+        ],
+      },
+      data: { KOPIA_PASSWORD: Buffer.from('from-the-store').toString('base64') },
+    } as KubeObject);
+    await eventually('the Secret in the cache', async () =>
+      controller.reflectors.some((r) => r.list().some((o) => o.kind === 'Secret' && o.metadata.ownerReferences))
+        ? true
+        : undefined,
+    );
+    const reconciles = /^controller_runtime_reconcile_total\{controller="maintenance",result="success"\}/;
+    const before = (await sample(registry, reconciles)) ?? 0;
+    controller.poke();
+    await eventually('another reconcile', async () =>
+      ((await sample(registry, reconciles)) ?? 0) > before ? true : undefined,
+    );
+    assert.ok(await kube.get(SECRET), "ESO's Secret stays");
+    assert.equal(controller.report?.plan, 'maintained');
+    await stopAll();
+    await kube.delete(ES);
+    await kube.delete(SECRET);
+  });
+
   it('a foreign object holding the name is left untouched and reported as a conflict', async () => {
     await stopAll();
     await kube.delete(KM);

@@ -7,7 +7,8 @@
  * calls, so a periodic re-scan lists blobs, re-reads the small format blob and fetches only what is new.
  */
 import type { BlobStorage } from '../storage/storage.ts';
-import { type BlobLayout, filesystemLayout, s3Layout } from './blob-layout.ts';
+import { RepositoryError } from '../types.ts';
+import { type BlobLayout, type BlobMeta, filesystemLayout, s3Layout } from './blob-layout.ts';
 import { contentPrefix, MANIFEST_PREFIX } from './content-id.ts';
 import { MissingBlobError, readContent } from './content-reader.ts';
 import { corrupt, toRepositoryError } from './errors.ts';
@@ -43,6 +44,8 @@ export interface KopiaReaderStats {
   refreshes: number;
   /** Refreshes repeated because a blob vanished mid-read (maintenance racing the reader). */
   maintenanceRetries: number;
+  /** Reads of the manifests repeated because the active index set changed while they were read. */
+  indexSetChanges: number;
 }
 
 export interface KopiaRepository {
@@ -72,6 +75,14 @@ export function s3PrefixCandidates(prefix: string): string[] {
 }
 
 const DEFAULT_CONCURRENCY = 8;
+/** Reads of the manifests against a changing index set before a refresh gives up (see `refresh`). */
+const MAX_INDEX_SET_READS = 4;
+
+function sameBlobs(a: readonly BlobMeta[], b: readonly BlobMeta[]): boolean {
+  if (a.length !== b.length) return false;
+  const ids = new Set(a.map((m) => m.id));
+  return b.every((m) => ids.has(m.id));
+}
 
 /** Creates the reader; no I/O happens until the first call, so construction never fails on a backend outage. */
 export function openKopiaRepository(
@@ -92,6 +103,7 @@ export function openKopiaRepository(
     manifestContentReads: 0,
     refreshes: 0,
     maintenanceRetries: 0,
+    indexSetChanges: 0,
   };
 
   let lastUniqueId: string | undefined;
@@ -129,10 +141,40 @@ export function openKopiaRepository(
     return parsed;
   };
 
+  /**
+   * The snapshots, from an index set that held still while it was read. Listing the index blobs is a walk (of
+   * directories, or of S3 pages), not an atomic snapshot of the repository: while maintenance compacts the indexes
+   * (at once with `--safety=none`), a walk can pass a compaction's new output before it is written and reach its
+   * inputs after they are deleted, and so see neither; the snapshots recorded only there would be missing, a wrong
+   * "fresh". So the active set is listed again after the read and must be unchanged; else the read is repeated
+   * (cheap: parsed index blobs and manifests are cached), and after MAX_INDEX_SET_READS changing sets the refresh
+   * fails instead of guessing.
+   */
   const refresh = async (signal?: AbortSignal): Promise<Map<string, KopiaSnapshot[]>> => {
     const repo = await open(signal);
     const uniqueId = Buffer.from(repo.uniqueId, 'base64').toString('hex');
-    const blobs = await indexes.active(repo, signal);
+    let blobs = await indexes.active(repo, signal);
+    for (let attempt = 1; ; attempt++) {
+      const result = await snapshotsFrom(repo, blobs, signal);
+      const again = await indexes.active(repo, signal);
+      if (sameBlobs(blobs, again)) {
+        lastUniqueId = uniqueId;
+        return result;
+      }
+      counters.indexSetChanges++;
+      if (attempt >= MAX_INDEX_SET_READS) {
+        throw new RepositoryError(
+          'backend-error',
+          location,
+          `the repository's index blobs changed during each of ${attempt} reads (maintenance compacting the indexes?): ` +
+            'no consistent listing this time; the next refresh reads again',
+        );
+      }
+      blobs = again;
+    }
+  };
+
+  const snapshotsFrom = async (repo: OpenRepository, blobs: BlobMeta[], signal?: AbortSignal) => {
     const live = liveContents(await indexes.entries(repo, blobs, MANIFEST_PREFIX, signal));
     const contents = await mapLimit(
       [...live.values()],
@@ -142,9 +184,7 @@ export function openKopiaRepository(
     );
     retain(manifestCache, new Set(live.keys()));
     try {
-      const sources = snapshotsBySource(mergeManifestEntries(contents).values());
-      lastUniqueId = uniqueId;
-      return sources;
+      return snapshotsBySource(mergeManifestEntries(contents).values());
     } catch (error) {
       if (!(error instanceof ManifestFormatError)) throw error;
       throw corrupt(repo.layout.location, error.message, error);
