@@ -21,14 +21,13 @@ import { promisify } from 'node:util';
 import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
-import { type S3Server, startS3Server } from '../support/s3server.ts';
+import { startS3Server } from '../support/s3server.ts';
 import { binary, REPO_ROOT } from '../support/testenv.ts';
 
 const run = promisify(execFile);
 const PW = 'identity-test-password';
 const NS = 'shop';
 
-let s3: S3Server;
 let repoA: KopiaTestRepository;
 let repoB: KopiaTestRepository;
 let drifted: KopiaTestRepository;
@@ -72,7 +71,6 @@ async function kopiaOpens(path: string): Promise<{ ok: boolean; output: string }
 
 before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'lifeboat-identity-'));
-  s3 = await startS3Server();
   repoA = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: PW });
   repoB = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: PW });
   drifted = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: PW });
@@ -93,7 +91,6 @@ before(async () => {
 after(async () => {
   for (const r of [repoA, repoB, drifted]) await r?.cleanup();
   await restic?.cleanup();
-  await s3?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
@@ -112,6 +109,7 @@ describe('lifeboat check: missing repositories', () => {
   });
 
   it('an empty bucket prefix on S3: unknown (repository-missing), exit 2', async () => {
+    const s3 = await startS3Server();
     const r = await runWithEnv(
       {
         KOPIA_PASSWORD: PW,
@@ -125,7 +123,7 @@ describe('lifeboat check: missing repositories', () => {
       `${NS}/data`,
       '--backend',
       'kopia',
-    );
+    ).finally(() => s3.stop());
     assert.equal(r.status, 2, r.err);
     const out = JSON.parse(r.out);
     assert.equal(out.decision, 'unknown');
