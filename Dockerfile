@@ -31,7 +31,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # package.json marks dist/ as ES modules ("type": "module") and carries the version `lifeboat version` prints.
 COPY package.json ./
-# 65532: the conventional non-root uid (distroless "nonroot"); the chart runs the pod as it too.
+# 65532: the conventional non-root uid (distroless "nonroot") when the image runs on its own; the chart runs the pod
+# as the repository's owner instead (podSecurityContext, default the movers' 568), so it can read kopia's 0600 files.
 USER 65532:65532
 EXPOSE 8080 9443
 # V8 flags measured by bench/controller.ts (which reads them from here): a small young generation and a capped old
