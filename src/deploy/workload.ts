@@ -91,7 +91,6 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
     serviceAccountName: ctx.names.serviceAccount,
     automountServiceAccountToken: true,
     enableServiceLinks: false,
-    securityContext: v.podSecurityContext,
     affinity: affinity(ctx),
     terminationGracePeriodSeconds: 30,
     containers: [
@@ -119,7 +118,8 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
           failureThreshold: 6,
         },
         resources: v.resources,
-        securityContext: v.securityContext,
+        // Left out when emptied, as the chart does (`with`).
+        ...(Object.keys(v.securityContext).length > 0 ? { securityContext: v.securityContext } : {}),
         volumeMounts: [
           { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
           ...(repository ? [repository.mount] : []),
@@ -133,6 +133,7 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
       ...v.extraVolumes,
     ],
   };
+  if (Object.keys(v.podSecurityContext).length > 0) podSpec.securityContext = v.podSecurityContext;
   if (v.priorityClassName) podSpec.priorityClassName = v.priorityClassName;
   if (Object.keys(v.nodeSelector).length > 0) podSpec.nodeSelector = v.nodeSelector;
   if (v.tolerations.length > 0) podSpec.tolerations = v.tolerations;

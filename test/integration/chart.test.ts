@@ -229,6 +229,39 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
     }
   });
 
+  it('NOTES.txt says how to check readiness and how break-glass works, with full links', async () => {
+    const { stdout } = await run(binary('helm'), [
+      'install',
+      'lifeboat',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--dry-run=client',
+    ]);
+    const notes = stdout.slice(stdout.indexOf('NOTES:'));
+    assert.match(notes, /rollout status deployment\/lifeboat/);
+    assert.match(notes, /kubectl label namespace <ns> lifeboat\.dev\/break-glass=true/);
+    const links = notes.match(/https:\/\/\S+/g) ?? [];
+    assert.ok(links.length >= 4, notes);
+    for (const link of links) {
+      assert.match(link, new RegExp(`^https://github\\.com/lifeboat-dev/lifeboat/blob/v${VERSION}/docs/[a-z-]+\\.md`));
+      const file = link.replace(/^.*\/blob\/v[^/]+\//, '').replace(/#.*$/, '');
+      const doc = await readFile(join(REPO_ROOT, file), 'utf8');
+      const anchor = link.split('#')[1];
+      if (anchor) {
+        // GitHub's heading anchors: lower case, punctuation dropped, spaces as dashes.
+        const slugs = [...doc.matchAll(/^#+ (.+)$/gm)].map((m) =>
+          (m[1] ?? '')
+            .toLowerCase()
+            .replace(/[^\w\- ]/g, '')
+            .replaceAll(' ', '-'),
+        );
+        assert.ok(slugs.includes(anchor), `${link}: no such heading in ${file}`);
+      }
+    }
+    assert.doesNotMatch(notes, /(^|\s)docs\//m, 'no repository-relative paths');
+  });
+
   it('helm install --atomic --wait removes the fail-closed webhooks again when lifeboat’s pods cannot start', async () => {
     // This API server has no nodes: the Deployment never becomes ready, as with a missing image or a crashing pod.
     const env = { ...process.env, KUBECONFIG: cp.kubeconfigPath, HELM_CACHE_HOME: scratch, HELM_CONFIG_HOME: scratch };

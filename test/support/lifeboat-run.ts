@@ -40,3 +40,11 @@ export function spawnLifeboatRun(o: LifeboatRunOptions): ChildProcess {
     { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
   );
 }
+
+/** Stops a `lifeboat run` started by spawnLifeboatRun (SIGTERM, a graceful stop) and waits until it has exited. */
+export async function stopLifeboatRun(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
