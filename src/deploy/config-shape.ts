@@ -7,7 +7,7 @@
  * `node src/deploy/write-generated-files.ts`; generated-files.test.ts fails until then.
  */
 import { parseConfig } from '../config/load.ts';
-import { Reader, type Section } from '../config/reader.ts';
+import { Reader, type Rule, type Section } from '../config/reader.ts';
 
 /** A mapping of the config: its keys in the loader's order, and what each key holds when that is a mapping. */
 export interface ShapeNode {
@@ -18,6 +18,8 @@ export interface ShapeNode {
   entries?: Record<string, ShapeNode | null>;
   /** Keys whose value is one of these words. */
   choices?: Record<string, string[]>;
+  /** The JSON schema of keys the loader reads as a scalar or a list (types and limits, not the finer rules). */
+  scalars?: Record<string, Record<string, unknown>>;
 }
 
 /** The user-chosen name the probes use; the shape records it as "any name". */
@@ -27,6 +29,7 @@ class RecordingReader extends Reader {
   readonly sections = new Map<string, readonly string[]>();
   readonly entryPaths = new Set<string>();
   readonly choices = new Map<string, readonly string[]>();
+  readonly scalars = new Map<string, Record<string, unknown>>();
 
   override section(value: unknown, path: string, known: readonly string[]): Section {
     this.sections.set(path, known);
@@ -41,6 +44,32 @@ class RecordingReader extends Reader {
   override oneOf<T extends string>(section: Section, key: string, fallback: T, allowed: readonly T[]): T {
     this.choices.set(join(section.path, key), allowed);
     return super.oneOf(section, key, fallback, allowed);
+  }
+
+  override optionalString(section: Section, key: string, rule?: Rule<string>): string | undefined {
+    this.scalars.set(join(section.path, key), { type: 'string', minLength: 1 });
+    return super.optionalString(section, key, rule);
+  }
+
+  override optionalInteger(section: Section, key: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+    const limits = max === Number.MAX_SAFE_INTEGER ? { minimum: min } : { minimum: min, maximum: max };
+    this.scalars.set(join(section.path, key), { type: 'integer', ...limits });
+    return super.optionalInteger(section, key, min, max);
+  }
+
+  override boolean(section: Section, key: string, fallback: boolean): boolean {
+    this.scalars.set(join(section.path, key), { type: 'boolean' });
+    return super.boolean(section, key, fallback);
+  }
+
+  override duration(section: Section, key: string, fallback: number, minMs: number): number {
+    this.scalars.set(join(section.path, key), { type: 'string', description: 'a duration such as 90s, 15m or 2h' });
+    return super.duration(section, key, fallback, minMs);
+  }
+
+  override stringList(section: Section, key: string, fallback: readonly string[], rule?: Rule<string>): string[] {
+    this.scalars.set(join(section.path, key), { type: 'array', items: { type: 'string', minLength: 1 } });
+    return super.stringList(section, key, fallback, rule);
   }
 }
 
@@ -65,6 +94,7 @@ interface Observed {
   sections: Map<string, readonly string[]>;
   entryPaths: Set<string>;
   choices: Map<string, readonly string[]>;
+  scalars: Map<string, Record<string, unknown>>;
 }
 
 /**
@@ -73,7 +103,7 @@ interface Observed {
  * tried once, on top of the probe that revealed it, so the exploration ends.
  */
 function observe(): Observed {
-  const seen: Observed = { sections: new Map(), entryPaths: new Set(), choices: new Map() };
+  const seen: Observed = { sections: new Map(), entryPaths: new Set(), choices: new Map(), scalars: new Map() };
   const tried = new Set<string>();
   const queue: Record<string, unknown>[] = [{}];
   for (let probe = queue.shift(); probe !== undefined; probe = queue.shift()) {
@@ -86,6 +116,7 @@ function observe(): Observed {
     for (const [path, known] of r.sections) seen.sections.set(path, known);
     for (const path of r.entryPaths) seen.entryPaths.add(path);
     for (const [path, allowed] of r.choices) seen.choices.set(path, allowed);
+    for (const [path, schema] of r.scalars) seen.scalars.set(path, schema);
     const next: [string, unknown][] = [
       ...[...r.sections].flatMap(([path, known]) => known.map((key): [string, unknown] => [join(path, key), {}])),
       ...[...r.entryPaths].map((path): [string, unknown] => [path, { [PROBE]: {} }]),
@@ -103,12 +134,13 @@ function observe(): Observed {
 
 /** The config's shape as the loader reads it. */
 export function configShape(): ShapeNode {
-  const { sections, entryPaths, choices } = observe();
+  const { sections, entryPaths, choices, scalars } = observe();
   const nodeAt = (path: string): ShapeNode => {
     const known = sections.get(path) ?? [];
     const sectionNodes: Record<string, ShapeNode> = {};
     const entryNodes: Record<string, ShapeNode | null> = {};
     const choiceLists: Record<string, string[]> = {};
+    const scalarSchemas: Record<string, Record<string, unknown>> = {};
     for (const key of known) {
       const child = join(path, key);
       const entry = join(child, PROBE);
@@ -116,17 +148,26 @@ export function configShape(): ShapeNode {
       else if (sections.has(child)) sectionNodes[key] = nodeAt(child);
       const allowed = choices.get(child);
       if (allowed) choiceLists[key] = [...allowed];
+      const scalar = scalars.get(child);
+      if (scalar && !allowed && !sections.has(child) && !entryPaths.has(child)) scalarSchemas[key] = scalar;
     }
     const some = <T>(record: Record<string, T>) => (Object.keys(record).length > 0 ? record : undefined);
-    const [s, e, c] = [some(sectionNodes), some(entryNodes), some(choiceLists)];
-    return { keys: [...known], ...(s && { sections: s }), ...(e && { entries: e }), ...(c && { choices: c }) };
+    const [s, e, c, v] = [some(sectionNodes), some(entryNodes), some(choiceLists), some(scalarSchemas)];
+    return {
+      keys: [...known],
+      ...(s && { sections: s }),
+      ...(e && { entries: e }),
+      ...(c && { choices: c }),
+      ...(v && { scalars: v }),
+    };
   };
   return nodeAt('');
 }
 
 /**
- * JSON schema of `config:` for values.schema.json: which keys are mappings, and the known keys and choices for
- * editors; misspelt keys and wrong choices are left to the chart's check, which answers with the loader's message.
+ * JSON schema of `config:` for values.schema.json: which keys are mappings, lists, numbers (with their limits),
+ * booleans or text, so Helm refuses a wrong type before rendering; the known keys and choices for editors. Misspelt
+ * keys and wrong choices are left to the chart's check, which answers with the loader's message.
  */
 export function configSchema(node: ShapeNode = configShape()): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
@@ -134,6 +175,7 @@ export function configSchema(node: ShapeNode = configShape()): Record<string, un
     const section = node.sections?.[key];
     const entries = node.entries?.[key];
     const choices = node.choices?.[key];
+    const scalar = node.scalars?.[key];
     if (section) properties[key] = configSchema(section);
     else if (entries !== undefined) {
       properties[key] = {
@@ -143,6 +185,10 @@ export function configSchema(node: ShapeNode = configShape()): Record<string, un
     } else if (choices) {
       // Suggested, not enforced: the chart's check answers a wrong choice with the loader's "did you mean".
       properties[key] = { examples: choices, description: `one of ${choices.join(', ')}` };
+    } else if (scalar) {
+      // null is "the default", as the loader reads it.
+      const { type, ...rest } = scalar;
+      properties[key] = { type: [type, 'null'], ...rest };
     } else properties[key] = {};
   }
   // No additionalProperties: false, so that a misspelt key reaches the chart's check and its "did you mean".

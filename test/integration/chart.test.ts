@@ -285,7 +285,7 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
     }
   });
 
-  it('helm refuses what lifeboat manifests refuses: a misspelt setting, no replicas, a foreign namespace, a catalog without credentials', async () => {
+  it('helm refuses what lifeboat manifests refuses: a misspelt setting, no replicas, a foreign namespace, wrong types, no ServiceAccount, a catalog without credentials', async () => {
     const noCredentials = [
       '--set',
       'config.credentials.mode=external-secret,config.credentials.storeRef.name=s,config.credentials.extract=k',
@@ -298,6 +298,15 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
         { config: { namespace: 'elsewhere' } },
         /config\.namespace is "elsewhere" but lifeboat is installed into "lifeboat-system"/,
       ],
+      // Wrong types and limits in config: the schema generated from the loader refuses them before rendering.
+      [['--set-json', 'config={"minPvcAge":5}'], { config: { minPvcAge: 5 } }, /minPvcAge/],
+      [
+        ['--set', 'config.admission.timeoutSeconds=9'],
+        { config: { admission: { timeoutSeconds: 9 } } },
+        /timeoutSeconds/,
+      ],
+      [['--set', 'podSecurityContext.runAsUser=-1'], { podSecurityContext: { runAsUser: -1 } }, /runAsUser/],
+      [['--set', 'serviceAccount.create=false'], { serviceAccount: { create: false } }, /serviceAccount\.name/],
       [
         noCredentials,
         { config: { credentials: { mode: 'external-secret', storeRef: { name: 's' }, extract: 'k' } } },
