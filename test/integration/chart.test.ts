@@ -48,18 +48,20 @@ const key = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? '-'}/${o.met
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
 
 /**
- * What may differ: Helm's own two labels (asserted here, absent from plain manifests), and the config text's
- * formatting (its parsed value must be equal).
+ * What may differ: Helm's own two labels (asserted on Helm's objects, absent from plain manifests), and the config
+ * text's formatting (its parsed value must be equal).
  */
-function normalise(o: KubeObject): unknown {
+function normalise(o: KubeObject, fromHelm: boolean): unknown {
   const copy = structuredClone(o) as KubeObject & { data?: Record<string, string> };
   const labels = copy.metadata.labels ?? {};
-  assert.equal(labels['helm.sh/chart'], `lifeboat-${VERSION}`, `${key(o)}: helm.sh/chart`);
-  delete labels['helm.sh/chart'];
-  // The webhook configurations keep lifeboat's own value: the leader applies their caBundle with that label.
-  if (!o.kind.endsWith('WebhookConfiguration')) {
-    assert.equal(labels[MANAGED_BY], 'Helm', `${key(o)}: ${MANAGED_BY}`);
-    delete labels[MANAGED_BY];
+  if (fromHelm) {
+    assert.equal(labels['helm.sh/chart'], `lifeboat-${VERSION}`, `${key(o)}: helm.sh/chart`);
+    delete labels['helm.sh/chart'];
+    // The webhook configurations keep lifeboat's own value: the leader applies their caBundle with that label.
+    if (!o.kind.endsWith('WebhookConfiguration')) {
+      assert.equal(labels[MANAGED_BY], 'Helm', `${key(o)}: ${MANAGED_BY}`);
+      delete labels[MANAGED_BY];
+    }
   }
   if (copy.kind === 'ConfigMap' && copy.data?.['config.yaml']) {
     copy.data['config.yaml'] = parse(copy.data['config.yaml']) as string;
@@ -71,7 +73,11 @@ function assertSameObjects(helm: KubeObject[], ours: KubeObject[], what: string)
   assert.deepEqual(helm.map(key).sort(), ours.map(key).sort(), `${what}: the same set of objects`);
   const byKey = new Map(helm.map((o) => [key(o), o]));
   for (const object of ours) {
-    assert.deepEqual(normalise(byKey.get(key(object)) as KubeObject), normalise(object), `${what}: ${key(object)}`);
+    assert.deepEqual(
+      normalise(byKey.get(key(object)) as KubeObject, true),
+      normalise(object, false),
+      `${what}: ${key(object)}`,
+    );
   }
 }
 
