@@ -125,6 +125,15 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
   });
 
+  /** helm against this test's API server, with its caches in the scratch directory. */
+  const helmEnv = () => ({
+    ...process.env,
+    KUBECONFIG: cp.kubeconfigPath,
+    HELM_CACHE_HOME: scratch,
+    HELM_CONFIG_HOME: scratch,
+    HELM_DATA_HOME: scratch,
+  });
+
   after(async () => {
     kube?.close();
     await cp?.stop();
@@ -236,14 +245,11 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
   });
 
   it('NOTES.txt says how to check readiness and how break-glass works, with full links', async () => {
-    const { stdout } = await run(binary('helm'), [
-      'install',
-      'lifeboat',
-      CHART,
-      '--namespace',
-      NAMESPACE,
-      '--dry-run=client',
-    ]);
+    const { stdout } = await run(
+      binary('helm'),
+      ['install', 'lifeboat', CHART, '--namespace', NAMESPACE, '--dry-run=client'],
+      { env: helmEnv() },
+    );
     const notes = stdout.slice(stdout.indexOf('NOTES:'));
     assert.match(notes, /rollout status deployment\/lifeboat/);
     assert.match(notes, /kubectl label namespace <ns> lifeboat\.dev\/break-glass=true/);
@@ -270,7 +276,7 @@ describe('Helm chart: helm template = lifeboat manifests, accepted by the API se
 
   it('helm install --atomic --wait removes the fail-closed webhooks again when lifeboat’s pods cannot start', async () => {
     // This API server has no nodes: the Deployment never becomes ready, as with a missing image or a crashing pod.
-    const env = { ...process.env, KUBECONFIG: cp.kubeconfigPath, HELM_CACHE_HOME: scratch, HELM_CONFIG_HOME: scratch };
+    const env = helmEnv();
     const install = run(
       binary('helm'),
       ['install', 'lifeboat', CHART, '--namespace', NAMESPACE, '--atomic', '--wait', '--timeout', '20s'],
