@@ -5,8 +5,10 @@
 #
 # test/integration/artefact.test.ts builds the same dist/ with the same command and runs ENTRYPOINT + CMD against a
 # real API server, checking every listener (lessons F12: the image once shipped a binary without its webhook port).
-# Pin the base by digest in release pipelines (node:24-bookworm-slim@sha256:...).
-ARG NODE_IMAGE=node:24-bookworm-slim
+# The base, pinned by digest (the multi-arch index of node:24-bookworm-slim, Node 24.18.0): a rebuild gets the same
+# base until someone moves the pin on purpose. docs/install.md "The container image" says how to update it, and how to
+# build with a base made locally (--build-arg NODE_IMAGE=...) where no registry is reachable.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
 # Compile TypeScript to dist/ (tsc is a dev dependency, so this stage installs everything).
 FROM ${NODE_IMAGE} AS build
@@ -31,7 +33,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 # package.json marks dist/ as ES modules ("type": "module") and carries the version `lifeboat version` prints.
 COPY package.json ./
-# 65532: the conventional non-root uid (distroless "nonroot"); the chart runs the pod as it too.
+# 65532: the conventional non-root uid (distroless "nonroot") when the image runs on its own; the chart runs the pod
+# as the repository's owner instead (podSecurityContext, default the movers' 568), so it can read kopia's 0600 files.
 USER 65532:65532
 EXPOSE 8080 9443
 # V8 flags measured by bench/controller.ts (which reads them from here): a small young generation and a capped old

@@ -7,7 +7,6 @@ import type { KubeObject } from '../kube/client.ts';
 import { VERSION } from '../version.ts';
 import { renderManifests } from './manifests.ts';
 import { SYNC_WAVE_ANNOTATION } from './meta.ts';
-import { RUN_AS } from './names.ts';
 import { DEFAULT_VALUES, resolveValues } from './values.ts';
 
 const CHART = new URL('../../deploy/helm/lifeboat/', import.meta.url);
@@ -101,13 +100,10 @@ describe('rendered manifests: the properties every documented combination keeps'
       const [container] = pod.containers;
       assert.ok(container);
 
-      // Non-root, read-only, no privileges (the image runs as the same uid).
-      assert.deepEqual(pod.securityContext, {
-        runAsNonRoot: true,
-        runAsUser: RUN_AS,
-        runAsGroup: RUN_AS,
-        seccompProfile: { type: 'RuntimeDefault' },
-      });
+      // Non-root, read-only, no privileges; the user, group and supplemental groups as the values say.
+      assert.deepEqual(pod.securityContext, resolved.podSecurityContext);
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
       assert.equal(container.securityContext.readOnlyRootFilesystem, true);
       assert.equal(container.securityContext.allowPrivilegeEscalation, false);
       assert.deepEqual(container.securityContext.capabilities, { drop: ['ALL'] });

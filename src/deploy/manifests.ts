@@ -15,6 +15,7 @@ import { VERSION } from '../version.ts';
 import { configMap, loadInstalledConfig } from './config-map.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
 import { prometheusRule, serviceMonitor } from './monitoring.ts';
+import { installNames } from './names.ts';
 import { type RbacRule, rbacObjects } from './rbac.ts';
 import type { ChartValues } from './values.ts';
 import { certManagerObjects, webhookConfigurations } from './webhooks.ts';
@@ -23,7 +24,7 @@ import { deployment, podDisruptionBudget, service, serviceAccount } from './work
 export interface RenderOptions {
   /** The install namespace (Helm: the release namespace). */
   namespace: string;
-  /** Only the `app.kubernetes.io/instance` label depends on it. Default `lifeboat`. */
+  /** The Helm release name: the `app.kubernetes.io/instance` label and the derived object names. Default `lifeboat`. */
   release?: string;
   /** Put a Namespace object first (plain manifests; Helm leaves that to `--create-namespace`). */
   includeNamespace?: boolean;
@@ -39,7 +40,7 @@ export const DEFAULT_RELEASE = 'lifeboat';
 
 export function renderManifests(values: ChartValues, options: RenderOptions): RenderedObject[] {
   const base = { values, namespace: options.namespace, release: options.release ?? DEFAULT_RELEASE };
-  const ctx: RenderContext = { ...base, config: loadInstalledConfig(base) };
+  const ctx: RenderContext = { ...base, config: loadInstalledConfig(base), names: installNames(base) };
   const out: RenderedObject[] = [];
   const add = (object: KubeObject | undefined) => {
     if (object) out.push({ object });

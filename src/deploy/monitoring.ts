@@ -7,7 +7,7 @@
 import type { KubeObject } from '../kube/client.ts';
 import { prometheusRuleSpec } from './alerts.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
-import { NAME, selectorLabels } from './names.ts';
+import { selectorLabels } from './names.ts';
 
 const MONITORING = 'monitoring.coreos.com/v1';
 
@@ -17,11 +17,11 @@ export function serviceMonitor(ctx: RenderContext): KubeObject | undefined {
   return {
     apiVersion: MONITORING,
     kind: 'ServiceMonitor',
-    metadata: objectMeta(ctx, NAME, { labels: sm.labels as Record<string, string> }),
+    metadata: objectMeta(ctx, ctx.names.fullname, { labels: sm.labels as Record<string, string> }),
     spec: {
-      // job="lifeboat" whatever the release is called: the alerts and the dashboard select on it.
-      jobLabel: 'app.kubernetes.io/name',
-      selector: { matchLabels: selectorLabels(ctx.release) },
+      // job="lifeboat" whatever the release or nameOverride: the alerts and the dashboard select on it.
+      jobLabel: 'app.kubernetes.io/part-of',
+      selector: { matchLabels: selectorLabels(ctx) },
       namespaceSelector: { matchNames: [ctx.namespace] },
       endpoints: [
         {
@@ -43,7 +43,7 @@ export function prometheusRule(ctx: RenderContext): KubeObject | undefined {
   return {
     apiVersion: MONITORING,
     kind: 'PrometheusRule',
-    metadata: objectMeta(ctx, NAME, { labels: rule.labels as Record<string, string> }),
+    metadata: objectMeta(ctx, ctx.names.fullname, { labels: rule.labels as Record<string, string> }),
     spec: prometheusRuleSpec(),
   };
 }

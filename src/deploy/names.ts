@@ -1,8 +1,10 @@
 /**
- * Fixed names and ports of an installation. lifeboat is one per cluster (one Lease, one pair of webhook
- * configurations), so object names do not depend on the Helm release name; only the `app.kubernetes.io/instance`
- * label does. The names the binary itself looks for (Lease, guard ConfigMap, webhook configurations) come from the
- * modules that use them, so RBAC `resourceNames` and the rendered webhooks cannot drift from the code.
+ * Names and ports of an installation. The objects the chart owns are named as Helm charts name them: `<release>-lifeboat`,
+ * or the release name when it already contains `lifeboat` (so the usual release `lifeboat` gives `lifeboat`), with
+ * `nameOverride` / `fullnameOverride`. The names the binary itself looks for stay fixed, because lifeboat is one per
+ * cluster: the Lease `lifeboat-controller`, the guard ConfigMap and the two webhook configurations `lifeboat` whose
+ * caBundle the leader keeps current. They come from the modules that use them, so RBAC `resourceNames` and the
+ * rendered webhooks cannot drift from the code.
  */
 import { BREAK_GLASS_LABEL, MUTATE_PATH, NAMESPACE_NAME_LABEL, VALIDATE_PATH } from '../admission/keys.ts';
 import {
@@ -25,19 +27,16 @@ export {
   VALIDATE_PATH,
 };
 
-/** ServiceAccount, ClusterRole(Binding), Role(Binding), Deployment, Service, PodDisruptionBudget. */
+/** The chart's name: the default of every derived name, the `app.kubernetes.io/part-of` label and the metrics job. */
 export const NAME = 'lifeboat';
-export const CONFIG_MAP = 'lifeboat-config';
 export const CONFIG_DIR = '/etc/lifeboat';
 export const CONFIG_FILE = `${CONFIG_DIR}/config.yaml`;
-/** cert-manager objects, with `config.admission.certificate.mode: cert-manager`. */
-export const CERT_MANAGER_CA = 'lifeboat-webhook-ca';
-export const CERT_MANAGER_SERVING = 'lifeboat-webhook';
 /** Both webhook configurations, and the webhook in each. */
 export const WEBHOOK_CONFIGURATION = DEFAULT_REGISTRATION_NAME;
 export const MUTATING_WEBHOOK = MUTATING_WEBHOOK_NAME;
 export const VALIDATING_WEBHOOK = VALIDATING_WEBHOOK_NAME;
-export const RUN_AS = 65532;
+/** The image's own user (distroless "nonroot"); the chart runs the pod as `podSecurityContext` says instead. */
+export const IMAGE_USER = 65532;
 
 /**
  * The ports the container serves. `http` carries /healthz, /readyz, /metrics and /exists (and /audit once served);
@@ -48,10 +47,53 @@ export const PORTS = {
   webhook: { containerPort: 9443 },
 } as const;
 
-export function selectorLabels(release: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/instance': release };
+/** What the derived names depend on. */
+export interface NameInput {
+  release: string;
+  values: { nameOverride: string; fullnameOverride: string; serviceAccount: { create: boolean; name: string } };
 }
 
-export function commonLabels(release: string): Record<string, string> {
-  return { ...selectorLabels(release), 'app.kubernetes.io/version': VERSION, 'app.kubernetes.io/part-of': NAME };
+/** Helm's `trunc 63 | trimSuffix "-"`. */
+function fit(name: string): string {
+  const cut = name.slice(0, 63);
+  return cut.endsWith('-') ? cut.slice(0, -1) : cut;
+}
+
+/** `app.kubernetes.io/name`: the chart name or `nameOverride`. */
+export function appName(input: NameInput): string {
+  return fit(input.values.nameOverride || NAME);
+}
+
+/** The base name of every object the chart owns (the templates' `lifeboat.fullname`). */
+export function fullname(input: NameInput): string {
+  if (input.values.fullnameOverride) return fit(input.values.fullnameOverride);
+  const name = appName(input);
+  return fit(input.release.includes(name) ? input.release : `${input.release}-${name}`);
+}
+
+/** The names of the objects the chart owns, derived once per render. */
+export function installNames(input: NameInput) {
+  const base = fullname(input);
+  const { create, name } = input.values.serviceAccount;
+  return {
+    /** Deployment, PodDisruptionBudget, Service (unless config.admission.service.name), RBAC, monitoring objects. */
+    fullname: base,
+    serviceAccount: name || (create ? base : ''),
+    configMap: `${base}-config`,
+    restoreRole: `${base}-restore`,
+    /** cert-manager objects, with `config.admission.certificate.mode: cert-manager`. */
+    certSelfSigned: `${base}-selfsigned`,
+    certCa: `${base}-webhook-ca`,
+    certServing: `${base}-webhook`,
+  };
+}
+
+export type InstallNames = ReturnType<typeof installNames>;
+
+export function selectorLabels(input: NameInput): Record<string, string> {
+  return { 'app.kubernetes.io/name': appName(input), 'app.kubernetes.io/instance': input.release };
+}
+
+export function commonLabels(input: NameInput): Record<string, string> {
+  return { ...selectorLabels(input), 'app.kubernetes.io/version': VERSION, 'app.kubernetes.io/part-of': NAME };
 }

@@ -16,7 +16,7 @@
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { RenderContext } from './meta.ts';
-import { GUARD_CONFIGMAP, IDENTITY_CONFIGMAP, LEASE_NAME, NAME, WEBHOOK_CONFIGURATION } from './names.ts';
+import { GUARD_CONFIGMAP, IDENTITY_CONFIGMAP, LEASE_NAME, WEBHOOK_CONFIGURATION } from './names.ts';
 import type { ChartValues } from './values.ts';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -47,6 +47,7 @@ const selfSigned = {
   test: (i: Install) => i.config.admission.enabled && i.config.admission.certificate.mode === 'self-signed',
 };
 const restore = { label: 'rbac.restoreCommand', test: (i: Install) => i.values.rbac.restoreCommand };
+/** The restore ClusterRole's name with the default release (`<fullname>-restore`). */
 export const RESTORE_ROLE = 'lifeboat-restore';
 
 export const RBAC_RULES: readonly RbacRule[] = [
@@ -282,7 +283,8 @@ export function rbacObjects(
   ctx: RenderContext,
   meta: (name: string, namespaced: boolean) => Record<string, unknown>,
 ): { object: Record<string, unknown>; rules?: RbacRule[] }[] {
-  const subjects = [{ kind: 'ServiceAccount', name: NAME, namespace: ctx.namespace }];
+  const name = ctx.names.fullname;
+  const subjects = [{ kind: 'ServiceAccount', name: ctx.names.serviceAccount, namespace: ctx.namespace }];
   const cluster = rulesFor(ctx, 'cluster');
   const local = rulesFor(ctx, 'namespace');
   const restoring = rulesFor(ctx, 'restore');
@@ -294,7 +296,7 @@ export function rbacObjects(
             object: {
               apiVersion: RBAC,
               kind: 'ClusterRole',
-              metadata: meta(RESTORE_ROLE, false),
+              metadata: meta(ctx.names.restoreRole, false),
               rules: rules(restoring),
             },
             rules: restoring,
@@ -303,28 +305,28 @@ export function rbacObjects(
       : [];
   return [
     {
-      object: { apiVersion: RBAC, kind: 'ClusterRole', metadata: meta(NAME, false), rules: rules(cluster) },
+      object: { apiVersion: RBAC, kind: 'ClusterRole', metadata: meta(name, false), rules: rules(cluster) },
       rules: cluster,
     },
     {
       object: {
         apiVersion: RBAC,
         kind: 'ClusterRoleBinding',
-        metadata: meta(NAME, false),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+        metadata: meta(name, false),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
         subjects,
       },
     },
     {
-      object: { apiVersion: RBAC, kind: 'Role', metadata: meta(NAME, true), rules: rules(local) },
+      object: { apiVersion: RBAC, kind: 'Role', metadata: meta(name, true), rules: rules(local) },
       rules: local,
     },
     {
       object: {
         apiVersion: RBAC,
         kind: 'RoleBinding',
-        metadata: meta(NAME, true),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
+        metadata: meta(name, true),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
         subjects,
       },
     },

@@ -11,6 +11,10 @@ export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ChartValues {
+  /** Replaces the chart name in object names and in the `app.kubernetes.io/name` label. */
+  nameOverride: string;
+  /** Replaces the whole derived object name (`<release>-<name>`, or the release name when it contains the name). */
+  fullnameOverride: string;
   image: { repository: string; tag: string; digest: string; pullPolicy: PullPolicy };
   imagePullSecrets: { name: string }[];
   replicaCount: number;
@@ -18,6 +22,19 @@ export interface ChartValues {
   /** The lifeboat configuration (src/config/types.ts, docs/configuration.md); `namespace` is the install namespace. */
   config: Record<string, unknown>;
   resources: Record<string, unknown>;
+  serviceAccount: { create: boolean; name: string; annotations: Record<string, unknown> };
+  /**
+   * The pod's securityContext, passed through. `runAsUser`/`runAsGroup`/`fsGroup`/`supplementalGroups` decide which
+   * repository files lifeboat can read: kopia writes them 0600 (directories 0700) as the movers' uid, so the default
+   * is the movers' default uid and gid (config `mover.moverSecurityContext`, 568).
+   */
+  podSecurityContext: Record<string, unknown>;
+  /** The container's securityContext, passed through. */
+  securityContext: Record<string, unknown>;
+  /** More environment variables, volumes and mounts (e.g. the NFS export the catalog reads), passed through. */
+  extraEnv: unknown[];
+  extraVolumes: unknown[];
+  extraVolumeMounts: unknown[];
   podDisruptionBudget: { enabled: boolean; minAvailable: number };
   priorityClassName: string;
   nodeSelector: Record<string, unknown>;
@@ -49,13 +66,39 @@ export const DEFAULT_RESOURCES = {
   limits: { memory: '256Mi' },
 } as const;
 
+/**
+ * The uid and gid the movers write the repository as (config `mover.moverSecurityContext`'s default): lifeboat's pod
+ * runs as them by default so it can read kopia's 0600 files and 0700 directories on an NFS export without squashing.
+ */
+export const DEFAULT_RUN_AS = 568;
+
 export const DEFAULT_VALUES: ChartValues = {
+  nameOverride: '',
+  fullnameOverride: '',
   image: { repository: 'ghcr.io/lifeboat-dev/lifeboat', tag: '', digest: '', pullPolicy: 'IfNotPresent' },
   imagePullSecrets: [],
   replicaCount: 2,
   logLevel: 'info',
   config: {},
   resources: structuredClone(DEFAULT_RESOURCES) as unknown as Record<string, unknown>,
+  serviceAccount: { create: true, name: '', annotations: {} },
+  podSecurityContext: {
+    runAsNonRoot: true,
+    runAsUser: DEFAULT_RUN_AS,
+    runAsGroup: DEFAULT_RUN_AS,
+    fsGroup: DEFAULT_RUN_AS,
+    supplementalGroups: [],
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
+  securityContext: {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+  },
+  extraEnv: [],
+  extraVolumes: [],
+  extraVolumeMounts: [],
   podDisruptionBudget: { enabled: true, minAvailable: 1 },
   priorityClassName: '',
   nodeSelector: {},
@@ -67,13 +110,16 @@ export const DEFAULT_VALUES: ChartValues = {
   rbac: { restoreCommand: false },
   serviceMonitor: { enabled: false, interval: '30s', scrapeTimeout: '10s', labels: {} },
   prometheusRule: { enabled: false, labels: {} },
-  argocd: { enabled: true, syncWave: '2', webhookSyncWave: '3' },
+  argocd: { enabled: false, syncWave: '2', webhookSyncWave: '3' },
 };
 
 /** Values whose content is free-form (passed through to Kubernetes or to lifeboat's own config validation). */
-const FREE_FORM = new Set([
+export const FREE_FORM = new Set([
   'config',
   'resources',
+  'serviceAccount.annotations',
+  'podSecurityContext',
+  'securityContext',
   'nodeSelector',
   'tolerations',
   'affinity',
@@ -85,7 +131,7 @@ const FREE_FORM = new Set([
   'prometheusRule.labels',
 ]);
 
-const ENUMS: Readonly<Record<string, readonly unknown[]>> = {
+export const ENUMS: Readonly<Record<string, readonly unknown[]>> = {
   'image.pullPolicy': ['Always', 'IfNotPresent', 'Never'],
   logLevel: ['debug', 'info', 'warn', 'error'],
 };
@@ -142,9 +188,42 @@ export function valuesProblems(values: Record<string, unknown>): string[] {
   if (typeof v.replicaCount === 'number' && (!Number.isInteger(v.replicaCount) || v.replicaCount < 1)) {
     problems.push('replicaCount: must be a whole number of at least 1');
   }
+  problems.push(...securityContextProblems(v.podSecurityContext));
+  if (v.serviceAccount?.create === false && !v.serviceAccount.name) {
+    problems.push(
+      'serviceAccount.name: required when serviceAccount.create is false (name the existing ServiceAccount lifeboat runs as)',
+    );
+  }
+  for (const key of ['nameOverride', 'fullnameOverride'] as const) {
+    const name = v[key];
+    if (typeof name === 'string' && name !== '' && !DNS_LABEL.test(name)) {
+      problems.push(`${key}: "${name}" is not a valid name (lowercase letters, digits and "-", at most 63 characters)`);
+    }
+  }
   const minAvailable = v.podDisruptionBudget?.minAvailable;
   if (typeof minAvailable === 'number' && (!Number.isInteger(minAvailable) || minAvailable < 0)) {
     problems.push('podDisruptionBudget.minAvailable: must be a whole number of at least 0');
+  }
+  return problems;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** The ids in the pod's securityContext that decide which repository files lifeboat may read. */
+export const POD_IDS = ['runAsUser', 'runAsGroup', 'fsGroup'] as const;
+
+function securityContextProblems(context: Record<string, unknown> | undefined): string[] {
+  if (!isMap(context)) return [];
+  const problems: string[] = [];
+  const isId = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+  for (const key of POD_IDS) {
+    if (key in context && !isId(context[key])) {
+      problems.push(`podSecurityContext.${key}: must be a whole number of at least 0 (a uid or gid)`);
+    }
+  }
+  const groups = context.supplementalGroups;
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every(isId))) {
+    problems.push('podSecurityContext.supplementalGroups: must be a list of gids (whole numbers of at least 0)');
   }
   return problems;
 }

@@ -42,7 +42,7 @@ describe('webhook configurations: the chart renders what lifeboat run registers,
       const rendered = renderManifests(values, { namespace: NAMESPACE })
         .map((r) => r.object)
         .filter((o) => o.kind.endsWith('WebhookConfiguration'));
-      const config = loadInstalledConfig({ values, namespace: NAMESPACE });
+      const config = loadInstalledConfig({ values, namespace: NAMESPACE, release: 'lifeboat' });
       const ca = await createAuthority('test', 3_600_000);
       const expected = registration({
         config,

@@ -19,8 +19,6 @@ import type { KubeObject } from '../kube/client.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
 import {
   BREAK_GLASS_LABEL,
-  CERT_MANAGER_CA,
-  CERT_MANAGER_SERVING,
   MUTATE_PATH,
   MUTATING_WEBHOOK,
   NAMESPACE_NAME_LABEL,
@@ -32,7 +30,6 @@ import {
 const ADMISSION = 'admissionregistration.k8s.io/v1';
 const CERT_MANAGER = 'cert-manager.io/v1';
 export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
-const SELF_SIGNED_ISSUER = 'lifeboat-selfsigned';
 
 /** DNS names the API server uses to reach the webhook Service. */
 export function serviceDnsNames(ctx: RenderContext): string[] {
@@ -75,7 +72,7 @@ export function webhookConfigurations(ctx: RenderContext): KubeObject[] {
   if (!ctx.config.admission.enabled) return [];
   const annotations: Record<string, string> =
     ctx.config.admission.certificate.mode === 'cert-manager'
-      ? { [INJECT_CA_ANNOTATION]: `${ctx.namespace}/${CERT_MANAGER_SERVING}` }
+      ? { [INJECT_CA_ANNOTATION]: `${ctx.namespace}/${ctx.names.certServing}` }
       : {};
   const metadata = objectMeta(ctx, WEBHOOK_CONFIGURATION, {
     namespaced: false,
@@ -109,6 +106,7 @@ export function certManagerObjects(ctx: RenderContext): KubeObject[] {
   const { enabled, certificate } = ctx.config.admission;
   if (!enabled || certificate.mode !== 'cert-manager') return [];
   const { issuerRef } = ctx.values.certManager;
+  const { certSelfSigned, certCa, certServing } = ctx.names;
   const objects: KubeObject[] = [];
   let servingIssuer: Record<string, unknown> = issuerRef;
   if (Object.keys(issuerRef).length === 0) {
@@ -116,35 +114,35 @@ export function certManagerObjects(ctx: RenderContext): KubeObject[] {
       {
         apiVersion: CERT_MANAGER,
         kind: 'Issuer',
-        metadata: objectMeta(ctx, SELF_SIGNED_ISSUER),
+        metadata: objectMeta(ctx, certSelfSigned),
         spec: { selfSigned: {} },
       },
       {
         apiVersion: CERT_MANAGER,
         kind: 'Certificate',
-        metadata: objectMeta(ctx, CERT_MANAGER_CA),
+        metadata: objectMeta(ctx, certCa),
         spec: {
           isCA: true,
-          commonName: CERT_MANAGER_CA,
-          secretName: CERT_MANAGER_CA,
+          commonName: certCa,
+          secretName: certCa,
           duration: '43800h',
           privateKey: { algorithm: 'ECDSA', size: 256 },
-          issuerRef: { name: SELF_SIGNED_ISSUER, kind: 'Issuer', group: 'cert-manager.io' },
+          issuerRef: { name: certSelfSigned, kind: 'Issuer', group: 'cert-manager.io' },
         },
       },
       {
         apiVersion: CERT_MANAGER,
         kind: 'Issuer',
-        metadata: objectMeta(ctx, CERT_MANAGER_CA),
-        spec: { ca: { secretName: CERT_MANAGER_CA } },
+        metadata: objectMeta(ctx, certCa),
+        spec: { ca: { secretName: certCa } },
       },
     );
-    servingIssuer = { name: CERT_MANAGER_CA, kind: 'Issuer', group: 'cert-manager.io' };
+    servingIssuer = { name: certCa, kind: 'Issuer', group: 'cert-manager.io' };
   }
   objects.push({
     apiVersion: CERT_MANAGER,
     kind: 'Certificate',
-    metadata: objectMeta(ctx, CERT_MANAGER_SERVING),
+    metadata: objectMeta(ctx, certServing),
     spec: {
       secretName: certificate.secretName,
       commonName: serviceDnsNames(ctx)[0],

@@ -5,8 +5,10 @@
  *   schedules both), with a PodDisruptionBudget so a drain never takes both away: every replica serves the webhook,
  *   one leads the controller.
  * - Rolling updates add the new pod before removing an old one (maxUnavailable 0): the webhook keeps an endpoint.
- * - Non-root (uid 65532), read-only root filesystem, no capabilities, RuntimeDefault seccomp: lifeboat writes nothing
- *   to disk; it talks to the API server and reads its config.
+ * - Non-root, read-only root filesystem, no capabilities, RuntimeDefault seccomp (values `podSecurityContext` and
+ *   `securityContext`): lifeboat writes nothing to disk; it talks to the API server and reads its config and, on NFS,
+ *   the repository. The pod runs as the movers' uid/gid (568) by default, because kopia writes repository files 0600
+ *   and directories 0700 as the mover's user: any other uid reads nothing on an export without squashing.
  * - Credentials are never mounted or put in the environment: lifeboat reads Secrets through the API when it needs
  *   them, so a Secret being rewritten cannot stop the pod from starting
  * (docs/design.md#credentials-that-crash-the-process).
@@ -17,12 +19,19 @@
 import type { KubeObject } from '../kube/client.ts';
 import { configChecksum } from './config-map.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
-import { CONFIG_DIR, CONFIG_FILE, CONFIG_MAP, commonLabels, NAME, PORTS, RUN_AS, selectorLabels } from './names.ts';
+import { CONFIG_DIR, CONFIG_FILE, commonLabels, NAME, PORTS, selectorLabels } from './names.ts';
 
 export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
 
-export function serviceAccount(ctx: RenderContext): KubeObject {
-  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: objectMeta(ctx, NAME) };
+/** Only with `serviceAccount.create` (otherwise `serviceAccount.name` names an existing one). */
+export function serviceAccount(ctx: RenderContext): KubeObject | undefined {
+  const sa = ctx.values.serviceAccount;
+  if (!sa.create) return undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: objectMeta(ctx, ctx.names.serviceAccount, { annotations: sa.annotations as Record<string, string> }),
+  };
 }
 
 export function imageReference(ctx: RenderContext, appVersion: string): string {
@@ -69,7 +78,7 @@ function affinity(ctx: RenderContext): Record<string, unknown> {
           weight: 100,
           podAffinityTerm: {
             topologyKey: 'kubernetes.io/hostname',
-            labelSelector: { matchLabels: selectorLabels(ctx.release) },
+            labelSelector: { matchLabels: selectorLabels(ctx) },
           },
         },
       ],
@@ -81,15 +90,9 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
   const v = ctx.values;
   const repository = repositoryVolume(ctx);
   const podSpec: Record<string, unknown> = {
-    serviceAccountName: NAME,
+    serviceAccountName: ctx.names.serviceAccount,
     automountServiceAccountToken: true,
     enableServiceLinks: false,
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: RUN_AS,
-      runAsGroup: RUN_AS,
-      seccompProfile: { type: 'RuntimeDefault' },
-    },
     affinity: affinity(ctx),
     terminationGracePeriodSeconds: 30,
     containers: [
@@ -101,6 +104,7 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
         env: [
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
           { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          ...v.extraEnv,
         ],
         ports: containerPorts(ctx),
         readinessProbe: {
@@ -116,20 +120,22 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
           failureThreshold: 6,
         },
         resources: v.resources,
-        securityContext: {
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          runAsNonRoot: true,
-          capabilities: { drop: ['ALL'] },
-        },
+        // Left out when emptied, as the chart does (`with`).
+        ...(Object.keys(v.securityContext).length > 0 ? { securityContext: v.securityContext } : {}),
         volumeMounts: [
           { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
           ...(repository ? [repository.mount] : []),
+          ...v.extraVolumeMounts,
         ],
       },
     ],
-    volumes: [{ name: 'config', configMap: { name: CONFIG_MAP } }, ...(repository ? [repository.volume] : [])],
+    volumes: [
+      { name: 'config', configMap: { name: ctx.names.configMap } },
+      ...(repository ? [repository.volume] : []),
+      ...v.extraVolumes,
+    ],
   };
+  if (Object.keys(v.podSecurityContext).length > 0) podSpec.securityContext = v.podSecurityContext;
   if (v.priorityClassName) podSpec.priorityClassName = v.priorityClassName;
   if (Object.keys(v.nodeSelector).length > 0) podSpec.nodeSelector = v.nodeSelector;
   if (v.tolerations.length > 0) podSpec.tolerations = v.tolerations;
@@ -137,15 +143,15 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: objectMeta(ctx, NAME),
+    metadata: objectMeta(ctx, ctx.names.fullname),
     spec: {
       replicas: v.replicaCount,
       revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels(ctx.release) },
+      selector: { matchLabels: selectorLabels(ctx) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
         metadata: {
-          labels: { ...commonLabels(ctx.release), ...(v.podLabels as Record<string, string>) },
+          labels: { ...commonLabels(ctx), ...(v.podLabels as Record<string, string>) },
           annotations: {
             ...(v.podAnnotations as Record<string, string>),
             [CONFIG_CHECKSUM_ANNOTATION]: configChecksum(ctx),
@@ -164,10 +170,10 @@ export function podDisruptionBudget(ctx: RenderContext): KubeObject | undefined 
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: objectMeta(ctx, NAME),
+    metadata: objectMeta(ctx, ctx.names.fullname),
     spec: {
       minAvailable: v.podDisruptionBudget.minAvailable,
-      selector: { matchLabels: selectorLabels(ctx.release) },
+      selector: { matchLabels: selectorLabels(ctx) },
       // A crash-looping pod must not block drains: evicting it cannot make things worse.
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },
@@ -185,6 +191,6 @@ export function service(ctx: RenderContext): KubeObject {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: objectMeta(ctx, webhook.name),
-    spec: { type: 'ClusterIP', selector: selectorLabels(ctx.release), ports },
+    spec: { type: 'ClusterIP', selector: selectorLabels(ctx), ports },
   };
 }

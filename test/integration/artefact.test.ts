@@ -28,12 +28,12 @@ import { EXPORTED, type Exporter } from '../../src/deploy/metric-names.ts';
 import {
   CONFIG_FILE,
   GUARD_CONFIGMAP,
+  IMAGE_USER,
   LEASE_NAME,
   NAME,
-  RUN_AS,
   WEBHOOK_CONFIGURATION,
 } from '../../src/deploy/names.ts';
-import { DEFAULT_RESOURCES, resolveValues } from '../../src/deploy/values.ts';
+import { DEFAULT_RESOURCES, DEFAULT_RUN_AS, resolveValues } from '../../src/deploy/values.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type Artefact, buildArtefact } from '../support/artefact.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
@@ -329,7 +329,7 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
       assert.ok(allowed.has(spec), `dist imports "${spec}", which is not a runtime dependency`);
   });
 
-  it('the Dockerfile runs this: same build command, entrypoint in dist, CMD and Deployment args agree, uid 65532', async () => {
+  it("the Dockerfile runs this: same build command, entrypoint in dist, CMD and Deployment args agree, non-root image, pod as the movers' uid", async () => {
     const dockerfile = await readFile(join(REPO_ROOT, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^RUN npm run build$/m);
     assert.equal(artefact.buildCommand, 'tsc -p tsconfig.build.json');
@@ -341,8 +341,9 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
     const cmd = dockerInstruction(dockerfile, 'CMD');
     assert.deepEqual(cmd, ['run', '--config', CONFIG_FILE]);
     assert.deepEqual(container.args.slice(0, cmd.length), cmd, 'the Deployment runs what CMD runs');
-    assert.match(dockerfile, new RegExp(`^USER ${RUN_AS}:${RUN_AS}$`, 'm'));
-    assert.equal(deployment.spec.template.spec.securityContext.runAsUser, RUN_AS);
+    assert.match(dockerfile, new RegExp(`^USER ${IMAGE_USER}:${IMAGE_USER}$`, 'm'));
+    // The chart overrides the image's user with the movers' uid, so the catalog can read kopia's 0600 files.
+    assert.equal(deployment.spec.template.spec.securityContext.runAsUser, DEFAULT_RUN_AS);
   });
 
   it('every port the Service routes to, and every probe of the Deployment, answers', async () => {

@@ -126,6 +126,26 @@ export async function mergePatch(
   });
 }
 
+/** A Deployment of `replicas` pods that mount the claim `claimName` (the application a restore scales down). */
+export function deploymentMounting(ns: string, name: string, claimName: string, replicas: number): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [{ name, image: 'busybox' }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName } }],
+        },
+      },
+    },
+  };
+}
+
 /** A Deployment or StatefulSet as the workload players read it. */
 export type Workload = KubeObject & {
   spec: { replicas?: number; volumeClaimTemplates?: KubeObject[] };

@@ -22,9 +22,9 @@ import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
-import { startLifeboatRun } from '../support/lifeboat-run.ts';
+import { startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
-import { playWorkloadStatus } from './operating-fixtures.ts';
+import { deploymentMounting, playWorkloadStatus } from './operating-fixtures.ts';
 
 const NS = 'flow';
 const VOLSYNC = 'volsync.backube/v1alpha1';
@@ -129,13 +129,10 @@ async function startLifeboat(extraConfig = '') {
   });
 }
 
-async function stopLifeboat() {
+async function stopLifeboat(): Promise<void> {
   const child = lifeboat;
   lifeboat = undefined;
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await stopLifeboatRun(child);
 }
 
 /** Plays the cluster's other actors in namespace NS until stopped (see restore.test.ts for the full cast). */
@@ -324,22 +321,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     const before = await kube.get({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: NS, name: 'data' });
     assert.ok(before);
     // The application mounting the claim, as a manual restore scales it down first.
-    await kube.apply({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'app', namespace: NS },
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'app' } },
-        template: {
-          metadata: { labels: { app: 'app' } },
-          spec: {
-            containers: [{ name: 'app', image: 'busybox' }],
-            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
-          },
-        },
-      },
-    });
+    await kube.apply(deploymentMounting(NS, 'app', 'data', 2));
     // Playing the Deployment controller (status follows spec), the PVC protection controller (a deleted claim goes)
     // and the populator (a claim pointed at a restore point becomes Bound) while the command runs.
     const players = playCluster();

@@ -37,6 +37,7 @@ import { runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import {
   controllerDestination,
+  deploymentMounting,
   eventsFor,
   eventually,
   type KopiaFixture,
@@ -236,22 +237,7 @@ async function protectedClaim(
 }
 
 async function deployment(ns: string, name: string, pvc: string, replicas: number) {
-  await kube.apply({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: ns },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [{ name: 'app', image: 'busybox' }],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: pvc } }],
-        },
-      },
-    },
-  });
+  await kube.apply(deploymentMounting(ns, name, pvc, replicas));
 }
 
 async function backups(ns: string, pvc: string, days: number[]) {

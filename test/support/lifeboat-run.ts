@@ -73,3 +73,11 @@ export async function startLifeboatRun(o: {
   );
   return child;
 }
+
+/** Stops a `lifeboat run` started by spawnLifeboatRun (SIGTERM, a graceful stop) and waits until it has exited. */
+export async function stopLifeboatRun(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}

@@ -1,10 +1,39 @@
 {{/*
-Object names are fixed ("lifeboat"): lifeboat is one per cluster (one Lease, one pair of webhook configurations) and
-the binary looks for these names. Only the app.kubernetes.io/instance label follows the release name.
+Names as Helm charts derive them (src/deploy/names.ts): the chart's objects are "<release>-lifeboat", or the release
+name when it contains "lifeboat" (release "lifeboat" gives "lifeboat"); nameOverride replaces "lifeboat",
+fullnameOverride the whole name. The names the binary looks for stay fixed, as lifeboat is one per cluster: the Lease
+lifeboat-controller, the ConfigMap lifeboat-mass-deletion-guard and the webhook configurations "lifeboat".
 */}}
+{{- define "lifeboat.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "lifeboat.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "lifeboat.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The ServiceAccount lifeboat runs as: serviceAccount.name, else the full name (serviceAccount.create: false needs a name). */}}
+{{- define "lifeboat.serviceAccountName" -}}
+{{- if .Values.serviceAccount.name -}}
+{{- .Values.serviceAccount.name -}}
+{{- else if .Values.serviceAccount.create -}}
+{{- include "lifeboat.fullname" . -}}
+{{- else -}}
+{{- fail "serviceAccount.name: required when serviceAccount.create is false (name the existing ServiceAccount lifeboat runs as)" -}}
+{{- end -}}
+{{- end -}}
 
 {{- define "lifeboat.selectorLabels" -}}
-app.kubernetes.io/name: lifeboat
+app.kubernetes.io/name: {{ include "lifeboat.name" . | quote }}
 app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end -}}
 
@@ -15,9 +44,11 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/part-of: lifeboat
 {{- end -}}
 
+{{/* Helm's two labels are left out of `lifeboat manifests` (nothing but kubectl apply manages those objects). */}}
 {{- define "lifeboat.labels" -}}
 {{ include "lifeboat.podLabels" . }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- end -}}
 
 {{/*
@@ -26,6 +57,7 @@ objects), wave ("webhook" for the webhook configurations), labels and annotation
 */}}
 {{- define "lifeboat.metadata" -}}
 {{- $ctx := .ctx -}}
+{{- $labels := merge (deepCopy (.labels | default dict)) (include "lifeboat.labels" $ctx | fromYaml) -}}
 {{- $annotations := deepCopy (.annotations | default dict) -}}
 {{- if $ctx.Values.argocd.enabled -}}
 {{- $wave := ternary $ctx.Values.argocd.webhookSyncWave $ctx.Values.argocd.syncWave (eq (.wave | default "") "webhook") -}}
@@ -37,10 +69,7 @@ metadata:
   namespace: {{ $ctx.Release.Namespace }}
   {{- end }}
   labels:
-    {{- include "lifeboat.labels" $ctx | nindent 4 }}
-    {{- with .labels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- toYaml $labels | nindent 4 }}
   {{- with $annotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
@@ -48,16 +77,28 @@ metadata:
 {{- end -}}
 
 {{/*
-The lifeboat configuration as installed, as JSON: the values' config with namespace = the release namespace. The
-ConfigMap holds it as YAML; the Deployment's checksum/config is its sha256, so a config change rolls the pods.
+The lifeboat configuration as installed, as JSON: the values' config with namespace = the release namespace and,
+unless given, admission.service.name = the full name (the Service this chart creates; lifeboat writes that name into
+its serving certificate). The ConfigMap holds it as YAML; the Deployment's checksum/config is its sha256, so a config
+change rolls the pods.
 */}}
 {{- define "lifeboat.config" -}}
 {{- $cfg := deepCopy (.Values.config | default dict) -}}
 {{- if and (hasKey $cfg "namespace") (ne (toString (get $cfg "namespace")) .Release.Namespace) -}}
 {{- fail (printf "config.namespace is %q but lifeboat is installed into %q: lifeboat's namespace is where it runs; remove config.namespace or install into that namespace" (toString (get $cfg "namespace")) .Release.Namespace) -}}
 {{- end -}}
+{{- include "lifeboat.checkConfigKeys" . -}}
 {{- if and (dig "admission" "enabled" true $cfg) (eq (dig "credentials" "mode" "copy" $cfg) "external-secret") (not (dig "catalog" "credentialsSecretRef" "" $cfg)) -}}
 {{- fail "config.catalog.credentialsSecretRef is required in external-secret mode: name the Secret that holds the repository password (and S3 keys), or set config.admission.enabled: false" -}}
+{{- end -}}
+{{- $adm := get $cfg "admission" | default dict -}}
+{{- if kindIs "map" $adm -}}
+{{- $svc := get $adm "service" | default dict -}}
+{{- if and (kindIs "map" $svc) (kindIs "invalid" (index $svc "name")) -}}
+{{- $_ := set $svc "name" (include "lifeboat.fullname" .) -}}
+{{- $_ := set $adm "service" $svc -}}
+{{- $_ := set $cfg "admission" $adm -}}
+{{- end -}}
 {{- end -}}
 {{- $_ := set $cfg "apiVersion" "lifeboat.dev/v1alpha1" -}}
 {{- $_ := set $cfg "kind" "LifeboatConfig" -}}
@@ -135,7 +176,7 @@ config.admission, and read by both this chart and `lifeboat run`.
   "enabled" (dig "admission" "enabled" true $cfg)
   "failurePolicy" (dig "admission" "failurePolicy" "Fail" $cfg)
   "timeoutSeconds" (dig "admission" "timeoutSeconds" 5 $cfg)
-  "serviceName" (dig "admission" "service" "name" "lifeboat" $cfg)
+  "serviceName" (dig "admission" "service" "name" (include "lifeboat.fullname" .) $cfg)
   "servicePort" (dig "admission" "service" "port" 443 $cfg)
   "certificateMode" (dig "admission" "certificate" "mode" "self-signed" $cfg)
   "secretName" (dig "admission" "certificate" "secretName" "lifeboat-webhook-tls" $cfg)) -}}
