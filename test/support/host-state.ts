@@ -209,37 +209,43 @@ function unmountAll(state: HostState): void {
   }
 }
 
-/** Removes the rules that jump to chains kube-proxy and the CNI plugins made, then those chains (nothing else). */
-function removeChains(tool: 'iptables' | 'ip6tables'): void {
+/**
+ * An `iptables-restore --noflush` script that removes the rules jumping to chains kube-proxy and the CNI plugins made
+ * (KUBE-*, CNI-*), then those chains, from an `iptables-save` dump; nothing else is touched.
+ */
+export function chainRemovalScript(dump: string): string {
   const ours = /^(KUBE-|CNI-)/;
-  const dump = tryRun(`${tool}-save`, []);
-  if (!dump) return;
   const script: string[] = [];
   let table = '';
   let chains: string[] = [];
-  const flush = () => {
-    if (!table) return;
-    for (const c of chains) script.push(`-F ${c}`);
-    for (const c of chains) script.push(`-X ${c}`);
-    script.push('COMMIT');
+  let rules: string[] = [];
+  const end = () => {
+    if (table && (chains.length || rules.length)) {
+      script.push(`*${table}`, ...rules, ...chains.map((c) => `-F ${c}`), ...chains.map((c) => `-X ${c}`), 'COMMIT');
+    }
   };
   for (const line of dump.split('\n')) {
     if (line.startsWith('*')) {
-      flush();
-      table = line.slice(1);
+      end();
+      table = line.slice(1).trim();
       chains = [];
-      script.push(line);
+      rules = [];
     } else if (line.startsWith(':')) {
       const name = line.slice(1).split(' ')[0] ?? '';
       if (ours.test(name)) chains.push(name);
     } else if (line.startsWith('-A ')) {
-      const [, chain] = line.split(' ');
+      const chain = line.split(' ')[1] ?? '';
       const target = / -[jg] (\S+)/.exec(line)?.[1] ?? '';
-      if (!ours.test(chain ?? '') && ours.test(target)) script.push(`-D ${line.slice(3)}`);
+      if (!ours.test(chain) && ours.test(target)) rules.push(`-D ${line.slice(3)}`);
     }
   }
-  flush();
-  tryRun(`${tool}-restore`, ['--noflush'], `${script.join('\n')}\n`);
+  end();
+  return script.length ? `${script.join('\n')}\n` : '';
+}
+
+function removeChains(tool: 'iptables' | 'ip6tables'): void {
+  const script = chainRemovalScript(tryRun(`${tool}-save`, []) ?? '');
+  if (script) tryRun(`${tool}-restore`, ['--noflush'], script);
 }
 
 /** Puts the machine back as `state` recorded it. Safe to run twice, and with the node half started. */

@@ -313,7 +313,7 @@ export async function startRealNode(): Promise<RealNode> {
       process: containerd,
     });
     for (const image of ['pause-image', 'mover-image']) {
-      sh('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', '--no-unpack', bin[image] as string]);
+      sh('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', bin[image] as string]);
     }
 
     const kubeletRoot = join(dir, 'kubelet');
