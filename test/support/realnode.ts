@@ -269,7 +269,8 @@ export async function startRealNode(): Promise<RealNode> {
     if (left.length) process.stderr.write(`[realnode] the machine still shows: ${left.join('; ')}\n`);
   };
   const start = (name: string, args: string[], env?: NodeJS.ProcessEnv) => {
-    const p = startProcess(name, bin[name] as string, args, {
+    // The container runtime is the machine's (a Debian package); everything else was built by testenv.
+    const p = startProcess(name, name === 'containerd' ? 'containerd' : (bin[name] as string), args, {
       logFile: join(dir, 'logs', `${name}.log`),
       ...(env ? { env: { ...process.env, ...env } } : {}),
     });
