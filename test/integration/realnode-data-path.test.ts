@@ -53,6 +53,28 @@ async function roundTrip(s: S): Promise<void> {
   assert.equal(check.message, manifest, 'the restored volume holds exactly the files written');
 }
 
+/** With lifeboat's process gone (webhook still registered), on the real API server and provisioner. */
+async function lifeboatDown(s: S): Promise<void> {
+  await s.killLifeboat();
+  await s.step('labelled PVC refused', async () => {
+    await assert.rejects(s.createPvc('while-down'), /failed calling webhook|connection refused/i);
+  });
+  await s.step('unlabelled PVC created and bound', async () => {
+    const plain = await s.createPvc('unlabelled', undefined);
+    assert.equal(plain.spec.dataSourceRef, undefined);
+    await s.bound('unlabelled');
+  });
+  await s.step('break-glass namespace admits labelled PVCs, unrestored', async () => {
+    await s.kube.http.request('PATCH', `/api/v1/namespaces/${s.namespace}`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { 'lifeboat.dev/break-glass': 'true' } } },
+    });
+    const admitted = await s.createPvc('while-down');
+    assert.equal(admitted.spec.dataSourceRef, undefined, 'break-glass: lifeboat steps aside, nothing restored');
+    await s.bound('while-down');
+  });
+}
+
 describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, () => {
   let node: Awaited<ReturnType<typeof sharedRealNode>>;
   before(async () => {
@@ -79,6 +101,8 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
     after(() => s?.stop());
     it('new PVC empty at once; backed up by the real kopia mover; recreated PVC restored byte for byte', () =>
       roundTrip(s));
+    it('lifeboat down: labelled PVCs refused, unlabelled ones created, namespace break-glass lets them through', () =>
+      lifeboatDown(s));
   });
 
   describe('restic, repository on S3 (MinIO)', () => {

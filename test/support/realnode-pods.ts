@@ -49,9 +49,6 @@ function podManifest(name: string, namespace: string, pvc: string, image: string
     metadata: { name, namespace },
     spec: {
       restartPolicy: 'Never',
-      // No upstream DNS on the test node; the Pods need none.
-      dnsPolicy: 'None',
-      dnsConfig: { nameservers: [] },
       securityContext: { runAsUser: DATA_UID, runAsGroup: DATA_UID, fsGroup: DATA_UID },
       containers: [
         {

@@ -105,14 +105,19 @@ export class Scenario {
     );
   }
 
-  /** Stops lifeboat (and its webhook registrations), deletes the namespace with everything in it. */
-  async stop(): Promise<void> {
+  /** lifeboat goes down as a crash does: the process ends, its webhook configurations stay registered. */
+  async killLifeboat(): Promise<void> {
     const child = this.lifeboat;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      child.kill('SIGKILL');
       await exited;
     }
+  }
+
+  /** Stops lifeboat (and its webhook registrations), deletes the namespace with everything in it. */
+  async stop(): Promise<void> {
+    await this.killLifeboat();
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       await this.kube.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, name: 'lifeboat' });
     }
@@ -153,13 +158,13 @@ export class Scenario {
   }
 
   /** Creates the PVC as a user (or GitOps) does, labelled with `tier`; returns it as admission left it. */
-  async createPvc(name: string, tier = 'manual'): Promise<Claim> {
+  async createPvc(name: string, tier: string | undefined = 'manual'): Promise<Claim> {
     const path = await this.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', this.namespace);
     return await this.kube.http.request<Claim>('POST', path, {
       body: {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
-        metadata: { name, namespace: this.namespace, labels: { backup: tier } },
+        metadata: { name, namespace: this.namespace, labels: tier ? { backup: tier } : {} },
         spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
       },
     });
