@@ -96,6 +96,16 @@ export class Scenario {
       60_000,
       250,
     );
+    // Until its first read of the repository, lifeboat denies labelled PVCs (catalog-not-loaded), as it should.
+    await eventually(
+      "lifeboat's first catalog read",
+      async () =>
+        (await fetch(`http://127.0.0.1:${this.ports.ops}/exists/${this.namespace}/not-yet-created`)).status === 200
+          ? true
+          : undefined,
+      120_000,
+      500,
+    );
     await eventually('webhooks registered', () =>
       this.kube.get({
         apiVersion: 'admissionregistration.k8s.io/v1',
