@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RESTORE_SNAPSHOT_ANNOTATION } from '../../src/config/keys.ts';
+import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Scenario as S, Scenario, type Source } from '../support/realnode-scenario.ts';
@@ -28,7 +29,7 @@ async function roundTrip(s: S): Promise<void> {
 
   // lifeboat generates the ReplicationSource; its manual trigger makes the real VolSync sync once at creation.
   await s.step('first backup (empty volume)', async () => {
-    const rs = await s.kube.get<Source>(s.sourceRef(PVC));
+    const rs = await eventually('ReplicationSource generated', () => s.kube.get<Source>(s.sourceRef(PVC)), 60_000, 250);
     const token = rs?.spec.trigger?.manual;
     assert.ok(token, 'lifeboat generated a manual-trigger ReplicationSource');
     return await s.synced(PVC, token);
@@ -36,8 +37,10 @@ async function roundTrip(s: S): Promise<void> {
 
   const manifest = await s.step('writer pod', () => writeKnownFiles(s.kube, s.namespace, PVC, s.node.toolsImage));
   assert.equal(manifest.trim().split('\n').length, 5, manifest);
-  await s.step('backup after write', () => s.backup(PVC, 'after-write'));
-  const newest = await s.step('catalog sees both backups', () => s.catalogNewest(PVC, 2));
+  const after = await s.step('backup after write', () => s.backup(PVC, 'after-write'));
+  const made = Scenario.snapshotInLogs(after.latestMoverStatus?.logs);
+  assert.ok(made, `the mover's log names the snapshot it made: ${after.latestMoverStatus?.logs}`);
+  const newest = await s.step('catalog sees the new backup', () => s.catalogNewest(PVC, made));
 
   await s.step('delete PVC', () => s.deletePvc(PVC));
   const restored = await s.step('recreate, restore until Bound', async () => {
@@ -60,7 +63,7 @@ async function lifeboatDown(s: S): Promise<void> {
     await assert.rejects(s.createPvc('while-down'), /failed calling webhook|connection refused/i);
   });
   await s.step('unlabelled PVC created and bound', async () => {
-    const plain = await s.createPvc('unlabelled', undefined);
+    const plain = await s.createPvc('unlabelled', null);
     assert.equal(plain.spec.dataSourceRef, undefined);
     await s.bound('unlabelled');
   });

@@ -96,16 +96,6 @@ export class Scenario {
       60_000,
       250,
     );
-    // Until its first read of the repository, lifeboat denies labelled PVCs (catalog-not-loaded), as it should.
-    await eventually(
-      "lifeboat's first catalog read",
-      async () =>
-        (await fetch(`http://127.0.0.1:${this.ports.ops}/exists/${this.namespace}/not-yet-created`)).status === 200
-          ? true
-          : undefined,
-      120_000,
-      500,
-    );
     await eventually('webhooks registered', () =>
       this.kube.get({
         apiVersion: 'admissionregistration.k8s.io/v1',
@@ -128,6 +118,13 @@ export class Scenario {
   /** Stops lifeboat (and its webhook registrations), deletes the namespace with everything in it. */
   async stop(): Promise<void> {
     await this.killLifeboat();
+    // The next scenario's lifeboat need not wait out a lease its predecessor could not release (it was killed).
+    await this.kube.delete({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: 'lifeboat-system',
+      name: 'lifeboat-controller',
+    });
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       await this.kube.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, name: 'lifeboat' });
     }
@@ -168,16 +165,24 @@ export class Scenario {
   }
 
   /** Creates the PVC as a user (or GitOps) does, labelled with `tier`; returns it as admission left it. */
-  async createPvc(name: string, tier: string | undefined = 'manual'): Promise<Claim> {
+  async createPvc(name: string, tier: string | null = 'manual'): Promise<Claim> {
     const path = await this.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', this.namespace);
-    return await this.kube.http.request<Claim>('POST', path, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        metadata: { name, namespace: this.namespace, labels: tier ? { backup: tier } : {} },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-      },
-    });
+    const body = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace: this.namespace, labels: tier ? { backup: tier } : {} },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    };
+    // Until lifeboat has read the PVC's repository once, it denies the claim (catalog-not-loaded) and says to retry,
+    // as GitOps tools do: so do the tests, for that cause only.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.kube.http.request<Claim>('POST', path, { body });
+      } catch (error) {
+        if (attempt >= 60 || !/catalog-not-loaded/.test(String((error as Error).message))) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   async bound(name: string): Promise<Claim> {
@@ -233,17 +238,30 @@ export class Scenario {
     return await this.synced(pvc, token);
   }
 
-  /** The newest snapshot lifeboat's catalog knows for `pvc`, once it knows `count` of them. */
-  async catalogNewest(pvc: string, count: number): Promise<{ id: string; time: string }> {
+  /** The snapshot the real mover says it created (its log, as VolSync reports it in latestMoverStatus). */
+  static snapshotInLogs(logs: string | undefined): string | undefined {
+    // kopia: "Created snapshot with root k… and ID <id> in 0s"; restic: "snapshot <short id> saved".
+    return (
+      /Created snapshot with root \S+ and ID ([0-9a-f]+)/.exec(logs ?? '')?.[1] ??
+      /snapshot ([0-9a-f]{8,}) saved/.exec(logs ?? '')?.[1]
+    );
+  }
+
+  /** Waits until lifeboat's catalog names as newest snapshot of `pvc` the one whose id starts with `id`. */
+  async catalogNewest(pvc: string, id: string): Promise<{ id: string; time: string; snapshots: number }> {
+    let seen = '';
     return await eventually(
-      `lifeboat's catalog shows ${count} snapshots of ${pvc}`,
+      `lifeboat's catalog names ${id} newest snapshot of ${pvc}`,
       async () => {
         const res = await fetch(`http://127.0.0.1:${this.ports.ops}/exists/${this.namespace}/${pvc}`);
         const body = (await res.json()) as { snapshots?: number; newest?: { id: string; time: string } };
-        return body.snapshots === count ? body.newest : undefined;
+        seen = JSON.stringify(body);
+        return body.newest?.id.startsWith(id) ? { ...body.newest, snapshots: body.snapshots ?? 0 } : undefined;
       },
       120_000,
       500,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last answer of /exists: ${seen}`);
+    });
   }
 }
