@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { createAuthority, issueCertificate } from '../../src/admission/pki.ts';
+import { createAuthority, issueCertificate, type KeyPairPem, type LeafOptions } from '../../src/admission/pki.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { freePort, type Managed, startProcess, waitUntil } from './processes.ts';
 import { binary, CRDS_DIR } from './testenv.ts';
@@ -23,8 +23,21 @@ import { binary, CRDS_DIR } from './testenv.ts';
 /** Which CRDs to install: one VolSync flavour (a cluster runs one), plus VolumeSnapshot and external-secrets. */
 export type CrdSet = 'kopia-fork' | 'upstream' | 'none';
 
+/**
+ * Where a control plane for a real node listens (test/support/realnode.ts): an address of the node, a fixed port,
+ * Node+RBAC authorization, the ServiceAccount admission plugin on (a controller-manager creates the accounts), and the
+ * kubelet reached by its InternalIP only (by name, the API server would ask the machine's DNS resolver).
+ */
+export interface NodeNetwork {
+  address: string;
+  port: number;
+  serviceCidr: string;
+  /** The `kubernetes` Service's ClusterIP (the first address of serviceCidr): Pods reach the API server by it. */
+  serviceIp: string;
+}
+
 export interface ControlPlane {
-  /** https://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (or https://<network.address>:<network.port>) */
   server: string;
   kubeconfigPath: string;
   kubeConfig: KubeConfig;
@@ -33,6 +46,10 @@ export interface ControlPlane {
   /** http://127.0.0.1:PORT of the etcd client endpoint, e.g. to compact its history (forces watch 410 Gone). */
   etcdUrl: string;
   dir: string;
+  /** Files in `dir` other components of a real node use. */
+  files: { ca: string; saKey: string; adminCert: string; adminKey: string };
+  /** Issues a certificate of the cluster CA (e.g. a kubelet's serving certificate), valid for a day. */
+  issue(opts: Omit<LeafOptions, 'validForMs'>): Promise<KeyPairPem>;
   /** Writes a kubeconfig for a client certificate with this user name and groups (RBAC tests). */
   kubeconfigFor(user: string, groups?: string[]): Promise<KubeConfig>;
   stop(): Promise<void>;
@@ -105,7 +122,8 @@ export async function installCrds(kc: KubeConfig, files: string[]): Promise<void
   );
 }
 
-export async function startControlPlane(opts: { crds?: CrdSet } = {}): Promise<ControlPlane> {
+export async function startControlPlane(opts: { crds?: CrdSet; network?: NodeNetwork } = {}): Promise<ControlPlane> {
+  const net = opts.network;
   const dir = await mkdtemp(join(tmpdir(), 'lifeboat-cp-'));
   const processes: Managed[] = [];
   const stop = async () => {
@@ -120,7 +138,7 @@ export async function startControlPlane(opts: { crds?: CrdSet } = {}): Promise<C
     const serving = await issueCertificate(ca, {
       commonName: 'kube-apiserver',
       dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-      ipAddresses: ['127.0.0.1', '::1'],
+      ipAddresses: ['127.0.0.1', '::1', ...(net ? [net.address, net.serviceIp] : [])],
       usage: 'server',
       validForMs: 24 * 3_600_000,
     });
@@ -138,7 +156,11 @@ export async function startControlPlane(opts: { crds?: CrdSet } = {}): Promise<C
       saKey: join(dir, 'sa.key'),
       saPub: join(dir, 'sa.pub'),
       kubeconfig: join(dir, 'kubeconfig'),
+      adminCert: join(dir, 'admin.crt'),
+      adminKey: join(dir, 'admin.key'),
     };
+    await writeFile(files.adminCert, admin.certPem);
+    await writeFile(files.adminKey, admin.keyPem, { mode: 0o600 });
     await writeFile(files.ca, ca.certPem);
     await writeFile(files.tlsCert, serving.certPem);
     await writeFile(files.tlsKey, serving.keyPem, { mode: 0o600 });
@@ -174,36 +196,46 @@ export async function startControlPlane(opts: { crds?: CrdSet } = {}): Promise<C
       { timeoutMs: 30_000, process: etcd },
     );
 
-    const port = await freePort();
+    const port = net?.port ?? (await freePort());
+    const address = net?.address ?? '127.0.0.1';
     const apiserver = startProcess(
       'kube-apiserver',
       binary('kube-apiserver'),
       [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
         `--secure-port=${port}`,
         `--cert-dir=${join(dir, 'certs')}`,
         `--tls-cert-file=${files.tlsCert}`,
         `--tls-private-key-file=${files.tlsKey}`,
         `--client-ca-file=${files.ca}`,
-        '--authorization-mode=RBAC',
         `--service-account-key-file=${files.saPub}`,
         `--service-account-signing-key-file=${files.saKey}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         // A documentation-only range (RFC 5737 TEST-NET-3): the API server needs one, nothing routes to it.
-        '--service-cluster-ip-range=203.0.113.0/24',
+        `--service-cluster-ip-range=${net?.serviceCidr ?? '203.0.113.0/24'}`,
         '--allow-privileged=true',
-        // No controller-manager creates default ServiceAccounts, so the admission plugin that requires them is off.
-        '--disable-admission-plugins=ServiceAccount',
         '--enable-priority-and-fairness=false',
         '--profiling=false',
         '--v=0',
+        ...(net
+          ? [
+              '--authorization-mode=Node,RBAC',
+              '--kubelet-preferred-address-types=InternalIP',
+              `--kubelet-client-certificate=${files.adminCert}`,
+              `--kubelet-client-key=${files.adminKey}`,
+            ]
+          : [
+              '--authorization-mode=RBAC',
+              // No controller-manager creates default ServiceAccounts, so the admission plugin that requires them is off.
+              '--disable-admission-plugins=ServiceAccount',
+            ]),
       ],
       { logFile: join(dir, 'kube-apiserver.log') },
     );
     processes.push(apiserver);
-    const server = `https://127.0.0.1:${port}`;
+    const server = `https://${address}:${port}`;
     await waitUntil(
       'kube-apiserver /readyz',
       () => httpsOk(`${server}/readyz`, { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem }),
@@ -226,6 +258,8 @@ export async function startControlPlane(opts: { crds?: CrdSet } = {}): Promise<C
       caPem: ca.certPem,
       etcdUrl: `http://127.0.0.1:${etcdClient}`,
       dir,
+      files: { ca: files.ca, saKey: files.saKey, adminCert: files.adminCert, adminKey: files.adminKey },
+      issue: (leaf) => issueCertificate(ca, { ...leaf, validForMs: 24 * 3_600_000 }),
       async kubeconfigFor(user, groups = []) {
         const cert = await issueCertificate(ca, {
           commonName: user,

@@ -4,8 +4,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { type ControlPlane, SHARED_KUBECONFIG_ENV, startControlPlane } from './controlplane.ts';
+import { publishRealNode, type RealNode, runNeedsRealNode, startRealNode } from './realnode.ts';
 
 let plane: ControlPlane | undefined;
+let node: RealNode | undefined;
 const RUN_MARKER = 'LIFEBOAT_TEST_RUN';
 const runId = `${process.pid}-${Date.now()}`;
 
@@ -16,9 +18,16 @@ export async function globalSetup(): Promise<void> {
   plane = await startControlPlane({ crds: 'kopia-fork' });
   process.env[SHARED_KUBECONFIG_ENV] = plane.kubeconfigPath;
   process.stderr.write(`[testenv] control plane ready at ${plane.server} in ${Date.now() - started} ms\n`);
+  // The real node (one per machine, ~1 GiB) only for runs that include its tests: the whole suite or realnode-* files.
+  if (runNeedsRealNode(process.argv)) {
+    node = await startRealNode();
+    publishRealNode(node);
+    process.stderr.write(`[testenv] real node ready at ${node.server} in ${node.startMs} ms\n`);
+  }
 }
 
 export async function globalTeardown(): Promise<void> {
+  await node?.stop();
   await plane?.stop();
   // Every test file has ended by now: any process of this run still alive is an orphan, a test bug. Processes are
   // recognised by the run marker they inherited through the environment (so other runs on the machine don't count).

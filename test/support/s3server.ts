@@ -31,6 +31,8 @@ export interface S3ServerOptions {
   bucket?: string;
   /** Serve https with a fresh self-signed certificate for 127.0.0.1 (see `caPem`). Needs the openssl CLI. */
   tls?: boolean;
+  /** Address to listen on (default 127.0.0.1), e.g. a real node's address so that its Pods reach the server. */
+  host?: string;
   /** How long to wait for readiness. Default 60 s (a cold first start on a busy machine is slow). */
   startTimeoutMs?: number;
 }
@@ -68,6 +70,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   let caPem: string | undefined;
   if (options.tls) caPem = selfSignedCertificate(certsDir);
   const scheme = options.tls ? 'https' : 'http';
+  const host = options.host ?? '127.0.0.1';
 
   let server: Managed | undefined;
   let port = 0;
@@ -83,9 +86,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
           'server',
           '--quiet',
           '--address',
-          `127.0.0.1:${port}`,
+          `${host}:${port}`,
           '--console-address',
-          `127.0.0.1:${consolePort}`,
+          `${host}:${consolePort}`,
           '--certs-dir',
           certsDir,
           join(dir, 'data'),
@@ -105,7 +108,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         },
       );
       try {
-        await waitUntil(`MinIO on 127.0.0.1:${port}`, () => ready(scheme, port, caPem), {
+        await waitUntil(`MinIO on ${host}:${port}`, () => ready(scheme, port, caPem, host), {
           timeoutMs: options.startTimeoutMs ?? 60_000,
           intervalMs: 100,
           process: server,
@@ -122,7 +125,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     throw error;
   }
 
-  const endpoint = `${scheme}://127.0.0.1:${port}`;
+  const endpoint = `${scheme}://${host}:${port}`;
   const client = testClient(endpoint, caPem);
   const running = server;
   let stopped = false;
@@ -203,12 +206,12 @@ function testClient(endpoint: string, caPem: string | undefined): S3Client {
 }
 
 /** MinIO's readiness probe answers 200 once it serves requests. */
-function ready(scheme: string, port: number, caPem: string | undefined): Promise<boolean> {
+function ready(scheme: string, port: number, caPem: string | undefined, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const request = scheme === 'https' ? httpsRequest : httpRequest;
     const req = request(
       {
-        host: '127.0.0.1',
+        host,
         port,
         path: '/minio/health/ready',
         method: 'GET',

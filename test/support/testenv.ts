@@ -2,7 +2,8 @@
  * Locates the real components `testenv/build.sh` builds and caches outside the repository, keyed by version.
  * Tests call these; they never download or build anything themselves.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,4 +51,26 @@ export function binary(name: Component): string {
     throw new Error(`${name} ${componentVersion(name)} is not built at ${path}: run \`npm run testenv\` first`);
   }
   return path;
+}
+
+/**
+ * Paths of the real node's components (test/support/realnode.ts): binaries, image tars and their references, as
+ * `testenv/build.sh --locate` names them (it computes the keys of the project's own programs and images, and builds
+ * nothing). Throws with the fix when one is missing.
+ */
+export function nodeComponents(): Record<string, string> {
+  const out = execFileSync('bash', [join(REPO_ROOT, 'testenv', 'build.sh'), '--locate'], { encoding: 'utf8' });
+  const found: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const line of out.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const [name, path] = [line.slice(0, eq), line.slice(eq + 1)];
+    found[name] = path;
+    if (!name.endsWith('-ref') && name !== 'helm' && !existsSync(path)) missing.push(name);
+  }
+  if (missing.length) {
+    throw new Error(`real-node components not built: ${missing.join(', ')}. Run \`npm run testenv\` first.`);
+  }
+  return found;
 }

