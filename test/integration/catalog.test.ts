@@ -192,7 +192,13 @@ describe('Kopia: one shared repository', () => {
     const d = await decisionOf(kopiaFsSource(), 'karakeep', 'half');
     assert.equal(d.decision, 'unknown');
     assert.equal(d.cause, 'only-incomplete-snapshots');
-    assert.equal(d.checkpoints.length, 1);
+    // The writer is killed once its first checkpoint is visible; under load it may have written a second one by then.
+    // Either way the catalog reports exactly the checkpoints kopia itself lists.
+    const listed = (await kopiaFs.listSnapshots()).filter(
+      (s) => s.incomplete === 'checkpoint' && s.source.userName === 'half-backup' && s.source.host === 'karakeep',
+    );
+    assert.ok(listed.length >= 1, 'the fixture left a checkpoint');
+    assert.equal(d.checkpoints.length, listed.length);
   });
 
   it('follows the identity template: {pvc}@{namespace}:/data is one setting away', async () => {
