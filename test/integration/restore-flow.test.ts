@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { cp as copyDir, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
@@ -475,6 +475,59 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     await eventually('answers authoritative again after the fix', async () => {
       try {
         await createPvc(`healed-${Date.now()}`);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
+  it('snapshots written under another identity shape → denied as identity-mismatch, naming the source found', async () => {
+    // The movers of another setup wrote `drifted@<ns>:/data`; lifeboat's template expects `drifted-backup@<ns>:/data`.
+    const dir = await makeSourceDir(repo.root, 'drifted', { 'notes.txt': 'written under another identity' });
+    await repo.snapshot({ source: `drifted@${NS}:/data`, dir, startTime: new Date('2026-11-22T02:00:00Z') });
+    // Wait until the catalog has read it (a CREATE before that would be answered fresh and take the name).
+    const answer = await eventually('catalog sees the drifted source', async () => {
+      const res = await fetch(`http://127.0.0.1:${ports.ops}/exists/${NS}/drifted`);
+      const body = (await res.json()) as { decision: string; error?: string };
+      return /identity-mismatch/.test(body.error ?? '') ? { status: res.status, body } : undefined;
+    });
+    assert.equal(answer.status, 503);
+    await assert.rejects(createPvc('drifted'), (error: unknown) => {
+      const e = describeKubeError(error);
+      assert.equal(e.status, 403, e.message);
+      assert.match(e.message, new RegExp(`identity-mismatch: .*drifted@${NS}:/data`));
+      return true;
+    });
+    // A PVC of the same namespace whose name no source mentions is still fresh.
+    assert.equal((await createPvc(`undrifted-${Date.now()}`)).spec.dataSourceRef, undefined);
+  });
+
+  it('a damaged kopia.blobcfg → denied as corrupt (not wrong-password), and restores again once repaired', async () => {
+    // The same repository (same ID, so no repository change), with one flipped byte in its blob-storage config.
+    const damaged = join(cp.dir, 'damaged-copy');
+    await copyDir(repo.repoPath ?? '', damaged, { recursive: true });
+    const file = join(damaged, 'kopia.blobcfg.f');
+    const bytes = await readFile(file);
+    bytes[20] = (bytes[20] ?? 0) ^ 0xff;
+    await writeFile(file, bytes);
+    await setSecret(damaged);
+    const denied = await eventually('denied with corrupt', async () => {
+      try {
+        await createPvc(`probe-corrupt-${Date.now()}`);
+        return undefined;
+      } catch (error) {
+        const e = describeKubeError(error);
+        return /corrupt: /.test(e.message) ? e : undefined;
+      }
+    });
+    assert.equal(denied.status, 403);
+    assert.match(denied.message, /kopia\.blobcfg/);
+    assert.doesNotMatch(denied.message, /wrong-password/);
+    await setSecret(repo.repoPath ?? '');
+    await eventually('answers authoritative again after the repair', async () => {
+      try {
+        await createPvc(`repaired-${Date.now()}`);
         return true;
       } catch {
         return undefined;
