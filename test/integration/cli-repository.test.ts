@@ -13,6 +13,7 @@ import { EXIT } from '../../src/cli/exit-codes.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { spawnCli } from '../support/cli.ts';
 import { sharedControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { createKopiaRepository } from '../support/kopia.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
 
 const SECRET_NS = 'cli-repository-creds';
@@ -166,8 +167,11 @@ describe("the runbooks' one-liners with the built-in config (process)", () => {
   it('`lifeboat check <ns>/<pvc>` with nothing but a kubeconfig reads the repository named by the default Secret', async () => {
     const plane = await startControlPlane({ crds: 'none' });
     const own = new KubeClient(plane.kubeConfig);
+    let kopia: Awaited<ReturnType<typeof createKopiaRepository>> | undefined;
     try {
-      const empty = await mkdtemp(join(dir, 'kopia-'));
+      // A real (empty) Kopia repository: a location with no repository at all would be repository-missing.
+      kopia = await createKopiaRepository({ backend: { kind: 'filesystem' }, password: 'runbook-password' });
+      const empty = kopia.repoPath ?? '';
       await own.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
       await own.apply({
         apiVersion: 'v1',
@@ -193,6 +197,7 @@ describe("the runbooks' one-liners with the built-in config (process)", () => {
     } finally {
       own.close();
       await plane.stop();
+      await kopia?.cleanup();
     }
   });
 });

@@ -98,7 +98,8 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
           AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
           AWS_REGION: node.s3.region,
         },
-        'repository: { backend: kopia }',
+        // The bucket is new: declaring the first installation is what makes a missing repository "never backed up".
+        'repository: { backend: kopia, firstInstall: true }',
       );
     });
     after(() => s?.stop());
