@@ -238,8 +238,9 @@ export class Catalog {
     };
     const expected = this.pins.expected(this.pinKey(repository));
     if (expected) facts.expectedRepository = expected;
-    else if (shared && this.identity.firstInstall && this.pins.size === 0) facts.firstInstall = true;
-    if (!shared && this.lastDiscovered === 0 && this.pins.size > 0) facts.pinnedRepositoriesGone = this.pins.size;
+    else if (shared && this.identity.firstInstall && this.pins.sizeOf('shared') === 0) facts.firstInstall = true;
+    const recorded = this.pins.sizeOf('per-pvc');
+    if (!shared && this.lastDiscovered === 0 && recorded > 0) facts.pinnedRepositoriesGone = recorded;
     // Without the recorded pins, no answer can tell whether this is still the right repository.
     if (state?.view && this.pins.loaded) {
       const snapshots = state.view.pvcs.get(pvcKey(ref)) ?? [];
@@ -338,7 +339,8 @@ export class Catalog {
     const shared = !this.source.perPvcRepositories;
     const out: CatalogIdentityStatus = { pins: this.pins.pins(), conflicts: this.pins.conflicts() };
     if (this.pins.expectedId !== undefined) out.expectedId = this.pins.expectedId;
-    if (shared && this.identity.firstInstall) out.firstInstall = this.pins.size === 0 ? 'in-effect' : 'ignored';
+    if (shared && this.identity.firstInstall)
+      out.firstInstall = this.pins.sizeOf('shared') === 0 ? 'in-effect' : 'ignored';
     if (this.pinFailure) out.storeFailure = this.pinFailure;
     return out;
   }

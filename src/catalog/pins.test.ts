@@ -145,6 +145,22 @@ describe('Catalog with repository pins', () => {
     assert.equal((await ask('ns', 'app')).cause, 'repository-missing');
   });
 
+  it('a cluster that moved from kopia to restic: the kopia pin says nothing about restic repositories', async () => {
+    const { source, store, catalog, ask } = setup('restic');
+    store.recorded = { pins: { [SHARED_PIN]: A } };
+    source.discoverScript = [];
+    await catalog.refresh();
+    assert.equal((await ask('ns', 'new')).cause, 'repository-not-found', 'a new PVC of an empty restic root is fresh');
+  });
+
+  it('a cluster that moved from restic to kopia: restic pins do not cancel a declared first installation', async () => {
+    const { source, store, catalog, ask } = setup('kopia', { firstInstall: true });
+    store.recorded = { pins: { 'ns/app': A } };
+    source.scripts.set('/repo', { pvcs: {}, exists: false });
+    await catalog.refresh();
+    assert.equal((await ask('ns', 'app')).decision, 'fresh');
+  });
+
   it('turns snapshots under a drifted identity into identity-mismatch', async () => {
     const { source, catalog, ask } = setup('kopia');
     source.scripts.set('/repo', { pvcs: {}, unmatchedSnapshots: { 'app@ns:/data': [SNAP] }, id: A });

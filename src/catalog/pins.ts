@@ -69,6 +69,17 @@ export class PinBook {
     return this.#pins.size;
   }
 
+  /**
+   * Pins of one layout only: the shared repository's, or the per-PVC repositories'. A cluster that switched backends
+   * keeps the other layout's record (the kopia pin after a move to restic, and the reverse); it says nothing about
+   * whether this layout's repositories existed.
+   */
+  sizeOf(layout: 'shared' | 'per-pvc'): number {
+    let n = 0;
+    for (const key of this.#pins.keys()) if ((key === SHARED_PIN) === (layout === 'shared')) n++;
+    return n;
+  }
+
   /** Replaces the in-memory pins by the recorded ones, keeping pins taken since that were not saved yet. */
   load(recorded: RecordedPins): void {
     const unsaved = this.#dirty ? new Map(this.#pins) : new Map<string, string>();
