@@ -287,7 +287,12 @@ async function runCommand(command: string): Promise<CommandResult> {
     KOPIA_PASSWORD: PASSWORD,
   };
   try {
-    const { stdout, stderr } = await exec('bash', ['-c', command], { env, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await exec('bash', ['-c', command], {
+      env,
+      maxBuffer: 16 * 1024 * 1024,
+      // A runbook command that hangs fails with its output instead of holding the file until the runner's timeout.
+      timeout: 180_000,
+    });
     return { command, status: 0, out: stdout, err: stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

@@ -75,9 +75,15 @@ export async function startLifeboatRun(o: {
 }
 
 /** Stops a `lifeboat run` started by spawnLifeboatRun (SIGTERM, a graceful stop) and waits until it has exited. */
-export async function stopLifeboatRun(child: ChildProcess | undefined): Promise<void> {
+export async function stopLifeboatRun(child: ChildProcess | undefined, graceMs = 30_000): Promise<void> {
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  // A graceful stop that never ends must not hang the test file until the runner's timeout: say so and kill it.
+  const timer = setTimeout(() => {
+    process.stderr.write(`lifeboat run (pid ${child.pid}) did not stop within ${graceMs} ms of SIGTERM: killed\n`);
+    child.kill('SIGKILL');
+  }, graceMs);
   await exited;
+  clearTimeout(timer);
 }
