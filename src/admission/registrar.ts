@@ -39,10 +39,6 @@ export class WebhookRegistrar {
     this.#opts = opts;
   }
 
-  get state(): RegistrationState | undefined {
-    return this.#state;
-  }
-
   /** A new leadership term: its first pass may create missing configurations again. */
   begin(): void {
     this.#mayCreate = true;

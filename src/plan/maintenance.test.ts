@@ -7,16 +7,16 @@ import {
   MAINTENANCE_NAME,
   MAINTENANCE_ROLE,
   type MaintenanceInput,
-  type ObservedMaintenanceObject,
   planMaintenance,
   ROLE_LABEL,
 } from './maintenance.ts';
 import type { KopiaMaintenanceObject, SecretObject } from './objects.ts';
+import type { ObservedObject } from './observed.ts';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const NFS = 'nfs: {server: nas.example.com, path: /export/volsync}';
 const found: SourceSecretFact = { state: 'found', data: { KOPIA_PASSWORD: b64('pw'), AWS_ACCESS_KEY_ID: b64('id') } };
-const ours = (kind: string, name = MAINTENANCE_NAME, namespace = 'lifeboat-system'): ObservedMaintenanceObject => ({
+const ours = (kind: string, name = MAINTENANCE_NAME, namespace = 'lifeboat-system'): ObservedObject => ({
   apiVersion:
     kind === 'Secret' ? 'v1' : kind === 'ExternalSecret' ? 'external-secrets.io/v1' : 'volsync.backube/v1alpha1',
   kind,
@@ -165,7 +165,7 @@ describe('planMaintenance', () => {
   ];
   for (const c of off) {
     it(`${c.name}: deletes only lifeboat’s maintenance objects, KopiaMaintenance first`, () => {
-      const foreign: ObservedMaintenanceObject = {
+      const foreign: ObservedObject = {
         apiVersion: 'volsync.backube/v1alpha1',
         kind: 'KopiaMaintenance',
         metadata: { name: 'hand-made', namespace: 'lifeboat-system' },
@@ -197,7 +197,7 @@ describe('planMaintenance', () => {
     );
     // Once ESO has written its Secret (with the ExternalSecret's labels copied onto it), it is never deleted.
     const written = ours('Secret');
-    written.metadata.ownerReferences = [{ kind: 'ExternalSecret', name: MAINTENANCE_NAME }];
+    written.metadata.ownerReferences = [{ kind: 'ExternalSecret', name: MAINTENANCE_NAME, uid: 'es-uid' }];
     const steady = plan(
       `repository: {${NFS}}\ncredentials: {mode: external-secret, storeRef: {name: vault}, extract: k}`,
       {

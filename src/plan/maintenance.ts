@@ -30,9 +30,11 @@ import {
   type KopiaMaintenanceObject,
   type MaintenanceMetadata,
   type ObjectRef,
+  refOf,
   type SecretObject,
   VOLSYNC_API_VERSION,
 } from './objects.ts';
+import { type ObservedObject, sortForDeletion, writtenForExternalSecret } from './observed.ts';
 import { repositoryMoverVolumes } from './replication.ts';
 
 /** Name of the KopiaMaintenance and of the Secret (or ExternalSecret) it reads, in lifeboat's namespace. */
@@ -47,25 +49,13 @@ export const MAINTENANCE_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${R
 type Relabelled<T extends { metadata: unknown }> = Omit<T, 'metadata'> & { metadata: MaintenanceMetadata };
 export type MaintenanceObject = Relabelled<SecretObject> | Relabelled<ExternalSecretObject> | KopiaMaintenanceObject;
 
-/** A maintenance object as observed in the cluster. */
-export interface ObservedMaintenanceObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string }[];
-  };
-}
-
 export interface MaintenanceInput {
   config: LifeboatConfig;
   cluster: ClusterCapabilities;
   /** The copy-mode source Secret; ignored in external-secret mode. */
   sourceSecret: SourceSecretFact;
   /** Objects observed in lifeboat's namespace; only those carrying the maintenance role label are considered. */
-  observed: readonly ObservedMaintenanceObject[];
+  observed: readonly ObservedObject[];
 }
 
 /**
@@ -83,20 +73,14 @@ export interface MaintenancePlan {
   notes: string[];
 }
 
-const DELETE_ORDER = ['KopiaMaintenance', 'ExternalSecret', 'Secret'];
-
-/**
- * Whether lifeboat made this object. The External Secrets Operator copies an ExternalSecret's labels onto the Secret
- * it writes, so a Secret owned by an ExternalSecret carries lifeboat's labels but is the operator's: never lifeboat's
- * to delete (it goes with its ExternalSecret).
- */
-export function isMaintenanceObject(o: ObservedMaintenanceObject): boolean {
+/** Whether lifeboat made this object for the repository's maintenance (its role label; never ESO's Secret). */
+function isMaintenanceObject(o: ObservedObject): boolean {
   const labels = o.metadata.labels ?? {};
   return (
     labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
     labels[ROLE_LABEL] === MAINTENANCE_ROLE &&
-    DELETE_ORDER.includes(o.kind) &&
-    !(o.kind === 'Secret' && o.metadata.ownerReferences?.some((r) => r.kind === 'ExternalSecret'))
+    ['KopiaMaintenance', 'ExternalSecret', 'Secret'].includes(o.kind) &&
+    !writtenForExternalSecret(o)
   );
 }
 
@@ -191,18 +175,8 @@ function maintenanceMetadata(
 }
 
 /** lifeboat's maintenance objects that are not desired, KopiaMaintenance first (it reads the Secret). */
-function deletions(
-  owned: readonly ObservedMaintenanceObject[],
-  desired: ReadonlySet<string>,
-  namespace: string,
-): ObjectRef[] {
-  return owned
-    .filter((o) => !desired.has(`${o.kind}/${o.metadata.name}`))
-    .map((o) => ({
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.metadata.namespace ?? namespace,
-      name: o.metadata.name,
-    }))
-    .sort((a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name));
+function deletions(owned: readonly ObservedObject[], desired: ReadonlySet<string>, namespace: string): ObjectRef[] {
+  return sortForDeletion(
+    owned.filter((o) => !desired.has(`${o.kind}/${o.metadata.name}`)).map((o) => refOf(o, namespace)),
+  );
 }

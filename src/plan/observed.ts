@@ -20,8 +20,19 @@ export interface ObservedObject {
   spec?: { trigger?: { manual?: string; schedule?: string } };
 }
 
-/** Deletion order: stop backups first, then the restore point, then the credentials it used. */
-const DELETE_ORDER = ['ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'Secret'];
+/**
+ * Deletion order: stop what reads the repository first (maintenance, backups), then the restore point, then the
+ * credentials they used.
+ */
+const DELETE_ORDER = ['KopiaMaintenance', 'ReplicationSource', 'ReplicationDestination', 'ExternalSecret', 'Secret'];
+
+/**
+ * A Secret the External Secrets Operator wrote for one of lifeboat's ExternalSecrets. The operator copies the
+ * ExternalSecret's labels onto it, so it looks like lifeboat's; it is the operator's, and goes with its ExternalSecret.
+ */
+export function writtenForExternalSecret(o: ObservedObject): boolean {
+  return o.kind === 'Secret' && (o.metadata.ownerReferences ?? []).some((r) => r.kind === 'ExternalSecret');
+}
 
 /** The observed objects lifeboat generated for this PVC; anything else is never planned for deletion. */
 export function ownedObjects(
@@ -33,7 +44,8 @@ export function ownedObjects(
     (o) =>
       (o.metadata.namespace ?? namespace) === namespace &&
       belongsTo(o.metadata, pvcName) &&
-      DELETE_ORDER.includes(o.kind),
+      DELETE_ORDER.includes(o.kind) &&
+      !writtenForExternalSecret(o),
   );
 }
 

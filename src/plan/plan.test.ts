@@ -539,6 +539,28 @@ describe('planPvc: cleanup', () => {
     assert.ok(kinds(p).includes('ReplicationDestination/photos-dst'));
   });
 
+  it("external-secret mode: the Secret ESO writes (labels copied from the ExternalSecret) is never lifeboat's to delete", () => {
+    const config = loadConfig('credentials: {mode: external-secret, storeRef: {name: vault}, extract: k}');
+    const generated = plan(pvcOf(), { config }).apply.map(observe);
+    const externalSecret = generated.find((o) => o.kind === 'ExternalSecret');
+    assert.ok(externalSecret, 'external-secret mode generates an ExternalSecret');
+    const written: ObservedObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        ...externalSecret.metadata,
+        ownerReferences: [{ kind: 'ExternalSecret', name: externalSecret.metadata.name, uid: 'es-uid' }],
+      },
+    };
+    assert.deepEqual(plan(pvcOf(), { config, observed: [...generated, written] }).delete, []);
+    // Label removed: the ExternalSecret goes (and ESO's Secret with it); the Secret itself is not deleted by lifeboat.
+    const gone = plan(pvcOf({ labels: {} }), { config, observed: [...generated, written] }).delete;
+    assert.deepEqual(
+      gone.map((r) => r.kind),
+      ['ReplicationSource', 'ReplicationDestination', 'ExternalSecret'],
+    );
+  });
+
   it('on PVC deletion removes only the source; the restore point and Secret stay for a recreated PVC', () => {
     assert.deepEqual(planPvcDeleted('media', 'photos', [...live(), foreign, ...otherPvc]), all.slice(0, 1));
   });

@@ -41,10 +41,6 @@ export function filterLedger(ledger: Ledger, filter: LedgerFilter): Ledger {
       (filter.namespace === undefined || r.namespace === filter.namespace) &&
       (filter.verdicts === undefined || filter.verdicts.includes(r.verdict)),
   );
-  return {
-    generatedAt: ledger.generatedAt,
-    summary: summarizeRows(rows),
-    rows,
-    ...(ledger.repository ? { repository: ledger.repository } : {}),
-  };
+  // Everything beyond the rows (repository report, maintenance, ...) passes through unfiltered.
+  return { ...ledger, summary: summarizeRows(rows), rows };
 }

@@ -7,9 +7,10 @@ import { formatRestorePoint, RESTORE_POINT_ANNOTATION } from '../controller/rest
 import type { Decision } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
+import { filterLedger, summarizeRows } from './filter.ts';
 import { buildLedger } from './ledger.ts';
 import { ledgerTable } from './table.ts';
-import type { LedgerInput, LedgerRow, ReplicationObject } from './types.ts';
+import type { Ledger, LedgerInput, LedgerRow, ReplicationObject } from './types.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -503,4 +504,35 @@ describe('buildLedger: restore readiness (docs/design.md#status)', () => {
       else assert.deepEqual(ready, { ready: false, why: c.why });
     });
   }
+});
+
+describe('filterLedger', () => {
+  it('narrows the rows and keeps what lies beyond them (maintenance, repository report)', () => {
+    const maintenance = {
+      result: 'ok',
+      message: 'last full maintenance succeeded',
+      kopiaMaintenance: 'lifeboat-system/lifeboat-repository-maintenance',
+      schedule: '30 4 * * *',
+      lastMaintenanceTime: '2026-05-01T04:31:00Z',
+      nextScheduledMaintenance: null,
+      failures: 0,
+      overdueAfterSeconds: 172_800,
+    } as unknown as Ledger['maintenance'];
+    const ledger: Ledger = {
+      generatedAt: '2026-05-01T12:00:00.000Z',
+      summary: summarizeRows([]),
+      rows: [
+        { namespace: 'a', verdict: 'protected' } as LedgerRow,
+        { namespace: 'b', verdict: 'waiting' } as LedgerRow,
+      ],
+      maintenance,
+    };
+    const filtered = filterLedger(ledger, { namespace: 'a' });
+    assert.deepEqual(
+      filtered.rows.map((r) => r.namespace),
+      ['a'],
+    );
+    assert.equal(filtered.summary.total, 1);
+    assert.equal(filtered.maintenance, maintenance, 'lifeboat status and /audit show the maintenance line');
+  });
 });
