@@ -65,7 +65,7 @@ export class WebhookRegistrar {
         );
       }
       try {
-        await applyWebhookConfigurations(kube, options);
+        await applyWebhookConfigurations(kube, wanted);
       } catch (error) {
         if (missing.length > 0 && describeKubeError(error).status === 403) {
           this.#mayCreate = false;

@@ -147,9 +147,9 @@ export function webhookConfigurations(options: WebhookRegistrationOptions): Webh
  */
 export async function applyWebhookConfigurations(
   kube: KubeClient,
-  options: WebhookRegistrationOptions,
+  options: WebhookRegistrationOptions | WebhookConfigurations,
 ): Promise<WebhookConfigurations> {
-  const configurations = webhookConfigurations(options);
+  const configurations = 'mutating' in options ? options : webhookConfigurations(options);
   await kube.apply(configurations.validating, { force: true });
   await kube.apply(configurations.mutating, { force: true });
   return configurations;

@@ -106,9 +106,9 @@ export class Catalog {
   private readonly clock: Clock;
   private readonly states = new Map<string, RepositoryState>();
   private readonly listeners: CatalogListener[] = [];
-  private readonly lookups = new Map<string, Promise<void>>();
+  /** Reads of one repository in flight outside a full refresh (lookups, rereads), shared by whoever needs one. */
+  private readonly reads = new Map<string, { startedAtMs: number; done: Promise<void> }>();
   /** Re-reads in flight per repository, with when each started (see reread). */
-  private readonly rereads = new Map<string, { startedAtMs: number; done: Promise<void> }>();
   private inflight: Promise<RefreshReport> | undefined;
   private stopController = new AbortController();
   private timer: unknown;
@@ -157,7 +157,7 @@ export class Catalog {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.stopController.abort(new Error('the catalog was stopped'));
-    await Promise.allSettled([this.inflight, ...this.lookups.values()]);
+    await Promise.allSettled([this.inflight, ...[...this.reads.values()].map((r) => r.done)]);
   }
 
   /** Refreshes every repository now; joins a refresh already running instead of starting a second one. */
@@ -176,12 +176,17 @@ export class Catalog {
   /**
    * The facts for one PVC. Memory only — except when each PVC has its own repository (restic) and this PVC's has
    * not been read successfully yet: then it is read now, bounded by `lookupTimeoutMs`, concurrent lookups of the same
-   * repository share one read, and the result stays in the catalog until the next refresh supersedes it.
+   * repository share one read (so retried CREATEs of a PVC whose storage does not answer keep at most one read in
+   * flight), and the result stays in the catalog until the next refresh supersedes it. A failure is not an answer:
+   * the next lookup tries again, so a CREATE retried after the storage recovered is answered at once.
    */
   async lookup(ref: PvcRef): Promise<PvcFacts> {
     const { repository } = this.locate(ref);
     if (this.source.perPvcRepositories && !this.states.get(repository.key)?.view) {
-      await this.readOnDemand(repository);
+      const started = this.clock.now();
+      const joined = await this.readShared(repository, this.lookupTimeoutMs, Number.NEGATIVE_INFINITY);
+      const failure = this.states.get(repository.key)?.lastFailure;
+      if (!joined) this.emit((l) => l.lookedUp?.(repository.key, this.clock.now() - started, failure));
     }
     return this.facts(ref);
   }
@@ -198,27 +203,7 @@ export class Catalog {
     const { repository } = this.locate(ref);
     const known = this.facts(ref);
     if (!known.lastFailure && known.view && known.view.observedAtMs >= notBeforeMs) return known;
-    const inflight = this.rereads.get(repository.key);
-    if (inflight && inflight.startedAtMs >= notBeforeMs) {
-      await inflight.done;
-      return this.facts(ref);
-    }
-    const startedAtMs = this.clock.now();
-    const done = (async () => {
-      const bound = deadline(this.clock, this.refreshTimeoutMs, `reading ${repository.key}`);
-      try {
-        await this.read(repository, AbortSignal.any([bound.signal, this.stopController.signal]));
-      } finally {
-        bound.release();
-      }
-    })();
-    const entry = { startedAtMs, done };
-    this.rereads.set(repository.key, entry);
-    try {
-      await done;
-    } finally {
-      if (this.rereads.get(repository.key) === entry) this.rereads.delete(repository.key);
-    }
+    await this.readShared(repository, this.refreshTimeoutMs, notBeforeMs);
     return this.facts(ref);
   }
 
@@ -461,28 +446,30 @@ export class Catalog {
     }
   }
 
-  private readOnDemand(ref: RepositoryRef): Promise<void> {
-    const pending = this.lookups.get(ref.key);
-    if (pending) {
+  /**
+   * Joins a read of `ref` in flight that started at or after `notBeforeMs` (true), or starts one bounded by
+   * `timeoutMs` (false).
+   */
+  private async readShared(ref: RepositoryRef, timeoutMs: number, notBeforeMs: number): Promise<boolean> {
+    const pending = this.reads.get(ref.key);
+    if (pending && pending.startedAtMs >= notBeforeMs) {
       this.emit((l) => l.deduplicated?.('lookup'));
-      return pending;
+      await pending.done;
+      return true;
     }
-    const run = (async () => {
-      const bound = deadline(this.clock, this.lookupTimeoutMs, `reading ${ref.key}`);
-      const started = this.clock.now();
+    const entry = { startedAtMs: this.clock.now(), done: Promise.resolve() };
+    entry.done = (async () => {
+      const bound = deadline(this.clock, timeoutMs, `reading ${ref.key}`);
       try {
-        const signal = AbortSignal.any([bound.signal, this.stopController.signal]);
-        await this.read(ref, signal);
-        const state = this.states.get(ref.key);
-        const failure = state?.lastFailure;
-        this.emit((l) => l.lookedUp?.(ref.key, this.clock.now() - started, failure));
+        await this.read(ref, AbortSignal.any([bound.signal, this.stopController.signal]));
       } finally {
         bound.release();
-        this.lookups.delete(ref.key);
+        if (this.reads.get(ref.key) === entry) this.reads.delete(ref.key);
       }
     })();
-    this.lookups.set(ref.key, run);
-    return run;
+    this.reads.set(ref.key, entry);
+    await entry.done;
+    return false;
   }
 
   /** Reads one repository into its state; true on success. Never throws. */

@@ -65,10 +65,6 @@ export class PinBook {
     return Object.fromEntries([...this.#pins].sort(([a], [b]) => (a < b ? -1 : 1)));
   }
 
-  get size(): number {
-    return this.#pins.size;
-  }
-
   /**
    * Pins of one layout only: the shared repository's, or the per-PVC repositories'. A cluster that switched backends
    * keeps the other layout's record (the kopia pin after a move to restic, and the reverse); it says nothing about

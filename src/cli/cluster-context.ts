@@ -108,7 +108,7 @@ export function credentialsSecretRef(config: LifeboatConfig): { namespace: strin
  * The repository variables of the config's credentials Secret, or an empty map (no such Secret, or no permission to
  * read it: then the environment and flags must supply them, and a note says why).
  */
-export async function secretRepositoryEnv(kube: KubeClient, config: LifeboatConfig, io: Io): Promise<Env> {
+async function secretRepositoryEnv(kube: KubeClient, config: LifeboatConfig, io: Io): Promise<Env> {
   const ref = credentialsSecretRef(config);
   if (!ref) return {};
   const { namespace, name } = ref;

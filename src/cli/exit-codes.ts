@@ -25,8 +25,6 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 /** The contract as `lifeboat --help` prints it (and the README repeats). */
 export const EXIT_CODES_HELP: readonly [number, string][] = [
   [EXIT.ok, 'success (check, catalog: the answer is authoritative)'],
@@ -46,11 +44,6 @@ export function usage(message: string): CommanderError {
 /** Throws a usage error (for expression positions and `never`-typed helpers). */
 export function usageError(message: string): never {
   throw usage(message);
-}
-
-/** An operation that did not complete: printed as `error: …`, exit status 5. */
-export function failed(message: string): CommanderError {
-  return new CommanderError(EXIT.failed, 'lifeboat.failed', message);
 }
 
 /**

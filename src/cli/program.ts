@@ -102,7 +102,6 @@ export async function runCli(argv: string[], io: Io, name = 'lifeboat'): Promise
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'lifeboat.usage') io.err(`error: ${error.message}\n${helpHint(active)}\n`);
-      else if (error.code === 'lifeboat.failed') io.err(`error: ${error.message}\n`);
       // Help and --version end with status 0; commander printed its own usage errors, which are input errors.
       if (error.exitCode === 0 || error.code.startsWith('lifeboat.')) return error.exitCode;
       return EXIT.usage;

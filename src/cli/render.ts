@@ -141,7 +141,7 @@ export function registerRender(program: Command, io: Io): void {
 }
 
 /** `app:key=value,key2=value2` → the namespace and its annotations, or a usage error showing the format. */
-export function parseNamespaceAnnotations(text: string): { namespace: string; annotations: Record<string, string> } {
+function parseNamespaceAnnotations(text: string): { namespace: string; annotations: Record<string, string> } {
   const colon = text.indexOf(':');
   const namespace = text.slice(0, colon);
   const pairs = text.slice(colon + 1).split(',');
@@ -164,7 +164,7 @@ export function parseNamespaceAnnotations(text: string): { namespace: string; an
  * annotations (to the input's Namespace or a stand-in), `--assume-opted-in` opts in every namespace of a PVC that the
  * input does not hold. Returns notes saying what was assumed.
  */
-export function assumeNamespaces(
+function assumeNamespaces(
   manifests: Manifests,
   config: LifeboatConfig,
   flags: { assumeOptedIn: boolean; annotations: { namespace: string; annotations: Record<string, string> }[] },
@@ -215,11 +215,7 @@ export function render(
 }
 
 /** The kopia repository's maintenance objects, with the same source-Secret assumption as the PVCs' Secrets. */
-export function renderMaintenance(
-  manifests: Manifests,
-  config: LifeboatConfig,
-  volsync: VolSyncFlavour,
-): MaintenancePlan {
+function renderMaintenance(manifests: Manifests, config: LifeboatConfig, volsync: VolSyncFlavour): MaintenancePlan {
   return planMaintenance({ config, cluster: { volsync }, sourceSecret: copySource(manifests, config), observed: [] });
 }
 

@@ -23,7 +23,7 @@ export function once<M>(registry: Registry, name: string, create: () => M): M {
 }
 
 /** Every outcome of `lifeboat_restores_total`, exported at 0 from the start so that `increase()` sees the first one. */
-export const RESTORE_OUTCOMES = ['verified', 'mismatch', 'empty', 'unverified', 'refused', 'failed'] as const;
+const RESTORE_OUTCOMES = ['verified', 'mismatch', 'empty', 'unverified', 'refused', 'failed'] as const;
 
 export function controllerMetrics(registry: Registry): ControllerMetrics {
   const registers = [registry];

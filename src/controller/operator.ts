@@ -190,10 +190,6 @@ export class Operator {
   }
 
   /** The leader's repository-maintenance controller while it runs; undefined on a follower. */
-  get maintenance(): MaintenanceController | undefined {
-    return this.#maintenance;
-  }
-
   /** The `/audit` ledger from the leader's caches; undefined on a follower (it has no caches). */
   async ledger(): Promise<Ledger | undefined> {
     const c = this.#controller;

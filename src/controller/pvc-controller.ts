@@ -351,7 +351,11 @@ export class PvcController {
     const point = requestedRestorePoint(pvc, this.opts.config.naming);
     if (!point) return {};
     const rd = this.index.get(key, 'ReplicationDestination', namespace, point.name) as RestorePointObject | undefined;
-    return this.evidence.check(key, { ...pvc, metadata: { ...pvc.metadata, namespace } }, point, rd);
+    const outcome = await this.evidence.check(key, { ...pvc, metadata: { ...pvc.metadata, namespace } }, point, rd);
+    // The evidence deleted the restore point itself (outside the mass-deletion guard, which counts cleanups of
+    // lifeboat's objects, not stopped restores): the plan must not delete it again.
+    if (outcome.deleted && rd) this.index.remove(rd);
+    return outcome;
   }
 
   /**

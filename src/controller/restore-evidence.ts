@@ -35,18 +35,20 @@ import type { EventRecorder, EventSubject } from '../kube/events.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 /** The field manager of the evidence annotations: the PVC is not lifeboat's, only these two keys are. */
-export const EVIDENCE_FIELD_MANAGER = 'lifeboat-evidence';
+const EVIDENCE_FIELD_MANAGER = 'lifeboat-evidence';
 
 /** How long a restore point waits when its repository could not be re-read before it is created. */
-export const HOLD_RETRY_MS = 30_000;
+const HOLD_RETRY_MS = 30_000;
 /** How soon a restore whose repository could not be re-read after the mover is checked again. */
-export const RECHECK_MS = 5_000;
+const RECHECK_MS = 5_000;
 
 /** The restore point's fields the evidence reads (the controller's cache keeps its mover log, see transform.ts). */
 export interface RestorePointObject extends KubeObject {
   spec?: { kopia?: unknown; restic?: unknown };
   status?: {
     latestImage?: { name?: string } | null;
+    /** End of the last successful sync (VolSync writes it once the mover is done). */
+    lastSyncTime?: string;
     latestMoverStatus?: { result?: string; logs?: string };
     kopia?: { requestedIdentity?: string };
   };
@@ -56,15 +58,17 @@ export interface EvidenceOutcome {
   /** Why the restore point must not exist now; undefined: plan it as usual. */
   withhold?: string;
   requeueAfterMs?: number;
+  /** The restore point was deleted here: the caller's cache must not plan (and count) a second deletion of it. */
+  deleted?: boolean;
 }
 
 /** The recorded verdict of a PVC: `<outcome>: <why>`. */
-export function recordedOutcome(pvc: PersistentVolumeClaim): string | undefined {
+function recordedOutcome(pvc: PersistentVolumeClaim): string | undefined {
   return parseRecordedVerdict(pvc.metadata.annotations?.[RESTORE_VERDICT_ANNOTATION])?.outcome;
 }
 
 /** What the catalog's re-read says, as the verdict reads it; a read older than `sinceMs` does not count. */
-export function repositoryRead(facts: PvcFacts, sinceMs: number): RepositoryRead {
+function repositoryRead(facts: PvcFacts, sinceMs: number): RepositoryRead {
   if (facts.lastFailure) return { state: 'failed', message: `${facts.lastFailure.code}: ${facts.lastFailure.message}` };
   const view = facts.view;
   if (!view || view.observedAtMs < sinceMs) return { state: 'failed', message: 'the repository was not read' };
@@ -157,8 +161,11 @@ export class RestoreEvidence {
     } as const;
     let verdict = restoreVerdict(base);
     if (verdict.outcome === 'pending' && base.status.result !== undefined && this.opts.catalog) {
-      // The report does not name the snapshot: a read that starts now, after the mover finished, settles it.
-      const since = this.opts.now();
+      // The report does not name the snapshot: a read that started after the mover finished settles it. VolSync
+      // writes lastSyncTime (whole seconds) once the mover is done, so any read since then will do, and restores of a
+      // rebuild share one read of the shared repository instead of each starting its own.
+      const syncedAt = Date.parse(status.lastSyncTime ?? '');
+      const since = Number.isNaN(syncedAt) ? this.opts.now() : Math.min(this.opts.now(), syncedAt + 1000);
       const readAfter = repositoryRead(await this.opts.catalog.reread(ref, since), since);
       if (readAfter.state === 'failed' && !bound) {
         // Most likely a passing repository problem: try again rather than stop a restore that is probably right.
@@ -196,7 +203,7 @@ export class RestoreEvidence {
       verdict.outcome as 'mismatch' | 'empty' | 'unverified'
     ];
     this.#event(pvc, 'Warning', reason, `${verdict.message}. ${consequence} ${verdict.remedy ?? ''}`.trim());
-    return bound ? {} : { withhold: verdict.message };
+    return bound ? {} : { withhold: verdict.message, deleted: true };
   }
 
   /**
@@ -240,21 +247,14 @@ export class RestoreEvidence {
     if (verdict?.outcome === 'empty') annotations[RESTORED_FROM_ANNOTATION] = 'nothing';
     const namespace = pvc.metadata.namespace ?? '';
     try {
-      const path = await this.opts.kube.resources.objectPath(
-        'v1',
-        'PersistentVolumeClaim',
-        pvc.metadata.name,
-        namespace,
-      );
-      await this.opts.kube.http.request('PATCH', path, {
-        query: { fieldManager: EVIDENCE_FIELD_MANAGER, force: true },
-        contentType: 'application/apply-patch+yaml',
-        body: {
+      await this.opts.kube.apply(
+        {
           apiVersion: 'v1',
           kind: 'PersistentVolumeClaim',
           metadata: { name: pvc.metadata.name, namespace, uid: pvc.metadata.uid, annotations },
         },
-      });
+        { force: true, fieldManager: EVIDENCE_FIELD_MANAGER },
+      );
     } catch (error) {
       // Gone, or replaced by a PVC of the same name (the uid is a precondition): that PVC gets its own verdict.
       if (isNotFound(error) || isConflict(error)) return;

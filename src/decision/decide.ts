@@ -234,7 +234,6 @@ export function decide(input: DecisionInput): Decision {
     return unknown('history-missing', `no complete snapshot for ${where} although backups were recorded${last}`, base);
   }
   if (!view.repositoryExists) {
-    const pinned = facts.expectedRepository;
     if (pinned) {
       return unknown(
         'repository-missing',

@@ -135,13 +135,20 @@ export class KubeClient {
    * Server-side apply: the object states every field lifeboat owns; fields it stops stating are removed, fields other
    * managers own are left alone. `force` takes over conflicting fields (only for objects lifeboat owns).
    */
-  async apply<T extends KubeObject>(obj: T, opts: { force?: boolean; dryRun?: boolean } = {}): Promise<T> {
+  async apply<T extends KubeObject>(
+    obj: T,
+    opts: { force?: boolean; dryRun?: boolean; fieldManager?: string } = {},
+  ): Promise<T> {
     const body = { ...obj, metadata: { ...obj.metadata } };
     delete body.metadata.managedFields;
     delete body.metadata.resourceVersion;
     const path = await this.resources.objectPath(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace);
     return await this.http.request<T>('PATCH', path, {
-      query: { fieldManager: this.fieldManager, force: opts.force ?? false, dryRun: opts.dryRun ? 'All' : undefined },
+      query: {
+        fieldManager: opts.fieldManager ?? this.fieldManager,
+        force: opts.force ?? false,
+        dryRun: opts.dryRun ? 'All' : undefined,
+      },
       // JSON is YAML: the apply content type takes the object as it is.
       contentType: 'application/apply-patch+yaml',
       body,
