@@ -25,13 +25,16 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
   const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
   const url = r.optionalString(s, 'url', {
     check: (v) => {
+      // The kopia mover connects only to these (a bare path or another scheme fails in every mover Job), and they
+      // are what lifeboat's catalog reads.
+      if (backend === 'kopia' && !KOPIA_URL.test(v)) return `"${v}" is not a kopia repository URL the movers accept`;
       const problem = templateProblem(v, ['namespace', 'pvc'], backend === 'restic' ? ['namespace', 'pvc'] : []);
       return problem && `"${v}" ${problem}`;
     },
     fix:
       backend === 'restic'
         ? 'give every PVC its own restic repository, e.g. s3:http://minio:9000/volsync/{namespace}/{pvc}'
-        : 'use only {namespace} and {pvc}, e.g. s3://bucket/volsync',
+        : 'write filesystem:///path (a mounted export) or s3://bucket/prefix, with no placeholders but {namespace} and {pvc}',
   });
   const identity = r.string(s, 'identity', defaults.identity, identityTemplate);
   const nfs = readNfs(r, r.section(s.values.nfs, childPath(s.path, 'nfs'), ['server', 'path', 'mountPath']));
@@ -113,6 +116,7 @@ function readMaintenance(
 }
 
 const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
+const KOPIA_URL = /^(filesystem:\/\/\/|s3:\/\/)/;
 
 function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {
   if (Object.keys(s.values).length === 0) return undefined;

@@ -215,6 +215,13 @@ describe('loadConfig validation', () => {
       problem: /does not contain \{pvc\}/,
     },
     {
+      name: 'kopia url the movers cannot connect to (a bare path)',
+      yaml: 'repository: {backend: kopia, url: /srv/kopia}',
+      path: 'repository.url',
+      problem: /"\/srv\/kopia" is not a kopia repository URL the movers accept/,
+      fix: /filesystem:\/\/\/path/,
+    },
+    {
       name: 'unknown placeholder',
       yaml: 'repository: {url: "s3://b/{cluster}"}',
       path: 'repository.url',
