@@ -11,7 +11,13 @@ import type { RepositoryHealth } from '../catalog/health.ts';
 import { type Decision, decide } from '../decision/decide.ts';
 import { repositoryReport, repositoryReportLines } from '../status/repository-report.ts';
 import { snapshotJson } from './check.ts';
-import { addKubeOptions, type KubeFlags, optionalCluster, repositoryAccess } from './cluster-context.ts';
+import {
+  addKubeOptions,
+  configuredIdentity,
+  type KubeFlags,
+  optionalCluster,
+  repositoryAccess,
+} from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
 import { formatTable, outputOption, printData } from './output.ts';
 import type { Io } from './program.ts';
@@ -61,7 +67,13 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
   try {
     const access = await repositoryAccess(flags, env, io, cluster);
     const source = buildSource(access.settings, access.env);
-    catalog = new Catalog({ source, refreshTimeoutMs: timeoutMs, concurrency });
+    // The config's expectedId / firstInstall apply as in `lifeboat check` and `lifeboat run`.
+    catalog = new Catalog({
+      source,
+      refreshTimeoutMs: timeoutMs,
+      concurrency,
+      identity: configuredIdentity(cluster?.config.repository),
+    });
     const report = await catalog.refresh();
     const nowMs = catalog.now();
     const remedies = passwordRemedies(access.settings);
@@ -80,16 +92,8 @@ export async function runCatalog(flags: CatalogFlags, io: Io, env: Env): Promise
     const health = catalog.health();
     const unmatched = catalog.unmatchedSources();
     const known = rows.map((r) => ({ namespace: r.namespace, pvc: r.pvc }));
-    const repository = repositoryReport(
-      {
-        identity: catalog.identityStatus(),
-        health,
-        unmatched: catalog.unmatchedDetails(),
-        shared: !source.perPvcRepositories,
-      },
-      known,
-      (id) => `--expected-id ${id}`,
-    );
+    // A conflict here can only be with repository.expectedId of --config (a command records no identity).
+    const repository = repositoryReport(catalog.repositoryFacts(), known, (id) => `set repository.expectedId: ${id}`);
     const data = {
       backend: source.backend,
       description: source.description,

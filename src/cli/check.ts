@@ -7,11 +7,19 @@
  * The repository comes from the flags, the environment, or `--config` (the file `lifeboat run` uses: backend,
  * location, identity, and the credentials Secret, read through the kubeconfig when one is available).
  */
+
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
 import type { Snapshot } from '../catalog/types.ts';
+import { REPOSITORY_ID } from '../config/load-repository.ts';
 import { type Decision, decide } from '../decision/decide.ts';
-import { addKubeOptions, type KubeFlags, optionalCluster, repositoryAccess } from './cluster-context.ts';
+import {
+  addKubeOptions,
+  configuredIdentity,
+  type KubeFlags,
+  optionalCluster,
+  repositoryAccess,
+} from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
 import { formatTable, outputOption, printData } from './output.ts';
 import type { Io } from './program.ts';
@@ -32,8 +40,6 @@ interface CheckFlags extends RepositoryFlags, KubeFlags {
   config?: string;
   output: string;
 }
-
-const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
 
 export function snapshotJson(s: Snapshot): { id: string; time: string; sizeBytes?: number } {
   return { id: s.id, time: s.time, ...(s.sizeBytes !== undefined ? { sizeBytes: s.sizeBytes } : {}) };
@@ -65,18 +71,15 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
         '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
       );
     }
-    // The flags win; with --config, the file's repository.expectedId and firstInstall apply as `lifeboat run` reads them.
-    const configured = cluster?.config.repository;
-    const expectedId = flags.expectedId?.toLowerCase() ?? configured?.expectedId;
     const source = buildSource(access.settings, access.env, ref);
     catalog = new Catalog({
       source,
       lookupTimeoutMs: timeoutMs,
       refreshTimeoutMs: timeoutMs,
-      identity: {
-        ...(expectedId ? { expectedId } : {}),
-        firstInstall: flags.firstInstall === true || configured?.firstInstall === true,
-      },
+      identity: configuredIdentity(cluster?.config.repository, {
+        ...(flags.expectedId !== undefined && { expectedId: flags.expectedId }),
+        ...(flags.firstInstall !== undefined && { firstInstall: flags.firstInstall }),
+      }),
     });
     // A per-PVC repository is read on demand by the lookup itself; a shared one needs one full read first.
     if (!source.perPvcRepositories) await catalog.refresh();

@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { YAMLError } from 'yaml';
-import { Catalog } from '../catalog/catalog.ts';
+import { Catalog, type CatalogIdentityOptions } from '../catalog/catalog.ts';
 import { configuredLocation } from '../catalog/configured-source.ts';
 import { REPOSITORY_VARIABLES } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
@@ -218,6 +218,21 @@ export function optionalCluster(
   }
 }
 
+/**
+ * The repository identity a command's catalog checks, as `lifeboat run` reads it from the config
+ * (`repository.expectedId`, `repository.firstInstall`); a command's flags win.
+ */
+export function configuredIdentity(
+  repository: LifeboatConfig['repository'] | undefined,
+  overrides: { expectedId?: string; firstInstall?: boolean } = {},
+): CatalogIdentityOptions {
+  const expectedId = overrides.expectedId?.toLowerCase() ?? repository?.expectedId;
+  return {
+    ...(expectedId ? { expectedId } : {}),
+    firstInstall: overrides.firstInstall === true || repository?.firstInstall === true,
+  };
+}
+
 /** A catalog over the configured repository, refreshed once (a snapshot of the repository for this command). */
 export async function openCatalog(
   ctx: ClusterContext,
@@ -227,7 +242,6 @@ export async function openCatalog(
 ): Promise<{ catalog: Catalog; close(): Promise<void> }> {
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout);
   const access = await repositoryAccess(flags, env, io, ctx);
-  const repo = ctx.config.repository;
   const source = buildSource(access.settings, access.env);
   const catalog = new Catalog({
     source,
@@ -239,8 +253,7 @@ export async function openCatalog(
     identity: {
       // Read the identities the operator recorded; a command never records one itself.
       store: repositoryIdentityStore({ kube: ctx.kube, namespace: ctx.config.namespace, canWrite: () => false }),
-      ...(repo.expectedId ? { expectedId: repo.expectedId } : {}),
-      firstInstall: repo.firstInstall,
+      ...configuredIdentity(ctx.config.repository),
     },
   });
   await catalog.refresh();

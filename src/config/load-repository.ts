@@ -115,7 +115,8 @@ function readMaintenance(
   return { enabled, schedule };
 }
 
-const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
+/** A kopia repository's unique ID as `lifeboat catalog` and `kopia repository status` print it. */
+export const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
 const KOPIA_URL = /^(filesystem:\/\/\/|s3:\/\/)/;
 
 function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {
