@@ -37,20 +37,14 @@ export function mutatePvc({ pvc, scope, facts }: MutateInput): AdmissionOutcome 
   // A claim recreated from a copy of an earlier one may carry that restore's evidence: it is not this restore's.
   for (const key of [RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION]) {
     if (pvc.metadata.annotations?.[key] !== undefined) {
-      patch.push({ op: 'remove', path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}` });
+      patch.push({ op: 'remove', path: annotationPath(key) });
     }
   }
   if (Object.keys(annotations).length > 0) {
     if (!pvc.metadata.annotations) patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
     else {
-      // JSON Pointer escaping: '~' → '~0', '/' → '~1' (annotation keys have a '/').
-      for (const [key, value] of Object.entries(annotations)) {
-        patch.push({
-          op: 'add',
-          path: `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
-          value,
-        });
-      }
+      for (const [key, value] of Object.entries(annotations))
+        patch.push({ op: 'add', path: annotationPath(key), value });
     }
   }
   return {
@@ -68,4 +62,9 @@ export function mutatePvc({ pvc, scope, facts }: MutateInput): AdmissionOutcome 
 /** The user (or an earlier reinvocation) chose a data source: lifeboat never overrides it. */
 export function hasDataSource(pvc: AdmissionPvc): boolean {
   return Boolean(pvc.spec?.dataSourceRef || pvc.spec?.dataSource);
+}
+
+/** The JSON Pointer of an annotation: '~' → '~0', '/' → '~1' (annotation keys have a '/'). */
+function annotationPath(key: string): string {
+  return `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }

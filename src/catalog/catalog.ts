@@ -7,7 +7,7 @@
  * - Periodic refresh (default every 60 s, timers from the injected clock; the next one is scheduled when the
  *   previous ends, so refreshes never overlap) and on-demand `refresh()`; concurrent callers share one run.
  * - Restic repositories are read with bounded concurrency; each repository keeps its own health, so one broken
- *   repository turns only its PVC unknown (F15).
+ *   repository turns only its PVC unknown (docs/design.md#credentials-that-crash-the-process).
  * - A failed read keeps the previous good view; its age decides when answers become unknown (`staleAfterMs`,
  *   default 5 minutes), and errors are never cached as answers.
  */
@@ -85,7 +85,6 @@ export interface CatalogStatus {
   /** Age of the oldest good view among the repositories; undefined before any read succeeded. */
   ageMs?: number;
   refreshing: boolean;
-  identity: CatalogIdentityStatus;
 }
 
 export const DEFAULTS = {
@@ -224,8 +223,10 @@ export class Catalog {
     const expected = this.pins.expected(this.pinKey(repository));
     if (expected) facts.expectedRepository = expected;
     else if (shared && this.identity.firstInstall && this.pins.sizeOf('shared') === 0) facts.firstInstall = true;
-    const recorded = this.pins.sizeOf('per-pvc');
-    if (!shared && this.lastDiscovered === 0 && recorded > 0) facts.pinnedRepositoriesGone = recorded;
+    if (!shared && this.lastDiscovered === 0) {
+      const recorded = this.pins.sizeOf('per-pvc');
+      if (recorded > 0) facts.pinnedRepositoriesGone = recorded;
+    }
     // Without the recorded pins, no answer can tell whether this is still the right repository.
     if (state?.view && this.pins.loaded) {
       const snapshots = state.view.pvcs.get(pvcKey(ref)) ?? [];
@@ -307,7 +308,6 @@ export class Catalog {
       backend: this.source.backend,
       description: this.source.description,
       refreshing: this.inflight !== undefined,
-      identity: this.identityStatus(),
     };
     if (this.lastRefresh) status.lastRefresh = this.lastRefresh;
     let oldest: number | undefined;
@@ -389,12 +389,7 @@ export class Catalog {
     }
   }
 
-  /**
-   * What a refresh reads: everything discovered, plus repositories known from before that still matter — those
-   * that exist or once held snapshots (a repository that vanished must be noticed, F16) and, when discovery failed,
-   * every previously discovered one. Repositories looked up on demand and found absent are dropped afterwards, so
-   * their "never backed up" answer lives until the next refresh at most.
-   */
+  /** Loads the repository identities recorded in the cluster; a failed load keeps the ones loaded before. */
   private async loadPins(signal: AbortSignal): Promise<void> {
     const store = this.identity.store;
     if (!store) return;
@@ -419,6 +414,13 @@ export class Catalog {
     }
   }
 
+  /**
+   * What a refresh reads: everything discovered, plus repositories known from before that still matter — those
+   * that exist or once held snapshots (a repository that vanished must be noticed:
+   * docs/design.md#authoritative-no-over-existing-data) and, when discovery failed,
+   * every previously discovered one. Repositories looked up on demand and found absent are dropped afterwards, so
+   * their "never backed up" answer lives until the next refresh at most.
+   */
   private refreshTargets(discovered: RepositoryRef[] | undefined): RepositoryRef[] {
     const targets = new Map<string, RepositoryRef>();
     if (discovered) {

@@ -92,7 +92,7 @@ describe('Catalog with repository pins', () => {
     const d = await second.ask('ns', 'app');
     assert.equal(d.cause, 'repository-changed');
     assert.match(d.message, new RegExp(`has ID ${B}, but lifeboat recorded ${A}`));
-    assert.deepEqual(second.catalog.status().identity.conflicts, [{ repository: '/repo', pinned: A, observed: B }]);
+    assert.deepEqual(second.catalog.identityStatus().conflicts, [{ repository: '/repo', pinned: A, observed: B }]);
 
     second.store.recorded = { ...second.store.recorded, confirmed: B };
     await second.catalog.refresh();
@@ -121,10 +121,10 @@ describe('Catalog with repository pins', () => {
     const first = setup('kopia', { firstInstall: true });
     await first.catalog.refresh();
     assert.equal((await first.ask('ns', 'app')).cause, 'repository-not-found');
-    assert.equal(first.catalog.status().identity.firstInstall, 'in-effect');
+    assert.equal(first.catalog.identityStatus().firstInstall, 'in-effect');
     first.source.scripts.set('/repo', { pvcs: {}, id: A });
     await first.catalog.refresh();
-    assert.equal(first.catalog.status().identity.firstInstall, 'ignored');
+    assert.equal(first.catalog.identityStatus().firstInstall, 'ignored');
     first.source.scripts.delete('/repo'); // the mount is gone again: the flag no longer hides it
     await first.catalog.refresh();
     assert.equal((await first.ask('ns', 'app')).cause, 'repository-missing');

@@ -90,7 +90,8 @@ export interface CatalogSource {
 
 /**
  * The password or keys could not be obtained at refresh time (a Secret being rotated, a missing file). Credentials
- * are read lazily at each read, so this affects only the reads that need them and never stops the process (F13).
+ * are read lazily at each read, so this affects only the reads that need them and never stops the process
+ * (docs/design.md#credentials-that-crash-the-process).
  */
 export class CredentialsError extends Error {
   override readonly name = 'CredentialsError';

@@ -26,7 +26,7 @@ import { Reflector } from '../kube/reflector.ts';
 import { splitKey } from '../kube/store.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
-import type { SourceSecretFact } from '../plan/credentials.ts';
+import { type SourceSecretFact, sourceSecretFactFrom } from '../plan/credentials.ts';
 import { type BackupHistory, mergeHistory, parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import type { GeneratedObject, ObjectRef } from '../plan/objects.ts';
@@ -256,9 +256,7 @@ export class PvcController {
 
   /** The copy-mode source Secret as cached (`not-read` in external-secret mode). */
   sourceSecretFact(): SourceSecretFact {
-    if (!this.sourceSecret) return { state: 'not-read' };
-    const secret = this.sourceSecret.list()[0] as (KubeObject & { data?: Record<string, string> }) | undefined;
-    return secret ? { state: 'found', data: secret.data ?? {} } : { state: 'not-found' };
+    return sourceSecretFactFrom(this.sourceSecret?.list());
   }
 
   /** One PVC: plan from the caches, then converge. Returns when to look again (waiting for min age). */

@@ -131,3 +131,10 @@ function base64Values(values: Record<string, string>): Record<string, string> {
 function sortKeys(values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** The planner's view of the copy-mode source Secret, from a cache of it (undefined: not watched, external-secret mode). */
+export function sourceSecretFactFrom(secrets: readonly object[] | undefined): SourceSecretFact {
+  if (!secrets) return { state: 'not-read' };
+  const secret = secrets[0] as { data?: Record<string, string> } | undefined;
+  return secret ? { state: 'found', data: secret.data ?? {} } : { state: 'not-found' };
+}

@@ -4,8 +4,9 @@ import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { loadConfig } from '../config/load.ts';
 import type { KubeObject } from '../kube/client.ts';
+import { sourceSecretFactFrom } from '../plan/credentials.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
-import { ledgerFromCaches, sourceSecretFactFrom } from './from-caches.ts';
+import { ledgerFromCaches } from './from-caches.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const config = loadConfig('namespace: lifeboat-system');

@@ -8,7 +8,7 @@ import type { LifeboatConfig } from '../config/types.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
-import type { SourceSecretFact } from '../plan/credentials.ts';
+import { sourceSecretFactFrom } from '../plan/credentials.ts';
 import { type LedgerCatalog, ledgerDecisions } from './collect.ts';
 import { buildLedger } from './ledger.ts';
 import type { MaintenanceStatus } from './maintenance.ts';
@@ -33,13 +33,6 @@ export interface CacheSnapshot {
   graceMs?: number;
   /** The maintenance controller's last status of the kopia repository's maintenance. */
   maintenance?: MaintenanceStatus;
-}
-
-/** The planner's view of the copy-mode source Secret, from its reflector (as the controller computes it). */
-export function sourceSecretFactFrom(secrets: readonly KubeObject[] | undefined): SourceSecretFact {
-  if (!secrets) return { state: 'not-read' };
-  const secret = secrets[0] as (KubeObject & { data?: Record<string, string> }) | undefined;
-  return secret ? { state: 'found', data: secret.data ?? {} } : { state: 'not-found' };
 }
 
 export async function ledgerFromCaches(s: CacheSnapshot): Promise<Ledger> {

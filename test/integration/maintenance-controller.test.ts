@@ -4,7 +4,9 @@
  * writes becomes metrics and `lifeboat status`, and turning kopia off deletes lifeboat's objects and nothing else.
  *
  * The fork's controller does not run here: the test plays it by writing the KopiaMaintenance's `status` subresource
- * (lastMaintenanceTime, maintenanceFailures, the Ready condition), exactly the fields its reconciler patches.
+ * (lastMaintenanceTime, maintenanceFailures, the Ready condition), exactly the fields its reconciler patches. It also
+ * plays the External Secrets Operator writing a Secret for an ExternalSecret (labels copied, owner reference set).
+ * Real twin: none yet — the real node runs the fork's controller, but no test there runs a KopiaMaintenance (issue 10).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -10,11 +10,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RESTORE_SNAPSHOT_ANNOTATION } from '../../src/config/keys.ts';
+import {
+  RESTORE_SNAPSHOT_ANNOTATION,
+  RESTORE_VERDICT_ANNOTATION,
+  RESTORED_FROM_ANNOTATION,
+} from '../../src/config/keys.ts';
 import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
-import { type Scenario as S, Scenario, type Source } from '../support/realnode-scenario.ts';
+import { type Claim, type Scenario as S, Scenario, type Source } from '../support/realnode-scenario.ts';
 
 const PVC = 'data';
 
@@ -23,6 +27,7 @@ async function roundTrip(s: S): Promise<void> {
   const fresh = await s.step('new PVC bound', async () => {
     const created = await s.createPvc(PVC);
     assert.equal(created.spec.dataSourceRef, undefined, 'a new PVC (nothing in the repository) is not restored');
+    assert.equal(s.lastCreateAttempts, 1, "a ready lifeboat answers a new app's first CREATE at once");
     return await s.bound(PVC);
   });
   assert.equal(fresh.spec.dataSourceRef, undefined);
@@ -50,6 +55,25 @@ async function roundTrip(s: S): Promise<void> {
     return await s.bound(PVC);
   });
   assert.ok(restored.spec.dataSourceRef);
+  // lifeboat's restore evidence, from what the real VolSync and its real mover reported.
+  const evidence = await s.step('restore evidence recorded', () =>
+    eventually(
+      'the restore verdict on the PVC',
+      async () => {
+        const a = (await s.kube.get<Claim>(s.pvcRef(PVC)))?.metadata.annotations;
+        return a?.[RESTORE_VERDICT_ANNOTATION] ? a : undefined;
+      },
+      60_000,
+      500,
+    ),
+  );
+  assert.match(evidence[RESTORE_VERDICT_ANNOTATION] ?? '', /^verified: /);
+  // restic's log names a snapshot by its short ID (8 hex digits), kopia's by the whole one.
+  const from = evidence[RESTORED_FROM_ANNOTATION]?.split(' ')[0] ?? '';
+  assert.ok(
+    from.length >= 8 && newest.id.startsWith(from),
+    `restored-from names the pinned snapshot ${newest.id}: ${evidence[RESTORED_FROM_ANNOTATION]}`,
+  );
 
   const check = await s.step('checker pod', () => checkKnownFiles(s.kube, s.namespace, PVC, s.node.toolsImage));
   assert.equal(check.exitCode, 0, `restored bytes differ: ${check.message}`);

@@ -6,8 +6,11 @@
  * lifeboat down refuses labelled PVCs only, and break-glass lets them through; the manual point-in-time restore
  * is one `lifeboat restore` whose recreated claim lifeboat's own webhook points at the chosen snapshot.
  *
- * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`) and the
- * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete).
+ * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`), the
+ * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete) and
+ * the Deployment controller (status.replicas follows spec.replicas, for `lifeboat restore`).
+ * Real twin: test/integration/realnode-data-path.test.ts (real VolSync, populator, PV binder and PVC protection, for
+ * kopia and restic); the Deployment controller has no real twin yet (issue 10, item 4).
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';

@@ -3,6 +3,8 @@
  * Kopia repository written by the kopia binary. VolSync does not run: the test plays it by writing the RDs' status
  * (`lastManualSync`, `latestImage`) through the status subresource, and plays the controller by applying the
  * persistent RD as it generates it, under its field manager.
+ * Real twin: test/integration/realnode-data-path.test.ts runs the real VolSync filling restore points; a persistent
+ * RD re-armed by this sync and synced by the real VolSync has no real twin yet (issue 10).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -164,6 +164,9 @@ export class Scenario {
     return { apiVersion: VOLSYNC, kind: 'ReplicationSource', namespace: this.namespace, name: `${pvc}-backup` };
   }
 
+  /** How many CREATEs the last createPvc() needed (1: admission answered the first one). */
+  lastCreateAttempts = 0;
+
   /** Creates the PVC as a user (or GitOps) does, labelled with `tier`; returns it as admission left it. */
   async createPvc(name: string, tier: string | null = 'manual'): Promise<Claim> {
     const path = await this.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', this.namespace);
@@ -176,6 +179,7 @@ export class Scenario {
     // Until lifeboat has read the PVC's repository once, it denies the claim (catalog-not-loaded) and says to retry,
     // as GitOps tools do: so do the tests, for that cause only.
     for (let attempt = 1; ; attempt++) {
+      this.lastCreateAttempts = attempt;
       try {
         return await this.kube.http.request<Claim>('POST', path, { body });
       } catch (error) {

@@ -12,7 +12,8 @@
  *
  * Addresses come from the documentation ranges only (RFC 5737), so nothing a test addresses can be outside this
  * machine: the node is 192.0.2.1 on a bridge with no ports, Pods are 198.51.100.0/24, Services 203.0.113.0/24. Pods
- * get an empty resolv.conf: no upstream DNS.
+ * get an empty resolv.conf (no upstream DNS) and routes to the node's and the Services' ranges only (no default
+ * route), so a pod cannot send anything off the machine either.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -124,7 +125,9 @@ function cniConfig(dir: string): string {
         ipam: {
           type: 'host-local',
           ranges: [[{ subnet: NODE.podCidr, gateway: NODE.podGateway }]],
-          routes: [{ dst: '0.0.0.0/0' }],
+          // No default route: pods reach the node (192.0.2.0/24) and Services (203.0.113.0/24) through the bridge, and
+          // have no route to anything else, so no address a pod tries can leave the machine.
+          routes: [{ dst: '192.0.2.0/24' }, { dst: NODE.serviceCidr }],
           dataDir: join(dir, 'cni', 'ipam'),
         },
       },
