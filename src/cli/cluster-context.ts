@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { YAMLError } from 'yaml';
 import { Catalog, type CatalogIdentityOptions } from '../catalog/catalog.ts';
 import { configuredLocation } from '../catalog/configured-source.ts';
-import { REPOSITORY_VARIABLES } from '../catalog/environment.ts';
+import { passwordVariable, REPOSITORY_VARIABLES } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { formatYamlError } from '../config/yaml-errors.ts';
 import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
@@ -66,7 +66,7 @@ export function kubeConnection(flags: KubeFlags, env: Env = process.env): Connec
     return loadKubeConfig(flags.kubeconfig, env as NodeJS.ProcessEnv, flags.context);
   } catch (error) {
     if (error instanceof KubeconfigError) {
-      const file = /kubeconfig (\S+) is not valid YAML/.exec(error.message)?.[1];
+      const file = error.invalidYamlFile;
       if (file && error.cause instanceof YAMLError) throw usage(`kubeconfig ${formatYamlError(file, error.cause)}`);
       throw usage(error.message);
     }
@@ -171,7 +171,7 @@ export async function repositoryAccess(
         }
       : {},
   );
-  const variable = settings.backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+  const variable = passwordVariable(settings.backend);
   const ref = cluster ? credentialsSecretRef(cluster.config) : undefined;
   if (!settings.passwordFile && !env[variable] && secretEnv[variable] && ref) {
     settings.passwordFrom = `${variable} of the Secret ${ref.namespace}/${ref.name}`;

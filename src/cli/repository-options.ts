@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
-import { kopiaS3Settings, s3Credentials } from '../catalog/environment.ts';
+import { kopiaS3Settings, passwordVariable, s3Credentials } from '../catalog/environment.ts';
 import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
 import { KopiaLocationError, parseKopiaLocation } from '../catalog/kopia/location.ts';
 import { kopiaSource } from '../catalog/kopia-source.ts';
@@ -83,7 +83,7 @@ export function resolveRepository(flags: RepositoryFlags, env: Env, fallback: Pa
 
 /** Reads the password and S3 keys at each call; never echoes their values. */
 export function credentialsFrom(settings: RepositorySettings, env: Env): CredentialProvider {
-  const variable = settings.backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+  const variable = passwordVariable(settings.backend);
   return async (): Promise<RepositoryCredentials> => {
     let password: string;
     if (settings.passwordFile) {
@@ -152,7 +152,7 @@ export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef
  * they passed, their shell's variable, or the Secret) rather than a variable they never set.
  */
 export function passwordRemedies(settings: RepositorySettings): { 'wrong-password': string } {
-  const variable = settings.backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+  const variable = passwordVariable(settings.backend);
   const right = `the password the repository was created with (the VolSync movers' ${variable})`;
   if (settings.passwordFile) {
     return {

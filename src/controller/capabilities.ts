@@ -28,19 +28,28 @@ export function flavourOf(crd: CrdObject): ClusterCapabilities['volsync'] {
 }
 
 export async function detectCapabilities(kube: KubeClient): Promise<ClusterCapabilities> {
-  const rs = await kube.get<CrdObject>({ ...CRD, name: 'replicationsources.volsync.backube' });
-  const rd = await kube.get<CrdObject>({ ...CRD, name: 'replicationdestinations.volsync.backube' });
+  // Four independent reads of whole CRDs (with their schemas): at every start and every `lifeboat status`.
+  const [rs, rd, es, km] = await Promise.all(
+    [
+      'replicationsources.volsync.backube',
+      'replicationdestinations.volsync.backube',
+      'externalsecrets.external-secrets.io',
+      'kopiamaintenances.volsync.backube',
+    ].map((name) => kube.get<CrdObject>({ ...CRD, name })),
+  );
   if (!rs || !rd) {
     throw new VolSyncMissingError(
       'VolSync is not installed: the ReplicationSource/ReplicationDestination CRDs (volsync.backube) are missing. ' +
         'Install VolSync (upstream backube/volsync for restic, or the perfectra1n/volsync fork for kopia) before lifeboat.',
     );
   }
-  const es = await kube.get<CrdObject>({ ...CRD, name: 'externalsecrets.external-secrets.io' });
-  const externalSecrets = es?.spec?.versions?.some((v) => v.name === 'v1' && v.served !== false) ?? false;
-  const km = await kube.get<CrdObject>({ ...CRD, name: 'kopiamaintenances.volsync.backube' });
-  const kopiaMaintenance = km?.spec?.versions?.some((v) => v.name === 'v1alpha1' && v.served !== false) ?? false;
+  const externalSecrets = serves(es, 'v1');
+  const kopiaMaintenance = serves(km, 'v1alpha1');
   // Both kinds must agree; an RS CRD from the fork with an upstream RD CRD would restore with no mover.
   const flavour = flavourOf(rs) === 'kopia-fork' && flavourOf(rd) === 'kopia-fork' ? 'kopia-fork' : 'upstream';
   return { volsync: flavour, externalSecrets, kopiaMaintenance };
+}
+
+function serves(crd: CrdObject | undefined, version: string): boolean {
+  return crd?.spec?.versions?.some((v) => v.name === version && v.served !== false) ?? false;
 }

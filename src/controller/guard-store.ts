@@ -7,7 +7,7 @@
  *
  * The confirmation names the trip it answers (its `trippedAt`), so an old annotation cannot release a new trip.
  */
-import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+import { LIFEBOAT_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import type { GuardState } from './guard.ts';
 
@@ -57,7 +57,7 @@ export class GuardStore {
         metadata: {
           name: GUARD_CONFIGMAP,
           namespace: this.namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'lifeboat' },
+          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
         },
         data: tripped
           ? {

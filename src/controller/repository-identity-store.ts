@@ -8,7 +8,7 @@
  * The confirmation names the new repository ID it accepts, so an old annotation cannot accept a later change.
  */
 import type { PinStore, RecordedPins } from '../catalog/pins.ts';
-import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+import { LIFEBOAT_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 
 export const IDENTITY_CONFIGMAP = 'lifeboat-repository-identity';
@@ -73,7 +73,7 @@ export function repositoryIdentityStore(opts: RepositoryIdentityStoreOptions): P
           metadata: {
             name: IDENTITY_CONFIGMAP,
             namespace,
-            labels: { 'app.kubernetes.io/managed-by': 'lifeboat' },
+            labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
           },
           data: {
             pins: JSON.stringify(pins),

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { parseMoverReport, sameSnapshot } from './mover-report.ts';
 import {
   armingCheck,
+  type EvidenceRead,
   isBadRestore,
-  type RepositoryRead,
   type RestoreEvidenceInput,
   type RestoreOutcome,
   restoreVerdict,
@@ -29,7 +29,7 @@ const resticEmpty = ['No eligible snapshots found', '=== No data will be restore
 // What the kopia fork's destination filter (mover/kopia/logparser.go LogFilter) keeps of a successful restore.
 const kopiaRestored = 'INFO: Snapshot restore completed successfully';
 const kopiaDebug = `Selected snapshot with id: ${KOPIA_ID}\nINFO: Snapshot restore completed successfully`;
-const read = (ids: string[], startedAtMs = 2_000): RepositoryRead => ({ state: 'read', startedAtMs, snapshotIds: ids });
+const read = (ids: string[], startedAtMs = 2_000): EvidenceRead => ({ state: 'read', startedAtMs, snapshotIds: ids });
 
 describe('parseMoverReport', () => {
   const cases: { name: string; mover: 'kopia' | 'restic'; logs: string; want: ReturnType<typeof parseMoverReport> }[] =

@@ -27,7 +27,7 @@ export interface PinnedSnapshot {
 }
 
 /** A read of the PVC's source made for this check, or why there is none. */
-export type RepositoryRead =
+export type EvidenceRead =
   | {
       state: 'read';
       /** When the read started (ms). */
@@ -49,7 +49,7 @@ export const RECREATE_REMEDY =
   'PVC and let it be created again: admission then pins a snapshot that exists (lifeboat status shows the newest), ' +
   'or set lifeboat.dev/restore-as-of on the new PVC to choose one.';
 
-export function armingCheck(pinned: PinnedSnapshot, read: RepositoryRead): ArmingCheck {
+export function armingCheck(pinned: PinnedSnapshot, read: EvidenceRead): ArmingCheck {
   if (read.state === 'failed') {
     return {
       action: 'hold',
@@ -86,7 +86,7 @@ export interface RestoreEvidenceInput {
   /** When the mover was known to have finished (ms): `lastSyncTime`, or when its result was first seen. */
   moverDoneByMs?: number;
   /** A read of the PVC's source; used only when it started after `moverDoneByMs`. */
-  readAfter?: RepositoryRead;
+  readAfter?: EvidenceRead;
 }
 
 export type RestoreOutcome = 'verified' | 'mismatch' | 'empty' | 'unverified' | 'failed' | 'pending';

@@ -7,6 +7,8 @@
  * merge key by key, anything else replaces, and `null` removes a default.
  */
 
+import { DEFAULT_CONFIG } from '../config/defaults.ts';
+
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -70,7 +72,8 @@ export const DEFAULT_RESOURCES = {
  * The uid and gid the movers write the repository as (config `mover.moverSecurityContext`'s default): lifeboat's pod
  * runs as them by default so it can read kopia's 0600 files and 0700 directories on an NFS export without squashing.
  */
-export const DEFAULT_RUN_AS = 568;
+export const DEFAULT_RUN_AS = DEFAULT_CONFIG.mover.moverSecurityContext.runAsUser;
+const DEFAULT_RUN_AS_GROUP = DEFAULT_CONFIG.mover.moverSecurityContext.runAsGroup;
 
 export const DEFAULT_VALUES: ChartValues = {
   nameOverride: '',
@@ -85,8 +88,8 @@ export const DEFAULT_VALUES: ChartValues = {
   podSecurityContext: {
     runAsNonRoot: true,
     runAsUser: DEFAULT_RUN_AS,
-    runAsGroup: DEFAULT_RUN_AS,
-    fsGroup: DEFAULT_RUN_AS,
+    runAsGroup: DEFAULT_RUN_AS_GROUP,
+    fsGroup: DEFAULT_CONFIG.mover.moverSecurityContext.fsGroup,
     supplementalGroups: [],
     seccompProfile: { type: 'RuntimeDefault' },
   },

@@ -14,6 +14,13 @@ import type { ConnectionConfig } from './transport.ts';
 /** A problem with the kubeconfig the user pointed at (missing, unreadable, no such context): theirs to fix. */
 export class KubeconfigError extends Error {
   override readonly name = 'KubeconfigError';
+  /** The file that is not valid YAML (with the parser's error as `cause`), so a caller can show line and caret. */
+  readonly invalidYamlFile: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; invalidYamlFile?: string }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.invalidYamlFile = options?.invalidYamlFile;
+  }
 }
 
 type Fields = Record<string, unknown>;
@@ -45,7 +52,7 @@ function readDoc(path: string): Fields {
   try {
     doc = parse(text) ?? {};
   } catch (error) {
-    throw new KubeconfigError(`kubeconfig ${path} is not valid YAML`, { cause: error });
+    throw new KubeconfigError(`kubeconfig ${path} is not valid YAML`, { cause: error, invalidYamlFile: path });
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new KubeconfigError(

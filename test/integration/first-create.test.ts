@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
-import { eventually } from '../support/eventually.ts';
-import { spawnLifeboatRun } from '../support/lifeboat-run.ts';
+import { startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
 
@@ -25,7 +24,7 @@ let cp: ControlPlane;
 let kube: KubeClient;
 let root: string;
 let lifeboat: ChildProcess | undefined;
-let logs = '';
+const log = { text: '' };
 const repositories: ResticTestRepository[] = [];
 const ports = { ops: 0, webhook: 0 };
 
@@ -72,36 +71,22 @@ before(async () => {
     { force: true },
   );
   const cfg = join(cp.dir, 'first-create.yaml');
-  await writeFile(
-    cfg,
-    `namespace: lifeboat-system\nrepository: { backend: restic, url: "${root}/{namespace}/{pvc}" }\n` +
-      'catalog: { refreshInterval: 1h, staleAfter: 2h }\n',
-  );
   ports.ops = await freePort();
   ports.webhook = await freePort();
-  lifeboat = spawnLifeboatRun({ config: cfg, kubeconfig: cp.kubeconfigPath, ports });
-  lifeboat.stderr?.on('data', (c: Buffer) => {
-    logs += c.toString();
+  lifeboat = await startLifeboatRun({
+    configPath: cfg,
+    configYaml:
+      `namespace: lifeboat-system\nrepository: { backend: restic, url: "${root}/{namespace}/{pvc}" }\n` +
+      'catalog: { refreshInterval: 1h, staleAfter: 2h }\n',
+    kubeconfig: cp.kubeconfigPath,
+    ports,
+    kube,
+    log,
   });
-  await eventually('lifeboat ready', async () =>
-    (await fetch(`http://127.0.0.1:${ports.ops}/readyz`)).ok ? true : undefined,
-  );
-  await eventually('webhooks registered', () =>
-    kube.get({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      name: 'lifeboat',
-    }),
-  );
 });
 
 after(async () => {
-  const child = lifeboat;
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await stopLifeboatRun(lifeboat);
   kube?.close();
   await cp?.stop();
   for (const r of repositories) await r.cleanup();
@@ -113,7 +98,7 @@ describe('a new app with restic: the first CREATE is answered at once', () => {
     await namespace('newapp');
     const pvc = await createPvc('newapp', 'data');
     assert.equal(pvc.spec.dataSourceRef, undefined, 'fresh: binds empty');
-    assert.doesNotMatch(logs, /catalog-not-loaded/);
+    assert.doesNotMatch(log.text, /catalog-not-loaded/);
   });
 
   it('a repository written after the last refresh → restored on the first try', async () => {

@@ -19,7 +19,7 @@ import { listResticSnapshots } from '../../src/catalog/restic/repository.ts';
 import { storageForResticLocation } from '../../src/catalog/restic/storage-for-location.ts';
 import { fsStorage } from '../../src/catalog/storage/fs.ts';
 import type { Snapshot } from '../../src/catalog/types.ts';
-import { armingCheck, type RepositoryRead, restoreVerdict } from '../../src/decision/restore-verdict.ts';
+import { armingCheck, type EvidenceRead, restoreVerdict } from '../../src/decision/restore-verdict.ts';
 import { chooseSnapshot, restoreAsOfFor } from '../../src/plan/restore-point.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
@@ -35,7 +35,7 @@ const V2 = { 'app/state.txt': 'version two\n', 'app/added.txt': 'only in two\n' 
 const V3 = { 'app/state.txt': 'version three\n' };
 
 /** A read "now" with lifeboat's reader, as the catalog's re-read would make it. */
-const readOf = (snapshots: readonly Snapshot[], startedAtMs: number): RepositoryRead => ({
+const readOf = (snapshots: readonly Snapshot[], startedAtMs: number): EvidenceRead => ({
   state: 'read',
   startedAtMs,
   snapshotIds: snapshots.filter((s) => !s.incomplete).map((s) => s.id),
@@ -100,7 +100,8 @@ describe('restore evidence with the real restic mover script', () => {
       status: { result: stale.result, logs: stale.statusLogs },
     });
     assert.equal(mismatch.outcome, 'mismatch', `${mismatch.message}\n--- status logs:\n${stale.statusLogs}`);
-    assert.ok(older.id.startsWith(mismatch.restored?.id ?? '-'), 'names the snapshot actually restored');
+    const named = mismatch.restored?.id ?? '';
+    assert.ok(named.length >= 8 && older.id.startsWith(named), `names the snapshot actually restored: "${named}"`);
     assert.equal(mismatch.restored?.time, older.time);
 
     // A newer backup lands and the older one goes too: nothing at or before restoreAsOf is left.
@@ -151,7 +152,7 @@ describe('restore evidence with the real kopia mover script', () => {
     assert.ok(pinned);
     const restoreAsOf = restoreAsOfFor(pinned.timeMs);
     let doneAt = 0;
-    const kopia = (r: MoverRestoreResult, readAfter?: RepositoryRead, debug = false) =>
+    const kopia = (r: MoverRestoreResult, readAfter?: EvidenceRead, debug = false) =>
       restoreVerdict({
         pinned: pinnedOf(pinned),
         mover: 'kopia',
@@ -182,12 +183,13 @@ describe('restore evidence with the real kopia mover script', () => {
     const unverified = kopia(stale, readOf(await read(), Date.now()));
     assert.equal(unverified.outcome, 'unverified', unverified.message);
     const older = (await read())[0];
+    assert.ok(older, 'the older snapshot is still in the repository');
     const mismatch = kopia(stale, undefined, true);
     assert.equal(mismatch.outcome, 'mismatch', mismatch.message);
-    assert.equal(mismatch.restored?.id, older?.id);
+    assert.equal(mismatch.restored?.id, older.id);
 
     await snapshot('v3', V3, '2026-03-01T11:00:00Z');
-    await repo.deleteSnapshots([older?.id ?? '']);
+    await repo.deleteSnapshots([older.id]);
     const empty = await runKopiaMoverRestore({ repo, ...identity, restoreAsOf });
     runs.push(empty);
     assert.equal(empty.result, 'Successful', `an empty restore exits 0\n${empty.podLog}`);

@@ -20,7 +20,7 @@ import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
-import { startLifeboatRun } from '../support/lifeboat-run.ts';
+import { startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
 import { type MoverRestoreResult, runKopiaMoverRestore, volsyncStatusLogs } from '../support/volsync-mover.ts';
 
@@ -153,12 +153,7 @@ before(async () => {
 });
 
 after(async () => {
-  const child = lifeboat;
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await stopLifeboatRun(lifeboat);
   for (const r of runs) r.cleanup();
   kube?.close();
   await cp?.stop();

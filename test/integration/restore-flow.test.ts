@@ -448,16 +448,20 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     await deletePvc('data');
     // Right after the Secret changed, a CREATE may still meet the transient catalog-not-loaded of the new location
     // (also a denial, which GitOps retries); it must never be admitted, and must settle on history-missing.
+    let admitted = false;
     const denial = await eventually('CREATE denied with history-missing', async () => {
+      if (admitted) return { status: 0, message: 'admitted' }; // ends the wait; asserted below
       try {
         await createPvc('data');
+        admitted = true;
+        return undefined;
       } catch (error) {
         const e = describeKubeError(error);
-        assert.equal(e.status, 403, e.message);
-        return /history-missing/.test(e.message) ? e : undefined;
+        return e.status === 403 && /history-missing/.test(e.message) ? e : undefined;
       }
-      assert.fail('the PVC was admitted although its backups went missing');
     });
+    assert.equal(admitted, false, 'the PVC was admitted although its backups went missing');
+    assert.equal(denial.status, 403, denial.message);
     // It says what was expected (the snapshot lifeboat recorded) and what was found.
     assert.match(denial.message, /although backups were recorded \(last recorded: [0-9a-f]+ from 2026-11-21T02:17:00/);
     // A brand-new PVC in the same (reachable, empty) repository is still fresh.
@@ -512,7 +516,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     assert.equal((await createPvc(`undrifted-${Date.now()}`)).spec.dataSourceRef, undefined);
   });
 
-  it('a damaged kopia.blobcfg → denied as corrupt (not wrong-password), and restores again once repaired', async () => {
+  it('a damaged kopia.blobcfg → denied as corrupt (not wrong-password), and answers again once repaired', async () => {
     // The same repository (same ID, so no repository change), with one flipped byte in its blob-storage config.
     const damaged = join(cp.dir, 'damaged-copy');
     await copyDir(repo.repoPath ?? '', damaged, { recursive: true });
