@@ -12,7 +12,10 @@ import { type BreakGlassScope, oneLine } from './outcome.ts';
 import { readSkipRestore } from './skip-restore.ts';
 
 export type Scope =
-  /** Not protected here (excluded namespace, unlabelled, exempt, namespace not opted in): allowed untouched. */
+  /**
+   * Not protected here (excluded namespace, unlabelled, a database operator's unlabelled claim, exempt, namespace not
+   * opted in): allowed untouched.
+   */
   | { kind: 'pass'; why: string; warnings: string[] }
   /** Protected but its labels or annotations cannot be read unambiguously, or its Namespace is unknown: denied. */
   | { kind: 'deny'; cause: AdmissionCause; message: string; warnings: string[] }
@@ -28,6 +31,7 @@ export function assessPvc(pvc: AdmissionPvc, namespace: Namespace | undefined, c
   switch (intent.kind) {
     case 'excluded':
     case 'unlabelled':
+    case 'database':
       return { kind: 'pass', why: intent.kind, warnings };
     case 'exempt':
       return { kind: 'pass', why: 'exempt', warnings };

@@ -1,5 +1,5 @@
 import { LIFEBOAT_PREFIX, VOLSYNC_PRIVILEGED_MOVERS_ANNOTATION } from './keys.ts';
-import type { LifeboatConfig, TierConfig } from './types.ts';
+import type { DatabaseOperatorConfig, LifeboatConfig, TierConfig } from './types.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -37,6 +37,35 @@ export const DEFAULT_TIERS: Readonly<Record<string, TierConfig>> = {
   manual: { trigger: { manual: 'backup-on-demand' }, retain: { last: 10 } },
 };
 
+/**
+ * Database operators whose PVCs are recognised by default, each by what the operator itself writes on the claims it
+ * makes (read from the operators' sources): an ownerReference to its custom resource where it sets one, else the
+ * label it puts on every claim. StatefulSet-made claims carry the StatefulSet's selector labels, which is where the
+ * labels of the Zalando, Oracle and Percona operators come from. Crunchy's labels also mark claims of the Percona
+ * Operator for PostgreSQL, a fork of it.
+ */
+export const DEFAULT_DATABASES: Readonly<Record<string, DatabaseOperatorConfig>> = {
+  'cloudnative-pg': {
+    owners: [{ group: 'postgresql.cnpg.io', kind: 'Cluster' }],
+    labels: [{ key: 'cnpg.io/cluster' }],
+  },
+  'crunchy-pgo': {
+    owners: [{ group: 'postgres-operator.crunchydata.com', kind: 'PostgresCluster' }],
+    labels: [{ key: 'postgres-operator.crunchydata.com/cluster' }],
+  },
+  'zalando-postgres-operator': { owners: [], labels: [{ key: 'application', value: 'spilo' }] },
+  'mariadb-operator': { owners: [], labels: [{ key: 'pvc.k8s.mariadb.com/role' }] },
+  'mysql-operator': { owners: [], labels: [{ key: 'mysql.oracle.com/cluster' }] },
+  'percona-xtradb-cluster': {
+    owners: [],
+    labels: [{ key: 'app.kubernetes.io/managed-by', value: 'percona-xtradb-cluster-operator' }],
+  },
+  'percona-server-mysql': {
+    owners: [],
+    labels: [{ key: 'app.kubernetes.io/managed-by', value: 'percona-server-mysql-operator' }],
+  },
+};
+
 /** Full maintenance of the kopia repository: daily at 04:30, after the default tiers' 02:xx backups. */
 export const DEFAULT_MAINTENANCE_SCHEDULE = '30 4 * * *';
 
@@ -54,6 +83,7 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
   },
   namespaces: { excluded: [...DEFAULT_EXCLUDED_NAMESPACES] },
   tiers: DEFAULT_TIERS,
+  databases: DEFAULT_DATABASES,
   repository: {
     backend: 'kopia',
     identity: '{pvc}-backup@{namespace}:/data',

@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import { ConfigError, childPath } from './issues.ts';
+import { readDatabases } from './load-databases.ts';
 import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
@@ -20,6 +21,7 @@ const TOP_LEVEL = [
   'keys',
   'namespaces',
   'tiers',
+  'databases',
   'repository',
   'credentials',
   'mover',
@@ -72,6 +74,7 @@ export function parseConfig(raw: unknown, source = 'config', r: Reader = new Rea
       ),
     },
     tiers: readTiers(r, root, d.tiers),
+    databases: readDatabases(r, root, d.databases),
     repository: readRepository(r, root, d.repository),
     credentials: readCredentials(r, root, namespace),
     mover: readMover(r, root, d.mover),

@@ -26,6 +26,11 @@ export interface LifeboatConfig {
    * A PVC labelled with a tier that is not listed is reported as invalid; its existing objects are kept.
    */
   tiers: Record<string, TierConfig>;
+  /**
+   * Database operators by name, whose PVCs belong on the operator's own backup path (docs/design.md#databases-on-their-native-path).
+   * Writing `databases` replaces the whole default set; `databases: {}` recognises none.
+   */
+  databases: Record<string, DatabaseOperatorConfig>;
   /** Where backups go and how they are told apart. Shared by the movers and the catalog, so both read the same data. */
   repository: RepositoryConfig;
   /** How each PVC's mover Secret gets its credentials. */
@@ -85,6 +90,28 @@ export interface TierConfig {
   trigger: TierTrigger;
   /** How many snapshots to keep; at least one rule. */
   retain: Retention;
+}
+
+/**
+ * How a PVC is recognised as one a database operator made: an ownerReference to one of `owners`, or one of `labels`.
+ * At least one of the two lists is non-empty.
+ */
+export interface DatabaseOperatorConfig {
+  /** Owner kinds, written `<apiGroup>/<Kind>` (any version), e.g. `postgresql.cnpg.io/Cluster`. */
+  owners: OwnerKind[];
+  /** Labels, written `key` (any value) or `key=value`, e.g. `cnpg.io/cluster` or `application=spilo`. */
+  labels: LabelMatch[];
+}
+
+export interface OwnerKind {
+  group: string;
+  kind: string;
+}
+
+export interface LabelMatch {
+  key: string;
+  /** Absent: any value. */
+  value?: string;
 }
 
 export type TierTrigger = ScheduleTrigger | ManualTrigger;

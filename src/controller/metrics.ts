@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   guardHeld: Gauge;
   verdicts: Gauge<'verdict'>;
   conflicts: Gauge;
+  databaseFileCopies: Gauge;
   breakGlass: Gauge<'scope'>;
   lastBackup: Gauge<'namespace' | 'pvc' | 'tier'>;
   tierInterval: Gauge<'tier'>;
@@ -126,7 +127,9 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
       () =>
         new Gauge({
           name: 'lifeboat_pvc_verdicts',
-          help: 'PVCs by verdict (protected, waiting, exempt, invalid, not-opted-in, unsupported, conflict)',
+          help:
+            'PVCs by verdict (protected, waiting, exempt, database, invalid, not-opted-in, unsupported, conflict); ' +
+            'database: unlabelled claims of database operators, left to their native backup',
           labelNames: ['verdict'],
           registers,
         }),
@@ -138,6 +141,18 @@ export function controllerMetrics(registry: Registry): ControllerMetrics {
         new Gauge({
           name: 'lifeboat_pvc_conflicts',
           help: 'PVCs whose generated object name is taken by an object lifeboat does not own',
+          registers,
+        }),
+    ),
+    databaseFileCopies: once(
+      registry,
+      'lifeboat_pvc_database_file_copies',
+      () =>
+        new Gauge({
+          name: 'lifeboat_pvc_database_file_copies',
+          help:
+            'Claims of database operators that a backup label has lifeboat copy at file level (crash-consistent at ' +
+            "best; the operator's own backup is the one to restore from)",
           registers,
         }),
     ),

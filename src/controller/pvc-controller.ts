@@ -68,6 +68,8 @@ export interface PvcReport {
   reason: string;
   message: string;
   at: number;
+  /** A database operator's claim that is backed up as a file-level copy because its label asks for it. */
+  databaseFileCopy?: boolean;
 }
 
 const CONTROLLER = 'pvc';
@@ -322,11 +324,13 @@ export class PvcController {
       return undefined;
     }
     const v = plan.verdict;
-    // Unlabelled and system PVCs are the cluster's majority: no Event unless something was cleaned up.
-    const quiet = v.kind === 'unlabelled' || v.kind === 'excluded';
+    // Unlabelled and system PVCs are the cluster's majority, and so are databases' claims left to their operators: no
+    // Event unless something was cleaned up.
+    const quiet = v.kind === 'unlabelled' || v.kind === 'excluded' || v.kind === 'database';
+    const databaseFileCopy = intent.database !== undefined && (v.kind === 'protected' || v.kind === 'waiting');
     this.#report(
       key,
-      { kind: v.kind, reason: v.event.reason, message: v.event.message },
+      { kind: v.kind, reason: v.event.reason, message: v.event.message, databaseFileCopy },
       quiet ? undefined : pvc,
       v.event.type,
     );
@@ -491,7 +495,7 @@ export class PvcController {
   /** Records the verdict; emits its Event only when it changed, so resyncs do not repeat it. */
   #report(
     key: string,
-    verdict: { kind: PvcReport['verdict']; reason: string; message: string },
+    verdict: { kind: PvcReport['verdict']; reason: string; message: string; databaseFileCopy?: boolean },
     subject?: EventSubject,
     type: 'Normal' | 'Warning' = 'Normal',
   ): void {
@@ -502,6 +506,7 @@ export class PvcController {
       reason: verdict.reason,
       message: verdict.message,
       at: this.#now(),
+      ...(verdict.databaseFileCopy ? { databaseFileCopy: true } : {}),
     };
     if (verdict.kind === 'deleted') this.reports.delete(key);
     else this.reports.set(key, report);
@@ -513,10 +518,13 @@ export class PvcController {
 
   #updateVerdictMetrics(): void {
     const counts = new Map<string, number>();
+    let fileCopies = 0;
     for (const r of this.reports.values()) {
+      if (r.databaseFileCopy) fileCopies++;
       if (r.verdict === 'unlabelled' || r.verdict === 'excluded') continue;
       counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
     }
+    this.metrics.databaseFileCopies.set(fileCopies);
     this.metrics.verdicts.reset();
     for (const [verdict, n] of counts) this.metrics.verdicts.set({ verdict }, n);
     this.metrics.conflicts.set(counts.get('conflict') ?? 0);

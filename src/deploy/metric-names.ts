@@ -56,6 +56,12 @@ export const EXPORTED: readonly ExportedMetric[] = [
   run('lifeboat_pvc_verdicts', 'gauge', ['verdict'], 'PVCs by verdict'),
   run('lifeboat_pvc_conflicts', 'gauge', [], 'PVCs whose generated object name is taken by a foreign object'),
   run(
+    'lifeboat_pvc_database_file_copies',
+    'gauge',
+    [],
+    "Database operators' claims backed up at file level because their backup label asks for it",
+  ),
+  run(
     'lifeboat_break_glass',
     'gauge',
     ['scope'],

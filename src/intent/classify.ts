@@ -1,5 +1,6 @@
 import { closest } from '../config/suggest.ts';
 import type { LifeboatConfig } from '../config/types.ts';
+import { recogniseDatabase, withDatabase } from './database.ts';
 import { describeNearMiss, findNearMisses, type NearMiss } from './near-miss.ts';
 import type { Namespace, PersistentVolumeClaim } from './resources.ts';
 import type { Intent, IntentResult, IntentWarning, InvalidReason } from './types.ts';
@@ -13,7 +14,8 @@ export function excludedNamespaces(config: LifeboatConfig): Set<string> {
  * Reads what the user asked for from a PVC and its Namespace (undefined when the Namespace is not known). Order
  * matters and is part of the contract: system namespaces first (docs/design.md#long-names-and-label-values: check
  * exclusions before anything else),
- * then exemption, then the backup label, then the namespace opt-in.
+ * then exemption, then the backup label, then the namespace opt-in; last, whether a database operator made the claim
+ * (database.ts).
  */
 export function classifyPvc(
   pvc: PersistentVolumeClaim,
@@ -21,7 +23,8 @@ export function classifyPvc(
   config: LifeboatConfig,
 ): IntentResult {
   const nearMisses = findNearMisses(pvc.metadata, config.keys);
-  return { intent: intentOf(pvc, namespace, config, nearMisses), warnings: nearMisses.map(toWarning) };
+  const result = { intent: intentOf(pvc, namespace, config, nearMisses), warnings: nearMisses.map(toWarning) };
+  return withDatabase(result, recogniseDatabase(pvc.metadata, config.databases), config.keys);
 }
 
 function intentOf(

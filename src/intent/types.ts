@@ -10,6 +10,7 @@ export type Intent =
   | NotOptedInIntent
   | ExcludedIntent
   | UnlabelledIntent
+  | DatabaseIntent
   | InvalidIntent;
 
 /** Labelled with a known tier in an opted-in namespace. */
@@ -42,6 +43,23 @@ export interface UnlabelledIntent {
   kind: 'unlabelled';
 }
 
+/**
+ * No backup label, and a database operator made the claim (config `databases`): the operator's own backup is
+ * expected, so it is not reported as unprotected. Like `unlabelled`, generated objects, if any, are to be removed.
+ */
+export interface DatabaseIntent {
+  kind: 'database';
+  database: DatabaseMatch;
+}
+
+/** A claim recognised as a database operator's, and how. */
+export interface DatabaseMatch {
+  /** The operator's name in the config (`databases.<name>`). */
+  operator: string;
+  /** What gave it away: `ownerReference postgresql.cnpg.io/v1 Cluster pg-main`, `label cnpg.io/cluster=pg-main`. */
+  evidence: string;
+}
+
 export interface InvalidIntent {
   kind: 'invalid';
   /** The Event reason the controller emits, CamelCase as Kubernetes reasons are. */
@@ -64,11 +82,14 @@ export type InvalidReason =
 
 /** Something worth telling the user that does not change the intent, such as a near-miss key. */
 export interface IntentWarning {
-  reason: 'NearMissKey';
+  /** `DatabaseFileCopy`: a database operator's claim is labelled for a file-level backup. */
+  reason: 'NearMissKey' | 'DatabaseFileCopy';
   message: string;
 }
 
 export interface IntentResult {
   intent: Intent;
   warnings: IntentWarning[];
+  /** Set when a database operator made the claim (outside excluded namespaces), whatever the intent. */
+  database?: DatabaseMatch;
 }

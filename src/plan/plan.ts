@@ -1,5 +1,6 @@
 import { BACKUP_HISTORY_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
+import { nativeBackupMessage } from '../intent/database.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import type { IntentResult } from '../intent/types.ts';
 import { type ClusterCapabilities, capabilityProblems } from './capability.ts';
@@ -95,6 +96,12 @@ export function planPvc(input: PlanInput): Plan {
       return remove(ctx, owned, {
         kind: 'unlabelled',
         event: normal('BackupNotRequested', 'no backup label: not protected'),
+      });
+    case 'database':
+      return remove(ctx, owned, {
+        kind: 'database',
+        operator: i.database.operator,
+        event: normal('NativeBackupExpected', nativeBackupMessage(i.database)),
       });
     case 'exempt':
       return remove(ctx, owned, {

@@ -16,6 +16,8 @@ export type Verdict =
   | { kind: 'not-opted-in'; tier: string; event: PlanEvent }
   | { kind: 'excluded'; event: PlanEvent }
   | { kind: 'unlabelled'; event: PlanEvent }
+  /** A database operator's claim without a backup label: its own backup is expected (intent/database.ts). */
+  | { kind: 'database'; operator: string; event: PlanEvent }
   | { kind: 'invalid'; event: PlanEvent }
   | { kind: 'unsupported'; event: PlanEvent };
 

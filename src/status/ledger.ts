@@ -74,7 +74,8 @@ function cmp(a: string, b: string): number {
 
 /**
  * Which PVCs have a row: anything labelled or exempt, and unlabelled PVCs of opted-in namespaces (someone must decide
- * whether they need backups, docs/design.md#near-miss-keys). Unlabelled PVCs elsewhere and system namespaces' own PVCs
+ * whether they need backups, docs/design.md#near-miss-keys; for a database operator's claim, the row says its native
+ * backup is expected). Unlabelled PVCs elsewhere and system namespaces' own PVCs
  * are not lifeboat's.
  */
 function wanted(
@@ -87,6 +88,7 @@ function wanted(
   const labels = pvc.metadata.labels ?? {};
   switch (intent.intent.kind) {
     case 'unlabelled':
+    case 'database':
       return ns?.metadata.annotations?.[keys.namespaceOptInAnnotation] === 'true';
     case 'excluded':
       return labels[keys.backupLabel] !== undefined || labels[keys.exemptLabel] !== undefined;
@@ -140,6 +142,7 @@ function pvcRow(
     staleReason: stale ?? null,
     restorePoint: restorePointOf(input.now, rd),
     restored: restoredOf(pvc),
+    database: intent.database ?? null,
     restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots) : null,
   };
 }
@@ -160,6 +163,7 @@ function orphanRow(input: LedgerInput, namespace: string, pvc: string, rd: Repli
     staleReason: null,
     restorePoint: restorePointOf(input.now, rd),
     restored: null,
+    database: null,
     restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots),
   };
 }
@@ -188,6 +192,8 @@ function ledgerVerdict(
       return of(v.cause === 'credentials' ? 'needs-attention' : 'waiting');
     case 'exempt':
       return { verdict: 'exempt', reason: v.event.reason, message: v.exemptReason };
+    case 'database':
+      return of('database');
     case 'unlabelled':
       return {
         verdict: 'needs-attention',

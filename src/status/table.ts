@@ -14,11 +14,14 @@ export function shortAge(seconds: number): string {
   return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
 }
 
-/** `protected`, `waiting (bind)`, `exempt (cache)`, `needs attention (UnknownTier)`, `restore point only`. */
+/**
+ * `protected`, `protected (database file copy)`, `waiting (bind)`, `exempt (cache)`, `database: native backup
+ * expected`, `needs attention (UnknownTier)`, `restore point only`.
+ */
 export function verdictText(row: LedgerRow): string {
   switch (row.verdict) {
     case 'protected':
-      return row.stale ? 'protected, STALE' : 'protected';
+      return `protected${row.stale ? ', STALE' : ''}${row.database ? ' (database file copy)' : ''}`;
     case 'waiting': {
       const what: Record<string, string> = {
         WaitingForBind: 'bind',
@@ -29,6 +32,8 @@ export function verdictText(row: LedgerRow): string {
     }
     case 'exempt':
       return `exempt (${row.message})`;
+    case 'database':
+      return 'database: native backup expected';
     case 'conflict':
       return 'conflict';
     case 'needs-attention':
@@ -110,13 +115,14 @@ export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string 
     .map(([v, n]) => `${n} ${v}`)
     .join(', ');
   const unverified = s.restoreNotVerified ? `, ${s.restoreNotVerified} restores NOT VERIFIED` : '';
+  const copies = s.databaseFileCopies ? `, ${s.databaseFileCopies} database file copies` : '';
   const m = ledger.maintenance;
   const extra = [
     ...(m ? [`repository maintenance: ${m.result.toUpperCase()}: ${m.message}`] : []),
     ...(ledger.repository ? repositoryReportLines(ledger.repository) : []),
   ];
   const footer = [
-    `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}`,
+    `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}${copies}`,
     ...extra,
   ].join('\n');
   return { rows: [header, ...lines], footer };

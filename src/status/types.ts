@@ -18,6 +18,8 @@ export type LedgerVerdict =
   | 'waiting'
   /** Deliberately unprotected, with a reason. */
   | 'exempt'
+  /** No backup label on a database operator's claim: its native backup is expected, lifeboat makes no copy. */
+  | 'database'
   /** A generated object's name is taken by an object lifeboat does not own. */
   | 'conflict'
   /** A person must act: unknown tier, missing reason, namespace not opted in, unlabelled, no credentials, … */
@@ -29,6 +31,7 @@ export const LEDGER_VERDICTS: readonly LedgerVerdict[] = [
   'protected',
   'waiting',
   'exempt',
+  'database',
   'conflict',
   'needs-attention',
   'restore-point-only',
@@ -90,6 +93,11 @@ export interface LedgerRow {
     from: string | null;
     message: string;
   } | null;
+  /**
+   * The database operator that made the claim (config `databases`) and what gave it away; null for other claims. On
+   * a protected or waiting row it means a file-level copy of a running database (the `DatabaseFileCopy` warning).
+   */
+  database: { operator: string; evidence: string } | null;
   /** docs/design.md#status restore readiness of the restore point; null where a restore does not apply (exempt, unlabelled). */
   restoreReady: { ready: boolean; why: string } | null;
 }
@@ -103,6 +111,8 @@ export interface LedgerSummary {
   restoreNotReady: number;
   /** Rows whose last restore restored another snapshot than admission pinned, nothing, or nothing provable. */
   restoreNotVerified: number;
+  /** Protected or waiting rows of database operators' claims: backed up as file-level copies, as their label asks. */
+  databaseFileCopies: number;
 }
 
 export interface Ledger {
