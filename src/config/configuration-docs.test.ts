@@ -13,6 +13,7 @@ const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url
 /** Maps keyed by the user's names, and the placeholder the reference writes for such a key. */
 const USER_KEYED: Readonly<Record<string, string>> = {
   tiers: '<name>',
+  databases: '<name>',
   'mover.volumeSnapshotClassByStorageClass': '<storageClass>',
 };
 

@@ -27,7 +27,7 @@ export interface LifeboatConfig {
    */
   tiers: Record<string, TierConfig>;
   /**
-   * Database operators by name, whose PVCs belong on the operator's own backup path (docs/design.md#databases-on-their-native-path).
+   * Database operators by name, whose PVCs belong on the operator's own backup path (docs/design.md#crash-consistent-copies-of-databases).
    * Writing `databases` replaces the whole default set; `databases: {}` recognises none.
    */
   databases: Record<string, DatabaseOperatorConfig>;

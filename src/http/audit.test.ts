@@ -69,6 +69,7 @@ describe('/audit', () => {
       protected: 2,
       waiting: 0,
       exempt: 1,
+      database: 0,
       conflict: 0,
       'needs-attention': 0,
       'restore-point-only': 0,

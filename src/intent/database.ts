@@ -1,7 +1,7 @@
 /**
  * Claims made by database operators (config `databases`) and what that changes about a PVC's intent. Pure. A
  * database's own backup (WAL archiving, binlogs, the operator's dumps) restores to a consistent point; a file-level
- * copy of its running volume is crash-consistent at best (docs/design.md#databases-on-their-native-path). So an
+ * copy of its running volume is crash-consistent at best (docs/design.md#crash-consistent-copies-of-databases). So an
  * unlabelled database claim is not "unprotected", and a labelled one is still backed up, with a warning that names
  * the way back to the native path.
  */

@@ -441,6 +441,33 @@ describe('planPvc: cluster capability', () => {
   });
 });
 
+describe('planPvc: database operators’ claims', () => {
+  it('unlabelled: the database verdict, a Normal event saying the native backup is expected, nothing generated', () => {
+    const p = plan(pvcOf({ labels: { 'cnpg.io/cluster': 'pg' } }));
+    assert.deepEqual(p.verdict, {
+      kind: 'database',
+      operator: 'cloudnative-pg',
+      event: {
+        type: 'Normal',
+        reason: 'NativeBackupExpected',
+        message:
+          'database: native backup expected (operator cloudnative-pg, label cnpg.io/cluster=pg); lifeboat makes no copy',
+      },
+    });
+    assert.deepEqual(p.apply, []);
+  });
+
+  it('labelled: protected and generated as asked, with the DatabaseFileCopy Warning', () => {
+    const p = plan(pvcOf({ labels: { 'cnpg.io/cluster': 'pg', backup: 'hourly' } }));
+    assert.equal(p.verdict.kind, 'protected');
+    assert.deepEqual(kinds(p), kinds(plan(pvcOf())));
+    assert.deepEqual(
+      p.warnings.map((w) => [w.type, w.reason]),
+      [['Warning', 'DatabaseFileCopy']],
+    );
+  });
+});
+
 describe('planPvc: cleanup', () => {
   const live = () => plan(pvcOf()).apply.map(observe);
   const foreign: ObservedObject = {
@@ -480,6 +507,12 @@ describe('planPvc: cleanup', () => {
         annotations: { 'lifeboat.dev/backup-exempt-reason': 'cache' },
       }),
       verdict: 'exempt',
+      delete: all,
+    },
+    {
+      name: 'backup label removed from a database operator’s claim: treated like label removal',
+      pvc: pvcOf({ labels: { 'cnpg.io/cluster': 'pg' } }),
+      verdict: 'database',
       delete: all,
     },
     {

@@ -31,8 +31,7 @@ export function summarizeRows(rows: readonly LedgerRow[]): LedgerSummary {
     stale: rows.filter((r) => r.stale).length,
     restoreNotReady: rows.filter((r) => r.restoreReady && !r.restoreReady.ready).length,
     restoreNotVerified: rows.filter((r) => r.restored && isBadRestore(r.restored.outcome)).length,
-    databaseFileCopies: rows.filter((r) => r.database && (r.verdict === 'protected' || r.verdict === 'waiting'))
-      .length,
+    databaseFileCopies: rows.filter((r) => r.database && (r.verdict === 'protected' || r.verdict === 'waiting')).length,
   };
 }
 

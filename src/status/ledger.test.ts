@@ -5,7 +5,7 @@ import { RESTORE_REQUEST_ANNOTATION, RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_A
 import { loadConfig } from '../config/load.ts';
 import { formatRestorePoint, RESTORE_POINT_ANNOTATION } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
-import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
+import type { Namespace, OwnerReference, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
 import { filterLedger, summarizeRows } from './filter.ts';
 import { buildLedger } from './ledger.ts';
@@ -31,6 +31,7 @@ function pvc(
     annotations?: Record<string, string>;
     phase?: string;
     ageMs?: number;
+    owners?: OwnerReference[];
   } = {},
 ): PersistentVolumeClaim {
   return {
@@ -41,6 +42,7 @@ function pvc(
       creationTimestamp: iso(NOW - (opts.ageMs ?? 30 * 24 * HOUR)),
       labels: opts.labels ?? {},
       annotations: opts.annotations ?? {},
+      ...(opts.owners ? { ownerReferences: opts.owners } : {}),
     },
     spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     status: { phase: opts.phase ?? 'Bound' },
@@ -149,6 +151,8 @@ function ledger(partial: Partial<LedgerInput>): LedgerRow[] {
   }).rows;
 }
 
+const cnpg: OwnerReference[] = [{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', name: 'pg', controller: true }];
+const cnpgLabels = { 'cnpg.io/cluster': 'pg', 'cnpg.io/pvcRole': 'PG_DATA' };
 const s1 = snapshot('s1', NOW - 2 * HOUR);
 const s2 = snapshot('s2', NOW - 20 * 60_000);
 const hourly = { backup: 'hourly' };
@@ -305,6 +309,52 @@ describe('buildLedger: verdicts (from the planner)', () => {
       expect: { verdict: 'needs-attention', reason: 'SystemNamespace' },
     },
     {
+      name: 'unlabelled CloudNativePG claim in an opted-in namespace: database, native backup expected',
+      input: { pvcs: [pvc('pg-1', { labels: cnpgLabels, owners: cnpg })] },
+      expect: {
+        tier: null,
+        verdict: 'database',
+        reason: 'NativeBackupExpected',
+        message:
+          'database: native backup expected (operator cloudnative-pg, ownerReference postgresql.cnpg.io/v1 Cluster pg); lifeboat makes no copy',
+        database: { operator: 'cloudnative-pg', evidence: 'ownerReference postgresql.cnpg.io/v1 Cluster pg' },
+        restoreReady: null,
+      },
+    },
+    {
+      name: 'unlabelled database claim in a namespace that did not opt in: no row (like any unlabelled PVC there)',
+      input: { pvcs: [pvc('pg-1', { ns: 'plain', labels: cnpgLabels, owners: cnpg })] },
+      expect: undefined,
+    },
+    {
+      name: 'labelled database claim: protected as asked, the row names the operator (a file-level copy)',
+      input: { pvcs: [pvc('pg-1', { labels: { ...cnpgLabels, ...hourly } })] },
+      expect: {
+        tier: 'hourly',
+        verdict: 'protected',
+        reason: 'BackupConfigured',
+        database: { operator: 'cloudnative-pg', evidence: 'label cnpg.io/cluster=pg' },
+      },
+    },
+    {
+      name: 'database claim exempt with the suggested reason: exempt',
+      input: {
+        pvcs: [
+          pvc('pg-1', {
+            labels: { ...cnpgLabels, 'backup-exempt': 'true' },
+            annotations: { 'lifeboat.dev/backup-exempt-reason': 'database-native' },
+            owners: cnpg,
+          }),
+        ],
+      },
+      expect: { verdict: 'exempt', message: 'database-native', restoreReady: null },
+    },
+    {
+      name: 'an ordinary unlabelled PVC: still needs attention, no operator',
+      input: { pvcs: [pvc('scratch')] },
+      expect: { verdict: 'needs-attention', reason: 'Unlabelled', database: null },
+    },
+    {
       name: 'copy-mode source Secret missing: needs attention',
       input: { pvcs: [pvc('web', { labels: hourly })], sourceSecret: { state: 'not-found' } },
       expect: { verdict: 'needs-attention', reason: 'WaitingForCredentials' },
@@ -395,10 +445,19 @@ describe('buildLedger: verdicts (from the planner)', () => {
     );
     assert.deepEqual(built.summary, {
       total: 4,
-      byVerdict: { protected: 1, waiting: 1, exempt: 0, conflict: 0, 'needs-attention': 1, 'restore-point-only': 1 },
+      byVerdict: {
+        protected: 1,
+        waiting: 1,
+        exempt: 0,
+        database: 0,
+        conflict: 0,
+        'needs-attention': 1,
+        'restore-point-only': 1,
+      },
       stale: 1,
       restoreNotReady: 3,
       restoreNotVerified: 1,
+      databaseFileCopies: 0,
     });
     assert.deepEqual(
       built.rows.map((r) => r.restored?.outcome ?? '-'),
@@ -414,6 +473,43 @@ describe('buildLedger: verdicts (from the planner)', () => {
     assert.match(table, /MISMATCH 9f8e7d6c 2026-02-20T04:00:00.000Z/);
     assert.match(table, /1 restores NOT VERIFIED/);
     assert.equal(built.generatedAt, iso(NOW));
+  });
+});
+
+describe('buildLedger: database operators’ claims in the summary and the table', () => {
+  it('counts database rows and file copies, and says both in the table', () => {
+    const built = buildLedger({
+      config,
+      now: NOW,
+      cluster: { volsync: 'kopia-fork' },
+      sourceSecret: { state: 'not-read' },
+      namespaces: [optedIn],
+      pvcs: [
+        pvc('pg-1', { labels: cnpgLabels, owners: cnpg }),
+        pvc('pg-2', { labels: cnpgLabels, owners: cnpg }),
+        pvc('maria-0', { labels: { 'pvc.k8s.mariadb.com/role': 'storage', ...hourly } }),
+        pvc('web', { labels: hourly }),
+      ],
+      replication: [],
+      graceMs: HOUR,
+    });
+    assert.equal(built.summary.byVerdict.database, 2);
+    assert.equal(built.summary.byVerdict.protected, 2);
+    assert.equal(built.summary.databaseFileCopies, 1);
+    assert.deepEqual(
+      filterLedger(built, { verdicts: ['database'] }).rows.map((r) => r.pvc),
+      ['pg-1', 'pg-2'],
+    );
+    const { rows, footer } = ledgerTable(built);
+    const verdicts = Object.fromEntries(rows.slice(1).map((r) => [r[1], r[3]]));
+    assert.deepEqual(verdicts, {
+      // No ReplicationSource in the input: both protected rows are stale.
+      'maria-0': 'protected, STALE (database file copy)',
+      'pg-1': 'database: native backup expected',
+      'pg-2': 'database: native backup expected',
+      web: 'protected, STALE',
+    });
+    assert.match(footer, /4 PVCs: 2 protected, 2 database; .*, 1 database file copies/);
   });
 });
 
