@@ -4,6 +4,7 @@
  * are stored (issue goal: ≤ 150 MiB with 5,000 PVCs watched).
  */
 import { RESTORE_POINT_LABEL } from '../config/keys.ts';
+import type { OwnerReference } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
 
 function meta(obj: KubeObject): KubeObject['metadata'] {
@@ -33,7 +34,7 @@ export function slimPvc(obj: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: meta(obj),
+    metadata: { ...meta(obj), ...claimOwners(obj) },
     spec: {
       accessModes: spec.accessModes,
       storageClassName: spec.storageClassName,
@@ -44,6 +45,13 @@ export function slimPvc(obj: KubeObject): KubeObject {
     },
     status: { phase: status.phase },
   };
+}
+
+/** Who made the claim, enough to recognise a database operator's (intent/database.ts): no uid, no flags. */
+function claimOwners(obj: KubeObject): Partial<KubeObject['metadata']> {
+  const refs = obj.metadata.ownerReferences as OwnerReference[] | undefined;
+  if (!Array.isArray(refs) || refs.length === 0) return {};
+  return { ownerReferences: refs.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name })) };
 }
 
 export function slimNamespace(obj: KubeObject): KubeObject {
