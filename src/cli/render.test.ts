@@ -197,6 +197,31 @@ describe('lifeboat render', () => {
     assert.match((await run('render', '-f', file(`${NAMESPACE}---\n${young}`))).err, /WaitingForMinAge/);
   });
 
+  it('shows the database verdict and the DatabaseFileCopy warning, and --strict still passes', async () => {
+    const owned = pvcYaml(
+      'pg-main-1',
+      '{cnpg.io/cluster: pg-main}',
+      '  ownerReferences: [{apiVersion: postgresql.cnpg.io/v1, kind: Cluster, name: pg-main, uid: u1}]\n',
+    );
+    const insisted = pvcYaml('maria-0', '{pvc.k8s.mariadb.com/role: storage, backup: daily}');
+    const r = await run('render', '--strict', '-f', file(`${NAMESPACE}---\n${owned}---\n${insisted}`));
+    assert.equal(r.status, 0, r.err);
+    assert.match(
+      r.err,
+      /pg-main-1 +database +- +database: native backup expected \(operator cloudnative-pg, ownerReference postgresql\.cnpg\.io\/v1 Cluster pg-main\)/,
+    );
+    assert.match(r.err, /maria-0 +protected +daily/);
+    assert.match(
+      r.err,
+      /warning: app\/maria-0: DatabaseFileCopy: database operator mariadb-operator made this PVC .*crash-consistent at best.*lifeboat\.dev\/backup-exempt-reason: database-native/,
+    );
+    assert.match(r.err, /2 PVCs: 1 protected, 1 database/);
+    assert.deepEqual(
+      objects(r.out).map((o) => `${o.kind}/${o.metadata.name}`),
+      ['Secret/maria-0-volsync-secret', 'ReplicationDestination/maria-0-restore', 'ReplicationSource/maria-0-backup'],
+    );
+  });
+
   it('copies the source Secret when the input holds it (data and stringData)', async () => {
     const secret = `apiVersion: v1
 kind: Secret

@@ -138,6 +138,10 @@ const unknown = (last: Snapshot[]): Decision => ({
 });
 
 function ledger(partial: Partial<LedgerInput>): LedgerRow[] {
+  return built(partial).rows;
+}
+
+function built(partial: Partial<LedgerInput>): Ledger {
   return buildLedger({
     config,
     now: NOW,
@@ -148,7 +152,7 @@ function ledger(partial: Partial<LedgerInput>): LedgerRow[] {
     replication: [],
     graceMs: HOUR,
     ...partial,
-  }).rows;
+  });
 }
 
 const cnpg: OwnerReference[] = [{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', name: 'pg', controller: true }];
@@ -478,29 +482,22 @@ describe('buildLedger: verdicts (from the planner)', () => {
 
 describe('buildLedger: database operators’ claims in the summary and the table', () => {
   it('counts database rows and file copies, and says both in the table', () => {
-    const built = buildLedger({
-      config,
-      now: NOW,
-      cluster: { volsync: 'kopia-fork' },
-      sourceSecret: { state: 'not-read' },
-      namespaces: [optedIn],
+    const result = built({
       pvcs: [
         pvc('pg-1', { labels: cnpgLabels, owners: cnpg }),
         pvc('pg-2', { labels: cnpgLabels, owners: cnpg }),
         pvc('maria-0', { labels: { 'pvc.k8s.mariadb.com/role': 'storage', ...hourly } }),
         pvc('web', { labels: hourly }),
       ],
-      replication: [],
-      graceMs: HOUR,
     });
-    assert.equal(built.summary.byVerdict.database, 2);
-    assert.equal(built.summary.byVerdict.protected, 2);
-    assert.equal(built.summary.databaseFileCopies, 1);
+    assert.equal(result.summary.byVerdict.database, 2);
+    assert.equal(result.summary.byVerdict.protected, 2);
+    assert.equal(result.summary.databaseFileCopies, 1);
     assert.deepEqual(
-      filterLedger(built, { verdicts: ['database'] }).rows.map((r) => r.pvc),
+      filterLedger(result, { verdicts: ['database'] }).rows.map((r) => r.pvc),
       ['pg-1', 'pg-2'],
     );
-    const { rows, footer } = ledgerTable(built);
+    const { rows, footer } = ledgerTable(result);
     const verdicts = Object.fromEntries(rows.slice(1).map((r) => [r[1], r[3]]));
     assert.deepEqual(verdicts, {
       // No ReplicationSource in the input: both protected rows are stale.

@@ -142,6 +142,7 @@ const base = {
   stale: false,
   staleReason: null,
   restorePoint: null,
+  database: null,
   restoreReady: { ready: false, why: 'no restore point: the ReplicationDestination is missing' },
 };
 const freshSnapshots = {
@@ -334,10 +335,19 @@ describe('lifeboat status (real API server, real kopia repository)', () => {
     }
     assert.deepEqual(ledger.summary, {
       total: 10,
-      byVerdict: { protected: 2, waiting: 2, exempt: 1, conflict: 1, 'needs-attention': 3, 'restore-point-only': 1 },
+      byVerdict: {
+        protected: 2,
+        waiting: 2,
+        exempt: 1,
+        database: 0,
+        conflict: 1,
+        'needs-attention': 3,
+        'restore-point-only': 1,
+      },
       stale: 1,
       restoreNotReady: 7,
       restoreNotVerified: 0,
+      databaseFileCopies: 0,
     });
   });
 
