@@ -294,6 +294,21 @@ describe('admission webhook on a real API server', () => {
     assert.equal(reached(NS.main, 'fresh-app', 'validate')[0]?.decision, 'fresh');
   });
 
+  it('a database operator’s labelled claim: decided like any protected PVC, and the creator is warned', async () => {
+    const body = pvc('fresh-pg-1', {
+      labels: { backup: 'hourly', 'cnpg.io/cluster': 'pg', 'cnpg.io/pvcRole': 'PG_DATA' },
+    });
+    const result = await create(kc, NS.main, body);
+    assertCreated(result, 'fresh-pg-1');
+    assert.equal(reached(NS.main, 'fresh-pg-1', 'validate')[0]?.decision, 'fresh');
+    assert.ok(
+      result.warnings.some((w) =>
+        /lifeboat: database operator cloudnative-pg made this PVC .*crash-consistent at best/.test(w),
+      ),
+      result.warnings.join(' | '),
+    );
+  });
+
   it('unknown: every cause is denied with its own message and remedy, in the API server’s error', async () => {
     const causes = Object.keys(REMEDIES) as (keyof typeof REMEDIES)[];
     const results = await Promise.all(causes.map((cause) => create(kc, NS.main, pvc(`unknown-${cause}`))));
