@@ -9,9 +9,10 @@
  *   repository read by lifeboat running as 568: restored;
  * - kopia on an S3 prefix that holds no repository: denied `repository-missing`; with `repository.firstInstall: true`:
  *   admitted empty (fresh);
- * - restic on MinIO that stops answering (SIGSTOP): a new PVC's first CREATE is denied `timeout` by lifeboat itself
- *   (inside the webhook's deadline), never admitted empty; once MinIO answers again (SIGCONT), the PVC with a
- *   repository is restored and the one without is fresh;
+ * - restic on MinIO that stops answering (SIGSTOP): a new PVC's first CREATE is denied by lifeboat itself, inside
+ *   the webhook's deadline, with the catalog's `timeout` (its bounded read) or the handler's `decision-timeout`,
+ *   never admitted empty; once MinIO answers again (SIGCONT), the PVC with a repository is restored and the one
+ *   without is fresh;
  * - restic on a filesystem: a PVC's repository replaced by another `restic init` at the same place → denied
  *   `repository-changed` with the confirmation command, released by that command; the location root emptied while
  *   repositories were recorded → a new PVC is denied `repository-missing`, and fresh again once they are back.
@@ -45,7 +46,12 @@ import { describeKubeError } from '../../src/kube/errors.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
-import { type LifeboatRunOptions, startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
+import {
+  assertChangeAwaitsConfirmation,
+  type LifeboatRunOptions,
+  startLifeboatRun,
+  stopLifeboatRun,
+} from '../support/lifeboat-run.ts';
 import { type NodeForAnyUser, nodeForAnyUser } from '../support/node-for-any-user.ts';
 import { freePort } from '../support/processes.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
@@ -143,6 +149,8 @@ async function answers(ns: string, pvc: string, cause: string, timeoutMs = 30_00
  * config, the kubeconfig and node are made readable for that user).
  */
 async function startLifeboat(ns: string, configYaml: string, runAs?: LifeboatRunOptions['runAs']) {
+  // Never two at once: a run left by a failed test would keep answering (and registering) in its place.
+  await stopLifeboat();
   log = { text: '' };
   ports = { ops: await freePort(), webhook: await freePort() };
   const dir = join(scratch, `run-${ns}-${runAs?.uid ?? 0}`);
@@ -226,6 +234,8 @@ describe('kopia repository owned by the movers’ user: access-denied, then rest
     await secret(LB, { KOPIA_PASSWORD: PW, KOPIA_REPOSITORY: `filesystem://${path}` });
   });
 
+  after(stopLifeboat);
+
   it('lifeboat running as 65532 denies the CREATE: access-denied, naming podSecurityContext', async () => {
     await startLifeboat(LB, 'catalog: { refreshInterval: 1s, staleAfter: 4s }\n', IMAGE_USER);
     assert.equal(await uidOf(lifeboat?.pid ?? -1), IMAGE_USER.uid, 'lifeboat runs as the image user');
@@ -233,6 +243,7 @@ describe('kopia repository owned by the movers’ user: access-denied, then rest
     assert.match(message, /access-denied: reading filesystem:\/\/.*owned-by-568 failed/);
     assert.match(message, /podSecurityContext\.runAsUser, runAsGroup, fsGroup, supplementalGroups/);
     assert.match(message, /docs\/install\.md/);
+    // The process started under setpriv (pid = lifeboat's own) stops on SIGTERM from the test and is gone.
     await stopLifeboat();
   });
 
@@ -241,7 +252,6 @@ describe('kopia repository owned by the movers’ user: access-denied, then rest
     assert.equal(await uidOf(lifeboat?.pid ?? -1), MOVER.uid);
     const pvc = await createPvc(APPS, 'data');
     assert.match(pvc.spec.dataSourceRef?.name ?? '', /^data-restore-/, JSON.stringify(pvc.spec));
-    await stopLifeboat();
   });
 });
 
@@ -261,12 +271,13 @@ describe('kopia on an S3 prefix that holds no repository', () => {
     });
   });
 
+  after(stopLifeboat);
+
   it('denied as repository-missing, naming the prefix', async () => {
     await startLifeboat(LB, 'catalog: { refreshInterval: 1s, staleAfter: 4s }\n');
     const message = await denied(APPS, 'data');
     assert.match(message, /repository-missing: no repository exists at .*no-repository-here.* no first installation/);
     assert.match(message, /repository\.firstInstall: true/);
-    await stopLifeboat();
   });
 
   it('with repository.firstInstall: true → admitted fresh, and /audit reports the flag in effect', async () => {
@@ -278,7 +289,6 @@ describe('kopia on an S3 prefix that holds no repository', () => {
       return res.ok ? ((await res.json()) as { repository?: { firstInstall?: string } }) : undefined;
     });
     assert.equal(audit.repository?.firstInstall, 'in-effect');
-    await stopLifeboat();
   });
 });
 
@@ -332,10 +342,16 @@ describe('restic on MinIO that stops answering: a new PVC’s first CREATE is ne
       const started = Date.now();
       const message = await denied(ns, 'data');
       const ms = Date.now() - started;
-      // lifeboat's own cause (the webhook would say "failed calling webhook" had the API server given up first).
-      assert.match(message, new RegExp(`timeout: reading s3:.*/${prefix}/${ns}/data failed`), message);
+      // lifeboat's own answer (the API server would say "failed calling webhook" had it given up first): the
+      // catalog's bounded read timed out, or, on a machine too busy for that, the handler's decision budget ran out.
       assert.doesNotMatch(message, /failed calling webhook/);
-      process.stderr.write(`[measure] ${ns}/data denied in ${ms} ms while MinIO was stopped\n`);
+      const cause = new RegExp(
+        `lifeboat cannot tell whether PVC ${ns}/data .*\\((?:(timeout): reading s3:.*/${prefix}/${ns}/data failed|(decision-timeout): )`,
+      ).exec(message);
+      assert.ok(cause, message);
+      process.stderr.write(
+        `[measure] ${ns}/data denied (${cause[1] ?? cause[2]}) in ${ms} ms while MinIO was stopped\n`,
+      );
     }
   });
 
@@ -410,14 +426,7 @@ describe('restic on a filesystem: a replaced repository and an emptied location 
     );
     assert.match(message, /kubectl -n <lifeboat namespace> annotate configmap lifeboat-repository-identity/);
     assert.match(message, /lifeboat\.dev\/confirm-repository=<new ID>/);
-    const audit = (await (await fetch(`http://127.0.0.1:${ports.ops}/audit`)).json()) as {
-      repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
-    };
-    assert.deepEqual(
-      audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
-      [[oldId, newId]],
-    );
-    assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${newId}`));
+    await assertChangeAwaitsConfirmation(ports.ops, oldId, newId);
     // The documented command: one annotation naming the new ID.
     await kube.http.request('PATCH', await kube.resources.objectPath('v1', 'ConfigMap', IDENTITY.name, LB), {
       contentType: 'application/merge-patch+json',

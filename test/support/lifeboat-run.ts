@@ -2,6 +2,7 @@
  * `lifeboat run` as a real process on loopback, as tests and benchmarks start it: operator port, webhook port, and
  * the webhook registered at `https://127.0.0.1:<webhook port>` (the API server cannot reach a Service here).
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -114,4 +115,19 @@ export async function stopLifeboatRun(child: ChildProcess | undefined, graceMs =
   }, graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Asserts that the leader's `/audit` (on `opsPort`) reports exactly one repository change awaiting confirmation, from
+ * `pinned` to `observed`, with the command that confirms `observed`.
+ */
+export async function assertChangeAwaitsConfirmation(opsPort: number, pinned: string, observed: string) {
+  const audit = (await (await fetch(`http://127.0.0.1:${opsPort}/audit`)).json()) as {
+    repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
+  };
+  assert.deepEqual(
+    audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
+    [[pinned, observed]],
+  );
+  assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${observed}`));
 }
