@@ -16,7 +16,7 @@ export interface NodeForAnyUser {
 }
 
 export async function nodeForAnyUser(): Promise<NodeForAnyUser> {
-  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-node-'));
+  const dir = await mkdtemp(join(tmpdir(), 'lifeboat-node-binary-'));
   await chmod(dir, 0o755);
   const node = join(dir, 'node');
   // Either way the binary keeps its mode (never chmod a hard link: that would change the original).
