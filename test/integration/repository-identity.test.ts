@@ -1,7 +1,8 @@
 /**
  * "Never fresh by accident", against repositories written by the real kopia and restic binaries (filesystem and a
  * real MinIO): each way of pointing lifeboat at the wrong place or at damaged metadata gives `lifeboat check` an
- * exact decision, cause and exit status. The admission side (through `lifeboat run`) is in restore-flow.test.ts.
+ * exact decision, cause and exit status. The admission side (through `lifeboat run`) is in restore-flow.test.ts and
+ * repository-admission.test.ts.
  *
  * - an empty directory / an empty bucket prefix: unknown (repository-missing), fresh only with --first-install;
  * - a second valid repository where another was expected: unknown (repository-changed);
@@ -13,13 +14,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, cp, link, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
+import { nodeForAnyUser } from '../support/node-for-any-user.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
 import { startS3Server } from '../support/s3server.ts';
 import { binary, REPO_ROOT } from '../support/testenv.ts';
@@ -274,11 +276,7 @@ describe('lifeboat check: a repository owned by another user', () => {
     await run('chown', ['-R', '568:568', path]);
     // Only the repository's own modes stand in the way (temp directories are created 0700).
     await chmod(scratch, 0o755);
-    // node lives under /root (0700): give the unprivileged process a path to the same binary.
-    const nodeDir = await mkdtemp(join(tmpdir(), 'lifeboat-node-'));
-    await chmod(nodeDir, 0o755);
-    const node = join(nodeDir, 'node');
-    await link(process.execPath, node).catch(async () => await cp(process.execPath, node));
+    const { node, dir: nodeDir, cleanup } = await nodeForAnyUser();
     try {
       const out = await run(
         'setpriv',
@@ -307,7 +305,7 @@ describe('lifeboat check: a repository owned by another user', () => {
       assert.match(json.message, /podSecurityContext\.runAsUser, runAsGroup, fsGroup, supplementalGroups/);
       assert.match(json.message, /docs\/install\.md/);
     } finally {
-      await rm(nodeDir, { recursive: true, force: true });
+      await cleanup();
     }
   });
 });

@@ -25,7 +25,7 @@ import { type CliRun, runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
-import { startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
+import { assertChangeAwaitsConfirmation, startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
 import { freePort } from '../support/processes.ts';
 import { deploymentMounting, playWorkloadStatus } from './operating-fixtures.ts';
 
@@ -396,14 +396,7 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
       return true;
     });
     // The leader's /audit shows the change and the command that accepts it.
-    const audit = (await (await fetch(`http://127.0.0.1:${ports.ops}/audit`)).json()) as {
-      repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
-    };
-    assert.deepEqual(
-      audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
-      [[oldId, newId]],
-    );
-    assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${newId}`));
+    await assertChangeAwaitsConfirmation(ports.ops, oldId, newId);
     // The documented confirmation: one annotation naming the new ID.
     await confirmRepository(newId);
     await eventually('the confirmed repository answers', async () => {

@@ -2,6 +2,7 @@
  * `lifeboat run` as a real process on loopback, as tests and benchmarks start it: operator port, webhook port, and
  * the webhook registered at `https://127.0.0.1:<webhook port>` (the API server cannot reach a Service here).
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,12 +20,29 @@ export interface LifeboatRunOptions {
   nodeFlags?: readonly string[];
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   stdio?: StdioOptions;
+  /**
+   * Run as this user and group with no supplementary groups (as a pod's securityContext would), through `setpriv`,
+   * which execs: the child's pid is lifeboat's own, so SIGTERM from the test still stops it, and `--pdeathsig KILL`
+   * (applied after the user change, so it survives it) ends it when the test process dies. The node binary and every
+   * file lifeboat opens (entry, config, kubeconfig) must then be reachable by that user: see `node`.
+   */
+  runAs?: { uid: number; gid: number };
+  /** The node binary; default this process's. With `runAs`, one the other user may execute (see nodeForAnyUser). */
+  node?: string;
 }
 
 export function spawnLifeboatRun(o: LifeboatRunOptions): ChildProcess {
+  const node = o.node ?? process.execPath;
+  const [command, prefix] = o.runAs
+    ? [
+        'setpriv',
+        ['--pdeathsig', 'KILL', `--reuid=${o.runAs.uid}`, `--regid=${o.runAs.gid}`, '--clear-groups', '--', node],
+      ]
+    : [node, []];
   return spawn(
-    process.execPath,
+    command,
     [
+      ...prefix,
       ...(o.nodeFlags ?? []),
       o.entry ?? join(REPO_ROOT, 'src/cli/main.ts'),
       'run',
@@ -55,15 +73,26 @@ export async function startLifeboatRun(o: {
   ports: { ops: number; webhook: number };
   kube: KubeClient;
   log: { text: string };
+  runAs?: LifeboatRunOptions['runAs'];
+  node?: string;
 }): Promise<ChildProcess> {
   await writeFile(o.configPath, o.configYaml);
-  const child = spawnLifeboatRun({ config: o.configPath, kubeconfig: o.kubeconfig, ports: o.ports });
+  const child = spawnLifeboatRun({
+    config: o.configPath,
+    kubeconfig: o.kubeconfig,
+    ports: o.ports,
+    ...(o.runAs ? { runAs: o.runAs } : {}),
+    ...(o.node ? { node: o.node } : {}),
+  });
   child.stderr?.on('data', (c: Buffer) => {
     o.log.text += c.toString();
   });
   await eventually('lifeboat ready', async () =>
     (await fetch(`http://127.0.0.1:${o.ports.ops}/readyz`)).ok ? true : undefined,
-  );
+  ).catch((error: Error) => {
+    // A process that could not start (a file the user may not read, a port taken) says why on stderr.
+    throw new Error(`${error.message}\nlifeboat run (exit ${child.exitCode}) wrote:\n${o.log.text.slice(-4000)}`);
+  });
   await eventually('webhooks registered', () =>
     o.kube.get({
       apiVersion: 'admissionregistration.k8s.io/v1',
@@ -86,4 +115,19 @@ export async function stopLifeboatRun(child: ChildProcess | undefined, graceMs =
   }, graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * Asserts that the leader's `/audit` (on `opsPort`) reports exactly one repository change awaiting confirmation, from
+ * `pinned` to `observed`, with the command that confirms `observed`.
+ */
+export async function assertChangeAwaitsConfirmation(opsPort: number, pinned: string, observed: string) {
+  const audit = (await (await fetch(`http://127.0.0.1:${opsPort}/audit`)).json()) as {
+    repository?: { conflicts: { observed: string; pinned: string; confirm: string }[] };
+  };
+  assert.deepEqual(
+    audit.repository?.conflicts.map((c) => [c.pinned, c.observed]),
+    [[pinned, observed]],
+  );
+  assert.match(audit.repository?.conflicts[0]?.confirm ?? '', new RegExp(`confirm-repository=${observed}`));
 }

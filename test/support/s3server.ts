@@ -41,6 +41,8 @@ export interface S3Server {
   /** `http://127.0.0.1:PORT` (or https with `tls`). */
   endpoint: string;
   port: number;
+  /** MinIO's own pid (setpriv execs it), e.g. to SIGSTOP it as storage that stops answering; stop() ends it anyway. */
+  pid: number;
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
@@ -152,6 +154,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   return {
     endpoint,
     port,
+    pid: running.pid,
     accessKeyId: S3_TEST_ACCESS_KEY,
     secretAccessKey: S3_TEST_SECRET_KEY,
     region: S3_TEST_REGION,
