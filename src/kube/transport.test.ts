@@ -29,7 +29,9 @@ before(async () => {
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  transport = new KubeTransport(kc, { timeoutMs: 500 });
+  // A generous default: a loaded machine must not turn an ordinary answer into a deadline failure. The deadline
+  // test below sets its own short one.
+  transport = new KubeTransport(kc, { timeoutMs: 30_000 });
 });
 
 after(async () => {
@@ -105,9 +107,8 @@ describe('KubeTransport.request', () => {
     handler = () => {
       // never answers
     };
-    const started = performance.now();
+    // The server never answers, so only the request's own deadline can end it (the default is 30 s).
     await assert.rejects(transport.request('GET', '/slow', { timeoutMs: 100 }), /GET \/slow: no answer within 100 ms/);
-    assert.ok(performance.now() - started < 1000);
   });
 
   it('fails at once with AbortError when the signal aborts', async () => {
