@@ -17,6 +17,7 @@
  * - Each ratio pairs round i of lifeboat with round i of the baseline, the order alternating every round; the report
  *   gives the median and range of the paired ratios and judges each goal by the worst round.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,9 @@ function gc(): () => void {
 
 /** A cold scan in a fresh `node` process (bench/support/cold-scan.ts), timed from spawn to exit. */
 async function coldScan(spec: ColdScanSpec): Promise<ColdScanResult & { wallMs: number }> {
+  if (!existsSync(join(REPO_ROOT, 'dist/catalog/catalog.js'))) {
+    throw new Error('the cold scan runs the compiled reader: run `npm run build` first (`npm run bench` does)');
+  }
   let out = '';
   const wallMs = await timed(async () => {
     out = await run(
