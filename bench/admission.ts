@@ -19,7 +19,9 @@ import { createKopiaRepository, makeSourceDir } from '../test/support/kopia.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
 import type { WebhookSetup } from './support/admission-webhook.ts';
+import { atLeast, atMost } from './support/goal.ts';
 import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
+import { compared, measured } from './support/report.ts';
 
 const PVCS = 5_000;
 const SNAPSHOTS_PER_PVC = 20;
@@ -122,7 +124,7 @@ async function latencyAtRate(): Promise<{
   p99: number;
   serverP99: number;
   count: number;
-  kopiaMs: number;
+  kopiaRuns: number[];
 }> {
   const ca = await createAuthority('bench-ca', 3_600_000);
   const leaf = await issueCertificate(ca, {
@@ -172,17 +174,15 @@ async function latencyAtRate(): Promise<{
 
   // The alternative: one kopia CLI listing per decision (PVC Plumber v1), on a real repository.
   const repo = await createKopiaRepository({ backend: { kind: 'filesystem' } });
-  let kopiaMs = Number.NaN;
+  const runs: number[] = [];
   try {
     const dir = await makeSourceDir(repo.root, 'd', { f: 'x' });
     await repo.snapshot({ source: 'data-1-backup@ns-1:/data', dir });
-    const runs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       await repo.run(['snapshot', 'list', 'data-1-backup@ns-1:/data', '--json']);
       runs.push(performance.now() - t);
     }
-    kopiaMs = percentile(runs, 50);
   } finally {
     await repo.cleanup();
   }
@@ -191,7 +191,7 @@ async function latencyAtRate(): Promise<{
     p99: percentile(latencies, 99),
     serverP99: percentile(serverSide, 99),
     count: latencies.length,
-    kopiaMs,
+    kopiaRuns: runs,
   };
 }
 
@@ -282,6 +282,10 @@ export default async function admissionBench(): Promise<BenchResult> {
   const lat = await latencyAtRate();
   progress(`DR storm: ${STORM} labelled PVC CREATEs through the real API server`);
   const storm = await drStorm();
+  // One run each: a percentile is already a statement over every request of the run, so the report names the run.
+  const client = `one run: ${lat.count} requests at ${RATE}/s, client side (HTTPS keep-alive), warm webhook process`;
+  const server = `one run: the same requests, timed inside the webhook process`;
+  const stormRun = `one run: ${STORM} CREATEs in ${STORM_SECONDS / 4} s on a fresh API server`;
   return {
     name: 'admission',
     setup: [
@@ -292,31 +296,43 @@ export default async function admissionBench(): Promise<BenchResult> {
       'alternative: one `kopia snapshot list <source> --json` per decision on a real repository (what PVC Plumber v1 did)',
     ],
     measurements: [
-      { name: 'webhook latency p50', value: lat.p50, unit: 'ms' },
-      { name: 'webhook latency p99', value: lat.p99, unit: 'ms' },
-      { name: 'webhook handling p99 (server side)', value: lat.serverP99, unit: 'ms' },
-      { name: 'kopia snapshot list per decision (median)', value: lat.kopiaMs, unit: 'ms' },
-      { name: 'DR storm CREATE p50 (API server end to end)', value: storm.p50, unit: 'ms' },
-      { name: 'DR storm CREATE p99 (API server end to end)', value: storm.p99, unit: 'ms' },
-      { name: 'DR storm webhook p99 (lifeboat)', value: storm.webhookP99, unit: 'ms' },
-      { name: 'DR storm failed CREATEs', value: storm.failures, unit: 'count' },
-      { name: 'DR storm timeouts', value: storm.timeouts, unit: 'count' },
+      { name: 'webhook latency p50', value: lat.p50, unit: 'ms', method: client },
+      { name: 'webhook latency p99', value: lat.p99, unit: 'ms', method: client },
+      { name: 'webhook handling p99 (server side)', value: lat.serverP99, unit: 'ms', method: server },
+      measured(
+        'kopia snapshot list per decision',
+        'ms',
+        lat.kopiaRuns,
+        'a fresh `kopia` process per sample (spawn to exit), its on-disk cache warm, one after another',
+      ),
+      { name: 'DR storm CREATE p50 (API server end to end)', value: storm.p50, unit: 'ms', method: stormRun },
+      { name: 'DR storm CREATE p99 (API server end to end)', value: storm.p99, unit: 'ms', method: stormRun },
+      { name: 'DR storm webhook p99 (lifeboat)', value: storm.webhookP99, unit: 'ms', method: stormRun },
+      { name: 'DR storm failed CREATEs', value: storm.failures, unit: 'count', method: stormRun },
+      { name: 'DR storm timeouts', value: storm.timeouts, unit: 'count', method: stormRun },
     ],
     comparisons: [
-      { name: 'webhook p99 vs goal', ratioMeaning: 'p99 / 5 ms', ratio: lat.p99 / 5, goal: '≤ 1', met: lat.p99 <= 5 },
-      {
+      compared({
+        name: 'webhook p99 vs goal',
+        meaning: 'p99 / 5 ms',
+        goal: atMost(1),
+        samples: [lat.p99 / 5],
+        method: client,
+      }),
+      compared({
         name: 'decision vs kopia CLI per request',
-        ratioMeaning: 'kopia CLI time / lifeboat webhook p50',
-        ratio: lat.kopiaMs / lat.p50,
-        goal: '≥ 100',
-        met: lat.kopiaMs / lat.p50 >= 100,
-      },
+        meaning: 'kopia CLI time / lifeboat webhook p50',
+        goal: atLeast(100),
+        samples: lat.kopiaRuns.map((ms) => ms / lat.p50),
+        method: `each of ${lat.kopiaRuns.length} kopia runs against the one webhook p50 (${lat.count} requests)`,
+      }),
       {
         name: 'DR storm webhook p99 vs goal',
         ratioMeaning: 'p99 / 20 ms',
         ratio: storm.webhookP99 / 20,
         goal: '≤ 1 and 0 timeouts',
         met: storm.webhookP99 <= 20 && storm.timeouts === 0 && storm.failures === 0,
+        method: stormRun,
       },
     ],
   };

@@ -6,61 +6,19 @@
  * Usage: `node bench/run.ts [name…]` (names without `.ts` select modules; default: all).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { type Bench, type BenchResult, markdown } from './support/report.ts';
 
-export interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-}
-
-export interface Comparison {
-  name: string;
-  /** What the ratio means, e.g. "lifeboat time / kopia time". */
-  ratioMeaning: string;
-  ratio: number;
-  /** e.g. "≤ 0.5" */
-  goal: string;
-  met: boolean;
-}
-
-export interface BenchResult {
-  name: string;
-  /** What was set up (repository sizes, iterations), for the report. */
-  setup: string[];
-  measurements: Measurement[];
-  comparisons: Comparison[];
-}
-
-export type Bench = () => Promise<BenchResult>;
+export type { Bench, BenchResult, Comparison, Measurement } from './support/report.ts';
 
 const BENCH_DIR = new URL('.', import.meta.url).pathname;
 
-function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 1000) return n.toFixed(0);
-  if (Math.abs(n) >= 10) return n.toFixed(1);
-  return n.toPrecision(3);
-}
-
-function markdown(results: BenchResult[], meta: Record<string, string>): string {
-  const lines = ['# lifeboat benchmarks', '', ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`), ''];
-  for (const r of results) {
-    lines.push(`## ${r.name}`, '', ...r.setup.map((s) => `- ${s}`), '');
-    if (r.comparisons.length > 0) {
-      lines.push('| comparison | ratio | meaning | goal | met |', '|---|---:|---|---|---|');
-      for (const c of r.comparisons) {
-        lines.push(`| ${c.name} | ${fmt(c.ratio)} | ${c.ratioMeaning} | ${c.goal} | ${c.met ? 'yes' : 'no'} |`);
-      }
-      lines.push('');
-    }
-    lines.push('| measurement | value | unit |', '|---|---:|---|');
-    for (const m of r.measurements) lines.push(`| ${m.name} | ${fmt(m.value)} | ${m.unit} |`);
-    lines.push('');
-  }
-  return `${lines.join('\n')}\n`;
-}
+/** The machine's load (as `uptime` shows it): numbers measured beside other work are slower and noisier. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 
 async function main(): Promise<void> {
   const wanted = new Set(process.argv.slice(2));
@@ -69,6 +27,7 @@ async function main(): Promise<void> {
     .filter((f) => wanted.size === 0 || wanted.has(f.replace(/\.ts$/, '')))
     .sort();
   const results: BenchResult[] = [];
+  const loadBefore = load();
   for (const file of modules) {
     const mod = (await import(join(BENCH_DIR, file))) as { default?: unknown };
     if (typeof mod.default !== 'function') continue;
@@ -83,6 +42,9 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    'load average (1, 5, 15 min) before': loadBefore,
+    'load average (1, 5, 15 min) after': load(),
+    ...(process.env.BENCH_NOTE ? { note: process.env.BENCH_NOTE } : {}),
   };
   const reports = join(BENCH_DIR, 'reports');
   await mkdir(reports, { recursive: true });

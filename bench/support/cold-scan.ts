@@ -1,0 +1,63 @@
+/**
+ * One cold full scan in a process of its own. bench/catalog.ts starts this file in a fresh `node` (no JIT warmth, no
+ * module cache, no derived keys, no open connections) with the image's V8 flags; it loads lifeboat's reader as
+ * shipped (the compiled `dist/`), reads every repository once, prints one JSON line and exits. Its twin on the other
+ * side is a fresh `kopia` or `restic` process.
+ */
+import { join } from 'node:path';
+import type { CatalogSource } from '../../src/catalog/source.ts';
+
+export type ColdScanSpec =
+  | { kind: 'kopia'; repoPath: string; identity: string; password: string; pvcs: number }
+  | { kind: 'restic'; repository: string; password: string; repositories: number };
+
+export interface ColdScanResult {
+  pvcs: number;
+  /** Loading lifeboat's modules (after node itself started). */
+  loadMs: number;
+  /** The full refresh: key derivation, index and snapshot reads. */
+  scanMs: number;
+}
+
+const DIST = new URL('../../dist/', import.meta.url).pathname;
+
+async function load<T>(module: string): Promise<T> {
+  return (await import(join(DIST, module))) as T;
+}
+
+async function scan(spec: ColdScanSpec): Promise<ColdScanResult> {
+  const started = performance.now();
+  const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('catalog/catalog.js');
+  const credentials = async () => ({ password: spec.password });
+  let source: CatalogSource;
+  if (spec.kind === 'kopia') {
+    const { kopiaSource } = await load<typeof import('../../src/catalog/kopia-source.ts')>('catalog/kopia-source.js');
+    source = kopiaSource({
+      location: { kind: 'filesystem', path: spec.repoPath },
+      identity: spec.identity,
+      credentials,
+    });
+  } else {
+    const { resticSource } =
+      await load<typeof import('../../src/catalog/restic-source.ts')>('catalog/restic-source.js');
+    source = resticSource({ repository: spec.repository, credentials });
+  }
+  const loaded = performance.now();
+  const catalog = new Catalog({ source });
+  const report = await catalog.refresh();
+  const scanned = performance.now();
+  if (report.result !== 'success') throw new Error(`the cold ${spec.kind} scan failed: ${JSON.stringify(report)}`);
+  if (spec.kind === 'restic' && report.repositories !== spec.repositories) {
+    throw new Error(`the cold restic scan read ${report.repositories} repositories, expected ${spec.repositories}`);
+  }
+  const pvcs = catalog.pvcs().length;
+  await catalog.stop();
+  source.close();
+  return { pvcs, loadMs: loaded - started, scanMs: scanned - loaded };
+}
+
+if (import.meta.main) {
+  const spec = process.argv[2];
+  if (!spec) throw new Error('usage: node bench/support/cold-scan.ts <ColdScanSpec as JSON>');
+  process.stdout.write(`${JSON.stringify(await scan(JSON.parse(spec) as ColdScanSpec))}\n`);
+}
