@@ -12,9 +12,9 @@ import {
   MUTATING_WEBHOOK_NAME,
   VALIDATING_WEBHOOK_NAME,
 } from '../admission/registration.ts';
+import { IDENTITY_CONFIGMAP } from '../catalog/pins.ts';
 import { GUARD_CONFIGMAP } from '../controller/guard-store.ts';
 import { LEASE_NAME } from '../controller/operator.ts';
-import { IDENTITY_CONFIGMAP } from '../controller/repository-identity-store.ts';
 import { VERSION } from '../version.ts';
 
 export {
