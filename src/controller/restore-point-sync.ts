@@ -3,7 +3,7 @@
  * ReplicationDestination of each PVC whose restore point is behind the newest complete snapshot the catalog sees —
  * and only those (docs/design.md#stale-restore without the January CronJob's blind re-sync of every volume, F26).
  *
- *   list persistent RDs ─► catalog decision per PVC ─► assess (restore-point.ts) ─► plan under caps
+ *   list persistent RDs ─► catalog decision per PVC ─► assess (plan/standby.ts) ─► plan under caps
  *     (plan/standby-pass.ts) ─► arm one at a time, jittered ─► Events, metrics
  *
  * - Arming is a server-side apply under the field manager `lifeboat-sync` (see SYNC_FIELD_MANAGER for why not the
