@@ -15,8 +15,8 @@ import { ledgerTable } from '../status/table.ts';
 import type { LedgerVerdict } from '../status/types.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { formatTable, outputOption, printData } from './output.ts';
-import type { Io } from './program.ts';
 import { type Env, parseDurationFlag } from './repository-options.ts';
 
 interface StatusFlags extends ClusterFlags {
