@@ -71,21 +71,26 @@ function timeout(value: number | undefined, what: string): number {
   return seconds;
 }
 
-function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string): Record<string, unknown> {
+function clientConfig(endpoint: WebhookEndpoint, path: string): Record<string, unknown> {
   if ('url' in endpoint) {
     const url = new URL(endpoint.url);
     if (url.protocol !== 'https:') throw new Error(`webhook URL ${endpoint.url} must use https`);
-    return { url: `${url.origin}${path}`, caBundle };
+    return { url: `${url.origin}${path}` };
   }
   const { namespace, name, port } = endpoint.service;
-  return { service: { namespace, name, path, port: port ?? 443 }, caBundle };
+  return { service: { namespace, name, path, port: port ?? 443 } };
 }
 
-/** Both configurations, as plain objects. Throws on options the API server would reject or docs/design.md#webhook-outage rules out. */
-export function webhookConfigurations(options: WebhookRegistrationOptions): WebhookConfigurations {
+/** The options that shape the configurations, without the trust bundle. */
+export type WebhookDefinitionOptions = Omit<WebhookRegistrationOptions, 'caBundlePem'>;
+
+/**
+ * Both configurations without `caBundle`: the one builder behind run-time registration (below, which adds the
+ * bundle) and the chart's objects (deploy/webhooks.ts, where whoever owns the CA fills it in). Throws on options the
+ * API server would reject or docs/design.md#webhook-outage rules out.
+ */
+export function webhookDefinitions(options: WebhookDefinitionOptions): WebhookConfigurations {
   const name = options.name ?? DEFAULT_REGISTRATION_NAME;
-  if (splitCertificates(options.caBundlePem).length === 0) throw new Error('caBundlePem holds no PEM certificate');
-  const caBundle = Buffer.from(options.caBundlePem, 'utf8').toString('base64');
   const metadata = { name, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } };
   const common = {
     rules: [
@@ -118,7 +123,7 @@ export function webhookConfigurations(options: WebhookRegistrationOptions): Webh
       webhooks: [
         {
           name: MUTATING_WEBHOOK_NAME,
-          clientConfig: clientConfig(options.endpoint, MUTATE_PATH, caBundle),
+          clientConfig: clientConfig(options.endpoint, MUTATE_PATH),
           ...common,
           timeoutSeconds: timeout(options.mutateTimeoutSeconds, 'mutateTimeoutSeconds'),
           reinvocationPolicy: 'IfNeeded',
@@ -132,13 +137,27 @@ export function webhookConfigurations(options: WebhookRegistrationOptions): Webh
       webhooks: [
         {
           name: VALIDATING_WEBHOOK_NAME,
-          clientConfig: clientConfig(options.endpoint, VALIDATE_PATH, caBundle),
+          clientConfig: clientConfig(options.endpoint, VALIDATE_PATH),
           ...common,
           timeoutSeconds: timeout(options.validateTimeoutSeconds, 'validateTimeoutSeconds'),
         },
       ],
     },
   };
+}
+
+/** Both configurations as `lifeboat run` registers them: the definitions with the trust bundle. */
+export function webhookConfigurations(options: WebhookRegistrationOptions): WebhookConfigurations {
+  if (splitCertificates(options.caBundlePem).length === 0) throw new Error('caBundlePem holds no PEM certificate');
+  const caBundle = Buffer.from(options.caBundlePem, 'utf8').toString('base64');
+  const configurations = webhookDefinitions(options);
+  for (const configuration of [configurations.mutating, configurations.validating]) {
+    for (const webhook of (configuration as KubeObject & { webhooks: { clientConfig: Record<string, unknown> }[] })
+      .webhooks) {
+      webhook.clientConfig.caBundle = caBundle;
+    }
+  }
+  return configurations;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Repository settings as the VolSync movers read them: environment-style variables (`KOPIA_PASSWORD`,
  * `AWS_ACCESS_KEY_ID`, `KOPIA_S3_ENDPOINT`, …) from the process environment (the CLI) or from the keys of a mover
- * Secret (the operator). One reading, so lifeboat and the movers cannot disagree about what a key means.
+ * Secret (the operator). One reading, so lifeboat and the movers cannot disagree about what a key means. The one home
+ * of these names: the writing side (plan/backend/) and the CLI take them from here too.
  */
 import type { RepositoryCredentials } from './credentials.ts';
 import type { KopiaS3Settings } from './kopia/location.ts';

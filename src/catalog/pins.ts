@@ -14,6 +14,21 @@
  * confirmation cannot accept a later change.
  */
 
+import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+
+/**
+ * The ConfigMap in lifeboat's namespace that records the pins (written by the leader, see
+ * controller/repository-identity-store.ts), and the annotation by which an operator confirms a change of repository.
+ * The confirmation names the new repository ID it accepts, so an old annotation cannot accept a later change.
+ */
+export const IDENTITY_CONFIGMAP = 'lifeboat-repository-identity';
+export const CONFIRM_REPOSITORY_ANNOTATION = `${LIFEBOAT_PREFIX}confirm-repository`;
+
+/** The command that confirms `id` as the repository now behind the pins. */
+export function confirmRepositoryCommand(namespace: string, id: string): string {
+  return `kubectl -n ${namespace} annotate configmap ${IDENTITY_CONFIGMAP} ${CONFIRM_REPOSITORY_ANNOTATION}=${id} --overwrite`;
+}
+
 /** The pin key of the one shared repository. */
 export const SHARED_PIN = 'shared-repository';
 

@@ -21,8 +21,8 @@ import {
   repositoryAccess,
 } from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { formatTable, outputOption, printData } from './output.ts';
-import type { Io } from './program.ts';
 import {
   addRepositoryOptions,
   buildSource,

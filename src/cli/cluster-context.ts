@@ -23,7 +23,7 @@ import { KubeconfigError } from '../kube/kubeconfig.ts';
 import type { ConnectionConfig } from '../kube/transport.ts';
 import { readConfigFile } from './config-file.ts';
 import { usage } from './exit-codes.ts';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 import {
   addRepositoryOptions,
   buildSource,

@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { usage } from './exit-codes.ts';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 const NAMES = ['lifeboat', 'kubectl-lifeboat'];

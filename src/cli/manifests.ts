@@ -13,8 +13,8 @@ import { manifestsYaml, renderManifests } from '../deploy/manifests.ts';
 import { resolveValues, ValuesError } from '../deploy/values.ts';
 import { VERSION } from '../version.ts';
 import { usageError } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { formatData, objectList, outputOption, wrapHelp } from './output.ts';
-import type { Io } from './program.ts';
 
 interface ManifestsFlags {
   values: string[];

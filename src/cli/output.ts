@@ -8,7 +8,7 @@
  */
 import { Option } from 'commander';
 import { stringify } from 'yaml';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'text';
 

@@ -4,6 +4,7 @@ import { registerCatalogCommand } from './catalog.ts';
 import { registerCheckCommand } from './check.ts';
 import { registerCompletion } from './completion.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { registerManifests } from './manifests.ts';
 import { formatData, helpWidth, outputOption, wrapHelp } from './output.ts';
 import { registerRender } from './render.ts';
@@ -12,12 +13,6 @@ import { registerRun } from './run.ts';
 import { registerServeCatalogCommand } from './serve-catalog.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerSyncCommand } from './sync.ts';
-
-/** Where a command writes; tests pass buffers, `main.ts` passes the process streams. */
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 /** Points a usage error at the --help of the command that failed (the program's own for a top-level error). */
 function helpHint(command: CommandType): string {

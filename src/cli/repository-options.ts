@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
-import { kopiaS3Settings, passwordVariable, s3Credentials } from '../catalog/environment.ts';
+import { kopiaS3Settings, passwordVariable, repositoryVariable, s3Credentials } from '../catalog/environment.ts';
 import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
 import { KopiaLocationError, parseKopiaLocation } from '../catalog/kopia/location.ts';
 import { kopiaSource } from '../catalog/kopia-source.ts';
@@ -64,7 +64,7 @@ export function resolveRepository(flags: RepositoryFlags, env: Env, fallback: Pa
   if (backend !== 'kopia' && backend !== 'restic') {
     throw usage('--backend is required: kopia (one shared repository) or restic (one repository per PVC)');
   }
-  const variable = backend === 'kopia' ? 'KOPIA_REPOSITORY' : 'RESTIC_REPOSITORY';
+  const variable = repositoryVariable(backend);
   const [repository, repositoryFrom] = flags.repository
     ? [flags.repository, '--repository']
     : fallback.repository
@@ -140,7 +140,7 @@ export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef
       error instanceof ResticSourceError
     ) {
       // The readers name the movers' variable; the user may have given the location another way.
-      const from = settings.repositoryFrom ?? 'KOPIA_REPOSITORY';
+      const from = settings.repositoryFrom ?? repositoryVariable('kopia');
       throw usage(error.message.replace(/^KOPIA_REPOSITORY\b/, from));
     }
     throw error;

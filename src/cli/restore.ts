@@ -17,7 +17,7 @@ import { RestoreRefused } from '../restore/steps.ts';
 import { Interrupted, WaitTimeout } from '../restore/wait.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 import { type Env, parseDurationFlag, parsePvcArgument } from './repository-options.ts';
 
 interface RestoreFlags extends ClusterFlags {

@@ -30,7 +30,7 @@ import { Reflector } from '../kube/reflector.ts';
 import { addKubeOptions, credentialsSecretRef, kubeConnection } from './cluster-context.ts';
 import { readConfigFile } from './config-file.ts';
 import { EXIT, usageError } from './exit-codes.ts';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 
 interface RunFlags {
   config?: string;

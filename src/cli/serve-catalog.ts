@@ -12,7 +12,7 @@ import { ConfigError } from '../config/issues.ts';
 import { loadConfig } from '../config/load.ts';
 import { createCatalogServer } from '../http/server.ts';
 import { usage } from './exit-codes.ts';
-import type { Io } from './program.ts';
+import type { Io } from './io.ts';
 import {
   addRepositoryOptions,
   buildSource,

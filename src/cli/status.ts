@@ -7,6 +7,7 @@
  * period plus `--grace`, so a script can gate on it; 1 for bad input or an unreachable API server.
  */
 import type { Command } from 'commander';
+import { detectCapabilities } from '../controller/capabilities.ts';
 import { collectLedgerInput } from '../status/collect.ts';
 import { filterLedger, parseVerdicts } from '../status/filter.ts';
 import { buildLedger } from '../status/ledger.ts';
@@ -14,8 +15,8 @@ import { ledgerTable } from '../status/table.ts';
 import type { LedgerVerdict } from '../status/types.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { formatTable, outputOption, printData } from './output.ts';
-import type { Io } from './program.ts';
 import { type Env, parseDurationFlag } from './repository-options.ts';
 
 interface StatusFlags extends ClusterFlags {
@@ -47,6 +48,7 @@ export async function runStatus(flags: StatusFlags, io: Io, env: Env): Promise<n
     }
     const input = await collectLedgerInput(ctx.kube, ctx.config, {
       graceMs,
+      capabilities: detectCapabilities,
       ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
       ...(catalog ? { catalog: catalog.catalog } : {}),
     });

@@ -10,8 +10,8 @@ import { RestorePointSync, type SyncOutcome } from '../controller/restore-point-
 import { sleep } from '../kube/backoff.ts';
 import { addClusterOptions, type ClusterFlags, openCatalog, openCluster } from './cluster-context.ts';
 import { EXIT, exitWith, usage } from './exit-codes.ts';
+import type { Io } from './io.ts';
 import { formatData, outputOption } from './output.ts';
-import type { Io } from './program.ts';
 import { type Env, parseDurationFlag, parsePvcArgument } from './repository-options.ts';
 
 interface SyncFlags extends ClusterFlags {

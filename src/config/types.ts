@@ -164,8 +164,8 @@ export interface RepositoryConfig {
   identity: string;
   /**
    * NFS export mounted into every mover through VolSync's `moverVolumes` (never by mutating mover Jobs). For kopia
-   * without `url`, the Secret then points at it: `KOPIA_REPOSITORY=filesystem:///mnt/<mountPath>`,
-   * `KOPIA_FS_PATH=/mnt/<mountPath>`.
+   * without `url`, the Secret then points at it: `KOPIA_REPOSITORY=filesystem:///mnt/<mountPath>` (the kopia mover
+   * takes the filesystem path from that URL).
    */
   nfs?: NfsVolumeConfig;
   /** Full maintenance of the shared kopia repository (ignored for restic, which prunes per PVC). */

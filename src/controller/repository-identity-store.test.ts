@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { confirmRepositoryCommand, IDENTITY_CONFIGMAP, parsePins } from './repository-identity-store.ts';
+import { confirmRepositoryCommand, IDENTITY_CONFIGMAP } from '../catalog/pins.ts';
+import { parsePins } from './repository-identity-store.ts';
 
 const meta = (annotations?: Record<string, string>) => ({
   name: IDENTITY_CONFIGMAP,

@@ -7,19 +7,18 @@
  *
  * The confirmation names the new repository ID it accepts, so an old annotation cannot accept a later change.
  */
-import type { PinStore, RecordedPins } from '../catalog/pins.ts';
-import { LIFEBOAT_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
+import {
+  CONFIRM_REPOSITORY_ANNOTATION,
+  confirmRepositoryCommand,
+  IDENTITY_CONFIGMAP,
+  type PinStore,
+  type RecordedPins,
+} from '../catalog/pins.ts';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-
-export const IDENTITY_CONFIGMAP = 'lifeboat-repository-identity';
-export const CONFIRM_REPOSITORY_ANNOTATION = `${LIFEBOAT_PREFIX}confirm-repository`;
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
-}
-
-export function confirmRepositoryCommand(namespace: string, id: string): string {
-  return `kubectl -n ${namespace} annotate configmap ${IDENTITY_CONFIGMAP} ${CONFIRM_REPOSITORY_ANNOTATION}=${id} --overwrite`;
 }
 
 /** The pins in the ConfigMap's `pins` key (JSON `{location: id}`); anything else there is a broken record. */

@@ -8,7 +8,6 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 
-export type SyncResult = 'synced' | 'skipped' | 'failed';
 export type PointState = 'current' | 'behind' | 'syncing' | 'stuck' | 'no-backup' | 'unknown';
 
 export interface RestorePointMetrics {

@@ -3,8 +3,8 @@
  * ReplicationDestination of each PVC whose restore point is behind the newest complete snapshot the catalog sees —
  * and only those (docs/design.md#stale-restore without the January CronJob's blind re-sync of every volume, F26).
  *
- *   list persistent RDs ─► catalog decision per PVC ─► assess (restore-point.ts) ─► plan under caps
- *     (restore-point-plan.ts) ─► arm one at a time, jittered ─► Events, metrics
+ *   list persistent RDs ─► catalog decision per PVC ─► assess (plan/standby.ts) ─► plan under caps
+ *     (plan/standby-pass.ts) ─► arm one at a time, jittered ─► Events, metrics
  *
  * - Arming is a server-side apply under the field manager `lifeboat-sync` (see SYNC_FIELD_MANAGER for why not the
  *   controller's), conditional on the resourceVersion the decision was made from; a conflict waits for the next pass.
@@ -38,15 +38,15 @@ import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import {
   armBody,
-  assessRestorePoint,
+  assessStandby,
   type DestinationView,
-  type RestorePointState,
-  recordOf,
+  type StandbyState,
   SYNC_FIELD_MANAGER,
+  standbyRecordOf,
   syncToken,
-} from './restore-point.ts';
+} from '../plan/standby.ts';
+import { type PassEntry, planPass } from '../plan/standby-pass.ts';
 import { type PointState, type RestorePointMetrics, restorePointMetrics } from './restore-point-metrics.ts';
-import { type PassEntry, planPass } from './restore-point-plan.ts';
 
 /** What the sync needs of the catalog: the facts for one PVC (memory, or an on-demand read for restic). */
 export interface SyncCatalog {
@@ -124,7 +124,7 @@ interface Judged {
   rd: Destination;
   repository: string;
   decision: Decision;
-  state?: RestorePointState;
+  state?: StandbyState;
 }
 
 export class RestorePointSync {
@@ -312,7 +312,7 @@ export class RestorePointSync {
       });
       const entry: Judged = { key, ref, rd, repository: facts.repository, decision };
       if (decision.decision === 'restore' && decision.newest) {
-        entry.state = assessRestorePoint(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+        entry.state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
       }
       judged.push(entry);
     }
@@ -367,7 +367,7 @@ export class RestorePointSync {
   }
 
   #completed(j: Judged, token: string): void {
-    const record = recordOf(j.rd);
+    const record = standbyRecordOf(j.rd);
     if (!record || record.token !== token) return;
     if (!j.rd.status?.latestImage?.name) {
       this.metrics?.syncs.inc({ result: 'failed' });
@@ -434,7 +434,7 @@ export class RestorePointSync {
 
   /** Age of the snapshot the RD's image holds: known from a completed record, kept while a re-sync runs. */
   #trackAge(j: Judged): void {
-    const record = recordOf(j.rd);
+    const record = standbyRecordOf(j.rd);
     const complete = record && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
     if (complete) this.#held.set(j.key, Date.parse(record.snapshotTime));
     const held = this.#held.get(j.key);

@@ -242,10 +242,6 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
 ];
 
 /** Every alert, in group order. */
-export function allAlerts(): AlertDefinition[] {
-  return ALERT_GROUPS.flatMap((g) => g.alerts);
-}
-
 /** The docs/troubleshooting.md heading anchor (GitHub's) of an alert's runbook section. */
 export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();

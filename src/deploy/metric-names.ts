@@ -29,10 +29,6 @@ export interface ExportedMetric extends MetricName {
   exportedBy: readonly Exporter[];
 }
 
-export interface ExternalMetric extends MetricName {
-  source: string;
-}
-
 type Entry = (name: string, type: MetricType, labels: readonly string[], help: string) => ExportedMetric;
 const servedBy =
   (...exportedBy: Exporter[]): Entry =>
@@ -175,60 +171,8 @@ export const EXPORTED: readonly ExportedMetric[] = [
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */
 export const PLANNED: readonly MetricName[] = [];
 
-/** Series Prometheus adds for every target; the ServiceMonitor names lifeboat's job `lifeboat`. */
-export const EXTERNAL: readonly ExternalMetric[] = [
-  {
-    name: 'up',
-    type: 'gauge',
-    labels: [],
-    help: '1 when the last scrape of the target succeeded',
-    source: 'prometheus',
-  },
-];
-
-/** Labels every scraped series carries from its target (Prometheus Operator's ServiceMonitor conventions). */
-export const TARGET_LABELS: readonly string[] = [
-  'job',
-  'instance',
-  'namespace',
-  'service',
-  'pod',
-  'container',
-  'endpoint',
-];
-
 /** The job label the ServiceMonitor gives lifeboat's targets (its `jobLabel` reads `app.kubernetes.io/name`). */
 export const JOB = 'lifeboat';
-
-export type MetricStatus = 'exported' | 'planned' | 'external';
-
-const HISTOGRAM_SERIES = ['_bucket', '_sum', '_count'] as const;
-
-/**
- * The registry entry a series name belongs to (a histogram's `_bucket`, `_sum` and `_count` belong to it), with its
- * status, or undefined for a name lifeboat does not know.
- */
-export function lookupMetric(
-  series: string,
-): { metric: MetricName; status: MetricStatus; extraLabels: string[] } | undefined {
-  const lists: [readonly MetricName[], MetricStatus][] = [
-    [EXPORTED, 'exported'],
-    [PLANNED, 'planned'],
-    [EXTERNAL, 'external'],
-  ];
-  for (const [list, status] of lists) {
-    for (const metric of list) {
-      if (metric.name === series) return { metric, status, extraLabels: [] };
-      if (metric.type !== 'histogram') continue;
-      for (const suffix of HISTOGRAM_SERIES) {
-        if (`${metric.name}${suffix}` === series) {
-          return { metric, status, extraLabels: suffix === '_bucket' ? ['le'] : [] };
-        }
-      }
-    }
-  }
-  return undefined;
-}
 
 /** The metrics table of docs/monitoring.md (kept equal by a test). */
 export function metricsMarkdownTable(): string {

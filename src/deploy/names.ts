@@ -3,40 +3,23 @@
  * or the release name when it already contains `lifeboat` (so the usual release `lifeboat` gives `lifeboat`), with
  * `nameOverride` / `fullnameOverride`. The names the binary itself looks for stay fixed, because lifeboat is one per
  * cluster: the Lease `lifeboat-controller`, the guard ConfigMap and the two webhook configurations `lifeboat` whose
- * caBundle the leader keeps current. They come from the modules that use them, so RBAC `resourceNames` and the
- * rendered webhooks cannot drift from the code.
+ * caBundle the leader keeps current. They come from the modules that use them, so RBAC `resourceNames` cannot drift
+ * from the code.
  */
-import { BREAK_GLASS_LABEL, MUTATE_PATH, NAMESPACE_NAME_LABEL, VALIDATE_PATH } from '../admission/keys.ts';
-import {
-  DEFAULT_REGISTRATION_NAME,
-  MUTATING_WEBHOOK_NAME,
-  VALIDATING_WEBHOOK_NAME,
-} from '../admission/registration.ts';
+import { DEFAULT_REGISTRATION_NAME } from '../admission/registration.ts';
+import { IDENTITY_CONFIGMAP } from '../catalog/pins.ts';
 import { GUARD_CONFIGMAP } from '../controller/guard-store.ts';
 import { LEASE_NAME } from '../controller/operator.ts';
-import { IDENTITY_CONFIGMAP } from '../controller/repository-identity-store.ts';
 import { VERSION } from '../version.ts';
 
-export {
-  BREAK_GLASS_LABEL,
-  GUARD_CONFIGMAP,
-  IDENTITY_CONFIGMAP,
-  LEASE_NAME,
-  MUTATE_PATH,
-  NAMESPACE_NAME_LABEL,
-  VALIDATE_PATH,
-};
+export { GUARD_CONFIGMAP, IDENTITY_CONFIGMAP, LEASE_NAME };
 
 /** The chart's name: the default of every derived name, the `app.kubernetes.io/part-of` label and the metrics job. */
 export const NAME = 'lifeboat';
 export const CONFIG_DIR = '/etc/lifeboat';
 export const CONFIG_FILE = `${CONFIG_DIR}/config.yaml`;
-/** Both webhook configurations, and the webhook in each. */
+/** Both webhook configurations. */
 export const WEBHOOK_CONFIGURATION = DEFAULT_REGISTRATION_NAME;
-export const MUTATING_WEBHOOK = MUTATING_WEBHOOK_NAME;
-export const VALIDATING_WEBHOOK = VALIDATING_WEBHOOK_NAME;
-/** The image's own user (distroless "nonroot"); the chart runs the pod as `podSecurityContext` says instead. */
-export const IMAGE_USER = 65532;
 
 /**
  * The ports the container serves. `http` carries /healthz, /readyz, /metrics and /exists (and /audit once served);

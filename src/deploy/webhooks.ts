@@ -2,8 +2,8 @@
  * The webhook configurations and, with `admission.certificate.mode: cert-manager`, the cert-manager objects of their
  * certificate. Every setting comes from the lifeboat config's `admission` section, the same one `lifeboat run` reads.
  *
- * The configurations are the same objects admission/registration.ts applies at run time (webhooks.test.ts holds them
- * equal), minus the caBundle: the chart owns the objects, so uninstalling removes them (a fail-closed webhook left
+ * The configurations come from the builder admission/registration.ts registers at run time (webhookDefinitions), minus
+ * the caBundle, with the chart's metadata: the chart owns the objects, so uninstalling removes them (a fail-closed webhook left
  * behind would block labelled PVCs cluster-wide, docs/design.md#webhook-outage), and the trust bundle is filled in by
  * whoever owns the CA:
  * - lifeboat's own CA (default): the leader server-side-applies `caBundle` from its certificate Secret
@@ -14,20 +14,11 @@
  *   Certificate writes the certificate Secret with `ca.crt`, which lifeboat serves from.
  * Leaving caBundle out of the rendered objects also keeps GitOps diffs quiet: the field is owned by another manager.
  */
-import { excludedNamespaces } from '../intent/classify.ts';
+import { webhookDefinitions } from '../admission/registration.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
-import {
-  BREAK_GLASS_LABEL,
-  MUTATE_PATH,
-  MUTATING_WEBHOOK,
-  NAMESPACE_NAME_LABEL,
-  VALIDATE_PATH,
-  VALIDATING_WEBHOOK,
-  WEBHOOK_CONFIGURATION,
-} from './names.ts';
+import { WEBHOOK_CONFIGURATION } from './names.ts';
 
-const ADMISSION = 'admissionregistration.k8s.io/v1';
 const CERT_MANAGER = 'cert-manager.io/v1';
 export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
 
@@ -35,36 +26,6 @@ export const INJECT_CA_ANNOTATION = 'cert-manager.io/inject-ca-from';
 export function serviceDnsNames(ctx: RenderContext): string[] {
   const service = `${ctx.config.admission.service.name}.${ctx.namespace}`;
   return [`${service}.svc`, `${service}.svc.cluster.local`];
-}
-
-function webhook(ctx: RenderContext, name: string, path: string): Record<string, unknown> {
-  const { config } = ctx;
-  const { service, failurePolicy, timeoutSeconds } = config.admission;
-  return {
-    name,
-    clientConfig: { service: { namespace: ctx.namespace, name: service.name, path, port: service.port } },
-    rules: [
-      {
-        apiGroups: [''],
-        apiVersions: ['v1'],
-        resources: ['persistentvolumeclaims'],
-        operations: ['CREATE'],
-        scope: 'Namespaced',
-      },
-    ],
-    matchPolicy: 'Equivalent',
-    objectSelector: { matchExpressions: [{ key: config.keys.backupLabel, operator: 'Exists' }] },
-    namespaceSelector: {
-      matchExpressions: [
-        { key: NAMESPACE_NAME_LABEL, operator: 'NotIn', values: [...excludedNamespaces(config)].sort() },
-        { key: BREAK_GLASS_LABEL, operator: 'NotIn', values: ['true'] },
-      ],
-    },
-    sideEffects: 'None',
-    admissionReviewVersions: ['v1'],
-    failurePolicy,
-    timeoutSeconds,
-  };
 }
 
 /** Rendered when `config.admission.enabled` (the default), as `lifeboat run` then serves the webhook port. */
@@ -81,19 +42,18 @@ export function webhookConfigurations(ctx: RenderContext): KubeObject[] {
     labels: { 'app.kubernetes.io/managed-by': 'lifeboat' },
     annotations,
   });
+  const { service, failurePolicy, timeoutSeconds } = ctx.config.admission;
+  const { mutating, validating } = webhookDefinitions({
+    config: ctx.config,
+    endpoint: { service: { namespace: ctx.namespace, name: service.name, port: service.port } },
+    name: WEBHOOK_CONFIGURATION,
+    permissive: failurePolicy === 'Ignore',
+    mutateTimeoutSeconds: timeoutSeconds,
+    validateTimeoutSeconds: timeoutSeconds,
+  });
   return [
-    {
-      apiVersion: ADMISSION,
-      kind: 'MutatingWebhookConfiguration',
-      metadata,
-      webhooks: [{ ...webhook(ctx, MUTATING_WEBHOOK, MUTATE_PATH), reinvocationPolicy: 'IfNeeded' }],
-    },
-    {
-      apiVersion: ADMISSION,
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: structuredClone(metadata),
-      webhooks: [webhook(ctx, VALIDATING_WEBHOOK, VALIDATE_PATH)],
-    },
+    { ...mutating, metadata },
+    { ...validating, metadata: structuredClone(metadata) },
   ];
 }
 

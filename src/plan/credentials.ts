@@ -2,12 +2,8 @@ import { Buffer } from 'node:buffer';
 import { formatGoDuration } from '../config/formats.ts';
 import { CREDENTIALS_FROM_ANNOTATION } from '../config/keys.ts';
 import { renderTemplate } from '../config/template.ts';
-import type {
-  Backend,
-  CopyCredentialsConfig,
-  ExternalSecretCredentialsConfig,
-  LifeboatConfig,
-} from '../config/types.ts';
+import type { CopyCredentialsConfig, ExternalSecretCredentialsConfig, LifeboatConfig } from '../config/types.ts';
+import { backendOf } from './backend/index.ts';
 import { generatedMetadata } from './metadata.ts';
 import { EXTERNAL_SECRETS_API_VERSION, type ExternalSecretObject, type SecretObject } from './objects.ts';
 
@@ -21,23 +17,15 @@ export type SourceSecretFact =
   | { state: 'not-found' }
   | { state: 'not-read' };
 
-const PASSWORD_KEY: Record<Backend, string> = { restic: 'RESTIC_PASSWORD', kopia: 'KOPIA_PASSWORD' };
-const REPOSITORY_KEY: Record<Backend, string> = { restic: 'RESTIC_REPOSITORY', kopia: 'KOPIA_REPOSITORY' };
-
 /**
- * Secret keys lifeboat renders per PVC, in plain text: the repository location from `repository.url` (or the NFS
- * mount), plus `KOPIA_FS_PATH` for a kopia filesystem repository, which the kopia mover connects through.
+ * Secret keys lifeboat renders per PVC, in plain text: the repository location from `repository.url` (or the
+ * backend's default, kopia's NFS mount) in the backend's repository key.
  */
 export function renderedSecretKeys(config: LifeboatConfig, namespace: string, pvc: string): Record<string, string> {
-  const { backend, nfs } = config.repository;
-  const url = config.repository.url ?? (backend === 'kopia' && nfs ? `filesystem:///mnt/${nfs.mountPath}` : undefined);
+  const backend = backendOf(config);
+  const url = config.repository.url ?? backend.defaultUrl(config);
   if (url === undefined) return {};
-  const location = renderTemplate(url, { namespace, pvc });
-  const keys: Record<string, string> = { [REPOSITORY_KEY[backend]]: location };
-  if (backend === 'kopia' && location.startsWith('filesystem://')) {
-    keys.KOPIA_FS_PATH = location.slice('filesystem://'.length);
-  }
-  return keys;
+  return backend.renderedSecretKeys(renderTemplate(url, { namespace, pvc }));
 }
 
 export type CredentialsPlan =
@@ -60,10 +48,9 @@ export function planCredentials(input: CredentialsInput): CredentialsPlan {
 
 function copySecret(input: CredentialsInput, copy: CopyCredentialsConfig): CredentialsPlan {
   const { config, namespace, pvc, secretName, source } = input;
-  const backend = config.repository.backend;
   const from = `${copy.secretRef.namespace}/${copy.secretRef.name}`;
   const rendered = base64Values(renderedSecretKeys(config, namespace, pvc));
-  const required = [PASSWORD_KEY[backend], REPOSITORY_KEY[backend]];
+  const required = [...backendOf(config).requiredSecretKeys];
   const notes: string[] = [];
   let data: Record<string, string>;
   if (source.state === 'not-found') {

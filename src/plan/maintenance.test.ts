@@ -65,12 +65,7 @@ describe('planMaintenance', () => {
     assert.equal('annotations' in km.metadata, false);
     // The Secret is the movers' Secret: the source keys plus the rendered filesystem location; no PVC label.
     const secret = p.apply[0] as SecretObject;
-    assert.deepEqual(Object.keys(secret.data), [
-      'AWS_ACCESS_KEY_ID',
-      'KOPIA_FS_PATH',
-      'KOPIA_PASSWORD',
-      'KOPIA_REPOSITORY',
-    ]);
+    assert.deepEqual(Object.keys(secret.data), ['AWS_ACCESS_KEY_ID', 'KOPIA_PASSWORD', 'KOPIA_REPOSITORY']);
     assert.equal(Buffer.from(secret.data.KOPIA_REPOSITORY ?? '', 'base64').toString(), 'filesystem:///mnt/repository');
     assert.equal(secret.metadata.labels['lifeboat.dev/pvc'], undefined);
     assert.equal(secret.metadata.annotations['lifeboat.dev/pvc-name'], undefined);
@@ -110,10 +105,7 @@ describe('planMaintenance', () => {
     assert.equal('annotations' in es.metadata, false);
     assert.equal(es.spec.target.name, MAINTENANCE_NAME);
     assert.deepEqual(es.spec.dataFrom, [{ extract: { key: 'kopia' } }]);
-    assert.deepEqual(es.spec.target.template?.data, {
-      KOPIA_FS_PATH: '/mnt/repository',
-      KOPIA_REPOSITORY: 'filesystem:///mnt/repository',
-    });
+    assert.deepEqual(es.spec.target.template?.data, { KOPIA_REPOSITORY: 'filesystem:///mnt/repository' });
   });
 
   it('renders offline without the source Secret, saying where the keys will come from', () => {

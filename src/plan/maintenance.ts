@@ -11,7 +11,7 @@
  * no application's lifetime (or `kubectl delete namespace`) decides whether the repository is maintained.
  *
  * Which Secret: a Secret `lifeboat-repository-maintenance` built exactly like each PVC's mover Secret (copy mode: the
- * source Secret's keys plus the rendered `KOPIA_REPOSITORY` / `KOPIA_FS_PATH`; external-secret mode: an ExternalSecret
+ * source Secret's keys plus the rendered `KOPIA_REPOSITORY`; external-secret mode: an ExternalSecret
  * with the same store, keys and template). The source Secret itself cannot be named directly: it may live in another
  * namespace and usually lacks the repository location, which lifeboat renders from `repository.url` or `nfs`. So the
  * maintenance Job connects to the very repository, with the very credentials, the movers use.

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { resolveDestinationIdentity, resolveSourceIdentity } from '../../test/support/kopia-fork-identity.ts';
 import { loadConfig } from '../config/load.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
+import { identityFor } from './backend/kopia.ts';
 import type { ClusterCapabilities } from './capability.ts';
 import type { SourceSecretFact } from './credentials.ts';
-import { identityFor, resolveDestinationIdentity, resolveSourceIdentity } from './kopia-identity.ts';
 import type {
   ExternalSecretObject,
   GeneratedObject,
@@ -319,7 +320,8 @@ describe('planPvc: classes, repository and credentials', () => {
     const p = plan(pvcOf(), { config });
     const secret = only(p, 'Secret') as SecretObject;
     assert.equal(unb64(secret.data.KOPIA_REPOSITORY), 'filesystem:///mnt/repository');
-    assert.equal(unb64(secret.data.KOPIA_FS_PATH), '/mnt/repository');
+    // The kopia mover connects to a filesystem repository through the path in KOPIA_REPOSITORY; no other key.
+    assert.deepEqual(Object.keys(secret.data), ['AWS_ACCESS_KEY_ID', 'KOPIA_PASSWORD', 'KOPIA_REPOSITORY']);
     const volumes = [
       { mountPath: 'repository', volumeSource: { nfs: { server: 'nas.example.com', path: '/export/volsync' } } },
     ];
@@ -411,7 +413,7 @@ repository: {nfs: {server: nas.example.com, path: /export/volsync}}
         template: {
           engineVersion: 'v2',
           mergePolicy: 'Merge',
-          data: { KOPIA_FS_PATH: '/mnt/repository', KOPIA_REPOSITORY: 'filesystem:///mnt/repository' },
+          data: { KOPIA_REPOSITORY: 'filesystem:///mnt/repository' },
         },
       },
       dataFrom: [{ extract: { key: 'rustfs' } }],

@@ -1,16 +1,14 @@
-import { KOPIA_IDENTITY_ANNOTATION, TIER_LABEL } from '../config/keys.ts';
-import type { LifeboatConfig, Retention } from '../config/types.ts';
+import { TIER_LABEL } from '../config/keys.ts';
+import type { LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
-import { formatIdentity, identityFor, type KopiaIdentity } from './kopia-identity.ts';
+import { backendOf } from './backend/index.ts';
 import { generatedMetadata } from './metadata.ts';
 import type { GeneratedNames } from './names.ts';
 import {
-  type KopiaSourceSpec,
   type MoverCommonSpec,
   type MoverVolume,
   type ReplicationDestinationObject,
   type ReplicationSourceObject,
-  type ResticSourceSpec,
   VOLSYNC_API_VERSION,
   type VolSyncTrigger,
 } from './objects.ts';
@@ -23,14 +21,6 @@ export interface ReplicationInput {
   names: GeneratedNames;
 }
 
-/** The PVC's kopia identity, or undefined for restic (one repository per PVC needs none). */
-export function kopiaIdentityOf(input: ReplicationInput): KopiaIdentity | undefined {
-  const { config, namespace, pvc } = input;
-  return config.repository.backend === 'kopia'
-    ? identityFor(config.repository.identity, namespace, pvc.metadata.name)
-    : undefined;
-}
-
 /** The scheduled (or on-demand) backup of the PVC. */
 export function buildSource(input: ReplicationInput, tier: string, trigger: VolSyncTrigger): ReplicationSourceObject {
   const { config, pvc, namespace, names } = input;
@@ -38,10 +28,11 @@ export function buildSource(input: ReplicationInput, tier: string, trigger: VolS
   if (!retain) throw new Error(`tier ${tier} is not configured`);
   // The snapshot is of the user's PVC, so its class follows the PVC's own StorageClass.
   const common = moverCommon(input, pvc.spec?.storageClassName ?? storageClassOf(input));
-  const identity = kopiaIdentityOf(input);
+  const backend = backendOf(config);
+  const at = { namespace, pvc: pvc.metadata.name };
   const metadata = generatedMetadata(names.replicationSource, namespace, pvc.metadata.name, {
     labels: { [TIER_LABEL]: tier },
-    annotations: identity ? { [KOPIA_IDENTITY_ANNOTATION]: formatIdentity(identity) } : {},
+    annotations: backend.identityAnnotations(config, at),
   });
   // Owned by the PVC: when the PVC is deleted, Kubernetes removes the backup schedule even if lifeboat is down,
   // while the destination and Secret (not owned) stay for the restore of a recreated PVC.
@@ -50,25 +41,12 @@ export function buildSource(input: ReplicationInput, tier: string, trigger: VolS
       { apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: pvc.metadata.name, uid: pvc.metadata.uid },
     ];
   }
-  const base = { apiVersion: VOLSYNC_API_VERSION, kind: 'ReplicationSource', metadata } as const;
-  const sourcePVC = pvc.metadata.name;
-  if (identity) {
-    const kopia: KopiaSourceSpec = {
-      ...common,
-      retain: kopiaRetain(retain),
-      compression: config.mover.kopia.compression,
-      parallelism: config.mover.kopia.parallelism,
-      username: identity.username,
-      hostname: identity.hostname,
-    };
-    return { ...base, spec: { sourcePVC, trigger, kopia } };
-  }
-  const restic: ResticSourceSpec = {
-    ...common,
-    retain: resticRetain(retain),
-    pruneIntervalDays: config.mover.restic.pruneIntervalDays,
+  return {
+    apiVersion: VOLSYNC_API_VERSION,
+    kind: 'ReplicationSource',
+    metadata,
+    spec: { sourcePVC: pvc.metadata.name, trigger, ...backend.source(common, retain, config, at) },
   };
-  return { ...base, spec: { sourcePVC, trigger, restic } };
 }
 
 /**
@@ -81,9 +59,10 @@ export function buildDestination(
   volume: { capacity: string; accessModes: string[] },
 ): ReplicationDestinationObject {
   const { config, pvc, namespace, names } = input;
-  const identity = kopiaIdentityOf(input);
+  const backend = backendOf(config);
+  const at = { namespace, pvc: pvc.metadata.name };
   const metadata = generatedMetadata(names.replicationDestination, namespace, pvc.metadata.name, {
-    annotations: identity ? { [KOPIA_IDENTITY_ANNOTATION]: formatIdentity(identity) } : {},
+    annotations: backend.identityAnnotations(config, at),
   });
   const spec = {
     ...moverCommon(input, storageClassOf(input)),
@@ -91,12 +70,12 @@ export function buildDestination(
     accessModes: [...volume.accessModes],
     cleanupTempPVC: config.restore.cleanupTempPVC,
   };
-  const base = { apiVersion: VOLSYNC_API_VERSION, kind: 'ReplicationDestination', metadata } as const;
-  const trigger = { manual: token };
-  if (identity) {
-    return { ...base, spec: { trigger, kopia: { ...spec, username: identity.username, hostname: identity.hostname } } };
-  }
-  return { ...base, spec: { trigger, restic: spec } };
+  return {
+    apiVersion: VOLSYNC_API_VERSION,
+    kind: 'ReplicationDestination',
+    metadata,
+    spec: { trigger: { manual: token }, ...backend.destination(spec, config, at) },
+  };
 }
 
 /** Class of the temporary copy and of the restore volume: the configured override, else the PVC's own. */
@@ -127,21 +106,4 @@ function moverCommon(input: ReplicationInput, snapshotOf: string | undefined): M
 export function repositoryMoverVolumes(config: LifeboatConfig): MoverVolume[] | undefined {
   const nfs = config.repository.nfs;
   return nfs && [{ mountPath: nfs.mountPath, volumeSource: { nfs: { server: nfs.server, path: nfs.path } } }];
-}
-
-function counts(retain: Retention) {
-  const { hourly, daily, weekly, monthly, yearly } = retain;
-  return Object.fromEntries(
-    Object.entries({ hourly, daily, weekly, monthly, yearly }).filter(([, v]) => v !== undefined),
-  ) as Omit<Retention, 'last'>;
-}
-
-/** restic's `retain.last` is a string in the CRD (docs/design.md#movers-and-secrets). */
-function resticRetain(retain: Retention): ResticSourceSpec['retain'] {
-  return { ...counts(retain), ...(retain.last !== undefined && { last: String(retain.last) }) };
-}
-
-/** kopia calls the same rule `latest`. */
-function kopiaRetain(retain: Retention): KopiaSourceSpec['retain'] {
-  return { ...counts(retain), ...(retain.last !== undefined && { latest: retain.last }) };
 }

@@ -8,7 +8,6 @@ import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { BACKUP_HISTORY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PVC_NAME_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
-import { detectCapabilities } from '../controller/capabilities.ts';
 import { type Decision, decide } from '../decision/decide.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
@@ -19,9 +18,9 @@ import { parseHistory } from '../plan/history.ts';
 import { MAINTENANCE_NAME, planMaintenance } from '../plan/maintenance.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
-import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from './maintenance.ts';
-import type { RepositoryFacts } from './repository-report.ts';
-import type { LedgerInput, ReplicationObject } from './types.ts';
+import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from '../status/maintenance.ts';
+import type { RepositoryFacts } from '../status/repository-report.ts';
+import type { LedgerInput, ReplicationObject } from '../status/types.ts';
 
 /** What the ledger needs of the catalog. */
 export interface LedgerCatalog {
@@ -37,6 +36,8 @@ export interface CollectOptions {
   graceMs: number;
   catalog?: LedgerCatalog;
   now?: number;
+  /** Reads which VolSync (and External Secrets) the cluster runs: controller/capabilities.ts's detectCapabilities. */
+  capabilities: (kube: KubeClient) => Promise<ClusterCapabilities>;
 }
 
 /**
@@ -101,7 +102,7 @@ export async function collectLedgerInput(
     kube.list<KubeObject & Namespace>('v1', 'Namespace'),
     kube.list<KubeObject & ReplicationObject>(VOLSYNC_API_VERSION, 'ReplicationSource', scope),
     kube.list<KubeObject & ReplicationObject>(VOLSYNC_API_VERSION, 'ReplicationDestination', scope),
-    detectCapabilities(kube),
+    opts.capabilities(kube),
   ]);
   const replication = [...sources, ...destinations];
   const managed = replication.filter((o) => o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE);

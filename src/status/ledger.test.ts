@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import type { Snapshot } from '../catalog/types.ts';
 import { RESTORE_REQUEST_ANNOTATION, RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION } from '../config/keys.ts';
 import { loadConfig } from '../config/load.ts';
-import { formatRestorePoint, RESTORE_POINT_ANNOTATION } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
 import type { Namespace, OwnerReference, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
+import { formatStandbyRecord, STANDBY_RECORD_ANNOTATION } from '../plan/standby.ts';
 import { filterLedger, summarizeRows } from './filter.ts';
 import { buildLedger } from './ledger.ts';
 import { ledgerTable } from './table.ts';
@@ -87,7 +87,7 @@ function rd(
   const token = opts.token ?? 'sync-1';
   const annotations: Record<string, string> = {};
   if (opts.record) {
-    annotations[RESTORE_POINT_ANNOTATION] = formatRestorePoint({
+    annotations[STANDBY_RECORD_ANNOTATION] = formatStandbyRecord({
       snapshotId: opts.record.id,
       snapshotTime: opts.record.time,
       token,

@@ -5,6 +5,7 @@
  * the last backup, whether that is late for the tier, and whether the restore point is ready.
  */
 
+import { confirmRepositoryCommand } from '../catalog/pins.ts';
 import { formatDuration } from '../config/formats.ts';
 import {
   MANAGED_BY_LABEL,
@@ -16,8 +17,6 @@ import {
   RESTORE_VERDICT_ANNOTATION,
   RESTORED_FROM_ANNOTATION,
 } from '../config/keys.ts';
-import { confirmRepositoryCommand } from '../controller/repository-identity-store.ts';
-import { recordOf } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
 import { parseRecordedVerdict } from '../decision/restore-verdict.ts';
 import { classifyPvc } from '../intent/classify.ts';
@@ -28,6 +27,7 @@ import { generatedNames } from '../plan/names.ts';
 import type { ObservedObject } from '../plan/observed.ts';
 import { planPvc } from '../plan/plan.ts';
 import { parseRestoreRequest } from '../plan/restore-request.ts';
+import { standbyRecordOf } from '../plan/standby.ts';
 import type { Verdict } from '../plan/verdict.ts';
 import { summarizeRows } from './filter.ts';
 import { restoreReadiness } from './readiness.ts';
@@ -259,7 +259,7 @@ function backupOf(rs: ReplicationObject | undefined): LedgerRow['backup'] {
 
 function restorePointOf(now: number, rd: ReplicationObject | undefined): LedgerRow['restorePoint'] {
   if (!rd) return null;
-  const record = recordOf(rd as Parameters<typeof recordOf>[0]);
+  const record = standbyRecordOf(rd as Parameters<typeof standbyRecordOf>[0]);
   const syncedAt = rd.status?.lastSyncTime ?? null;
   const from = record?.snapshotTime ?? syncedAt;
   let restoreInProgress: string | null = null;

@@ -6,8 +6,8 @@
  * repository has. Pure; every "no" names the first thing that is missing.
  */
 
-import { type DestinationView, recordOf } from '../controller/restore-point.ts';
 import type { Decision } from '../decision/decide.ts';
+import { type DestinationView, standbyRecordOf } from '../plan/standby.ts';
 import type { ReplicationObject } from './types.ts';
 
 export function restoreReadiness(
@@ -24,7 +24,7 @@ export function restoreReadiness(
   if (!status.lastManualSync) return no('never synced');
   const image = status.latestImage?.name;
   if (!image) return no(`sync ${status.lastManualSync} published no image`);
-  const record = recordOf(rd as DestinationView);
+  const record = standbyRecordOf(rd as DestinationView);
   if (!record) return no(`the image comes from sync ${status.lastManualSync}, which lifeboat did not record`);
   if (record.token !== status.lastManualSync) {
     return no(`the image comes from sync ${status.lastManualSync}, not lifeboat's ${record.token}`);

@@ -25,14 +25,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEFAULT_CONFIG } from '../../src/config/defaults.ts';
 import { renderManifests } from '../../src/deploy/manifests.ts';
 import { EXPORTED, type Exporter } from '../../src/deploy/metric-names.ts';
-import {
-  CONFIG_FILE,
-  GUARD_CONFIGMAP,
-  IMAGE_USER,
-  LEASE_NAME,
-  NAME,
-  WEBHOOK_CONFIGURATION,
-} from '../../src/deploy/names.ts';
+import { CONFIG_FILE, GUARD_CONFIGMAP, LEASE_NAME, NAME, WEBHOOK_CONFIGURATION } from '../../src/deploy/names.ts';
 import { DEFAULT_RESOURCES, DEFAULT_RUN_AS, resolveValues } from '../../src/deploy/values.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type Artefact, buildArtefact } from '../support/artefact.ts';
@@ -341,7 +334,8 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
     const cmd = dockerInstruction(dockerfile, 'CMD');
     assert.deepEqual(cmd, ['run', '--config', CONFIG_FILE]);
     assert.deepEqual(container.args.slice(0, cmd.length), cmd, 'the Deployment runs what CMD runs');
-    assert.match(dockerfile, new RegExp(`^USER ${IMAGE_USER}:${IMAGE_USER}$`, 'm'));
+    // The image's own user is distroless "nonroot"; the chart runs the pod as `podSecurityContext` says instead.
+    assert.match(dockerfile, /^USER 65532:65532$/m);
     // The chart overrides the image's user with the movers' uid, so the catalog can read kopia's 0600 files.
     assert.equal(deployment.spec.template.spec.securityContext.runAsUser, DEFAULT_RUN_AS);
   });

@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { kopiaLocationFromEnv } from '../../src/catalog/kopia/location.ts';
 import { type KopiaRepository, openKopiaRepository } from '../../src/catalog/kopia/repository.ts';
-import { fsStorage } from '../../src/catalog/storage/fs.ts';
-import { type S3Storage, s3Storage } from '../../src/catalog/storage/s3.ts';
+import { FsStorage } from '../../src/catalog/storage/fs.ts';
+import { S3Storage } from '../../src/catalog/storage/s3.ts';
 import type { BlobInfo, BlobStorage, ByteRange } from '../../src/catalog/storage/storage.ts';
 import { RepositoryError, type Snapshot } from '../../src/catalog/types.ts';
 import {
@@ -24,7 +24,7 @@ import {
 import { type S3Server, startS3Server } from '../support/s3server.ts';
 
 function reader(repo: KopiaTestRepository, password = repo.password, storage?: BlobStorage): KopiaRepository {
-  return openKopiaRepository(storage ?? fsStorage({ root: repo.repoPath as string }), password, {
+  return openKopiaRepository(storage ?? new FsStorage({ root: repo.repoPath as string }), password, {
     layout: { kind: 'filesystem' },
   });
 }
@@ -222,7 +222,7 @@ describe('kopia reader: one filesystem repository with several identities', () =
     // Fill the race window deterministically: run real full maintenance right after the reader listed the index
     // blobs, so the index entries it then reads point at packs maintenance has just rewritten and deleted.
     let raced = false;
-    const storage = intercept(fsStorage({ root: repo.repoPath as string }), {
+    const storage = intercept(new FsStorage({ root: repo.repoPath as string }), {
       afterList: async (prefix) => {
         if (prefix === 'x' && !raced) {
           raced = true;
@@ -253,7 +253,7 @@ describe('kopia reader: one filesystem repository with several identities', () =
   it('reports corruption when a pack named by the index stays missing', async () => {
     const manifests = await repo.contents('m');
     const pack = manifests[0]?.packFile as string;
-    const storage = intercept(fsStorage({ root: repo.repoPath as string }), {
+    const storage = intercept(new FsStorage({ root: repo.repoPath as string }), {
       get: (key) => (key.replaceAll('/', '').startsWith(pack) ? 'missing' : undefined),
     });
     await assertRejectsWith(reader(repo, repo.password, storage).listSources(), 'corrupt', /also after re-listing/);
@@ -273,7 +273,7 @@ describe('kopia reader: one filesystem repository with several identities', () =
     }
 
     const copyReader = () =>
-      openKopiaRepository(fsStorage({ root: copy }), repo.password, { layout: { kind: 'filesystem' } });
+      openKopiaRepository(new FsStorage({ root: copy }), repo.password, { layout: { kind: 'filesystem' } });
 
     it('reports a corrupted index blob as corrupt (the password was accepted)', async () => {
       await freshCopy();
@@ -390,7 +390,7 @@ describe('kopia reader: legacy format version 1 (index v1, compaction logs, [3,3
     );
     await repo.snapshot({ source: 'old1@legacy:/data', dir, startTime: at(101) });
     let walks = 0;
-    const storage = intercept(fsStorage({ root: repo.repoPath as string }), {
+    const storage = intercept(new FsStorage({ root: repo.repoPath as string }), {
       afterList: async (prefix, result) => {
         if (prefix !== 'n' || walks++ > 0) return;
         // Drop what the last snapshot wrote: its index blob was not there when this part of the walk passed.
@@ -422,7 +422,9 @@ describe('kopia reader: a different repository appears at the same location', ()
     const [oldRepo, newRepo] = repos as [KopiaTestRepository, KopiaTestRepository];
     const location = join(oldRepo.root, 'mounted');
     await cp(oldRepo.repoPath as string, location, { recursive: true });
-    const r = openKopiaRepository(fsStorage({ root: location }), DEFAULT_PASSWORD, { layout: { kind: 'filesystem' } });
+    const r = openKopiaRepository(new FsStorage({ root: location }), DEFAULT_PASSWORD, {
+      layout: { kind: 'filesystem' },
+    });
     assert.deepEqual(simplify(await r.listSources()), expectedSources(await oldRepo.listSnapshots()));
     await rm(location, { recursive: true });
     await cp(newRepo.repoPath as string, location, { recursive: true });
@@ -447,7 +449,7 @@ describe('kopia reader: empty, missing and unreachable repositories', () => {
     const empty = join(repo.root, 'empty');
     await mkdir(empty);
     await makeSourceDir(empty, 'junk', { 'readme.txt': 'not a repository' });
-    const r = openKopiaRepository(fsStorage({ root: empty, mountPoint: repo.root }), repo.password, {
+    const r = openKopiaRepository(new FsStorage({ root: empty, mountPoint: repo.root }), repo.password, {
       layout: { kind: 'filesystem' },
     });
     await assertRejectsWith(r.listSources(), 'repository-not-found', /kopia\.repository/);
@@ -455,7 +457,7 @@ describe('kopia reader: empty, missing and unreachable repositories', () => {
 
   it('reports an unmounted location as unreachable, not as a missing repository', async () => {
     const gone = join(repo.root, 'not-mounted');
-    const r = openKopiaRepository(fsStorage({ root: join(gone, 'repo'), mountPoint: gone }), repo.password, {
+    const r = openKopiaRepository(new FsStorage({ root: join(gone, 'repo'), mountPoint: gone }), repo.password, {
       layout: { kind: 'filesystem' },
     });
     await assertRejectsWith(r.listSources(), 'unreachable');
@@ -548,7 +550,7 @@ describe('kopia reader: repositories on S3 (MinIO)', () => {
     });
     assert.equal(location.kind, 's3');
     if (location.kind !== 's3') throw new Error('unreachable');
-    const storage = s3Storage({
+    const storage = new S3Storage({
       endpoint: `${location.tls ? 'https' : 'http'}://${location.endpoint}`,
       bucket: bucket,
       region: location.region ?? s3.region,

@@ -232,7 +232,11 @@ describe('repository maintenance controller (real API server, fork CRDs)', () =>
     assert.equal(await sample(registry, /^lifeboat_kopia_maintenance_ready\{/), 0);
 
     // `lifeboat status` reads the same object through the API.
-    const input = await collectLedgerInput(kube, c, { graceMs: 3_600_000, namespace: NS });
+    const input = await collectLedgerInput(kube, c, {
+      graceMs: 3_600_000,
+      namespace: NS,
+      capabilities: detectCapabilities,
+    });
     assert.equal(input.maintenance?.result, 'failing');
     assert.match(input.maintenance?.message ?? '', /not ready \(ReconcileFailed\): boom/);
     assert.equal(input.maintenance?.lastMaintenanceTime, done);

@@ -10,11 +10,11 @@ import { Catalog } from '../../src/catalog/catalog.ts';
 import { parseKopiaLocation } from '../../src/catalog/kopia/location.ts';
 import { kopiaSource } from '../../src/catalog/kopia-source.ts';
 import type { LifeboatConfig } from '../../src/config/types.ts';
-import { RESTORE_POINT_ANNOTATION } from '../../src/controller/restore-point.ts';
 import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { generatedNames } from '../../src/plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../../src/plan/objects.ts';
 import { buildDestination, buildSource } from '../../src/plan/replication.ts';
+import { STANDBY_RECORD_ANNOTATION } from '../../src/plan/standby.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 
 export { eventually } from '../support/eventually.ts';
@@ -310,7 +310,7 @@ export async function completedRestorePoint(
     { apiVersion: VOLSYNC_API_VERSION, kind: 'ReplicationDestination', namespace: ns, name },
     {
       metadata: {
-        annotations: { [RESTORE_POINT_ANNOTATION]: JSON.stringify({ snapshotId: s.id, snapshotTime: s.time, token }) },
+        annotations: { [STANDBY_RECORD_ANNOTATION]: JSON.stringify({ snapshotId: s.id, snapshotTime: s.time, token }) },
       },
     },
   );

@@ -13,13 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ResticCache } from '../../src/catalog/restic/cache.ts';
 import { discoverResticRepositories } from '../../src/catalog/restic/discover.ts';
-import {
-  type PvcRef,
-  parseResticLocation,
-  parseResticTemplate,
-  renderResticTemplate,
-} from '../../src/catalog/restic/location.ts';
-import { listResticSnapshots, openResticRepository } from '../../src/catalog/restic/repository.ts';
+import { type PvcRef, parseResticLocation, parseResticTemplate } from '../../src/catalog/restic/location.ts';
+import { openResticRepository } from '../../src/catalog/restic/repository.ts';
 import { isVolSyncSnapshot } from '../../src/catalog/restic/snapshot.ts';
 import { storageForResticLocation } from '../../src/catalog/restic/storage-for-location.ts';
 import { S3Storage } from '../../src/catalog/storage/s3.ts';
@@ -32,6 +27,7 @@ import {
   type ResticJsonSnapshot,
   type ResticTestRepository,
 } from '../support/restic.ts';
+import { listResticSnapshots, renderResticTemplate } from '../support/restic-reader.ts';
 import { type S3Server, startS3Server } from '../support/s3server.ts';
 
 let s3: S3Server;

@@ -8,6 +8,7 @@
  * `snapshot delete`) removes it before the mover runs, and `restoreAsOf` silently falls back to an older snapshot —
  * or to nothing. The arming check refuses it when it is already gone; the verdict catches it when it went later.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,14 +16,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openKopiaRepository } from '../../src/catalog/kopia/repository.ts';
 import { parseResticLocation } from '../../src/catalog/restic/location.ts';
-import { listResticSnapshots } from '../../src/catalog/restic/repository.ts';
 import { storageForResticLocation } from '../../src/catalog/restic/storage-for-location.ts';
-import { fsStorage } from '../../src/catalog/storage/fs.ts';
+import { FsStorage } from '../../src/catalog/storage/fs.ts';
 import type { Snapshot } from '../../src/catalog/types.ts';
 import { armingCheck, type EvidenceRead, restoreVerdict } from '../../src/decision/restore-verdict.ts';
 import { chooseSnapshot, restoreAsOfFor } from '../../src/plan/restore-point.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 import { createResticRepository, type ResticTestRepository } from '../support/restic.ts';
+import { listResticSnapshots } from '../support/restic-reader.ts';
 import {
   type MoverRestoreResult,
   runKopiaMoverRestore,
@@ -128,7 +129,7 @@ describe('restore evidence with the real kopia mover script', () => {
   const source = 'data@app:/data';
   const read = async () =>
     (
-      await openKopiaRepository(fsStorage({ root: repo.repoPath as string }), repo.password, {
+      await openKopiaRepository(new FsStorage({ root: repo.repoPath as string }), repo.password, {
         layout: { kind: 'filesystem' },
       }).listSources()
     ).get(source) ?? [];

@@ -13,10 +13,10 @@ import type { Catalog } from '../../src/catalog/catalog.ts';
 import { RESTORE_POINT_LABEL } from '../../src/config/keys.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { Operator } from '../../src/controller/operator.ts';
-import { RESTORE_POINT_ANNOTATION, restoreAsOf, SYNC_FIELD_MANAGER } from '../../src/controller/restore-point.ts';
 import { RestorePointSync } from '../../src/controller/restore-point-sync.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
+import { restoreAsOf, STANDBY_RECORD_ANNOTATION, SYNC_FIELD_MANAGER } from '../../src/plan/standby.ts';
 import { runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
@@ -149,7 +149,7 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     assert.equal(c?.spec.trigger?.manual, cToken);
     const cNewest = newest('app/c');
     assert.equal(c?.spec.kopia?.restoreAsOf, restoreAsOf({ timeMs: Date.parse(cNewest.time) }));
-    assert.deepEqual(JSON.parse(c?.metadata.annotations?.[RESTORE_POINT_ANNOTATION] ?? '{}'), {
+    assert.deepEqual(JSON.parse(c?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION] ?? '{}'), {
       snapshotId: cNewest.id,
       snapshotTime: cNewest.time,
       token: cToken,
@@ -170,8 +170,8 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     const afterController = await getRd(kube, 'app', 'c-restore');
     assert.equal(afterController?.spec.kopia?.restoreAsOf, c?.spec.kopia?.restoreAsOf);
     assert.equal(
-      afterController?.metadata.annotations?.[RESTORE_POINT_ANNOTATION],
-      c?.metadata.annotations?.[RESTORE_POINT_ANNOTATION],
+      afterController?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION],
+      c?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION],
     );
 
     // Playing VolSync: c's and d's syncs complete. The next pass reports c synced and arms b.

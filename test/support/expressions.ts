@@ -3,7 +3,7 @@
  * graphs need), read only known metrics whose status the caller allows, and match only labels those metrics carry (a
  * misspelt label matcher selects nothing, and an alert over nothing never fires).
  */
-import { lookupMetric, type MetricStatus, TARGET_LABELS } from '../../src/deploy/metric-names.ts';
+import { lookupMetric, type MetricStatus, TARGET_LABELS } from './metric-lookup.ts';
 import { parsePromQL, selectorsOf } from './promql.ts';
 
 export interface ExpressionReport {

@@ -30,10 +30,6 @@ export class UnsupportedCompressionError extends Error {
   override readonly name = 'UnsupportedCompressionError';
 }
 
-export function isSupportedCompression(headerId: number): boolean {
-  return headerId === 0 || DECODERS.has(headerId);
-}
-
 export function hex(headerId: number): string {
   return `0x${headerId.toString(16).padStart(4, '0')}`;
 }

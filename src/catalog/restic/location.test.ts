@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { renderResticTemplate } from '../../../test/support/restic-reader.ts';
 import {
   formatResticLocation,
   LocationError,
@@ -7,7 +8,6 @@ import {
   parseResticLocation,
   parseResticTemplate,
   type ResticLocation,
-  renderResticTemplate,
 } from './location.ts';
 
 describe('parseResticLocation', () => {

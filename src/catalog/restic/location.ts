@@ -265,11 +265,6 @@ export function parseResticTemplate(template: string): ResticTemplate {
   };
 }
 
-/** Renders a template for one PVC straight to restic's syntax. Throws LocationError for invalid names. */
-export function renderResticTemplate(template: string, ref: PvcRef): string {
-  return formatResticLocation(parseResticTemplate(template).render(ref));
-}
-
 /** The path of `location` below `base`, or undefined when it is not below it. */
 function relativeTo(base: ResticLocation, location: ResticLocation): string | undefined {
   if (base.backend === 'local' && location.backend === 'local') {

@@ -3,15 +3,17 @@
  * dozens of keys stay fast). Repositories written by the real restic binary are covered in
  * test/integration/restic-reader.test.ts.
  */
+
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
+import { listResticSnapshots } from '../../../test/support/restic-reader.ts';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError } from '../storage/storage.ts';
 import { RepositoryError, type RepositoryErrorCode } from '../types.ts';
 import { ResticCache } from './cache.ts';
 import { deriveUserKey, encrypt, type ResticKey, splitKey } from './crypto.ts';
-import { listResticSnapshots, openResticRepository } from './repository.ts';
+import { openResticRepository } from './repository.ts';
 import { isVolSyncSnapshot } from './snapshot.ts';
 
 class MemoryStorage implements BlobStorage {

@@ -72,16 +72,6 @@ export async function openResticRepository(
   }
 }
 
-/** `openResticRepository` then `listSnapshots`, under one signal. */
-export async function listResticSnapshots(
-  storage: BlobStorage,
-  password: string,
-  options: ResticReaderOptions = {},
-): Promise<ResticSnapshot[]> {
-  const repository = await openResticRepository(storage, password, options);
-  return await repository.listSnapshots(options.signal);
-}
-
 class Repository implements ResticRepository {
   readonly location: string;
   readonly version: 1 | 2;

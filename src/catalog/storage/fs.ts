@@ -251,10 +251,6 @@ export class FsStorage implements BlobStorage {
   }
 }
 
-export function fsStorage(options: FsStorageOptions): FsStorage {
-  return new FsStorage(options);
-}
-
 async function readRange(path: string, range: ByteRange): Promise<Uint8Array> {
   const handle = await open(path, 'r');
   try {

@@ -289,10 +289,6 @@ export class S3Storage implements BlobStorage {
   }
 }
 
-export function s3Storage(config: S3StorageConfig): S3Storage {
-  return new S3Storage(config);
-}
-
 async function createClient(endpoint: string, config: S3StorageConfig): Promise<S3Client> {
   const maxSockets = config.maxSockets ?? 32;
   const requestTimeout = config.requestTimeoutMs ?? 10_000;

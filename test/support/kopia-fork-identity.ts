@@ -1,28 +1,11 @@
-import { splitIdentity } from '../config/rules.ts';
-import { renderTemplate } from '../config/template.ts';
-
-/** A kopia snapshot source, `username@hostname:path`. */
-export interface KopiaIdentity {
-  username: string;
-  hostname: string;
-  path: string;
-}
-
-export function formatIdentity(id: KopiaIdentity): string {
-  return `${id.username}@${id.hostname}:${id.path}`;
-}
-
-/** The identity of one PVC from the configured template (validated by the config loader). */
-export function identityFor(template: string, namespace: string, pvc: string): KopiaIdentity {
-  const parts = splitIdentity(template);
-  if (!parts) throw new Error(`invalid kopia identity template "${template}"`);
-  const values = { namespace, pvc };
-  return {
-    username: renderTemplate(parts.username, values),
-    hostname: renderTemplate(parts.hostname, values),
-    path: parts.path,
-  };
-}
+/**
+ * A model of the perfectra1n/volsync fork's kopia identity rules (its `builder.go`), for tests: which identity the
+ * fork's movers use for a ReplicationSource or ReplicationDestination as lifeboat generates them. lifeboat itself
+ * states the identity explicitly and never needs these rules at run time. The real twin is the fork's controller, run by
+ * the real-node data-path test (test/integration/realnode-data-path.test.ts), where the real fork controller builds the
+ * movers from lifeboat's objects and the restore finds the backup only if both resolve to the same identity.
+ */
+import type { KopiaIdentity } from '../../src/plan/backend/kopia.ts';
 
 /** The kopia fields of a source or destination that decide its identity (fork CRD names). */
 export interface KopiaIdentitySpec {

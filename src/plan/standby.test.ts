@@ -2,29 +2,29 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   armBody,
-  assessRestorePoint,
+  assessStandby,
   type DestinationView,
-  formatRestorePoint,
-  parseRestorePoint,
-  RESTORE_POINT_ANNOTATION,
-  type RestorePointRecord,
+  formatStandbyRecord,
+  parseStandbyRecord,
   restoreAsOf,
+  STANDBY_RECORD_ANNOTATION,
+  type StandbyRecord,
   syncToken,
   tokenTime,
-} from './restore-point.ts';
+} from './standby.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const HOUR = 3_600_000;
 const newest = { id: 'snap-new', time: '2026-06-01T11:17:03.250Z', timeMs: Date.parse('2026-06-01T11:17:03.250Z') };
-const older: RestorePointRecord = {
+const older: StandbyRecord = {
   snapshotId: 'snap-old',
   snapshotTime: '2026-06-01T10:17:00.000Z',
   token: 'sync-1780300000',
 };
-const same: RestorePointRecord = { snapshotId: 'snap-new', snapshotTime: newest.time, token: 'sync-1780305000' };
+const same: StandbyRecord = { snapshotId: 'snap-new', snapshotTime: newest.time, token: 'sync-1780305000' };
 
 function rd(opts: {
-  record?: RestorePointRecord | string;
+  record?: StandbyRecord | string;
   manual?: string;
   lastManualSync?: string;
   image?: boolean;
@@ -32,8 +32,8 @@ function rd(opts: {
 }): DestinationView {
   const annotations: Record<string, string> = {};
   if (opts.record !== undefined) {
-    annotations[RESTORE_POINT_ANNOTATION] =
-      typeof opts.record === 'string' ? opts.record : formatRestorePoint(opts.record);
+    annotations[STANDBY_RECORD_ANNOTATION] =
+      typeof opts.record === 'string' ? opts.record : formatStandbyRecord(opts.record);
   }
   return {
     metadata: {
@@ -52,7 +52,7 @@ function rd(opts: {
 
 describe('restore-point record', () => {
   it('round-trips and refuses what is not a record', () => {
-    assert.deepEqual(parseRestorePoint(formatRestorePoint(older)), older);
+    assert.deepEqual(parseStandbyRecord(formatStandbyRecord(older)), older);
     for (const bad of [
       undefined,
       '',
@@ -61,7 +61,7 @@ describe('restore-point record', () => {
       '{"snapshotId":"a","snapshotTime":"never","token":"t"}',
       '{"snapshotId":"a","snapshotTime":"2026-01-01T00:00:00Z","token":""}',
     ]) {
-      assert.equal(parseRestorePoint(bad), undefined, String(bad));
+      assert.equal(parseStandbyRecord(bad), undefined, String(bad));
     }
   });
 
@@ -83,7 +83,7 @@ describe('restore-point record', () => {
   });
 });
 
-describe('assessRestorePoint', () => {
+describe('assessStandby', () => {
   const table: { name: string; rd: DestinationView; kind: string; why?: RegExp }[] = [
     {
       name: 'nothing recorded, initial sync done',
@@ -163,7 +163,7 @@ describe('assessRestorePoint', () => {
   ];
   for (const c of table) {
     it(c.name, () => {
-      const state = assessRestorePoint(c.rd, newest, NOW, 2 * HOUR);
+      const state = assessStandby(c.rd, newest, NOW, 2 * HOUR);
       assert.equal(state.kind, c.kind);
       if (c.why) assert.match(state.kind === 'behind' ? state.why : '', c.why);
     });
@@ -171,9 +171,9 @@ describe('assessRestorePoint', () => {
 
   it('reports since when a sync is in flight (token time, else the RD creation)', () => {
     const armed = `sync-${(NOW - 600_000) / 1000}`;
-    const a = assessRestorePoint(rd({ manual: armed, lastManualSync: older.token }), newest, NOW, HOUR);
+    const a = assessStandby(rd({ manual: armed, lastManualSync: older.token }), newest, NOW, HOUR);
     assert.deepEqual(a.kind === 'syncing' && [a.token, a.sinceMs], [armed, NOW - 600_000]);
-    const b = assessRestorePoint(rd({ manual: 'restore-once', created: '2026-06-01T11:55:00Z' }), newest, NOW, HOUR);
+    const b = assessStandby(rd({ manual: 'restore-once', created: '2026-06-01T11:55:00Z' }), newest, NOW, HOUR);
     assert.equal(b.kind === 'syncing' && b.sinceMs, Date.parse('2026-06-01T11:55:00Z'));
   });
 });
@@ -194,7 +194,7 @@ describe('armBody', () => {
         namespace: 'app',
         resourceVersion: '42',
         annotations: {
-          [RESTORE_POINT_ANNOTATION]:
+          [STANDBY_RECORD_ANNOTATION]:
             '{"snapshotId":"snap-new","snapshotTime":"2026-06-01T11:17:03.250Z","token":"sync-1"}',
         },
       },

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RestorePointState } from './restore-point.ts';
-import { type PassEntry, planPass } from './restore-point-plan.ts';
+import type { StandbyState } from './standby.ts';
+import { type PassEntry, planPass } from './standby-pass.ts';
 
 const record = (time: string) => ({ snapshotId: `s-${time}`, snapshotTime: time, token: 'sync-1' });
-const behind = (time?: string): RestorePointState =>
+const behind = (time?: string): StandbyState =>
   time ? { kind: 'behind', why: 'older', record: record(time) } : { kind: 'behind', why: 'none recorded' };
-const syncing: RestorePointState = { kind: 'syncing', token: 'sync-2', sinceMs: 0 };
-const stuck: RestorePointState = { kind: 'stuck', token: 'sync-2', sinceMs: 0 };
-const current: RestorePointState = { kind: 'current', record: record('2026-06-01T00:00:00Z') };
+const syncing: StandbyState = { kind: 'syncing', token: 'sync-2', sinceMs: 0 };
+const stuck: StandbyState = { kind: 'stuck', token: 'sync-2', sinceMs: 0 };
+const current: StandbyState = { kind: 'current', record: record('2026-06-01T00:00:00Z') };
 
-const entry = (key: string, repository: string, state: RestorePointState): PassEntry => ({ key, repository, state });
+const entry = (key: string, repository: string, state: StandbyState): PassEntry => ({ key, repository, state });
 
 describe('planPass', () => {
   const table: {

@@ -1,6 +1,7 @@
 /**
- * The persistent restore point of a PVC (its ReplicationDestination `{pvc}-restore`) and how far it is behind the
- * repository: pure, from the RD as the API server returns it, the newest complete snapshot the catalog sees, and
+ * The standby of a PVC — its persistent ReplicationDestination `{pvc}-restore`, kept synced to the newest snapshot —
+ * and how far it is behind the repository. Not to be confused with a restore point (`./restore-point.ts`), the
+ * ReplicationDestination made for exactly one snapshot that a recreated PVC is populated from. Pure, from the RD as the API server returns it, the newest complete snapshot the catalog sees, and
  * "now" (nothing here touches the network or the clock).
  *
  * The contract (docs/design.md#triggers, #status; docs/design.md#stale-restore, #restore-storms):
@@ -15,14 +16,15 @@
 
 import type { Snapshot } from '../catalog/types.ts';
 import { LIFEBOAT_PREFIX } from '../config/keys.ts';
-import { restoreAsOfFor } from '../plan/restore-point.ts';
+import { restoreAsOfFor } from './restore-point.ts';
 
 /**
- * Annotation on the persistent RD recording the restore point lifeboat last asked for. It shares its key with the
+ * Annotation on the standby recording the snapshot lifeboat last asked it to hold. Its key, `lifeboat.dev/restore-point`,
+ * predates the name "standby" and stays (live objects carry it). It shares its key with the
  * `lifeboat.dev/restore-point` label of per-snapshot RDs on purpose: labels and annotations are separate maps, and
  * the persistent RD never carries the label (that is how the sync tells the two apart).
  */
-export const RESTORE_POINT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-point`;
+export const STANDBY_RECORD_ANNOTATION = `${LIFEBOAT_PREFIX}restore-point`;
 
 /**
  * The field manager of the sync's server-side applies. Not the controller's `lifeboat`: the controller's apply of
@@ -31,7 +33,7 @@ export const RESTORE_POINT_ANNOTATION = `${LIFEBOAT_PREFIX}restore-point`;
  */
 export const SYNC_FIELD_MANAGER = 'lifeboat-sync';
 
-export interface RestorePointRecord {
+export interface StandbyRecord {
   snapshotId: string;
   /** RFC 3339, as the catalog reports it. */
   snapshotTime: string;
@@ -56,10 +58,10 @@ export interface DestinationView {
 }
 
 /** The record on an RD; undefined when absent or unreadable (both mean "behind": a re-sync is the safe answer). */
-export function parseRestorePoint(value: string | undefined): RestorePointRecord | undefined {
+export function parseStandbyRecord(value: string | undefined): StandbyRecord | undefined {
   if (!value) return undefined;
   try {
-    const r = JSON.parse(value) as Partial<RestorePointRecord>;
+    const r = JSON.parse(value) as Partial<StandbyRecord>;
     if (typeof r.snapshotId !== 'string' || typeof r.token !== 'string' || typeof r.snapshotTime !== 'string') {
       return undefined;
     }
@@ -70,12 +72,12 @@ export function parseRestorePoint(value: string | undefined): RestorePointRecord
   }
 }
 
-export function formatRestorePoint(record: RestorePointRecord): string {
+export function formatStandbyRecord(record: StandbyRecord): string {
   return JSON.stringify({ snapshotId: record.snapshotId, snapshotTime: record.snapshotTime, token: record.token });
 }
 
-export function recordOf(rd: DestinationView): RestorePointRecord | undefined {
-  return parseRestorePoint(rd.metadata.annotations?.[RESTORE_POINT_ANNOTATION]);
+export function standbyRecordOf(rd: DestinationView): StandbyRecord | undefined {
+  return parseStandbyRecord(rd.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
 }
 
 const TOKEN = /^sync-(\d{9,12})$/;
@@ -107,24 +109,24 @@ export function restoreAsOf(snapshot: Pick<Snapshot, 'timeMs'>): string {
   return restoreAsOfFor(snapshot.timeMs);
 }
 
-export type RestorePointState =
+export type StandbyState =
   /** The recorded snapshot is the newest and its sync completed. */
-  | { kind: 'current'; record: RestorePointRecord }
+  | { kind: 'current'; record: StandbyRecord }
   /** Needs re-arming: nothing recorded, an older snapshot recorded, or the recorded sync did not produce an image. */
-  | { kind: 'behind'; why: string; record?: RestorePointRecord }
+  | { kind: 'behind'; why: string; record?: StandbyRecord }
   /** A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, docs/design.md#triggers). */
-  | { kind: 'syncing'; token: string; sinceMs: number; record?: RestorePointRecord }
+  | { kind: 'syncing'; token: string; sinceMs: number; record?: StandbyRecord }
   /** A sync has been in flight longer than the timeout: re-armed like a behind RD (a new token restarts it). */
-  | { kind: 'stuck'; token: string; sinceMs: number; record?: RestorePointRecord };
+  | { kind: 'stuck'; token: string; sinceMs: number; record?: StandbyRecord };
 
 /** Whether the RD's restore point must be re-armed to hold `newest`; `timeoutMs` bounds how long a sync may run. */
-export function assessRestorePoint(
+export function assessStandby(
   rd: DestinationView,
   newest: Pick<Snapshot, 'id' | 'time' | 'timeMs'>,
   nowMs: number,
   timeoutMs: number,
-): RestorePointState {
-  const record = recordOf(rd);
+): StandbyState {
+  const record = standbyRecordOf(rd);
   const withRecord = record ? { record } : {};
   const live = rd.spec?.trigger?.manual;
   const done = rd.status?.lastManualSync;
@@ -171,7 +173,7 @@ export function armBody(
 ): Record<string, unknown> {
   const mover = moverOf(rd);
   if (!mover) throw new Error(`ReplicationDestination ${rd.metadata.name} has neither a kopia nor a restic mover`);
-  const record: RestorePointRecord = { snapshotId: snapshot.id, snapshotTime: snapshot.time, token };
+  const record: StandbyRecord = { snapshotId: snapshot.id, snapshotTime: snapshot.time, token };
   return {
     apiVersion: rd.apiVersion,
     kind: rd.kind,
@@ -179,7 +181,7 @@ export function armBody(
       name: rd.metadata.name,
       namespace: rd.metadata.namespace,
       ...(rd.metadata.resourceVersion ? { resourceVersion: rd.metadata.resourceVersion } : {}),
-      annotations: { [RESTORE_POINT_ANNOTATION]: formatRestorePoint(record) },
+      annotations: { [STANDBY_RECORD_ANNOTATION]: formatStandbyRecord(record) },
     },
     spec: { trigger: { manual: token }, [mover]: { restoreAsOf: restoreAsOf(snapshot) } },
   };

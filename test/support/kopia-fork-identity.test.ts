@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIdentity, identityFor, resolveDestinationIdentity, resolveSourceIdentity } from './kopia-identity.ts';
+import { formatIdentity, identityFor } from '../../src/plan/backend/kopia.ts';
+import { resolveDestinationIdentity, resolveSourceIdentity } from './kopia-fork-identity.ts';
 
 describe('identityFor', () => {
   it('renders the default (seed) and the pvc-plumber v4 templates', () => {

@@ -1,11 +1,11 @@
 /**
- * Which behind restore points one sync pass re-arms, under the caps that keep a mass re-sync from overloading shared
+ * Which behind standbys (persistent ReplicationDestinations, ./standby.ts) one sync pass re-arms, under the caps that keep a mass re-sync from overloading shared
  * storage (docs/design.md#restore-storms): at most `concurrency` syncs in flight in the cluster, at most
  * `perRepository` per repository
  * (a shared Kopia repository is one repository for every PVC). Syncs already in flight count against both caps.
- * Pure: the loop (restore-point-sync.ts) does the I/O and the pacing.
+ * Pure: the loop (controller/restore-point-sync.ts) does the I/O and the pacing.
  */
-import type { RestorePointState } from './restore-point.ts';
+import type { StandbyState } from './standby.ts';
 
 export interface SyncCaps {
   /** Syncs in flight at once in the cluster. */
@@ -19,7 +19,7 @@ export interface PassEntry {
   key: string;
   /** The catalog's repository key: the unit the per-repository cap counts. */
   repository: string;
-  state: RestorePointState;
+  state: StandbyState;
 }
 
 export interface PassPlan {
@@ -30,7 +30,7 @@ export interface PassPlan {
 }
 
 /** Whether the state asks for a re-arm. A stuck sync is restarted with a new token, like a behind one. */
-export function needsArming(state: RestorePointState): boolean {
+export function needsArming(state: StandbyState): boolean {
   return state.kind === 'behind' || state.kind === 'stuck';
 }
 
