@@ -9,7 +9,7 @@
  * of the samples; a goal is "met" only when the worst sample meets it.
  *
  * `BENCH_LIFEBOAT_ENTRY` measures another build (e.g. the previous commit's `dist/cli/main.js`) under the same
- * conditions.
+ * conditions; `BENCH_EXTRA_NODE_FLAGS` adds V8 flags to the image's (to try a flag before the image ships it).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ const PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const SAMPLES = Math.max(5, Number(process.env.BENCH_MEMORY_SAMPLES ?? 5));
 const ENTRY = process.env.BENCH_LIFEBOAT_ENTRY ?? join(REPO_ROOT, 'dist/cli/main.js');
 const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
+const NODE_FLAGS = [...IMAGE_NODE_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const IDLE_GOAL = 70;
 const LOADED_GOAL = 100;
 
@@ -94,7 +95,7 @@ async function run(pvcs: number): Promise<MemoryRun> {
       kubeconfig: cp.kubeconfigPath,
       ports: { ops: port, webhook: await freePort() },
       entry: ENTRY,
-      nodeFlags: IMAGE_NODE_FLAGS,
+      nodeFlags: NODE_FLAGS,
       logLevel: 'warn',
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -181,7 +182,7 @@ export default async function memoryBench(): Promise<BenchResult> {
   return {
     name: 'memory',
     setup: [
-      `the real \`lifeboat run\` process (compiled, the image's V8 flags ${IMAGE_NODE_FLAGS.join(' ')}), one per fresh control plane; ${SAMPLES} samples of /proc/<pid>/status 2 s apart, 5 s after it leads with an empty work queue`,
+      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.length > IMAGE_NODE_FLAGS.length ? 'the image’s and more' : 'the image’s'}), one per fresh control plane; ${SAMPLES} samples of /proc/<pid>/status 2 s apart, 5 s after it leads with an empty work queue`,
       `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
       'peak is the kernel high-water mark (VmHWM) of the worst sample, so it covers convergence; "met" only when the worst sample meets the goal',
       `API requests of the idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,
