@@ -226,9 +226,9 @@ async function runOperator(ctx: RunContext): Promise<void> {
     if (!running) return;
     running = false;
     logger.info('shutting down', { signal });
-    // Ends the term (the manager stops the leader-only components), then everything else, in reverse order.
-    await operator.stop();
-    await manager.stop();
+    // Ends the term (the manager stops the leader-only components), then everything else, in reverse order, all
+    // within the manager's one stop budget.
+    await Promise.all([operator.stop(), manager.stop()]);
   };
   const onSignal = (signal: NodeJS.Signals) => void stop(signal);
   process.once('SIGTERM', onSignal);
@@ -254,8 +254,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
     running = false;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    await operator.stop();
-    const clean = await manager.stop();
+    const [, clean] = await Promise.all([operator.stop(), manager.stop()]);
     kube.close();
     if (!clean) {
       // Something did not stop within the grace period (it is named in the log above): exit rather than wait for

@@ -53,6 +53,8 @@ export class Manager {
   readonly #abort = new AbortController();
   #term: Promise<void> | undefined;
   #stopping: Promise<boolean> | undefined;
+  /** When the graceful stop must be over (set when it begins; a term ending during it shares the budget). */
+  #deadline: number | undefined;
 
   constructor(opts: ManagerOptions) {
     this.cache = opts.cache;
@@ -118,7 +120,7 @@ export class Manager {
         else signal.addEventListener('abort', () => resolve(), { once: true });
       });
     } finally {
-      await this.#stopAll(started.reverse(), Date.now() + this.#stopTimeoutMs);
+      await this.#stopAll(started.reverse(), this.#deadline ?? Date.now() + this.#stopTimeoutMs);
     }
   }
 
@@ -148,8 +150,9 @@ export class Manager {
 
   async #stop(): Promise<boolean> {
     this.#phase = 'stopping';
-    this.#abort.abort();
     const deadline = Date.now() + this.#stopTimeoutMs;
+    this.#deadline = deadline;
+    this.#abort.abort();
     let clean = true;
     if (this.#term) clean = (await this.#bounded('leader term', this.#term, deadline)) && clean;
     clean = (await this.#stopAll([...this.#started].reverse(), deadline)) && clean;
