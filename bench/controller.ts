@@ -6,11 +6,9 @@
  *    always meets a server the other has already filled or warmed.
  *    The raw loop is the floor: it knows the answer and only writes; the controller also watches, plans, checks that
  *    no foreign object holds each name, and records Events.
- * 2. Resident memory of the real `lifeboat run` process watching 5,000 labelled PVCs (and their 15,000 objects)
- *    after convergence (goal: ≤ 150 MiB).
+ * The real process's memory with 5,000 PVCs is measured in memory.ts (which reuses the helpers exported here).
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/load.ts';
 import { detectCapabilities } from '../src/controller/capabilities.ts';
@@ -20,12 +18,8 @@ import { KubeClient, type KubeObject } from '../src/kube/client.ts';
 import { EventRecorder } from '../src/kube/events.ts';
 import { planPvc } from '../src/plan/plan.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
-import { spawnLifeboatRun } from '../test/support/lifeboat-run.ts';
-import { freePort } from '../test/support/processes.ts';
-import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
 import { atMost } from './support/goal.ts';
-import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 import { alternated } from './support/measure.ts';
 import { compared, measured } from './support/report.ts';
 import { pairedRatios } from './support/stats.ts';
@@ -34,13 +28,11 @@ const progress = (message: string) => process.stderr.write(`[bench] controller: 
 
 const NAMESPACES = 50;
 const PVCS = Number(process.env.BENCH_PVCS ?? 1_000);
-const MEMORY_PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const CONCURRENCY = 4;
 /** Samples of each contender in the convergence comparison. */
 const CONVERGENCE_ROUNDS = Number(process.env.BENCH_CONVERGENCE_ROUNDS ?? 3);
 const HOUR = 3_600_000;
 const CONFIG = 'namespace: lifeboat-system\n';
-const NODE_FLAGS = IMAGE_NODE_FLAGS;
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -64,7 +56,12 @@ function pvcObject(namespace: string, name: string): KubeObject {
 }
 
 /** Namespaces opted in, PVCs created and bound (the test plays the PV controller). */
-async function populate(kube: KubeClient, prefix: string, namespaces: number, pvcs: number): Promise<KubeObject[]> {
+export async function populate(
+  kube: KubeClient,
+  prefix: string,
+  namespaces: number,
+  pvcs: number,
+): Promise<KubeObject[]> {
   const created: KubeObject[] = [];
   await pool(
     Array.from({ length: namespaces }, (_, i) => `${prefix}-${i}`),
@@ -94,19 +91,19 @@ async function populate(kube: KubeClient, prefix: string, namespaces: number, pv
 }
 
 /** `/proc/<pid>/status` figures in MiB. */
-async function procMemory(pid: number): Promise<{ rss: number; anon: number; file: number; peak: number }> {
+export async function procMemory(pid: number): Promise<{ rss: number; anon: number; file: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN) / 1024;
   return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile'), peak: kib('VmHWM') };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 /** lifeboat's namespace and the copy-mode source Secret the generated Secrets are copied from. */
-async function installSourceSecret(kube: KubeClient): Promise<void> {
+export async function installSourceSecret(kube: KubeClient): Promise<void> {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
   await kube.apply({
     apiVersion: 'v1',
@@ -117,76 +114,6 @@ async function installSourceSecret(kube: KubeClient): Promise<void> {
       KOPIA_REPOSITORY: Buffer.from('filesystem:///repository').toString('base64'),
     },
   });
-}
-
-/**
- * The real process in the steady state of an established cluster: every PVC Bound and past minPvcAge (`1s` here, as
- * no test waits two hours), so it watches the PVCs and all three generated objects of each.
- */
-async function memoryRun() {
-  const cp = await startControlPlane({ crds: 'kopia-fork' });
-  const kube = new KubeClient(cp.kubeConfig);
-  try {
-    await installSourceSecret(kube);
-    progress(`memory: creating ${MEMORY_PVCS} PVCs`);
-    await populate(kube, 'mem', NAMESPACES, MEMORY_PVCS);
-    const cfg = join(cp.dir, 'bench-config.yaml');
-    await writeFile(cfg, `${CONFIG}minPvcAge: 1s\n`);
-    const port = await freePort();
-    const child = spawnLifeboatRun({
-      config: cfg,
-      kubeconfig: cp.kubeconfigPath,
-      ports: { ops: port, webhook: await freePort() },
-      entry: join(REPO_ROOT, 'dist/cli/main.js'),
-      nodeFlags: NODE_FLAGS,
-      logLevel: 'warn',
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    try {
-      progress('memory: lifeboat run converging');
-      const started = performance.now();
-      for (;;) {
-        const text = await fetch(`http://127.0.0.1:${port}/metrics`)
-          .then((r) => r.text())
-          .catch(() => '');
-        const depth = Number(/^workqueue_depth\{name="pvc"\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
-        const sources = await kube.list('volsync.backube/v1alpha1', 'ReplicationSource');
-        const destinations = await kube.list('volsync.backube/v1alpha1', 'ReplicationDestination');
-        if (sources.length >= MEMORY_PVCS && destinations.length >= MEMORY_PVCS && depth === 0) break;
-        if (performance.now() - started > 20 * 60_000) {
-          throw new Error(`no convergence: ${sources.length} RSs and ${destinations.length} RDs of ${MEMORY_PVCS}`);
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      const convergedMs = performance.now() - started;
-      // Let the heap settle after the burst, then read the kernel's view of the process a few times.
-      await new Promise((r) => setTimeout(r, 5000));
-      const samples: Awaited<ReturnType<typeof procMemory>>[] = [];
-      for (let i = 0; i < 5; i++) {
-        samples.push(await procMemory(child.pid ?? 0));
-        await new Promise((r) => setTimeout(r, 2000));
-      }
-      const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-      const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 1048576;
-      return {
-        convergedMs,
-        rss: median(samples.map((x) => x.rss)),
-        anon: median(samples.map((x) => x.anon)),
-        file: median(samples.map((x) => x.file)),
-        peak: Math.max(...samples.map((x) => x.peak)),
-        heap,
-      };
-    } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
-    }
-  } finally {
-    kube.close();
-    await cp.stop();
-  }
 }
 
 /** One convergence sample on a fresh API server (etcd + kube-apiserver), with `PVCS` freshly created PVCs. */
@@ -279,46 +206,16 @@ export default async function controllerBench(): Promise<BenchResult> {
   const ctlS = convergence.second.map((ms) => ms / 1000);
   const convergenceMethod = `${CONVERGENCE_ROUNDS} rounds, order alternating, each sample on a fresh API server with ${PVCS} new PVCs; concurrency ${CONCURRENCY}`;
 
-  progress('memory run on a fresh control plane');
-  const memory = await memoryRun();
-  const memoryMethod = 'one run of the real process; median of 5 samples 2 s apart, 5 s after convergence';
   return {
     name: 'controller',
     setup: [
       `${PVCS} labelled, Bound PVCs in ${NAMESPACES} namespaces → ${3 * PVCS} generated objects; concurrency ${CONCURRENCY} for both`,
       'raw loop: plans precomputed, one server-side apply per object; controller: cold start, list+watch, plan, conflict check, apply, Events',
       `convergence: ${CONVERGENCE_ROUNDS} rounds of each, every sample on a fresh API server, raw loop first in odd rounds and the controller first in even ones; the ratio pairs the two samples of each round`,
-      `memory: the real \`lifeboat run\` process (compiled, the image's V8 flags ${NODE_FLAGS.join(' ')}) on a fresh control plane watching ${MEMORY_PVCS} labelled, Bound PVCs past minPvcAge and their ${3 * MEMORY_PVCS} objects; RSS is the median of 5 samples 2 s apart, 5 s after convergence`,
     ],
     measurements: [
       measured('raw server-side-apply loop', 's', rawS, convergenceMethod),
       measured('controller convergence', 's', ctlS, convergenceMethod),
-      {
-        name: `controller convergence, ${MEMORY_PVCS} PVCs (real process)`,
-        value: memory.convergedMs / 1000,
-        unit: 's',
-        method: 'one run of the real process, polled every second',
-      },
-      { name: `resident memory, ${MEMORY_PVCS} PVCs watched`, value: memory.rss, unit: 'MiB', method: memoryMethod },
-      { name: '… of it anonymous (RssAnon)', value: memory.anon, unit: 'MiB', method: memoryMethod },
-      {
-        name: '… of it file-backed (RssFile: the node binary and libraries, shared)',
-        value: memory.file,
-        unit: 'MiB',
-        method: memoryMethod,
-      },
-      {
-        name: 'peak resident memory (VmHWM)',
-        value: memory.peak,
-        unit: 'MiB',
-        method: 'one run of the real process; the largest VmHWM of the 5 samples',
-      },
-      {
-        name: `V8 heap used, ${MEMORY_PVCS} PVCs watched`,
-        value: memory.heap,
-        unit: 'MiB',
-        method: 'one sample from /metrics after the RSS samples',
-      },
     ],
     comparisons: [
       compared({
@@ -327,13 +224,6 @@ export default async function controllerBench(): Promise<BenchResult> {
         goal: atMost(1.5),
         samples: pairedRatios(ctlS, rawS),
         method: convergenceMethod,
-      }),
-      compared({
-        name: 'resident memory vs goal',
-        meaning: 'RSS / 150 MiB',
-        goal: atMost(1),
-        samples: [memory.rss / 150],
-        method: memoryMethod,
       }),
     ],
   };

@@ -13,6 +13,7 @@ import type { LifeboatConfig } from '../config/types.ts';
 import type { Namespace } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
+import type { Runnable } from '../manager/manager.ts';
 import { CatalogDecisions } from './catalog-decisions.ts';
 import { WebhookCertificates } from './certificates.ts';
 import { cachedNamespaces } from './namespace-cache.ts';
@@ -162,6 +163,23 @@ export class AdmissionRuntime {
     clearInterval(timer);
     this.#leading = false;
     this.registrar.end();
+  }
+
+  /** `lead` as a leader-only component of the manager: it runs from the term's start until the term ends. */
+  registrationComponent(): Runnable {
+    let leading: Promise<void> | undefined;
+    return {
+      name: 'webhook registration',
+      leaderOnly: true,
+      start: async (signal) => {
+        leading = this.lead(signal).catch((error: unknown) => {
+          this.log.error('keeping the webhook registration current failed', { error: String(error) });
+        });
+      },
+      stop: async () => {
+        await leading;
+      },
+    };
   }
 
   async stop(): Promise<void> {

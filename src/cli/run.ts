@@ -5,6 +5,9 @@
  * (docs/design.md#credentials-that-crash-the-process): they make the affected answers unknown, are logged and retried.
  * A configuration the cluster cannot run
  * (e.g. the kopia mover on upstream VolSync) stops it at once with the reason.
+ *
+ * This file only composes: the manager (manager/manager.ts) owns the shared informer cache, the order components
+ * start and stop in, readiness, and the bounded graceful stop.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,17 +19,17 @@ import { Catalog } from '../catalog/catalog.ts';
 import { configuredSource } from '../catalog/configured-source.ts';
 import type { Env } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
-import { MANAGED_SELECTOR } from '../controller/children.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
 import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
-import { slimChild } from '../controller/transform.ts';
+import { destinationInformer, secretInformer } from '../controller/watched.ts';
 import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
 import { CatalogMetrics } from '../http/metrics.ts';
 import { createOpsServer } from '../http/ops-server.ts';
 import { KubeClient, type KubeObject } from '../kube/client.ts';
+import { InformerCache } from '../kube/informers.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../kube/log.ts';
-import { Reflector } from '../kube/reflector.ts';
+import { Manager } from '../manager/manager.ts';
 import { addKubeOptions, credentialsSecretRef, kubeConnection } from './cluster-context.ts';
 import { readConfigFile } from './config-file.ts';
 import { EXIT, usageError } from './exit-codes.ts';
@@ -130,17 +133,10 @@ async function runOperator(ctx: RunContext): Promise<void> {
   collectDefaultMetrics({ register: registry });
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
 
+  const manager = new Manager({ cache: new InformerCache(kube, { logger }), logger });
+
   // Every replica: the credentials Secret, the catalog over it, and lifeboat's destinations (ledger, requests).
-  const credentials = secretRef
-    ? new Reflector(kube, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        namespace: secretRef.namespace,
-        fieldSelector: `metadata.name=${secretRef.name}`,
-        resyncMs: 0,
-        logger,
-      })
-    : undefined;
+  const credentials = secretRef ? manager.cache.informer(secretInformer(secretRef)) : undefined;
   const catalog = new Catalog({
     source: configuredSource({
       config,
@@ -160,14 +156,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
     },
   });
   const catalogMetrics = new CatalogMetrics(catalog);
-  const destinations = new Reflector(kube, {
-    apiVersion: 'volsync.backube/v1alpha1',
-    kind: 'ReplicationDestination',
-    labelSelector: MANAGED_SELECTOR,
-    transform: slimChild,
-    resyncMs: 0,
-    logger,
-  });
+  const destinations = manager.cache.informer(destinationInformer);
   const runtime = config.admission.enabled
     ? new AdmissionRuntime({
         kube,
@@ -183,17 +172,21 @@ async function runOperator(ctx: RunContext): Promise<void> {
         logger,
       })
     : undefined;
-  const operator = new Operator({
-    kube,
-    config,
-    identity,
-    registry,
-    logger,
-    catalog,
-    leaderTasks: runtime ? [(signal) => runtime.lead(signal)] : [],
-  });
 
-  let running = true;
+  manager.add({
+    name: 'catalog',
+    // The first catalog read must see the credentials Secret (or know it is missing), not race its cache.
+    start: async (signal) => {
+      await credentials?.waitForSync({ signal });
+      catalog.start();
+    },
+    stop: async () => {
+      await catalog.stop();
+      catalog.source.close();
+    },
+    notReady: () =>
+      catalog.status().loaded ? undefined : 'the catalog has not finished its first read of the repository yet',
+  });
   const audit = auditRoute(
     () => operator.ledger(),
     () =>
@@ -201,36 +194,50 @@ async function runOperator(ctx: RunContext): Promise<void> {
   );
   const ops = createOpsServer({
     registries: [registry, catalogMetrics.registry],
-    notReady: () => {
-      if (!running) return 'shutting down';
-      if (!catalog.status().loaded) return 'the catalog has not finished its first read of the repository yet';
-      return undefined;
-    },
+    notReady: () => (running ? manager.notReady() : 'shutting down'),
     routes: async (req, res) => audit(req, res) || (await existsRoute(runtime, catalog, catalogMetrics)(req, res)),
   });
+  manager.add({
+    name: 'ops server',
+    start: async () => {
+      const address = await ops.listen(ctx.listen.host, ctx.listen.port);
+      logger.info('serving health, metrics and /exists', { address: `${address.address}:${address.port}` });
+    },
+    stop: () => ops.close(),
+  });
+  if (runtime) {
+    manager.add(
+      {
+        name: 'admission webhook',
+        start: async (signal) => {
+          await destinations.waitForSync({ signal });
+          await runtime.start();
+        },
+        stop: () => runtime.stop(),
+      },
+      runtime.registrationComponent(),
+    );
+  }
+  // Its leader-only components (PVC controller, restore-point sync, repository maintenance) follow the registration.
+  const operator = new Operator({ kube, config, identity, registry, logger, catalog, manager });
 
+  let running = true;
   const stop = async (signal: string) => {
     if (!running) return;
     running = false;
     logger.info('shutting down', { signal });
-    await operator.stop();
+    // Ends the term (the manager stops the leader-only components), then everything else, in reverse order, all
+    // within the manager's one stop budget.
+    await Promise.all([operator.stop(), manager.stop()]);
   };
   const onSignal = (signal: NodeJS.Signals) => void stop(signal);
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
-    credentials?.start();
-    destinations.start();
-    // The first catalog read must see the credentials Secret (or know it is missing), not race its cache.
-    await credentials?.waitForSync();
-    catalog.start();
-    const address = await ops.listen(ctx.listen.host, ctx.listen.port);
-    logger.info('serving health, metrics and /exists', { address: `${address.address}:${address.port}` });
-    await destinations.waitForSync();
-    await runtime?.start();
+    await manager.start();
     // A term ends when leadership is lost or the work failed: exit and let Kubernetes restart the pod, so that
     // nothing of the old term survives into the next (client-go's advice).
-    const end = await operator.run();
+    const end = running ? await operator.run() : undefined;
     if (running) {
       logger.warn('leadership ended; exiting to restart cleanly', { end });
       process.exitCode = EXIT.failed;
@@ -239,20 +246,21 @@ async function runOperator(ctx: RunContext): Promise<void> {
     if (error instanceof ConfigurationError) {
       io.err(`error: the configuration cannot run on this cluster:\n${error.message}\n`);
       process.exitCode = EXIT.failed;
-    } else {
+    } else if (running) {
       throw error;
     }
+    // Otherwise a start the shutdown aborted (a cache still syncing): not an error.
   } finally {
     running = false;
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    await operator.stop();
-    await runtime?.stop();
-    await catalog.stop();
-    catalog.source.close();
-    await destinations.stop();
-    await credentials?.stop();
-    await ops.close();
+    const [, clean] = await Promise.all([operator.stop(), manager.stop()]);
     kube.close();
+    if (!clean) {
+      // Something did not stop within the grace period (it is named in the log above): exit rather than wait for
+      // SIGKILL with the pod stuck in Terminating.
+      logger.warn('graceful stop incomplete; exiting');
+      process.exit(process.exitCode ?? EXIT.failed);
+    }
   }
 }

@@ -12,28 +12,32 @@ import type { Registry } from 'prom-client';
 import type { LifeboatConfig } from '../config/types.ts';
 import { describeKubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
+import { InformerCache } from '../kube/informers.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
-import { Reflector } from '../kube/reflector.ts';
+import type { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
 import type { SourceSecretFact } from '../plan/credentials.ts';
-import { MAINTENANCE_NAME, MAINTENANCE_SELECTOR, type MaintenancePlan, planMaintenance } from '../plan/maintenance.ts';
+import { MAINTENANCE_NAME, type MaintenancePlan, planMaintenance } from '../plan/maintenance.ts';
 import { EXTERNAL_SECRETS_API_VERSION, VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from '../status/maintenance.ts';
 import { applyDrifted } from './converge.ts';
 import { MaintenanceMetrics } from './maintenance-metrics.ts';
 import { controllerMetrics } from './metrics.ts';
+import { maintenanceInformer } from './watched.ts';
 
 export interface MaintenanceControllerOptions {
   kube: KubeClient;
   config: LifeboatConfig;
   capabilities: ClusterCapabilities;
-  /** The copy-mode source Secret as the PVC controller caches it (`not-read` in external-secret mode). */
+  /** The copy-mode source Secret as the shared cache holds it (`not-read` in external-secret mode). */
   sourceSecret: () => SourceSecretFact;
   events?: EventRecorder;
   registry: Registry;
   logger?: Logger;
   now?: () => number;
+  /** The process's shared cache; default a cache of its own, started and stopped with the controller. */
+  informers?: InformerCache;
 }
 
 export interface MaintenanceReport {
@@ -56,6 +60,8 @@ export class MaintenanceController {
   #report: MaintenanceReport | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #ownCache: InformerCache | undefined;
+  readonly #unsubscribe: (() => void)[];
 
   constructor(opts: MaintenanceControllerOptions) {
     this.opts = opts;
@@ -69,18 +75,12 @@ export class MaintenanceController {
     if (opts.config.credentials.mode === 'external-secret' && opts.capabilities.externalSecrets) {
       kinds.push([EXTERNAL_SECRETS_API_VERSION, 'ExternalSecret']);
     }
-    this.reflectors = kinds.map(
-      ([apiVersion, kind]) =>
-        new Reflector(opts.kube, {
-          apiVersion,
-          kind,
-          namespace: opts.config.namespace,
-          labelSelector: MAINTENANCE_SELECTOR,
-          resyncMs: 0,
-          logger: this.log,
-        }),
+    this.#ownCache = opts.informers ? undefined : new InformerCache(opts.kube, { logger: this.log });
+    const cache = opts.informers ?? (this.#ownCache as InformerCache);
+    this.reflectors = kinds.map(([apiVersion, kind]) =>
+      cache.informer(maintenanceInformer(opts.config, apiVersion, kind)),
     );
-    for (const r of this.reflectors) r.on(() => this.poke());
+    this.#unsubscribe = this.reflectors.map((r) => r.on(() => this.poke()));
   }
 
   /** Something the plan reads changed (e.g. the source Secret): reconcile soon. */
@@ -94,7 +94,7 @@ export class MaintenanceController {
   }
 
   async start(signal?: AbortSignal): Promise<void> {
-    for (const r of this.reflectors) r.start();
+    this.#ownCache?.start();
     await Promise.all(this.reflectors.map((r) => r.waitForSync({ signal })));
     if (this.#stopped) return;
     this.queue.start(() => this.reconcile());
@@ -106,8 +106,9 @@ export class MaintenanceController {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.queue.shutdown();
-    await Promise.all(this.reflectors.map((r) => r.stop()));
+    await this.#ownCache?.stop();
   }
 
   #observed(): KubeObject[] {

@@ -1,7 +1,9 @@
 /**
  * The operator process's controller half: detects what the cluster runs, refuses a configuration it cannot run, and
- * runs the PVC controller only while this replica holds the leader Lease (every replica may serve admission and the
- * catalog; exactly one writes).
+ * runs the leader-only components (PVC controller, restore-point sync, repository maintenance) under the manager only
+ * while this replica holds the leader Lease (every replica may serve admission and the catalog; exactly one writes).
+ * They read the manager's shared cache: the restore-point sync and `/audit` see the PVC controller's informers, not
+ * copies of their own.
  */
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
@@ -9,15 +11,19 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
+import { InformerCache } from '../kube/informers.ts';
 import { type LeaderElectionEnd, LeaderElector } from '../kube/leader.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
+import { Manager, type Runnable } from '../manager/manager.ts';
 import { type ClusterCapabilities, capabilityProblems } from '../plan/capability.ts';
+import { sourceSecretFactFrom } from '../plan/credentials.ts';
 import { ledgerFromCaches } from '../status/from-caches.ts';
 import type { Ledger } from '../status/types.ts';
 import { detectCapabilities } from './capabilities.ts';
 import { MaintenanceController } from './maintenance-controller.ts';
 import { PvcController } from './pvc-controller.ts';
 import { RestorePointSync } from './restore-point-sync.ts';
+import { destinationInformer, pvcInformer, secretInformer } from './watched.ts';
 
 export const LEASE_NAME = 'lifeboat-controller';
 
@@ -38,8 +44,11 @@ export interface OperatorOptions {
   now?: () => number;
   /** The repository catalog (grows the backup-history ledgers); optional for a controller-only run. */
   catalog?: Catalog;
-  /** More work of the leader (e.g. keeping the webhook registration current); runs until leadership ends. */
-  leaderTasks?: ((signal: AbortSignal) => Promise<void>)[];
+  /**
+   * The process's manager (shared cache, component order, bounded stop); the Operator adds its leader-only components
+   * to it. Default: a manager of its own, started by `run()` and stopped by `stop()`.
+   */
+  manager?: Manager;
   /**
    * How soon the restore-point sync's first pass runs (at a random point within it), and how often it looks again
    * while syncs are in flight. Default 1 minute; tests shorten it.
@@ -51,6 +60,8 @@ export class Operator {
   readonly opts: OperatorOptions;
   readonly log: Logger;
   readonly events: EventRecorder;
+  readonly manager: Manager;
+  readonly #ownsManager: boolean;
   #elector: LeaderElector | undefined;
   #controller: PvcController | undefined;
   #sync: RestorePointSync | undefined;
@@ -73,6 +84,10 @@ export class Operator {
         help: '1 while this replica holds the controller Lease and reconciles',
         registers: [opts.registry],
       });
+    this.#ownsManager = !opts.manager;
+    this.manager =
+      opts.manager ?? new Manager({ cache: new InformerCache(opts.kube, { logger: this.log }), logger: this.log });
+    this.manager.add(...this.#leaderComponents());
   }
 
   /** The running controller while this replica leads (for status and tests). */
@@ -98,6 +113,7 @@ export class Operator {
       volsync: capabilities.volsync,
       externalSecrets: capabilities.externalSecrets ?? false,
     });
+    if (this.#ownsManager) await this.manager.start();
     this.#elector = new LeaderElector(kube, {
       namespace: config.namespace,
       name: LEASE_NAME,
@@ -108,75 +124,9 @@ export class Operator {
       logger: this.log,
       onStartedLeading: async (signal) => {
         this.#leader.set(1);
-        const controller = new PvcController({
-          kube,
-          config,
-          capabilities,
-          events: this.events,
-          registry: this.opts.registry,
-          logger: this.log,
-          ...(this.opts.now ? { now: this.opts.now } : {}),
-          ...(this.opts.catalog ? { catalog: this.opts.catalog } : {}),
-        });
-        this.#controller = controller;
-        // The kopia repository's maintenance (plan/maintenance.ts); it reads the source Secret the PVC controller caches.
-        const maintenance = new MaintenanceController({
-          kube,
-          config,
-          capabilities,
-          sourceSecret: () => controller.sourceSecretFact(),
-          events: this.events,
-          registry: this.opts.registry,
-          logger: this.log,
-          ...(this.opts.now ? { now: this.opts.now } : {}),
-        });
-        controller.sourceSecret?.on(() => maintenance.poke());
-        const tasks = (this.opts.leaderTasks ?? []).map((task) => task(signal));
-        // The coordinated restore-point sync (every 15 minutes, but only for destinations that are behind).
-        const syncConfig = config.restore.sync;
-        if (this.opts.catalog && !syncConfig.enabled) {
-          this.log.info('restore-point sync is off (restore.sync.enabled: false); `lifeboat sync` still re-arms');
-        }
-        const sync =
-          this.opts.catalog && syncConfig.enabled
-            ? new RestorePointSync({
-                kube,
-                config,
-                catalog: this.opts.catalog,
-                events: this.events,
-                registry: this.opts.registry,
-                logger: this.log,
-                intervalMs: syncConfig.interval,
-                concurrency: syncConfig.concurrency,
-                perRepository: syncConfig.perRepository,
-                syncTimeoutMs: syncConfig.timeout,
-                ...(this.opts.syncPollMs ? { pollMs: this.opts.syncPollMs } : {}),
-                destinations: () =>
-                  controller.children.flatMap((r) => r.list()).filter((o) => o.kind === 'ReplicationDestination'),
-                pvc: (ns, name) => controller.pvcs.get(`${ns}/${name}`),
-              })
-            : undefined;
         try {
-          await controller.start(signal);
-          this.#sync = sync;
-          sync?.start();
-          // Not awaited: a maintenance cache that cannot sync (e.g. RBAC of an older chart) must not hold up the rest.
-          this.#maintenance = maintenance;
-          void maintenance.start(signal).catch((error: unknown) => {
-            if (!signal.aborted) this.log.error('repository maintenance did not start', { error: String(error) });
-          });
-          await new Promise<void>((resolve) => {
-            if (signal.aborted) resolve();
-            else signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          await Promise.allSettled(tasks);
+          await this.manager.lead(signal);
         } finally {
-          await sync?.stop();
-          this.#maintenance = undefined;
-          await maintenance.stop();
-          this.#sync = undefined;
-          await controller.stop();
-          this.#controller = undefined;
           this.#leader.set(0);
         }
       },
@@ -184,12 +134,107 @@ export class Operator {
     return await this.#elector.run();
   }
 
+  /**
+   * The leader-only components, in start order: the PVC controller (its caches synced before anything else reads
+   * them), the restore-point sync (every 15 minutes, only for destinations that are behind) and the kopia
+   * repository's maintenance. Each is built when a term starts, from the capabilities `run()` detected.
+   */
+  #leaderComponents(): Runnable[] {
+    const { kube, config, catalog } = this.opts;
+    const cache = this.manager.cache;
+    const common = {
+      kube,
+      config,
+      events: this.events,
+      registry: this.opts.registry,
+      logger: this.log,
+      ...(this.opts.now ? { now: this.opts.now } : {}),
+    };
+    const capabilities = () => {
+      if (!this.#capabilities) throw new Error('leader components start after run() detected the capabilities');
+      return this.#capabilities;
+    };
+    const controller: Runnable = {
+      name: 'pvc controller',
+      leaderOnly: true,
+      start: async (signal) => {
+        const c = new PvcController({
+          ...common,
+          capabilities: capabilities(),
+          informers: cache,
+          ...(catalog ? { catalog } : {}),
+        });
+        this.#controller = c;
+        await c.start(signal);
+      },
+      stop: async () => {
+        await this.#controller?.stop();
+        this.#controller = undefined;
+      },
+    };
+    const syncConfig = config.restore.sync;
+    const sync: Runnable = {
+      name: 'restore-point sync',
+      leaderOnly: true,
+      start: async () => {
+        if (!catalog) return;
+        if (!syncConfig.enabled) {
+          this.log.info('restore-point sync is off (restore.sync.enabled: false); `lifeboat sync` still re-arms');
+          return;
+        }
+        const destinations = cache.informer(destinationInformer);
+        const pvcs = cache.informer(pvcInformer(config));
+        this.#sync = new RestorePointSync({
+          ...common,
+          catalog,
+          intervalMs: syncConfig.interval,
+          concurrency: syncConfig.concurrency,
+          perRepository: syncConfig.perRepository,
+          syncTimeoutMs: syncConfig.timeout,
+          ...(this.opts.syncPollMs ? { pollMs: this.opts.syncPollMs } : {}),
+          destinations: () => destinations.list(),
+          pvc: (ns, name) => pvcs.get(`${ns}/${name}`),
+        });
+        this.#sync.start();
+      },
+      stop: async () => {
+        await this.#sync?.stop();
+        this.#sync = undefined;
+      },
+    };
+    const maintenance: Runnable = {
+      name: 'repository maintenance',
+      leaderOnly: true,
+      start: async (signal) => {
+        const sourceSecret =
+          config.credentials.mode === 'copy' ? cache.informer(secretInformer(config.credentials.secretRef)) : undefined;
+        const m = new MaintenanceController({
+          ...common,
+          capabilities: capabilities(),
+          informers: cache,
+          sourceSecret: () => sourceSecretFactFrom(sourceSecret?.list()),
+        });
+        sourceSecret?.on(() => m.poke());
+        this.#maintenance = m;
+        // Not awaited: a maintenance cache that cannot sync (e.g. RBAC of an older chart) must not hold up the rest.
+        void m.start(signal).catch((error: unknown) => {
+          if (!signal.aborted) this.log.error('repository maintenance did not start', { error: String(error) });
+        });
+      },
+      stop: async () => {
+        const m = this.#maintenance;
+        this.#maintenance = undefined;
+        await m?.stop();
+      },
+    };
+    return [controller, sync, maintenance];
+  }
+
   /** The leader's restore-point sync loop while it runs; undefined on a follower or when it is off. */
   get restorePointSync(): RestorePointSync | undefined {
     return this.#sync;
   }
 
-  /** The leader's repository-maintenance controller while it runs; undefined on a follower. */
   /** The `/audit` ledger from the leader's caches; undefined on a follower (it has no caches). */
   async ledger(): Promise<Ledger | undefined> {
     const c = this.#controller;
@@ -208,8 +253,10 @@ export class Operator {
     });
   }
 
+  /** Ends the term (the leader-only components stop) and, when the Operator owns its manager, the manager. */
   async stop(): Promise<void> {
     await this.#elector?.stop();
+    if (this.#ownsManager) await this.manager.stop();
     await this.events.close();
   }
 }

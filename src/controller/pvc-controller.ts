@@ -6,7 +6,7 @@
  *   PVC / Namespace / child / source-Secret events ─► work queue (ns/pvc) ─► reconcile:
  *     classify (intent) ─► plan (pure) ─► apply what drifted ─► delete through the mass-deletion guard ─► Events
  *
- * Only the leader runs it (see cli/run.ts). Reads come from reflector caches; the API server sees writes only when
+ * Only the leader runs it (see operator.ts). Reads come from the process's shared informer cache; the API server sees writes only when
  * desired and actual differ (docs/design.md#api-server-overload), plus one GET before creating an object, to refuse to
  * take over an object of
  * the same name that lifeboat does not own.
@@ -20,9 +20,10 @@ import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import { describeKubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
+import { InformerCache } from '../kube/informers.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { changedBeyondStatus } from '../kube/predicates.ts';
-import { Reflector } from '../kube/reflector.ts';
+import type { Reflector } from '../kube/reflector.ts';
 import { splitKey } from '../kube/store.ts';
 import { WorkQueue } from '../kube/workqueue.ts';
 import type { ClusterCapabilities } from '../plan/capability.ts';
@@ -35,13 +36,13 @@ import { planPvc } from '../plan/plan.ts';
 import { requestedRestorePoint } from '../plan/restore-point.ts';
 import type { Verdict } from '../plan/verdict.ts';
 import { schedulePeriodMs } from '../status/schedule-period.ts';
-import { ChildIndex, MANAGED_SELECTOR, parentKey } from './children.ts';
+import { ChildIndex, parentKey } from './children.ts';
 import { applyDrifted } from './converge.ts';
 import { MassDeletionGuard } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
 import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
 import { type EvidenceOutcome, RestoreEvidence, type RestorePointObject } from './restore-evidence.ts';
-import { slimChild, slimNamespace, slimPvc } from './transform.ts';
+import { childInformers, namespaceInformer, pvcInformer, secretInformer } from './watched.ts';
 
 export interface PvcControllerOptions {
   kube: KubeClient;
@@ -59,6 +60,8 @@ export interface PvcControllerOptions {
    * PVC's backup-history ledger on its persistent ReplicationDestination (the soft-no guard of admission).
    */
   catalog?: Catalog;
+  /** The process's shared cache; default a cache of its own, started and stopped with the controller. */
+  informers?: InformerCache;
 }
 
 /** What the controller last concluded for one PVC (for `lifeboat status`, `/audit` and metrics). */
@@ -73,8 +76,6 @@ export interface PvcReport {
 }
 
 const CONTROLLER = 'pvc';
-const VOLSYNC = 'volsync.backube/v1alpha1';
-const ES = 'external-secrets.io/v1';
 
 export class PvcController {
   readonly opts: PvcControllerOptions;
@@ -93,6 +94,9 @@ export class PvcController {
   #sweepTimer: NodeJS.Timeout | undefined;
   #guardTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The cache this controller started and stops itself (none when it reads the process's shared cache). */
+  readonly #ownCache: InformerCache | undefined;
+  readonly #unsubscribe: (() => void)[] = [];
   readonly #lastBackupTier = new Map<string, string>();
 
   constructor(opts: PvcControllerOptions) {
@@ -106,50 +110,13 @@ export class PvcController {
       registry: opts.registry,
       logger: this.log,
     });
-    const resyncMs = config.sweeps.resync;
-    this.pvcs = new Reflector(kube, {
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      transform: slimPvc,
-      resyncMs,
-      logger: this.log,
-    });
-    this.namespaces = new Reflector(kube, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      transform: slimNamespace,
-      resyncMs: 0,
-    });
-    const childKinds: [string, string][] = [
-      [VOLSYNC, 'ReplicationSource'],
-      [VOLSYNC, 'ReplicationDestination'],
-      ['v1', 'Secret'],
-    ];
-    if (config.credentials.mode === 'external-secret' && opts.capabilities.externalSecrets) {
-      childKinds.push([ES, 'ExternalSecret']);
-    }
-    this.children = childKinds.map(
-      ([apiVersion, kind]) =>
-        new Reflector(kube, {
-          apiVersion,
-          kind,
-          labelSelector: MANAGED_SELECTOR,
-          transform: slimChild,
-          resyncMs: 0,
-          logger: this.log,
-        }),
-    );
-    if (config.credentials.mode === 'copy') {
-      const ref = config.credentials.secretRef;
-      this.sourceSecret = new Reflector(kube, {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        namespace: ref.namespace,
-        fieldSelector: `metadata.name=${ref.name}`,
-        resyncMs: 0,
-        logger: this.log,
-      });
-    }
+    this.#ownCache = opts.informers ? undefined : new InformerCache(kube, { logger: this.log });
+    const cache = opts.informers ?? (this.#ownCache as InformerCache);
+    this.pvcs = cache.informer(pvcInformer(config));
+    this.namespaces = cache.informer(namespaceInformer);
+    this.children = childInformers(config, opts.capabilities.externalSecrets).map((spec) => cache.informer(spec));
+    if (config.credentials.mode === 'copy')
+      this.sourceSecret = cache.informer(secretInformer(config.credentials.secretRef));
     this.evidence = new RestoreEvidence({
       kube,
       events: opts.events,
@@ -171,8 +138,11 @@ export class PvcController {
   }
 
   #wire(): void {
-    this.pvcs.on((e) => this.queue.add(e.key));
-    this.namespaces.on((e) => {
+    const on = <T extends KubeObject>(reflector: Reflector<T>, handler: Parameters<Reflector<T>['on']>[0]) => {
+      this.#unsubscribe.push(reflector.on(handler));
+    };
+    on(this.pvcs, (e) => this.queue.add(e.key));
+    on(this.namespaces, (e) => {
       this.#updateBreakGlass();
       // An opt-in annotation changed: every PVC of that namespace may change verdict.
       if (
@@ -185,7 +155,7 @@ export class PvcController {
       for (const key of this.pvcs.keys()) if (key.startsWith(prefix)) this.queue.add(key);
     });
     for (const reflector of this.children) {
-      reflector.on((e) => {
+      on(reflector, (e) => {
         if (e.type === 'delete') this.index.remove(e.object);
         else this.index.upsert(e.object);
         // A restore point's status is its mover's report: the restore evidence must see it as soon as it lands.
@@ -207,12 +177,14 @@ export class PvcController {
       },
     });
     // Rotated credentials must reach every PVC's Secret.
-    this.sourceSecret?.on(() => {
-      for (const key of this.pvcs.keys()) this.queue.add(key);
-    });
+    if (this.sourceSecret) {
+      on(this.sourceSecret, () => {
+        for (const key of this.pvcs.keys()) this.queue.add(key);
+      });
+    }
   }
 
-  /** Starts the caches, waits for them, then reconciles; resolves once running. */
+  /** Waits for its caches (starting them when they are its own), then reconciles; resolves once running. */
   async start(signal?: AbortSignal): Promise<void> {
     const reflectors = [
       this.pvcs,
@@ -220,7 +192,7 @@ export class PvcController {
       ...this.children,
       ...(this.sourceSecret ? [this.sourceSecret] : []),
     ];
-    for (const r of reflectors) r.start();
+    this.#ownCache?.start();
     // Reconciling before every cache is complete would plan from a partial view (e.g. delete a "missing" child).
     await Promise.all(reflectors.map((r) => r.waitForSync({ signal })));
     const persisted = await this.guardStore.load().catch(() => undefined);
@@ -236,14 +208,9 @@ export class PvcController {
     this.#stopped = true;
     clearInterval(this.#sweepTimer);
     clearInterval(this.#guardTimer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.queue.shutdown();
-    const reflectors = [
-      this.pvcs,
-      this.namespaces,
-      ...this.children,
-      ...(this.sourceSecret ? [this.sourceSecret] : []),
-    ];
-    await Promise.all(reflectors.map((r) => r.stop()));
+    await this.#ownCache?.stop();
   }
 
   /**

@@ -1,23 +1,28 @@
 /**
  * What the controller keeps of each watched PVC and Namespace. A cluster may hold thousands of PVCs and the watch
  * covers all of them (an unlabelled PVC may be one whose label was just removed), so only the fields planning reads
- * are stored (issue goal: ≤ 150 MiB with 5,000 PVCs watched).
+ * are stored, and the strings thousands of objects repeat (namespaces, label values, kinds, spec values) are kept once
+ * (kube/intern.ts). Names, uids and resourceVersions are unique per object and pass through as they are.
  */
 import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { OwnerReference } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
+import { StringInterner } from '../kube/intern.ts';
+
+const shared = new StringInterner();
+const intern = (value: string | undefined) => (value === undefined ? undefined : shared.intern(value));
 
 function meta(obj: KubeObject): KubeObject['metadata'] {
   const m = obj.metadata;
   return {
     name: m.name,
-    ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+    ...(m.namespace !== undefined ? { namespace: shared.intern(m.namespace) } : {}),
     ...(m.uid !== undefined ? { uid: m.uid } : {}),
     ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
     ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
     ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
-    ...(m.labels !== undefined ? { labels: m.labels } : {}),
-    ...(m.annotations !== undefined ? { annotations: withoutLastApplied(m.annotations) } : {}),
+    ...(m.labels !== undefined ? { labels: shared.deep(m.labels) } : {}),
+    ...(m.annotations !== undefined ? { annotations: shared.deep(withoutLastApplied(m.annotations)) } : {}),
   };
 }
 
@@ -36,14 +41,14 @@ export function slimPvc(obj: KubeObject): KubeObject {
     kind: 'PersistentVolumeClaim',
     metadata: { ...meta(obj), ...claimOwners(obj) },
     spec: {
-      accessModes: spec.accessModes,
-      storageClassName: spec.storageClassName,
-      resources: { requests: spec.resources?.requests },
-      dataSourceRef: spec.dataSourceRef,
-      dataSource: spec.dataSource,
-      volumeMode: spec.volumeMode,
+      accessModes: shared.deep(spec.accessModes),
+      storageClassName: intern(spec.storageClassName as string | undefined),
+      resources: { requests: shared.deep(spec.resources?.requests) },
+      dataSourceRef: shared.deep(spec.dataSourceRef),
+      dataSource: shared.deep(spec.dataSource),
+      volumeMode: intern(spec.volumeMode as string | undefined),
     },
-    status: { phase: status.phase },
+    status: { phase: intern(status.phase) },
   };
 }
 
@@ -69,10 +74,11 @@ export function slimChild(obj: KubeObject): KubeObject {
     status?.latestMoverStatus?.logs !== undefined && obj.metadata.labels?.[RESTORE_POINT_LABEL] !== 'true'
       ? { ...status, latestMoverStatus: { ...status.latestMoverStatus, logs: undefined } }
       : status;
+  const { metadata: _metadata, status: _status, ...rest } = obj;
   return {
-    ...obj,
+    ...shared.deep(rest),
     metadata: { ...meta(obj), ...ownerRefs(obj), ...generation(obj) },
-    ...(slimStatus !== undefined ? { status: slimStatus } : {}),
+    ...(slimStatus !== undefined ? { status: shared.deep(slimStatus) } : {}),
   };
 }
 

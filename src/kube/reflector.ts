@@ -101,9 +101,14 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
     this.transform = opts.transform ?? (stripManagedFields as (object: KubeObject) => T);
   }
 
-  /** Subscribes to events; returns the unsubscribe function. Handlers run synchronously and should only enqueue. */
+  /**
+   * Subscribes to events; returns the unsubscribe function. Handlers run synchronously and should only enqueue. A
+   * handler that joins a running reflector (a shared informer another consumer started) first gets an `add` for each
+   * object already stored, as client-go's shared informers do, so it sees the same objects a first subscriber saw.
+   */
   on(handler: ReflectorHandler<T>): () => void {
     this.handlers.add(handler);
+    for (const [key, object] of this.store) this.deliver(handler, { type: 'add', key, object });
     return () => this.handlers.delete(handler);
   }
 
@@ -329,18 +334,20 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
   }
 
   private emit(event: ReflectorEvent<T>): void {
-    for (const handler of this.handlers) {
-      try {
-        handler(event);
-      } catch (error) {
-        // A broken handler must not break the watch (and with it every other handler's view).
-        this.log.error('event handler failed', {
-          resource: this.what,
-          key: event.key,
-          event: event.type,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+    for (const handler of this.handlers) this.deliver(handler, event);
+  }
+
+  private deliver(handler: ReflectorHandler<T>, event: ReflectorEvent<T>): void {
+    try {
+      handler(event);
+    } catch (error) {
+      // A broken handler must not break the watch (and with it every other handler's view).
+      this.log.error('event handler failed', {
+        resource: this.what,
+        key: event.key,
+        event: event.type,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 

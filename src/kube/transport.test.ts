@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import { listenLoopback } from '../../test/support/scripted-api.ts';
 import { describeKubeError, isGone } from './errors.ts';
 import { KubeTransport, type WatchEvent } from './transport.ts';
 
@@ -18,17 +18,7 @@ let transport: KubeTransport;
 
 before(async () => {
   server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const kc = new KubeConfig();
-  // Plain HTTP is only allowed with skipTLSVerify; the scripted server needs no TLS.
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = await listenLoopback(server, 'secret-token');
   // A generous default: a loaded machine must not turn an ordinary answer into a deadline failure. The deadline
   // test below sets its own short one.
   transport = new KubeTransport(kc, { timeoutMs: 30_000 });

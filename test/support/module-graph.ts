@@ -30,6 +30,7 @@ export const LAYERS = [
   'plan',
   'intent',
   'catalog',
+  'manager',
   'kube',
   'config',
   '(root)',

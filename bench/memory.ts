@@ -1,0 +1,220 @@
+/**
+ * Resident memory of the real `lifeboat run` process (compiled, the image's V8 flags), on fresh API servers:
+ * 1. Idle: an operator with no PVC to protect, once it leads and every cache has synced (goal: peak ≤ 70 MiB). The
+ *    same run counts, at the API server (`apiserver_request_total`), the LIST and WATCH requests the process made to
+ *    get there: each watched resource should be listed and watched once.
+ * 2. Loaded: 5,000 labelled, Bound PVCs past minPvcAge and their 15,000 generated objects, from a cold start through
+ *    convergence (goal: peak ≤ 100 MiB).
+ * Each reports the peak (VmHWM, the kernel's high-water mark of the process) and the median and worst resident size
+ * of the samples; a goal is "met" only when the worst sample meets it.
+ *
+ * `BENCH_LIFEBOAT_ENTRY` measures another build (e.g. the previous commit's `dist/cli/main.js`) under the same
+ * conditions; `BENCH_EXTRA_NODE_FLAGS` adds V8 flags to the image's (to try a flag before the image ships it).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KubeClient } from '../src/kube/client.ts';
+import { startControlPlane } from '../test/support/controlplane.ts';
+import { spawnLifeboatRun } from '../test/support/lifeboat-run.ts';
+import { freePort } from '../test/support/processes.ts';
+import { REPO_ROOT } from '../test/support/testenv.ts';
+import { installSourceSecret, median, populate, procMemory } from './controller.ts';
+import type { BenchResult } from './run.ts';
+import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
+
+const progress = (message: string) => process.stderr.write(`[bench] memory: ${message}\n`);
+
+const NAMESPACES = 50;
+const PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
+const SAMPLES = Math.max(5, Number(process.env.BENCH_MEMORY_SAMPLES ?? 5));
+const ENTRY = process.env.BENCH_LIFEBOAT_ENTRY ?? join(REPO_ROOT, 'dist/cli/main.js');
+const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
+const NODE_FLAGS = [...IMAGE_NODE_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+const IDLE_GOAL = 70;
+const LOADED_GOAL = 100;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function metrics(port: number): Promise<string> {
+  return await fetch(`http://127.0.0.1:${port}/metrics`)
+    .then((r) => r.text())
+    .catch(() => '');
+}
+
+/**
+ * What the API server has served, by `VERB resource`: LIST requests answered with 200 (a 429 while a new CRD's storage
+ * initialises is retried and not counted) and WATCH requests open now (a watch is counted only when it ends).
+ */
+async function listWatchCounts(kube: KubeClient): Promise<Map<string, number>> {
+  const text = await kube.http.request<string>('GET', '/metrics');
+  const counts = new Map<string, number>();
+  for (const line of String(text).split('\n')) {
+    const list =
+      line.startsWith('apiserver_request_total{') && /[{,]verb="LIST"/.test(line) && /[{,]code="200"/.test(line);
+    const watch = line.startsWith('apiserver_longrunning_requests{') && /[{,]verb="WATCH"/.test(line);
+    const resource = /[{,]resource="([^"]*)"/.exec(line)?.[1];
+    if ((!list && !watch) || !resource) continue;
+    const key = `${list ? 'LIST' : 'WATCH'} ${resource}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function difference(after: Map<string, number>, before: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, n] of [...after].sort(([a], [b]) => a.localeCompare(b))) {
+    const d = n - (before.get(key) ?? 0);
+    if (d > 0) out[key] = d;
+  }
+  return out;
+}
+
+interface MemoryRun {
+  samples: Awaited<ReturnType<typeof procMemory>>[];
+  convergedMs: number;
+  heap: number;
+  requests?: Record<string, number>;
+}
+
+/** One process on a fresh control plane with `pvcs` labelled PVCs; samples once it has converged and settled. */
+async function run(pvcs: number): Promise<MemoryRun> {
+  const cp = await startControlPlane({ crds: 'kopia-fork' });
+  const kube = new KubeClient(cp.kubeConfig);
+  try {
+    await installSourceSecret(kube);
+    if (pvcs > 0) {
+      progress(`creating ${pvcs} PVCs`);
+      await populate(kube, 'mem', NAMESPACES, pvcs);
+    }
+    const cfg = join(cp.dir, 'bench-config.yaml');
+    await writeFile(cfg, CONFIG);
+    const port = await freePort();
+    const before = pvcs === 0 ? await listWatchCounts(kube) : undefined;
+    const child = spawnLifeboatRun({
+      config: cfg,
+      kubeconfig: cp.kubeconfigPath,
+      ports: { ops: port, webhook: await freePort() },
+      entry: ENTRY,
+      nodeFlags: NODE_FLAGS,
+      logLevel: 'warn',
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    try {
+      progress(`lifeboat run (${pvcs} PVCs) starting`);
+      const started = performance.now();
+      for (;;) {
+        const text = await metrics(port);
+        const leading = /^lifeboat_leader 1$/m.test(text);
+        const depth = Number(/^workqueue_depth\{name="pvc"\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+        let done = leading && depth === 0;
+        if (done && pvcs > 0) {
+          const sources = await kube.list('volsync.backube/v1alpha1', 'ReplicationSource');
+          const destinations = await kube.list('volsync.backube/v1alpha1', 'ReplicationDestination');
+          done = sources.length >= pvcs && destinations.length >= pvcs;
+        }
+        if (done) break;
+        if (child.exitCode !== null) throw new Error(`lifeboat run exited with ${child.exitCode}`);
+        if (performance.now() - started > 20 * 60_000) throw new Error('lifeboat run did not converge in 20 min');
+        await sleep(1000);
+      }
+      const convergedMs = performance.now() - started;
+      // Let the heap settle after the burst, then read the kernel's view of the process a few times.
+      await sleep(5000);
+      const requests = before ? difference(await listWatchCounts(kube), before) : undefined;
+      const samples: MemoryRun['samples'] = [];
+      for (let i = 0; i < SAMPLES; i++) {
+        samples.push(await procMemory(child.pid ?? 0));
+        await sleep(2000);
+      }
+      const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(await metrics(port))?.[1] ?? Number.NaN) / 2 ** 20;
+      return { samples, convergedMs, heap, ...(requests ? { requests } : {}) };
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  } finally {
+    kube.close();
+    await cp.stop();
+  }
+}
+
+function summary(label: string, r: MemoryRun) {
+  const rss = r.samples.map((s) => s.rss);
+  const peak = Math.max(...r.samples.map((s) => s.peak));
+  return {
+    peak,
+    measurements: [
+      {
+        name: `${label}: peak resident memory (VmHWM, worst of ${r.samples.length} samples)`,
+        value: peak,
+        unit: 'MiB',
+      },
+      { name: `${label}: resident memory (median)`, value: median(rss), unit: 'MiB' },
+      { name: `${label}: resident memory (worst sample)`, value: Math.max(...rss), unit: 'MiB' },
+      {
+        name: `${label}: … of it anonymous (RssAnon, median)`,
+        value: median(r.samples.map((s) => s.anon)),
+        unit: 'MiB',
+      },
+      {
+        name: `${label}: … of it file-backed (RssFile, median)`,
+        value: median(r.samples.map((s) => s.file)),
+        unit: 'MiB',
+      },
+      { name: `${label}: V8 heap used`, value: r.heap, unit: 'MiB' },
+    ],
+  };
+}
+
+export default async function memoryBench(): Promise<BenchResult> {
+  progress('idle run');
+  const idle = await run(0);
+  progress(`idle: ${JSON.stringify(idle)}`);
+  progress('loaded run');
+  const loaded = await run(PVCS);
+  progress(`loaded: ${JSON.stringify(loaded)}`);
+  const i = summary('idle', idle);
+  const l = summary(`${PVCS} PVCs`, loaded);
+  const requests = Object.entries(idle.requests ?? {});
+  return {
+    name: 'memory',
+    setup: [
+      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.length > IMAGE_NODE_FLAGS.length ? 'the image’s and more' : 'the image’s'}), one per fresh control plane; ${SAMPLES} samples of /proc/<pid>/status 2 s apart, 5 s after it leads with an empty work queue`,
+      `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
+      'peak is the kernel high-water mark (VmHWM) of the worst sample, so it covers convergence; "met" only when the worst sample meets the goal',
+      `API requests of the idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+    ],
+    measurements: [
+      ...i.measurements,
+      ...l.measurements,
+      { name: `controller convergence, ${PVCS} PVCs (real process)`, value: loaded.convergedMs / 1000, unit: 's' },
+      { name: 'LIST requests until synced (idle)', value: sum(requests, 'LIST'), unit: 'requests' },
+      { name: 'WATCH requests until synced (idle)', value: sum(requests, 'WATCH'), unit: 'requests' },
+    ],
+    comparisons: [
+      {
+        name: 'idle peak vs goal',
+        ratioMeaning: `VmHWM / ${IDLE_GOAL} MiB`,
+        ratio: i.peak / IDLE_GOAL,
+        goal: '≤ 1',
+        met: i.peak <= IDLE_GOAL,
+      },
+      {
+        name: `peak with ${PVCS} PVCs vs goal`,
+        ratioMeaning: `VmHWM / ${LOADED_GOAL} MiB`,
+        ratio: l.peak / LOADED_GOAL,
+        goal: '≤ 1',
+        met: l.peak <= LOADED_GOAL,
+      },
+    ],
+  };
+}
+
+function sum(requests: [string, number][], verb: string): number {
+  return requests.filter(([k]) => k.startsWith(`${verb} `)).reduce((a, [, n]) => a + n, 0);
+}
+
+if (import.meta.main) process.stdout.write(`${JSON.stringify(await memoryBench(), null, 2)}\n`);

@@ -1,0 +1,70 @@
+/**
+ * The shared informer cache against a scripted loopback server (test/support/scripted-api.ts): one list and one watch
+ * per selection however many consumers ask, a consumer that joins late sees what is already cached, and two
+ * consumers that disagree on what to keep of a selection are refused.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { type ScriptedApi, scriptedApi } from '../../test/support/scripted-api.ts';
+import type { KubeObject } from './client.ts';
+import { InformerCache } from './informers.ts';
+import type { ReflectorEvent } from './reflector.ts';
+
+let api: ScriptedApi;
+let cache: InformerCache;
+beforeEach(async () => {
+  api = await scriptedApi();
+  cache = new InformerCache(api.kube);
+});
+afterEach(async () => {
+  await cache.stop();
+  await api.close();
+});
+
+const maps = { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: 'app=a' };
+const until = async (what: string, ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(ok(), what);
+};
+
+describe('InformerCache', () => {
+  it('lists and watches a selection once, however many consumers ask for it', async () => {
+    api.names = ['one', 'two'];
+    const first = cache.informer(maps);
+    cache.start();
+    const second = cache.informer({ ...maps });
+    assert.equal(first, second, 'one reflector per selection');
+    const other = cache.informer({ ...maps, labelSelector: 'app=b' });
+    assert.notEqual(first, other, 'another selector is another selection');
+    await Promise.all([first.waitForSync(), other.waitForSync()]);
+    await until('both watches open', () => api.requests.filter((r) => r.startsWith('watch')).length === 2);
+    assert.deepEqual([...api.requests].sort(), ['list app=a', 'list app=b', 'watch app=a', 'watch app=b']);
+    assert.deepEqual(cache.stats(), { informers: 2, lists: 2, listPages: 2, watches: 2, expired: 0, watchErrors: 0 });
+  });
+
+  it('starts an informer asked for after the cache started, and replays what it holds to a late subscriber', async () => {
+    api.names = ['one', 'two'];
+    cache.start();
+    const informer = cache.informer(maps);
+    assert.equal(cache.hasSynced('ConfigMap.v1 [app=a]'), false);
+    await informer.waitForSync();
+    assert.equal(cache.hasSynced('ConfigMap.v1 [app=a]'), true);
+    const seen: ReflectorEvent<KubeObject>[] = [];
+    informer.on((e) => seen.push(e));
+    assert.deepEqual(
+      seen.map((e) => `${e.type} ${e.key}`),
+      ['add ns/one', 'add ns/two'],
+    );
+  });
+
+  it('refuses a second consumer that keeps other fields of the same selection', () => {
+    cache.informer({ ...maps, transform: (o) => o });
+    assert.throws(() => cache.informer(maps), /ConfigMap\.v1 \[app=a\] is already cached with a different transform/);
+    assert.throws(() => cache.informer({ ...maps, resyncMs: 5 }), /different transform or resync/);
+  });
+
+  it('a stopped cache watches nothing new', async () => {
+    await cache.stop();
+    assert.throws(() => cache.informer(maps), /the informer cache is stopped: cannot watch ConfigMap\.v1 \[app=a\]/);
+  });
+});
