@@ -5,8 +5,11 @@
  * deleted (the real PVC-protection controller and garbage collector act) and recreated; lifeboat's webhook adds the
  * dataSourceRef, VolSync's real volume populator fills the claim, and a real Pod checks every byte.
  *
- * lifeboat runs as a local `lifeboat run` process against the node's API server (webhook on loopback), not in-cluster
- * from its chart. Nothing here is played. The scenarios run one after another (one lifeboat webhook at a time).
+ * lifeboat runs in the cluster as users run it: installed by `helm install` from deploy/helm/lifeboat with the image
+ * testenv makes from this checkout (testenv/build.sh lifeboat_image: the Dockerfile's /app, ENTRYPOINT and USER on the
+ * machine's own node binary instead of node:24-bookworm-slim), the chart's RBAC and self-signed certificate, its
+ * webhook reached by the API server through the chart's Service. Nothing here is played. The scenarios run one after
+ * another, each installing and uninstalling its own lifeboat (one per cluster).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -80,11 +83,12 @@ async function roundTrip(s: S): Promise<void> {
   assert.equal(check.message, manifest, 'the restored volume holds exactly the files written');
 }
 
-/** With lifeboat's process gone (webhook still registered), on the real API server and provisioner. */
+/** With lifeboat's Deployment scaled to 0 (webhook still registered), on the real API server and provisioner. */
 async function lifeboatDown(s: S): Promise<void> {
-  await s.killLifeboat();
+  await s.step('lifeboat scaled to 0', () => s.lifeboatDown());
   await s.step('labelled PVC refused', async () => {
-    await assert.rejects(s.createPvc('while-down'), /failed calling webhook|connection refused/i);
+    // The Service has no endpoints: the API server cannot call the webhook, and its failurePolicy (Fail) refuses.
+    await assert.rejects(s.createPvc('while-down'), /failed calling webhook/i);
   });
   await s.step('unlabelled PVC created and bound', async () => {
     const plain = await s.createPvc('unlabelled', null);
@@ -96,7 +100,16 @@ async function lifeboatDown(s: S): Promise<void> {
       contentType: 'application/merge-patch+json',
       body: { metadata: { labels: { 'lifeboat.dev/break-glass': 'true' } } },
     });
-    const admitted = await s.createPvc('while-down');
+    // The API server matches webhooks against its own cache of namespaces: the new label takes effect a moment later.
+    const admitted = await eventually(
+      'the API server sees the break-glass label',
+      () =>
+        s
+          .createPvc('while-down')
+          .catch((e: Error) => (/failed calling webhook/.test(e.message) ? undefined : Promise.reject(e))),
+      30_000,
+      250,
+    );
     assert.equal(admitted.spec.dataSourceRef, undefined, 'break-glass: lifeboat steps aside, nothing restored');
     await s.bound('while-down');
   });
@@ -115,7 +128,7 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
       await s.start(
         {
           KOPIA_PASSWORD: 'real-kopia-password',
-          KOPIA_REPOSITORY: `s3://${node.s3.bucket}/kopia`,
+          KOPIA_REPOSITORY: `s3://${node.s3.bucket}/${s.prefix}`,
           KOPIA_S3_ENDPOINT: new URL(node.s3.endpoint).host,
           KOPIA_S3_DISABLE_TLS: 'true',
           AWS_ACCESS_KEY_ID: node.s3.accessKeyId,
@@ -123,7 +136,7 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
           AWS_REGION: node.s3.region,
         },
         // The bucket is new: declaring the first installation is what makes a missing repository "never backed up".
-        'repository: { backend: kopia, firstInstall: true }',
+        { repository: { backend: 'kopia', firstInstall: true } },
       );
     });
     after(() => s?.stop());
@@ -144,7 +157,12 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
           AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
           AWS_DEFAULT_REGION: node.s3.region,
         },
-        `repository: { backend: restic, url: "s3:${node.s3.endpoint}/${node.s3.bucket}/restic/{namespace}/{pvc}" }`,
+        {
+          repository: {
+            backend: 'restic',
+            url: `s3:${node.s3.endpoint}/${node.s3.bucket}/${s.prefix}/{namespace}/{pvc}`,
+          },
+        },
       );
     });
     after(() => s?.stop());
