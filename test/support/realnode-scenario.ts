@@ -7,9 +7,14 @@
  * default uid, as on a cluster that does not grant privileged movers. Scenarios run one after another: lifeboat is one
  * per cluster (its webhook configurations are cluster-wide), and each scenario installs and uninstalls its own.
  */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { type CliRun, spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
 import { InClusterLifeboat, LIFEBOAT_NAMESPACE } from './realnode-lifeboat.ts';
@@ -56,11 +61,7 @@ export class Scenario {
    */
   async start(secret: Record<string, string>, config: Record<string, unknown>): Promise<void> {
     await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LIFEBOAT_NAMESPACE } });
-    await this.kube.apply({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: this.namespace, annotations: { [OPT_IN]: 'true' } },
-    });
+    await this.createNamespace();
     await this.kube.apply(
       {
         apiVersion: 'v1',
@@ -70,15 +71,34 @@ export class Scenario {
       } as KubeObject,
       { force: true },
     );
-    await this.step('helm install lifeboat', () =>
-      this.lifeboat.install({
-        minPvcAge: '0s',
-        keys: { namespaceOptInAnnotation: OPT_IN },
-        catalog: { refreshInterval: '2s', staleAfter: '60s' },
-        ...config,
-      }),
-    );
+    this.config = {
+      minPvcAge: '0s',
+      keys: { namespaceOptInAnnotation: OPT_IN },
+      catalog: { refreshInterval: '2s', staleAfter: '60s' },
+      ...config,
+    };
+    await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
     this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
+  }
+
+  /** lifeboat's configuration as installed (the chart's `config` value). */
+  config: Record<string, unknown> = {};
+
+  /**
+   * The `lifeboat` CLI as an administrator runs it from their machine: the node's kubeconfig and lifeboat's
+   * configuration (the repository credentials come from the cluster's Secret, as the CLI reads them).
+   */
+  async cli(...argv: string[]): Promise<CliRun> {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
+    try {
+      const file = join(dir, 'config.yaml');
+      await writeFile(file, JSON.stringify({ namespace: LIFEBOAT_NAMESPACE, ...this.config }));
+      return await spawnCli([...argv, '--kubeconfig', this.node.kubeconfigPath, '--config', file], {
+        env: { HOME: dir },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** lifeboat goes down: its Deployment scaled to 0, its webhook configurations stay registered. */
@@ -91,17 +111,31 @@ export class Scenario {
     await this.step('helm uninstall lifeboat', () => this.lifeboat.uninstall()).catch((error: Error) =>
       process.stderr.write(`[realnode] ${error.message}\n`),
     );
+    await this.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    await this.removeRepository().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    this.kube.close();
+    process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+  }
+
+  /** The scenario's namespace, opted in to lifeboat. */
+  async createNamespace(): Promise<void> {
+    await this.kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: this.namespace, annotations: { [OPT_IN]: 'true' } },
+    });
+  }
+
+  /** Deletes the scenario's namespace and waits until the real namespace controller has removed everything in it. */
+  async deleteNamespace(): Promise<void> {
     await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace });
     await eventually(
       `namespace ${this.namespace} gone`,
       async () =>
         (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace })) ? undefined : true,
       180_000,
-      1000,
-    ).catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
-    await this.removeRepository().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
-    this.kube.close();
-    process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+      500,
+    );
   }
 
   /** Deletes every object under the scenario's prefix in the node's bucket. */
@@ -210,6 +244,19 @@ export class Scenario {
       300_000,
       1000,
     );
+  }
+
+  /** Waits until the source's current manual trigger has been synced (a new source syncs once at creation). */
+  async settled(pvc: string): Promise<void> {
+    const rs = await eventually(
+      'ReplicationSource generated',
+      () => this.kube.get<Source>(this.sourceRef(pvc)),
+      60_000,
+      250,
+    );
+    const token = rs?.spec.trigger?.manual;
+    if (!token) throw new Error(`${pvc}-backup has no manual trigger`);
+    await this.synced(pvc, token);
   }
 
   /** Asks for one more backup (a new manual trigger) and waits for the real mover to finish it. */
