@@ -335,6 +335,8 @@ describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, ()
     it('new PVC empty at once; backed up by the real restic mover; recreated PVC restored byte for byte', async () => {
       await roundTrip(s);
     });
+    it('app reinstalled (namespace deleted and recreated by GitOps): restored from the newest backup', () =>
+      namespaceReinstalled(s));
     it('backup disabled (label removed): generated objects deleted; recreated unlabelled, nothing restored', () =>
       backupDisabled(s));
   });
