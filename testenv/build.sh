@@ -159,7 +159,10 @@ copy_with_libs() {
 # the few other tools the scripts call. Its key covers the movers' versions, the scripts and the host packages.
 MOVER_PACKAGES=(bash coreutils jq grep sed findutils mawk hostname)
 mover_image_key() {
-  { echo "$KOPIA_VERSION $RESTIC_VERSION $VOLSYNC_COMMIT"; dpkg-query -W "${MOVER_PACKAGES[@]}"; cat "${BASH_SOURCE[0]}"; } |
+  # The part of this script that makes it (image_tar, copy_with_libs, this function): editing another component's
+  # steps does not rebuild the mover image.
+  { echo "$KOPIA_VERSION $RESTIC_VERSION $VOLSYNC_COMMIT"; dpkg-query -W "${MOVER_PACKAGES[@]}"
+    sed -n '/^# Images are docker-archive tars/,/^# The sandbox image/p' "${BASH_SOURCE[0]}"; } |
     sha256sum | cut -c1-12
 }
 mover_image() {
@@ -205,6 +208,68 @@ pause_image() {
   say "pause image $key: built"
 }
 
+# lifeboat's own image, as close to the Dockerfile as a machine without a registry or a Docker engine gets: the same
+# /app (dist/ compiled by `npm run build`'s command, the production packages of package-lock.json, package.json) and
+# the same ENTRYPOINT, CMD, USER, WORKDIR, ENV and EXPOSE, read from the Dockerfile's last stage. What differs: the
+# base is not node:24-bookworm-slim but this machine's `node` binary at /usr/local/bin/node with the shared libraries
+# it links (no shell, no npm, no Debian userland in the image); the production packages are copied from the
+# checkout's node_modules (installed from the same lockfile) rather than installed by `npm ci --omit=dev`; and it is
+# one layer. Keyed by everything that goes into it, so a change to the sources builds a new image.
+LIFEBOAT_IMAGE_INPUTS=(Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json)
+lifeboat_image_key() {
+  local repo; repo=$(cd "$here/.." && pwd)
+  { node --version; readlink -f "$(command -v node)"; sha256sum "$(readlink -f "$(command -v node)")"
+    (cd "$repo" && sha256sum "${LIFEBOAT_IMAGE_INPUTS[@]}" $(find src -name '*.ts' ! -name '*.test.ts' | sort))
+    sed -n '/^# lifeboat.s own image/,/^# name=path/p' "${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-12
+}
+lifeboat_image() {
+  local key; key=$(lifeboat_image_key)
+  local out="$cache/images/lifeboat-$key.tar" repo; repo=$(cd "$here/.." && pwd)
+  if [[ -f "$out" ]]; then say "lifeboat image $key: cached ($out)"; return; fi
+  say "lifeboat image $key: compiling and assembling from $repo"
+  local t0=$SECONDS root; root=$(mktemp -d)
+  mkdir -p "$cache/images" "$root/tmp" "$root/etc" "$root/app/node_modules" "$root/usr/local/bin"
+  chmod 1777 "$root/tmp"
+  local build; build=$(node -p "require('$repo/package.json').scripts.build")
+  [[ $build == tsc\ * ]] || { say "package.json's build script is '$build'; lifeboat_image knows how to run tsc"; exit 1; }
+  (cd "$repo" && node_modules/.bin/$build --outDir "$root/app/dist") || { rm -rf "$root"; exit 1; }
+  cp "$repo/package.json" "$root/app/"
+  local pkg
+  while read -r pkg; do
+    [[ -e $root/app/$pkg ]] && continue # inside a package copied already
+    [[ -d $repo/$pkg ]] || { say "$pkg (a production package in package-lock.json) is not installed: run npm ci"; rm -rf "$root"; exit 1; }
+    mkdir -p "$root/app/$(dirname "$pkg")" && cp -rL "$repo/$pkg" "$root/app/$pkg"
+  done < <(jq -r '.packages | to_entries[] | select(.key != "" and (.value.dev | not)) | .key' "$repo/package-lock.json" | sort)
+  copy_with_libs "$root" "$(readlink -f "$(command -v node)")"
+  mv "$root$(readlink -f "$(command -v node)")" "$root/usr/local/bin/node"
+  rm -rf "${root:?}/root"
+  printf 'root:x:0:0::/root:/sbin/nologin\nnonroot:x:65532:65532::/nonexistent:/sbin/nologin\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$root/etc/group"
+  local config
+  config=$(node -e '
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").replace(/\\\n/g, " ").split("\n");
+    const last = lines.map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const stage = last.slice(last.findLastIndex((l) => /^FROM /i.test(l)) + 1);
+    const c = { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], ExposedPorts: {} };
+    for (const l of stage) {
+      const [, op, rest] = /^(\w+)\s+(.*)$/.exec(l);
+      switch (op.toUpperCase()) {
+        case "WORKDIR": c.WorkingDir = rest; break;
+        case "USER": c.User = rest; break;
+        case "ENV": c.Env.push(rest.includes("=") ? rest : rest.replace(/\s+/, "=")); break;
+        case "EXPOSE": for (const p of rest.split(/\s+/)) c.ExposedPorts[p.includes("/") ? p : `${p}/tcp`] = {}; break;
+        case "ENTRYPOINT": c.Entrypoint = JSON.parse(rest); break;
+        case "CMD": c.Cmd = JSON.parse(rest); break;
+        case "COPY": case "ARG": case "LABEL": break;
+        default: throw new Error(`the Dockerfile'"'"'s last stage has ${op}, which lifeboat_image does not reproduce`);
+      }
+    }
+    console.log(JSON.stringify(c));' "$repo/Dockerfile")
+  image_tar "$out" "lifeboat.test/lifeboat:$key" "$root" "$config"
+  rm -rf "$root"
+  say "lifeboat image $key: built in $((SECONDS - t0))s ($(du -h "$out" | cut -f1))"
+}
+
 # name=path of every component (the harness reads these through --locate, which builds nothing).
 locate() {
   local n
@@ -225,10 +290,13 @@ locate() {
   key=$(mover_image_key)
   echo "mover-image=$cache/images/volsync-mover-$key.tar"
   echo "mover-image-ref=lifeboat.test/volsync-mover:$key"
+  key=$(lifeboat_image_key)
+  echo "lifeboat-image=$cache/images/lifeboat-$key.tar"
+  echo "lifeboat-image-ref=lifeboat.test/lifeboat:$key"
 }
 
 node_components=(kubelet kube-controller-manager kube-scheduler kube-proxy csi-provisioner csi-snapshotter
-  snapshot-controller csi-driver volsync mover-image pause-image)
+  snapshot-controller csi-driver volsync mover-image pause-image lifeboat-image)
 print=false
 locate_only=false
 only=()
@@ -277,6 +345,7 @@ if wanted mover-image; then
   [[ -z ${build_missing:-} ]] || { say "mover-image needs kopia and restic: bash testenv/build.sh kopia restic"; exit 1; }
   mover_image
 fi
+wanted lifeboat-image && lifeboat_image
 
 if $print; then locate; fi
 say "all components ready in $bin"

@@ -122,4 +122,24 @@ export async function checkKnownFiles(
   return await runPod(kube, podManifest(`check-${pvc}`, namespace, pvc, image, CHECK));
 }
 
+/**
+ * An application that mounts `pvc`: a Deployment of one replica that only sleeps, so that the real Deployment and
+ * ReplicaSet controllers, scheduler and kubelet scale it down and up when `lifeboat restore` asks.
+ */
+export function consumerDeployment(name: string, namespace: string, pvc: string, image: string): KubeObject {
+  const labels = { app: name };
+  const pod = podManifest(name, namespace, pvc, image, 'trap "exit 0" TERM; while true; do sleep 1; done');
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { ...(pod.spec as object), restartPolicy: 'Always' } },
+    },
+  } as KubeObject;
+}
+
 export { KubeClient };

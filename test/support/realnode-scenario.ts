@@ -1,22 +1,23 @@
 /**
- * One namespace of the real node with its own `lifeboat run` (a local process against the node's API server, its
- * webhook on loopback), and the steps the data-path scenarios are made of: create/delete the labelled PVC, wait for
- * the real VolSync mover's sync, wait for lifeboat's catalog, time each step.
+ * One namespace of the real node with lifeboat installed in the cluster from its chart (realnode-lifeboat.ts), and the
+ * steps the data-path scenarios are made of: create/delete the labelled PVC, wait for the real VolSync mover's sync,
+ * wait for lifeboat's catalog, time each step.
  *
  * lifeboat opts in one namespace by an annotation of the scenario's own, so its movers run unprivileged as lifeboat's
- * default uid, as on a cluster that does not grant privileged movers. Scenarios run one after another: the webhook
- * configuration is cluster-wide, one lifeboat at a time.
+ * default uid, as on a cluster that does not grant privileged movers. Scenarios run one after another: lifeboat is one
+ * per cluster (its webhook configurations are cluster-wide), and each scenario installs and uninstalls its own.
  */
-import type { ChildProcess } from 'node:child_process';
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { type CliRun, spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
-import { spawnLifeboatRun } from './lifeboat-run.ts';
-import { freePort } from './processes.ts';
 import type { RealNodeInfo } from './realnode.ts';
+import { InClusterLifeboat, LIFEBOAT_NAMESPACE } from './realnode-lifeboat.ts';
 
 export const VOLSYNC = 'volsync.backube/v1alpha1';
 const OPT_IN = 'lifeboat.test/protected';
@@ -39,106 +40,123 @@ export const b64 = (s: string) => Buffer.from(s).toString('base64');
 export class Scenario {
   readonly kube: KubeClient;
   readonly timings: Record<string, number> = {};
-  private lifeboat: ChildProcess | undefined;
-  private logs = '';
-  private dir = '';
-  private readonly ports = { ops: 0, webhook: 0 };
+  readonly lifeboat: InClusterLifeboat;
 
   readonly node: RealNodeInfo & { kubeConfig: KubeConfig };
   readonly namespace: string;
+  /** The scenario's own prefix in the node's bucket (removed by stop()): no scenario sees another's backups. */
+  readonly prefix: string;
 
   constructor(node: RealNodeInfo & { kubeConfig: KubeConfig }, namespace: string) {
     this.node = node;
     this.namespace = namespace;
+    this.prefix = `${namespace}-${Date.now().toString(36)}`;
     this.kube = new KubeClient(node.kubeConfig, 'lifeboat-test');
+    this.lifeboat = new InClusterLifeboat(node, this.kube);
   }
 
-  /** Namespaces, the repository Secret lifeboat copies to each PVC, and `lifeboat run` with `config` (YAML lines). */
-  async start(secret: Record<string, string>, config: string): Promise<void> {
-    this.dir = await mkdtemp(join(tmpdir(), `lifeboat-${this.namespace}-`));
-    await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
+  /**
+   * The scenario's namespace, the repository Secret lifeboat copies to each PVC, and lifeboat installed from its chart
+   * with `config` (the chart's `config` value) over the scenario's defaults.
+   */
+  async start(secret: Record<string, string>, config: Record<string, unknown>): Promise<void> {
+    await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LIFEBOAT_NAMESPACE } });
+    await this.createNamespace();
+    await this.kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'lifeboat-repository', namespace: LIFEBOAT_NAMESPACE },
+        data: Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, b64(v)])),
+      } as KubeObject,
+      { force: true },
+    );
+    this.config = {
+      minPvcAge: '0s',
+      keys: { namespaceOptInAnnotation: OPT_IN },
+      catalog: { refreshInterval: '2s', staleAfter: '60s' },
+      ...config,
+    };
+    await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
+    this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
+  }
+
+  /** lifeboat's configuration as installed (the chart's `config` value). */
+  config: Record<string, unknown> = {};
+
+  /**
+   * The `lifeboat` CLI as an administrator runs it from their machine: the node's kubeconfig and lifeboat's
+   * configuration (the repository credentials come from the cluster's Secret, as the CLI reads them).
+   */
+  async cli(...argv: string[]): Promise<CliRun> {
+    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
+    try {
+      const file = join(dir, 'config.yaml');
+      await writeFile(file, JSON.stringify({ namespace: LIFEBOAT_NAMESPACE, ...this.config }));
+      return await spawnCli([...argv, '--kubeconfig', this.node.kubeconfigPath, '--config', file], {
+        env: { HOME: dir },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** lifeboat goes down: its Deployment scaled to 0, its webhook configurations stay registered. */
+  async lifeboatDown(): Promise<void> {
+    await this.lifeboat.scale(0);
+  }
+
+  /** Uninstalls lifeboat (its webhook configurations and namespace go), deletes the scenario's namespace. */
+  async stop(): Promise<void> {
+    await this.step('helm uninstall lifeboat', () => this.lifeboat.uninstall()).catch((error: Error) =>
+      process.stderr.write(`[realnode] ${error.message}\n`),
+    );
+    await this.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    await this.removeRepository().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    this.kube.close();
+    process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+  }
+
+  /** The scenario's namespace, opted in to lifeboat. */
+  async createNamespace(): Promise<void> {
     await this.kube.apply({
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: this.namespace, annotations: { [OPT_IN]: 'true' } },
     });
-    await this.kube.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'lifeboat-repository', namespace: 'lifeboat-system' },
-        data: Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, b64(v)])),
-      } as KubeObject,
-      { force: true },
-    );
-    this.ports.ops = await freePort();
-    this.ports.webhook = await freePort();
-    const file = join(this.dir, 'config.yaml');
-    await writeFile(
-      file,
-      [
-        'namespace: lifeboat-system',
-        'minPvcAge: 0s',
-        `keys: { namespaceOptInAnnotation: ${OPT_IN} }`,
-        'catalog: { refreshInterval: 2s, staleAfter: 60s }',
-        config,
-      ].join('\n'),
-    );
-    this.logs = '';
-    this.lifeboat = spawnLifeboatRun({ config: file, kubeconfig: this.node.kubeconfigPath, ports: this.ports });
-    this.lifeboat.stderr?.on('data', (c: Buffer) => {
-      this.logs += c.toString();
-      if (this.logs.length > 200_000) this.logs = this.logs.slice(-100_000);
-    });
-    await eventually(
-      'lifeboat ready',
-      async () => ((await fetch(`http://127.0.0.1:${this.ports.ops}/readyz`)).ok ? true : undefined),
-      60_000,
-      250,
-    );
-    await eventually('webhooks registered', () =>
-      this.kube.get({
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'MutatingWebhookConfiguration',
-        name: 'lifeboat',
-      }),
-    );
   }
 
-  /** lifeboat goes down as a crash does: the process ends, its webhook configurations stay registered. */
-  async killLifeboat(): Promise<void> {
-    const child = this.lifeboat;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-
-  /** Stops lifeboat (and its webhook registrations), deletes the namespace with everything in it. */
-  async stop(): Promise<void> {
-    await this.killLifeboat();
-    // The next scenario's lifeboat need not wait out a lease its predecessor could not release (it was killed).
-    await this.kube.delete({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      namespace: 'lifeboat-system',
-      name: 'lifeboat-controller',
-    });
-    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
-      await this.kube.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind, name: 'lifeboat' });
-    }
+  /** Deletes the scenario's namespace and waits until the real namespace controller has removed everything in it. */
+  async deleteNamespace(): Promise<void> {
     await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace });
     await eventually(
       `namespace ${this.namespace} gone`,
       async () =>
         (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: this.namespace })) ? undefined : true,
       180_000,
-      1000,
-    ).catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
-    this.kube.close();
-    await rm(this.dir, { recursive: true, force: true });
-    process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+      500,
+    );
+  }
+
+  /** Deletes every object under the scenario's prefix in the node's bucket. */
+  private async removeRepository(): Promise<void> {
+    const { endpoint, accessKeyId, secretAccessKey, region, bucket } = this.node.s3;
+    const client = new S3Client({
+      endpoint,
+      region,
+      forcePathStyle: true,
+      credentials: { accessKeyId, secretAccessKey },
+    });
+    try {
+      for (;;) {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: this.prefix }));
+        const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key as string }));
+        if (!keys.length) return;
+        await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+      }
+    } finally {
+      client.destroy();
+    }
   }
 
   /** Runs one step, recording its duration; a failing step shows lifeboat's recent log with the error. */
@@ -148,7 +166,7 @@ export class Scenario {
       return await fn();
     } catch (error) {
       process.stderr.write(
-        `[realnode] ${this.namespace}: step '${name}' failed; lifeboat's log:\n${this.logs.slice(-4000)}\n`,
+        `[realnode] ${this.namespace}: step '${name}' failed; lifeboat's log:\n${await this.lifeboat.logs()}\n`,
       );
       throw error;
     } finally {
@@ -228,6 +246,19 @@ export class Scenario {
     );
   }
 
+  /** Waits until the source's current manual trigger has been synced (a new source syncs once at creation). */
+  async settled(pvc: string): Promise<void> {
+    const rs = await eventually(
+      'ReplicationSource generated',
+      () => this.kube.get<Source>(this.sourceRef(pvc)),
+      60_000,
+      250,
+    );
+    const token = rs?.spec.trigger?.manual;
+    if (!token) throw new Error(`${pvc}-backup has no manual trigger`);
+    await this.synced(pvc, token);
+  }
+
   /** Asks for one more backup (a new manual trigger) and waits for the real mover to finish it. */
   async backup(pvc: string, token: string): Promise<NonNullable<Source['status']>> {
     const ref = this.sourceRef(pvc);
@@ -257,7 +288,7 @@ export class Scenario {
     return await eventually(
       `lifeboat's catalog names ${id} newest snapshot of ${pvc}`,
       async () => {
-        const res = await fetch(`http://127.0.0.1:${this.ports.ops}/exists/${this.namespace}/${pvc}`);
+        const res = await fetch(this.lifeboat.opsUrl(`/exists/${this.namespace}/${pvc}`));
         const body = (await res.json()) as { snapshots?: number; newest?: { id: string; time: string } };
         seen = JSON.stringify(body);
         return body.newest?.id.startsWith(id) ? { ...body.newest, snapshots: body.snapshots ?? 0 } : undefined;

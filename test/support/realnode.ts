@@ -34,7 +34,7 @@ import {
 } from './host-state.ts';
 import { type Managed, startProcess, waitUntil } from './processes.ts';
 import { type S3Server, startS3Server } from './s3server.ts';
-import { nodeComponents } from './testenv.ts';
+import { nodeComponents, REPO_ROOT } from './testenv.ts';
 
 export const NODE = {
   name: 'lifeboat-node',
@@ -61,6 +61,8 @@ export interface RealNodeInfo {
   moverImage: string;
   /** A small image with bash and coreutils for the tests' own Pods (the mover image, run with another command). */
   toolsImage: string;
+  /** lifeboat's own image, made by testenv from this checkout (testenv/build.sh lifeboat_image). */
+  lifeboatImage: string;
   /** MinIO on the node's address, reachable from Pods and from the test process. */
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
   dir: string;
@@ -182,8 +184,9 @@ function kubeProxyConfig(kubeconfig: string): string {
     hostnameOverride: NODE.name,
     bindAddress: NODE.address,
     clusterCIDR: NODE.podCidr,
-    healthzBindAddress: '127.0.0.1:0',
-    metricsBindAddress: '127.0.0.1:0',
+    // Loopback, fixed ports (one node per machine): kube-proxy refuses port 0 ("must be a valid port") and exits.
+    healthzBindAddress: '127.0.0.1:10256',
+    metricsBindAddress: '127.0.0.1:10249',
     nodePortAddresses: [`${NODE.address}/32`],
     // Leave the machine's conntrack limits alone.
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
@@ -239,6 +242,9 @@ function takeMachine(): void {
 
 export async function startRealNode(): Promise<RealNode> {
   const started = Date.now();
+  // lifeboat's image is made from this checkout: unlike the other components, it changes with every edit of the
+  // sources, so the node makes it when its key has no tar yet (seconds; cached by content otherwise).
+  sh('bash', [join(REPO_ROOT, 'testenv', 'build.sh'), 'lifeboat-image']);
   const bin = nodeComponents();
   takeMachine();
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-node-'));
@@ -316,7 +322,7 @@ export async function startRealNode(): Promise<RealNode> {
       intervalMs: 200,
       process: containerd,
     });
-    for (const image of ['pause-image', 'mover-image']) {
+    for (const image of ['pause-image', 'mover-image', 'lifeboat-image']) {
       sh('ctr', ['--address', socket, '-n', 'k8s.io', 'images', 'import', bin[image] as string]);
     }
 
@@ -346,7 +352,7 @@ export async function startRealNode(): Promise<RealNode> {
     ]);
     start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']);
     writeFileSync(join(dir, 'kube-proxy.yaml'), kubeProxyConfig(kubeconfig));
-    start('kube-proxy', [`--config=${join(dir, 'kube-proxy.yaml')}`]);
+    const proxy = start('kube-proxy', [`--config=${join(dir, 'kube-proxy.yaml')}`]);
 
     for (const o of clusterObjects()) await kube.apply(o, { force: true });
     const csiSocket = join(dir, 'csi', 'csi.sock');
@@ -388,6 +394,12 @@ export async function startRealNode(): Promise<RealNode> {
       },
       { timeoutMs: 120_000, intervalMs: 250, process: kubelet },
     );
+    // Services work only once kube-proxy has written the rules of the API server's own Service.
+    await waitUntil(
+      'kube-proxy routing the kubernetes Service',
+      async () => sh('iptables-save', ['-t', 'nat']).includes('default/kubernetes:https'),
+      { timeoutMs: 60_000, intervalMs: 250, process: proxy },
+    );
     kube.close();
     const info: RealNodeInfo = {
       kubeconfigPath: kubeconfig,
@@ -396,6 +408,7 @@ export async function startRealNode(): Promise<RealNode> {
       snapshotClass: 'lifeboat-csi',
       moverImage: mover,
       toolsImage: mover,
+      lifeboatImage: bin['lifeboat-image-ref'] as string,
       s3: {
         endpoint: s3.endpoint,
         accessKeyId: s3.accessKeyId,

@@ -1,0 +1,189 @@
+/**
+ * lifeboat in the real node as its users run it: `helm install` of the project's own chart (deploy/helm/lifeboat)
+ * into lifeboat-system, the image testenv makes from the Dockerfile's steps (testenv/build.sh lifeboat_image says
+ * what differs), the chart's RBAC and ServiceAccount, the chart's default certificate handling (self-signed: the
+ * leader makes the serving certificate and fills the webhook configurations' caBundle), and the API server calling
+ * the webhook through the chart's Service (kube-proxy's iptables rules on the node carry the Service IP to the pod).
+ *
+ * The operator's HTTP port (health, /exists) is read through the same Service from the test process. lifeboat's log
+ * is read from the kubelet's container log files on the node.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
+import { eventually } from './eventually.ts';
+import type { RealNodeInfo } from './realnode.ts';
+import { binary, REPO_ROOT } from './testenv.ts';
+
+const run = promisify(execFile);
+export const RELEASE = 'lifeboat';
+export const LIFEBOAT_NAMESPACE = 'lifeboat-system';
+const CHART = join(REPO_ROOT, 'deploy', 'helm', 'lifeboat');
+
+type Service = KubeObject & { spec: { clusterIP: string; ports: { name: string; port: number }[] } };
+type Webhooks = KubeObject & { webhooks?: { clientConfig: { caBundle?: string; service?: { name: string } } }[] };
+type Deployment = KubeObject & { spec: { replicas?: number }; status?: { replicas?: number } };
+
+export class InClusterLifeboat {
+  private readonly node: RealNodeInfo;
+  private readonly kube: KubeClient;
+  private scratch = '';
+  private service: Service | undefined;
+
+  constructor(node: RealNodeInfo, kube: KubeClient) {
+    this.node = node;
+    this.kube = kube;
+  }
+
+  private async helm(args: string[]): Promise<string> {
+    const env = {
+      ...process.env,
+      KUBECONFIG: this.node.kubeconfigPath,
+      HELM_CACHE_HOME: this.scratch,
+      HELM_CONFIG_HOME: this.scratch,
+      HELM_DATA_HOME: this.scratch,
+    };
+    try {
+      return (await run(binary('helm'), [...args, '--namespace', LIFEBOAT_NAMESPACE], { env })).stdout;
+    } catch (error) {
+      const e = error as Error & { stderr?: string };
+      throw new Error(`helm ${args[0]} failed: ${e.stderr ?? e.message}`);
+    }
+  }
+
+  /**
+   * `helm install --wait` with one replica and `config` as the chart's `config` value; resolves once the webhook
+   * configurations carry the CA lifeboat's leader made.
+   */
+  async install(config: Record<string, unknown>): Promise<void> {
+    this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-helm-'));
+    const [repository, tag] = this.node.lifeboatImage.split(':') as [string, string];
+    const values = join(this.scratch, 'values.yaml');
+    // JSON is YAML: the values as a user would write them, one replica (one node).
+    await writeFile(
+      values,
+      JSON.stringify({ image: { repository, tag, pullPolicy: 'Never' }, replicaCount: 1, logLevel: 'debug', config }),
+    );
+    await this.helm(['install', RELEASE, CHART, '--values', values, '--wait', '--timeout', '180s']);
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      await eventually(
+        `${kind} lifeboat has the CA of lifeboat's own certificate`,
+        async () => {
+          const w = await this.kube.get<Webhooks>({
+            apiVersion: 'admissionregistration.k8s.io/v1',
+            kind,
+            name: 'lifeboat',
+          });
+          return w?.webhooks?.every((h) => h.clientConfig.caBundle && h.clientConfig.service) ? true : undefined;
+        },
+        60_000,
+        250,
+      );
+    }
+    this.service = (
+      await this.kube.list<Service>('v1', 'Service', {
+        namespace: LIFEBOAT_NAMESPACE,
+        labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+      })
+    )[0];
+    if (!this.service) throw new Error('the chart installed no Service');
+    // The pod is Ready before kube-proxy has written the new Service's endpoint rules: until then the Service IP
+    // refuses connections, and the API server refuses every labelled PVC (failurePolicy Fail).
+    const t0 = Date.now();
+    for (const name of ['webhook', 'http']) await this.reachable(name);
+    this.serviceLagMs = Date.now() - t0;
+  }
+
+  /** How long the Service refused connections after `helm install --wait` returned (kube-proxy's lag). */
+  serviceLagMs = 0;
+
+  /** Waits until a TCP connection to the Service's `port` is accepted (kube-proxy routes it to a ready pod). */
+  private async reachable(port: string): Promise<void> {
+    const svc = this.service as Service;
+    const number = svc.spec.ports.find((p) => p.name === port)?.port;
+    await eventually(
+      `Service ${svc.metadata.name} port ${port} (${svc.spec.clusterIP}:${number}) accepting connections`,
+      () =>
+        new Promise<true | undefined>((resolve) => {
+          const socket = connect({ host: svc.spec.clusterIP, port: number as number, timeout: 2000 });
+          const done = (ok: boolean) => {
+            socket.destroy();
+            resolve(ok ? true : undefined);
+          };
+          socket.once('connect', () => done(true));
+          socket.once('error', () => done(false));
+          socket.once('timeout', () => done(false));
+        }),
+      60_000,
+      200,
+    );
+  }
+
+  /** lifeboat's HTTP port (health, metrics, /exists) through its Service's cluster IP. */
+  opsUrl(path: string): string {
+    const port = this.service?.spec.ports.find((p) => p.name === 'http')?.port;
+    if (!this.service || !port) throw new Error('lifeboat is not installed');
+    return `http://${this.service.spec.clusterIP}:${port}${path}`;
+  }
+
+  private deploymentRef() {
+    return { apiVersion: 'apps/v1', kind: 'Deployment', namespace: LIFEBOAT_NAMESPACE, name: RELEASE };
+  }
+
+  /** Scales the chart's Deployment (the real controller-manager makes or removes the pods); waits for the pods. */
+  async scale(replicas: number): Promise<void> {
+    const ref = this.deploymentRef();
+    await this.kube.http.request(
+      'PATCH',
+      await this.kube.resources.objectPath(ref.apiVersion, ref.kind, ref.name, ref.namespace),
+      { contentType: 'application/merge-patch+json', body: { spec: { replicas } } },
+    );
+    await eventually(
+      `lifeboat scaled to ${replicas}`,
+      async () => {
+        const pods = await this.kube.list('v1', 'Pod', {
+          namespace: LIFEBOAT_NAMESPACE,
+          labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+        });
+        const d = await this.kube.get<Deployment>(ref);
+        return pods.length === replicas && d?.status?.replicas === (replicas || undefined) ? true : undefined;
+      },
+      120_000,
+      500,
+    );
+  }
+
+  /** The tail of lifeboat's container logs (the kubelet's files on the node). */
+  async logs(chars = 4000): Promise<string> {
+    const root = join(this.node.dir, 'pod-logs');
+    let text = '';
+    for (const pod of (await readdir(root).catch(() => [])).filter((d) => d.startsWith(`${LIFEBOAT_NAMESPACE}_`))) {
+      for (const container of await readdir(join(root, pod)).catch(() => [])) {
+        for (const file of await readdir(join(root, pod, container)).catch(() => [])) {
+          text += `--- ${pod}/${container}/${file}\n${await readFile(join(root, pod, container, file), 'utf8').catch(() => '')}`;
+        }
+      }
+    }
+    return text.slice(-chars);
+  }
+
+  /** `helm uninstall --wait`, then the namespace with what lifeboat made at run time (its Lease, its certificate). */
+  async uninstall(): Promise<void> {
+    if (this.scratch) await this.helm(['uninstall', RELEASE, '--wait', '--timeout', '120s']).catch(() => '');
+    await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
+    await eventually(
+      `namespace ${LIFEBOAT_NAMESPACE} gone`,
+      async () =>
+        (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) ? undefined : true,
+      180_000,
+      500,
+    );
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    this.scratch = '';
+    this.service = undefined;
+  }
+}
