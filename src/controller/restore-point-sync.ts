@@ -1,7 +1,8 @@
 /**
- * The coordinated restore-point sync (leader only): every interval (default 15 min) it re-arms the persistent
- * ReplicationDestination of each PVC whose restore point is behind the newest complete snapshot the catalog sees —
- * and only those (docs/design.md#stale-restore without the January CronJob's blind re-sync of every volume, F26).
+ * The coordinated standby sync (leader only): every interval (default 15 min) it re-arms the persistent
+ * ReplicationDestination (the standby) of each PVC whose standby is behind the newest complete snapshot the catalog
+ * sees — and only those. Re-syncing every volume on a fixed schedule instead would start a mover per PVC at once and
+ * still leave a standby stale between runs (docs/design.md#stale-restore).
  *
  *   list persistent RDs ─► catalog decision per PVC ─► assess (plan/standby.ts) ─► plan under caps
  *     (plan/standby-pass.ts) ─► arm one at a time, jittered ─► Events, metrics

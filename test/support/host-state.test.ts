@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chainRemovalScript } from './host-state.ts';
+import { chainRemovalScript, overlappingRoutes } from './host-state.ts';
 import { runNeedsRealNode } from './realnode.ts';
 
 describe('host-state: removing what kube-proxy and the CNI plugins added to iptables', () => {
@@ -53,4 +53,35 @@ describe('realnode: which runs start the shared node', () => {
     assert.equal(runNeedsRealNode(['node', '--test', 'test/integration/restore.test.ts']), false);
     assert.equal(runNeedsRealNode(['node', '--test', 'src/**/*.test.ts']), false);
   });
+});
+
+describe('host-state: ranges the machine already routes', () => {
+  const routes = [
+    'default via 192.0.2.1 dev eth0',
+    '192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2',
+    'local 192.0.2.2 dev eth0 table local proto kernel scope host src 192.0.2.2',
+    'broadcast 192.0.2.255 dev eth0 table local proto kernel scope link src 192.0.2.2',
+    'local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1',
+  ];
+  const cases: { name: string; ranges: string[]; expected: string[] }[] = [
+    {
+      name: "the node's ranges beside this VM's uplink",
+      ranges: ['203.0.113.128/25', '203.0.113.0/25', '198.51.100.0/24'],
+      expected: [],
+    },
+    {
+      name: 'a node address inside the uplink',
+      ranges: ['192.0.2.0/24'],
+      expected: [routes[1] ?? '', routes[2] ?? '', routes[3] ?? ''],
+    },
+    {
+      name: 'a range that contains a host route',
+      ranges: ['192.0.2.0/30'],
+      expected: [routes[1] ?? '', routes[2] ?? ''],
+    },
+    { name: 'the default route is no claim', ranges: ['8.8.8.0/24'], expected: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.deepEqual(overlappingRoutes(routes, c.ranges), c.expected));
+  }
 });

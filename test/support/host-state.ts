@@ -285,3 +285,38 @@ export function leftovers(state: HostState): string[] {
   }
   return found;
 }
+
+/** `a.b.c.d/n` → the first and last address as numbers. */
+function cidrBounds(cidr: string): [number, number] {
+  const [ip = '', bits = '32'] = cidr.split('/');
+  const parts = ip.split('.').map(Number);
+  const base = parts.reduce((acc, octet) => acc * 256 + (octet ?? 0), 0);
+  const size = 2 ** (32 - Number(bits));
+  const first = base - (base % size);
+  return [first, first + size - 1];
+}
+
+/**
+ * The machine's routes (as `ip -4 route show table all` prints them, one per line) whose destination overlaps one of
+ * `ranges`. The default route does not count: it is every address's last resort, not a claim on a range. A node
+ * address inside a range the machine already routes (its own uplink, a VPN) would shadow that network while the node
+ * runs, so the start refuses instead.
+ */
+export function overlappingRoutes(routeLines: string[], ranges: readonly string[]): string[] {
+  const found: string[] = [];
+  for (const line of routeLines) {
+    const words = line.trim().split(/\s+/);
+    const dst = ['local', 'broadcast', 'unicast'].includes(words[0] ?? '') ? words[1] : words[0];
+    if (!dst || dst === 'default' || !/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(dst)) continue;
+    const [a0, a1] = cidrBounds(dst.includes('/') ? dst : `${dst}/32`);
+    if (
+      ranges.some((range) => {
+        const [b0, b1] = cidrBounds(range);
+        return a0 <= b1 && b0 <= a1;
+      })
+    ) {
+      found.push(line.trim());
+    }
+  }
+  return found;
+}

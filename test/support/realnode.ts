@@ -11,9 +11,11 @@
  * back on stop — and by the next start when a run was killed (test/support/host-state.ts).
  *
  * Addresses come from the documentation ranges only (RFC 5737), so nothing a test addresses can be outside this
- * machine: the node is 192.0.2.1 on a bridge with no ports, Pods are 198.51.100.0/24, Services 203.0.113.0/24. Pods
- * get an empty resolv.conf (no upstream DNS) and routes to the node's and the Services' ranges only (no default
- * route), so a pod cannot send anything off the machine either.
+ * machine: the node is 203.0.113.129 on a bridge with no ports (203.0.113.128/25), Services are 203.0.113.0/25, Pods
+ * 198.51.100.0/24. Pods get an empty resolv.conf (no upstream DNS) and a route to 203.0.113.0/24 only (no default
+ * route), so a pod cannot send anything off the machine either. 192.0.2.0/24 is left alone: machines of this kind
+ * have their own uplink in it (eth0 192.0.2.2, gateway 192.0.2.1), and a node address there would shadow the gateway.
+ * The start refuses, naming the route, when the machine already uses either range.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import {
   type HostState,
   killPodProcesses,
   leftovers,
+  overlappingRoutes,
   ownerAlive,
   readState,
   recordState,
@@ -38,12 +41,14 @@ import { nodeComponents, REPO_ROOT } from './testenv.ts';
 
 export const NODE = {
   name: 'lifeboat-node',
-  address: '192.0.2.1',
+  address: '203.0.113.129',
+  /** The bridge's subnet, holding only the node's address; beside the Service range, both inside 203.0.113.0/24. */
+  addressCidr: '203.0.113.128/25',
   bridge: 'lbnode0',
   podBridge: 'lbcni0',
   podCidr: '198.51.100.0/24',
   podGateway: '198.51.100.1',
-  serviceCidr: '203.0.113.0/24',
+  serviceCidr: '203.0.113.0/25',
   serviceIp: '203.0.113.1',
   apiPort: 6443,
 } as const;
@@ -127,9 +132,9 @@ function cniConfig(dir: string): string {
         ipam: {
           type: 'host-local',
           ranges: [[{ subnet: NODE.podCidr, gateway: NODE.podGateway }]],
-          // No default route: pods reach the node (192.0.2.0/24) and Services (203.0.113.0/24) through the bridge, and
+          // No default route: pods reach the node and the Services (both in 203.0.113.0/24) through the bridge, and
           // have no route to anything else, so no address a pod tries can leave the machine.
-          routes: [{ dst: '192.0.2.0/24' }, { dst: NODE.serviceCidr }],
+          routes: [{ dst: NODE.addressCidr }, { dst: NODE.serviceCidr }],
           dataDir: join(dir, 'cni', 'ipam'),
         },
       },
@@ -247,6 +252,17 @@ export async function startRealNode(): Promise<RealNode> {
   sh('bash', [join(REPO_ROOT, 'testenv', 'build.sh'), 'lifeboat-image']);
   const bin = nodeComponents();
   takeMachine();
+  const taken = overlappingRoutes(sh('ip', ['-4', 'route', 'show', 'table', 'all']).split('\n'), [
+    NODE.addressCidr,
+    NODE.serviceCidr,
+    NODE.podCidr,
+  ]);
+  if (taken.length > 0) {
+    throw new Error(
+      `the real node's ranges (${NODE.addressCidr}, ${NODE.serviceCidr}, ${NODE.podCidr}) are already routed on this machine: ${taken.join('; ')}. ` +
+        'Remove that route (or interface), or change NODE in test/support/realnode.ts to unused documentation ranges.',
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-node-'));
   const socket = join(dir, 'containerd.sock');
   const state: HostState = recordState(dir, [NODE.bridge, NODE.podBridge], socket);
@@ -294,7 +310,7 @@ export async function startRealNode(): Promise<RealNode> {
     // The node's address, on a bridge with no ports (the kernel has no dummy interfaces); Pods reach it through their
     // own bridge's gateway.
     sh('ip', ['link', 'add', NODE.bridge, 'type', 'bridge']);
-    sh('ip', ['addr', 'add', `${NODE.address}/24`, 'dev', NODE.bridge]);
+    sh('ip', ['addr', 'add', `${NODE.address}/${NODE.addressCidr.split('/')[1]}`, 'dev', NODE.bridge]);
     sh('ip', ['link', 'set', NODE.bridge, 'up']);
     writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 
