@@ -97,11 +97,6 @@ export async function procMemory(pid: number): Promise<{ rss: number; anon: numb
   return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile'), peak: kib('VmHWM') };
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 /** lifeboat's namespace and the copy-mode source Secret the generated Secrets are copied from. */
 export async function installSourceSecret(kube: KubeClient): Promise<void> {
   await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lifeboat-system' } });
