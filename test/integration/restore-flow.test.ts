@@ -509,37 +509,48 @@ describe('restore flow (real lifeboat run, kube-apiserver, kopia repository)', (
     assert.equal((await createPvc(`undrifted-${Date.now()}`)).spec.dataSourceRef, undefined);
   });
 
-  it('a damaged kopia.blobcfg → denied as corrupt (not wrong-password), and answers again once repaired', async () => {
-    // The same repository (same ID, so no repository change), with one flipped byte in its blob-storage config.
-    const damaged = join(cp.dir, 'damaged-copy');
-    await copyDir(repo.repoPath ?? '', damaged, { recursive: true });
-    const file = join(damaged, 'kopia.blobcfg.f');
-    const bytes = await readFile(file);
-    bytes[20] = (bytes[20] ?? 0) ^ 0xff;
-    await writeFile(file, bytes);
-    await setSecret(damaged);
-    const denied = await eventually('denied with corrupt', async () => {
-      try {
-        await createPvc(`probe-corrupt-${Date.now()}`);
-        return undefined;
-      } catch (error) {
-        const e = describeKubeError(error);
-        return /corrupt: /.test(e.message) ? e : undefined;
-      }
+  // The same repository (same location content, no repository change) with one of the two blobs kopia verifies before
+  // it lists anything damaged: the answer must name the damage, never send the user rotating passwords.
+  const damages: { blob: string; damage: (bytes: Buffer) => Buffer }[] = [
+    {
+      blob: 'kopia.blobcfg',
+      damage: (bytes) => {
+        bytes[20] = (bytes[20] ?? 0) ^ 0xff; // one flipped byte in the sealed blob-storage config
+        return bytes;
+      },
+    },
+    { blob: 'kopia.repository', damage: (bytes) => bytes.subarray(0, bytes.length / 2) }, // a format blob cut short
+  ];
+  for (const { blob, damage } of damages) {
+    it(`a damaged ${blob} → denied as corrupt (not wrong-password), and answers again once repaired`, async () => {
+      const damaged = join(cp.dir, `damaged-${blob}`);
+      await copyDir(repo.repoPath ?? '', damaged, { recursive: true });
+      const file = join(damaged, `${blob}.f`);
+      await writeFile(file, damage(await readFile(file)));
+      await setSecret(damaged);
+      const denied = await eventually('denied with corrupt', async () => {
+        try {
+          await createPvc(`probe-corrupt-${Date.now()}`);
+          return undefined;
+        } catch (error) {
+          const e = describeKubeError(error);
+          return /corrupt: /.test(e.message) ? e : undefined;
+        }
+      });
+      assert.equal(denied.status, 403);
+      assert.match(denied.message, new RegExp(blob.replace('.', '\\.')));
+      assert.doesNotMatch(denied.message, /wrong-password/);
+      await setSecret(repo.repoPath ?? '');
+      await eventually('answers authoritative again after the repair', async () => {
+        try {
+          await createPvc(`repaired-${Date.now()}`);
+          return true;
+        } catch {
+          return undefined;
+        }
+      });
     });
-    assert.equal(denied.status, 403);
-    assert.match(denied.message, /kopia\.blobcfg/);
-    assert.doesNotMatch(denied.message, /wrong-password/);
-    await setSecret(repo.repoPath ?? '');
-    await eventually('answers authoritative again after the repair', async () => {
-      try {
-        await createPvc(`repaired-${Date.now()}`);
-        return true;
-      } catch {
-        return undefined;
-      }
-    });
-  });
+  }
 
   it('lifeboat down: labelled PVCs are refused (fail-closed), unlabelled ones and break-glass namespaces are not', async () => {
     await kube.apply({
