@@ -66,6 +66,15 @@ export class InformerCache {
     return reflector;
   }
 
+  /**
+   * The informer of `spec` when some consumer already asked for it, without creating one: a reader that may use a
+   * cache another component keeps (admission reads Namespaces the leader's controller watches) but must not make
+   * every replica watch what only the leader needs.
+   */
+  existing<T extends KubeObject = KubeObject>(spec: InformerSpec<T>): Reflector<T> | undefined {
+    return this.#entries.get(informerKey(spec as InformerSpec<KubeObject>))?.reflector as Reflector<T> | undefined;
+  }
+
   /** Starts every informer asked for so far, and every later one as it is asked for. */
   start(): void {
     if (this.#started || this.#stopped) return;
