@@ -12,6 +12,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { Namespace } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { InformerCache } from '../kube/informers.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import type { Runnable } from '../manager/manager.ts';
 import { CatalogDecisions } from './catalog-decisions.ts';
@@ -28,6 +29,8 @@ export interface AdmissionRuntimeOptions {
   /** lifeboat's ReplicationDestinations by `namespace/name` (ledger and restore requests). */
   destinations: { get(key: string): KubeObject | undefined };
   registry: Registry;
+  /** The process's shared cache: the serving certificate's Secret is watched through it. */
+  cache: InformerCache;
   /**
    * The shared cache's Namespaces when some component watches them (undefined otherwise): admission reads them there
    * instead of asking the API server per request; see namespace-cache.ts.
@@ -72,6 +75,7 @@ export class AdmissionRuntime {
       kube,
       namespace: config.namespace,
       secretName: config.admission.certificate.secretName,
+      cache: opts.cache,
       logger: this.log,
     };
     this.certificates =

@@ -164,6 +164,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
         catalog,
         destinations,
         registry,
+        cache: manager.cache,
         // The leader's controller watches Namespaces; a follower has no such informer and asks the API server.
         namespaces: () => manager.cache.existing(namespaceInformer),
         listen: ctx.webhookListen,

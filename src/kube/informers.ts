@@ -24,6 +24,22 @@ export function informerKey(spec: InformerSpec<KubeObject>): string {
   return `${spec.kind}.${spec.apiVersion}${where}${selectors ? ` [${selectors}]` : ''}`;
 }
 
+/** One object by name, watched through a field selector on its namespace (a Secret lifeboat reads or writes by name). */
+export function namedInformer(ref: {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}): InformerSpec {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    namespace: ref.namespace,
+    fieldSelector: `metadata.name=${ref.name}`,
+    resyncMs: 0,
+  };
+}
+
 interface Entry {
   spec: InformerSpec<KubeObject>;
   reflector: Reflector<KubeObject>;
