@@ -4,12 +4,13 @@ import { childPath } from './issues.ts';
 import type { Reader, Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, identityTemplate, templateProblem } from './rules.ts';
 import { placeholders } from './template.ts';
-import type {
-  Backend,
-  CredentialsConfig,
-  NfsVolumeConfig,
-  RepositoryConfig,
-  RepositoryMaintenanceConfig,
+import {
+  BACKEND_KINDS,
+  type Backend,
+  type CredentialsConfig,
+  type NfsVolumeConfig,
+  type RepositoryConfig,
+  type RepositoryMaintenanceConfig,
 } from './types.ts';
 
 export function readRepository(r: Reader, root: Section, defaults: RepositoryConfig): RepositoryConfig {
@@ -22,7 +23,7 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
     'firstInstall',
     'maintenance',
   ]);
-  const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
+  const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, BACKEND_KINDS);
   const url = r.optionalString(s, 'url', {
     check: (v) => {
       // The kopia mover connects only to these (a bare path or another scheme fails in every mover Job), and they
