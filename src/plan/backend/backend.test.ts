@@ -1,7 +1,7 @@
 /**
- * The mover registry against every consumer of a mover's facts: for each backend the config accepts, the writer's
- * module (plan/backend/), the catalog's configured source, its variable names and default location must agree, so a
- * mover cannot be half-added. `BACKEND_KINDS` (config/types.ts) is the one list; a kind missing from a per-mover
+ * The mover registry against every consumer of a mover's facts: for each backend the config accepts, the loader's
+ * rules (config/movers.ts), the writer's module (plan/backend/), the catalog's configured source, its variable names
+ * and default location must agree, so a mover cannot be half-added. `BACKEND_KINDS` (config/types.ts) is the one list; a kind missing from a per-mover
  * table does not compile, and this test checks that the tables say the same thing.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import {
   repositoryVariable,
 } from '../../catalog/environment.ts';
 import { loadConfig } from '../../config/load.ts';
+import { MOVER_REPOSITORY_RULES } from '../../config/movers.ts';
 import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
 import { renderedSecretKeys } from '../credentials.ts';
 import { backendOf } from './index.ts';
@@ -74,6 +75,20 @@ describe('the mover registry', () => {
         assert.equal(retain.daily, 7);
         const destination = { ...common, capacity: '1Gi' } as Parameters<typeof backend.destination>[0];
         assert.deepEqual(Object.keys(backend.destination(destination, config, at)), [kind]);
+      });
+
+      it("the loader's rules describe the repositories the catalog reads", () => {
+        const rules = MOVER_REPOSITORY_RULES[kind];
+        assert.equal(rules.perPvcRepositories !== undefined, source.perPvcRepositories);
+        assert.equal(rules.sharedRepository, !source.perPvcRepositories);
+        const { url: _url, ...repository } = config.repository;
+        const withoutUrl = {
+          ...config,
+          repository: { ...repository, nfs: { server: 'nfs', path: '/x', mountPath: 'r' } },
+        };
+        // A mover with no default location cannot run without repository.url: the loader must require it.
+        assert.equal(rules.urlRequired !== undefined, defaultLocation(withoutUrl) === undefined);
+        source.close();
       });
 
       it('writer and catalog use one default location when repository.url names none', () => {
