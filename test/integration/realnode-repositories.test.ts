@@ -130,8 +130,10 @@ async function repositoryOnExport(s: Scenario, backend: 'kopia' | 'restic'): Pro
   assert.ok(files.includes(marker), `the repository is in the export (${marker}): ${files.slice(0, 20).join(', ')}`);
   assert.equal(statSync(join(s.exportDir as string, marker)).uid, DATA_UID, "written by the movers' uid");
   const log = readFileSync(join(s.node.dir, 'logs', 'mount.nfs.log'), 'utf8');
-  assert.match(log, new RegExp(`mount\\.nfs ${nfs.server}:${nfs.path} \\S+ -o ro`), 'lifeboat pod: a read-only mount');
-  assert.match(log, new RegExp(`mount\\.nfs ${nfs.server}:${nfs.path} \\S+$`, 'm'), 'movers: read-write mounts');
+  // The helper is called with `-o ro` for lifeboat's read-only volume and `-o rw` for the movers' (the kubelet adds
+  // `ro` only for a read-only volume; `rw` is what reaches the helper otherwise).
+  assert.match(log, new RegExp(`mount\\.nfs ${nfs.server}:${nfs.path} \\S+ -o ro$`, 'm'), 'lifeboat pod: read-only');
+  assert.match(log, new RegExp(`mount\\.nfs ${nfs.server}:${nfs.path} \\S+ -o rw$`, 'm'), 'movers: read-write');
   const deployment = await s.kube.get<KubeObject & { spec: { template: { spec: { volumes?: { nfs?: unknown }[] } } } }>(
     { apiVersion: 'apps/v1', kind: 'Deployment', namespace: LIFEBOAT_NAMESPACE, name: RELEASE },
   );

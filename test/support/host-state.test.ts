@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
@@ -19,7 +21,7 @@ import {
   recordReplacedFile,
   restoreReplacedFile,
 } from './host-state.ts';
-import { runNeedsRealNode } from './realnode.ts';
+import { NODE, nfsMountHelper, runNeedsRealNode } from './realnode.ts';
 
 describe('host-state: removing what kube-proxy and the CNI plugins added to iptables', () => {
   it('deletes the jumps from built-in chains, then flushes and deletes KUBE-/CNI- chains; other rules stay', () => {
@@ -148,6 +150,34 @@ describe('host-state: a host file installed for the node lifetime, put back as i
         c.check(path);
         restoreReplacedFile(record); // a second cleanup (the next start after a killed stop) changes nothing
         c.check(path);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('realnode: the NFS-like mount helper refuses what an NFS server would (before it mounts anything)', () => {
+  const cases: { name: string; spec: string; error: RegExp }[] = [
+    { name: 'another server', spec: '192.0.2.7:/exports/a', error: /Connection refused: 192\.0\.2\.7 is not/ },
+    { name: 'an export that does not exist', spec: `${NODE.address}:/nope`, error: /access denied by server/ },
+    { name: 'a path out of the export root', spec: `${NODE.address}:/exports/../..`, error: /access denied by server/ },
+    { name: 'a relative path', spec: `${NODE.address}:exports`, error: /access denied by server/ },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mount-helper-'));
+      try {
+        mkdirSync(join(dir, 'root', 'exports'), { recursive: true });
+        const helper = join(dir, 'mount.nfs');
+        writeFileSync(helper, nfsMountHelper(join(dir, 'root'), join(dir, 'log')), { mode: 0o755 });
+        const run = spawnSync(helper, [c.spec, join(dir, 'target'), '-o', 'ro'], { encoding: 'utf8' });
+        assert.equal(run.status, 32, run.stderr);
+        assert.match(run.stderr, c.error);
+        assert.match(
+          readFileSync(join(dir, 'log'), 'utf8'),
+          new RegExp(`mount\\.nfs ${c.spec.replaceAll('.', '\\.')} `),
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
