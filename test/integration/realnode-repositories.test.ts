@@ -8,10 +8,21 @@
  * - restic on S3 (MinIO): a PVC recreated after a newer backup, beside the restore point of its earlier restore, comes
  *   back from the newest backup and never from the older image; `lifeboat restore --previous 1` and `--as-of` of a
  *   claim a Deployment mounts, the real controller-manager scaling it down and up.
+ * - filesystem repositories through lifeboat's `repository.nfs`: kopia (one shared repository at
+ *   `filesystem:///mnt/repository`) and restic (`/mnt/repository/{namespace}/{pvc}`), the export mounted into every
+ *   mover through the generated `moverVolumes` and read-only into lifeboat's own pod, each round trip byte for byte.
+ *   The machine's kernel has no NFS client and no NFS server runs, so the export is NFS-like: the node installs its own
+ *   `/sbin/mount.nfs` for its lifetime (realnode.ts MOUNT_HELPER), which util-linux runs for the kubelet's real nfs
+ *   volume plugin and which bind-mounts the scenario's export directory (owned by the movers' uid, as an
+ *   administrator prepares an export). Not exercised: the NFS protocol itself (locking, attribute caching, squashing).
+ * - a tier removed from lifeboat's config (helm upgrade) while a PVC labelled with it has backups: what lifeboat
+ *   generated for it is kept (Warning UnknownTier), and a claim created with that label, the same PVC or a new one, is
+ *   refused (invalid-intent): never created empty, never restored, nothing generated.
  *
  * lifeboat runs in the cluster as users run it (helm install of deploy/helm/lifeboat, the chart's RBAC, its webhook
  * through its Service); each block installs and uninstalls its own release, holding the cluster's one installation
- * while it runs (Scenario.takeCluster), and uses its own bucket prefix, removed at the end. Nothing here is played.
+ * while it runs (Scenario.takeCluster), and uses its own bucket prefix or export directory, removed at the end. Nothing
+ * here is played; the NFS server is replaced as said above.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
