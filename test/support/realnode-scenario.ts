@@ -38,6 +38,16 @@ export type Claim = KubeObject & {
   status?: { phase?: string };
 };
 
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Held by the scenario that has lifeboat installed (see Scenario.takeCluster). */
 const INSTALL_LOCK = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'lifeboat-test-installation' };
 
@@ -211,6 +221,7 @@ export class Scenario {
       data: { holder: this.namespace, pid: String(process.pid) },
     };
     let holder = '';
+    let stale = '';
     const t0 = Date.now();
     await eventually(
       "lifeboat's installation in the cluster free",
@@ -221,7 +232,14 @@ export class Scenario {
           return true;
         } catch (error) {
           if (describeKubeError(error).status !== 409) throw error;
-          holder = (await this.kube.get<KubeObject & { data?: { holder?: string } }>(INSTALL_LOCK))?.data?.holder ?? '';
+          const lock = await this.kube.get<KubeObject & { data?: { holder?: string; pid?: string } }>(INSTALL_LOCK);
+          holder = lock?.data?.holder ?? '';
+          // A test file killed while it held the installation (the watchdog, a crash) released neither the lock nor
+          // its lifeboat: say so at once instead of waiting for a holder that is gone.
+          if (lock && !processAlive(Number(lock.data?.pid))) {
+            stale = `the scenario of namespace ${holder} (pid ${lock.data?.pid}) holds lifeboat's installation but its test process is gone: a killed test file left lifeboat installed in this run's node; run the tests again (each run starts a fresh node)`;
+            return true;
+          }
           return undefined;
         }
       },
@@ -231,6 +249,7 @@ export class Scenario {
       throw new Error(`${error.message}; held by the scenario of namespace ${holder}`);
     });
     this.timings['waited for the cluster'] = Date.now() - t0;
+    if (stale) throw new Error(stale);
   }
 
   private holdsCluster = false;
