@@ -8,16 +8,19 @@
  * per cluster (its webhook configurations are cluster-wide), and each scenario installs and uninstalls its own.
  */
 
+import { chownSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { describeKubeError } from '../../src/kube/errors.ts';
 import { type CliRun, spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
 import { InClusterLifeboat, LIFEBOAT_NAMESPACE } from './realnode-lifeboat.ts';
+import { DATA_UID } from './realnode-pods.ts';
 
 export const VOLSYNC = 'volsync.backube/v1alpha1';
 const OPT_IN = 'lifeboat.test/protected';
@@ -34,6 +37,19 @@ export type Claim = KubeObject & {
   spec: { dataSourceRef?: { apiGroup?: string; kind: string; name: string } };
   status?: { phase?: string };
 };
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Held by the scenario that has lifeboat installed (see Scenario.takeCluster). */
+const INSTALL_LOCK = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'lifeboat-test-installation' };
 
 export const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -60,6 +76,7 @@ export class Scenario {
    * with `config` (the chart's `config` value) over the scenario's defaults.
    */
   async start(secret: Record<string, string>, config: Record<string, unknown>): Promise<void> {
+    await this.takeCluster();
     await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LIFEBOAT_NAMESPACE } });
     await this.createNamespace();
     await this.kube.apply(
@@ -71,15 +88,86 @@ export class Scenario {
       } as KubeObject,
       { force: true },
     );
-    this.config = {
+    this.config = Scenario.withDefaults(config);
+    await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
+    this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
+  }
+
+  /** `config` over the scenario's defaults: every PVC is old enough at once, a quick catalog, the test's opt-in. */
+  private static withDefaults(config: Record<string, unknown>): Record<string, unknown> {
+    return {
       minPvcAge: '0s',
       keys: { namespaceOptInAnnotation: OPT_IN },
       catalog: { refreshInterval: '2s', staleAfter: '60s' },
       ...config,
     };
-    await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
-    this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
   }
+
+  /** An administrator changes lifeboat's configuration: `helm upgrade` with `config` over the scenario's defaults. */
+  async reconfigure(config: Record<string, unknown>): Promise<void> {
+    this.config = Scenario.withDefaults(config);
+    await this.step('helm upgrade lifeboat', () => this.lifeboat.upgrade(this.config));
+  }
+
+  /**
+   * The repository Secret and lifeboat's `config.repository` for a repository on the node's MinIO under the scenario's
+   * own prefix: kopia one shared repository (a new bucket prefix: declared a first installation, which is what makes
+   * a missing repository "never backed up"), restic one repository per PVC.
+   */
+  s3Repository(backend: 'kopia' | 'restic'): { secret: Record<string, string>; config: Record<string, unknown> } {
+    const s3 = this.node.s3;
+    if (backend === 'kopia') {
+      return {
+        secret: {
+          KOPIA_PASSWORD: 'real-kopia-password',
+          KOPIA_REPOSITORY: `s3://${s3.bucket}/${this.prefix}`,
+          KOPIA_S3_ENDPOINT: new URL(s3.endpoint).host,
+          KOPIA_S3_DISABLE_TLS: 'true',
+          AWS_ACCESS_KEY_ID: s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          AWS_REGION: s3.region,
+        },
+        config: { repository: { backend: 'kopia', firstInstall: true } },
+      };
+    }
+    return {
+      secret: {
+        RESTIC_PASSWORD: 'real-restic-password',
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        AWS_DEFAULT_REGION: s3.region,
+      },
+      config: {
+        repository: { backend: 'restic', url: `s3:${s3.endpoint}/${s3.bucket}/${this.prefix}/{namespace}/{pvc}` },
+      },
+    };
+  }
+
+  /**
+   * The repository Secret and `config.repository` for a filesystem repository on the node's NFS-like export
+   * (realnode.ts MOUNT_HELPER): the scenario's own export directory, owned by the movers' uid and gid as an
+   * administrator prepares an export for movers that do not run as root, given to lifeboat as `repository.nfs`.
+   * lifeboat then mounts it into every mover through `moverVolumes` and read-only into its own pod. kopia: one shared
+   * repository at `filesystem:///mnt/repository` (lifeboat renders it); restic: one repository per PVC under the mount.
+   */
+  nfsRepository(backend: 'kopia' | 'restic'): { secret: Record<string, string>; config: Record<string, unknown> } {
+    this.exportDir = join(this.node.nfs.exportRoot, this.prefix);
+    mkdirSync(this.exportDir, { mode: 0o755 });
+    chownSync(this.exportDir, DATA_UID, DATA_UID);
+    const nfs = { server: this.node.nfs.server, path: `/${this.prefix}`, mountPath: 'repository' };
+    return backend === 'kopia'
+      ? {
+          secret: { KOPIA_PASSWORD: 'real-kopia-password' },
+          config: { repository: { backend: 'kopia', firstInstall: true, nfs } },
+        }
+      : {
+          secret: { RESTIC_PASSWORD: 'real-restic-password' },
+          config: { repository: { backend: 'restic', url: '/mnt/repository/{namespace}/{pvc}', nfs } },
+        };
+  }
+
+  /** The scenario's export directory, when its repository is on the node's NFS-like export (removed by stop()). */
+  exportDir: string | undefined;
 
   /** lifeboat's configuration as installed (the chart's `config` value). */
   config: Record<string, unknown> = {};
@@ -113,8 +201,62 @@ export class Scenario {
     );
     await this.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
     await this.removeRepository().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    await this.releaseCluster().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
     this.kube.close();
     process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+  }
+
+  /**
+   * lifeboat is one per cluster (one release in lifeboat-system, cluster-wide webhook configurations), and the test
+   * files of one run share the node and may run at the same time: a scenario holds the cluster's installation from
+   * start() to stop() by creating one ConfigMap, which the others wait for. The node lives as long as the run, so
+   * a lock cannot outlive its holder's run.
+   */
+  private async takeCluster(): Promise<void> {
+    const path = await this.kube.resources.collectionPath('v1', 'ConfigMap', INSTALL_LOCK.namespace);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: INSTALL_LOCK.name, namespace: INSTALL_LOCK.namespace },
+      data: { holder: this.namespace, pid: String(process.pid) },
+    };
+    let holder = '';
+    let stale = '';
+    const t0 = Date.now();
+    await eventually(
+      "lifeboat's installation in the cluster free",
+      async () => {
+        try {
+          await this.kube.http.request('POST', path, { body });
+          this.holdsCluster = true;
+          return true;
+        } catch (error) {
+          if (describeKubeError(error).status !== 409) throw error;
+          const lock = await this.kube.get<KubeObject & { data?: { holder?: string; pid?: string } }>(INSTALL_LOCK);
+          holder = lock?.data?.holder ?? '';
+          // A test file killed while it held the installation (the watchdog, a crash) released neither the lock nor
+          // its lifeboat: say so at once instead of waiting for a holder that is gone.
+          if (lock && !processAlive(Number(lock.data?.pid))) {
+            stale = `the scenario of namespace ${holder} (pid ${lock.data?.pid}) holds lifeboat's installation but its test process is gone: a killed test file left lifeboat installed in this run's node; run the tests again (each run starts a fresh node)`;
+            return true;
+          }
+          return undefined;
+        }
+      },
+      1_800_000,
+      2000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; held by the scenario of namespace ${holder}`);
+    });
+    this.timings['waited for the cluster'] = Date.now() - t0;
+    if (stale) throw new Error(stale);
+  }
+
+  private holdsCluster = false;
+
+  private async releaseCluster(): Promise<void> {
+    if (this.holdsCluster) await this.kube.delete(INSTALL_LOCK);
+    this.holdsCluster = false;
   }
 
   /** The scenario's namespace, opted in to lifeboat. */
@@ -138,8 +280,9 @@ export class Scenario {
     );
   }
 
-  /** Deletes every object under the scenario's prefix in the node's bucket. */
+  /** Deletes the scenario's export directory and every object under its prefix in the node's bucket. */
   private async removeRepository(): Promise<void> {
+    if (this.exportDir) await rm(this.exportDir, { recursive: true, force: true });
     const { endpoint, accessKeyId, secretAccessKey, region, bucket } = this.node.s3;
     const client = new S3Client({
       endpoint,
