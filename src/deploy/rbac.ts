@@ -113,6 +113,32 @@ export const RBAC_RULES: readonly RbacRule[] = [
   },
   {
     scope: 'cluster',
+    apiGroups: [''],
+    resources: ['persistentvolumeclaims'],
+    verbs: ['create', 'delete'],
+    why:
+      "Restore drills: create the drill's scratch PVC (a create, never an apply, so a taken name fails instead of " +
+      'changing a claim) and delete it when the drill ends. Only PVCs labelled lifeboat.dev/drill are deleted, with a ' +
+      'uid precondition; RBAC cannot restrict by label.',
+  },
+  {
+    scope: 'cluster',
+    apiGroups: ['batch'],
+    resources: ['jobs'],
+    verbs: ['list', 'create', 'delete'],
+    why:
+      'Restore drills: the verification Job (lifeboat verify-volume on the scratch PVC, read-only, no API token), ' +
+      'found again by its label after a restart, deleted when the drill ends.',
+  },
+  {
+    scope: 'cluster',
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: ['list'],
+    why: "Restore drills: the verification Pod's termination message holds the scan (no access to Pod logs).",
+  },
+  {
+    scope: 'cluster',
     apiGroups: ['apiextensions.k8s.io'],
     resources: ['customresourcedefinitions'],
     verbs: ['get'],
