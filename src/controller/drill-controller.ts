@@ -147,6 +147,8 @@ export class DrillController {
   #stopped = false;
   /** Drills this process saw running: a wake-up sooner than the idle interval. */
   #busy = false;
+  #poked = false;
+  #inPass = false;
 
   constructor(opts: DrillControllerOptions) {
     this.opts = opts;
@@ -170,22 +172,30 @@ export class DrillController {
     await this.#running?.catch(() => undefined);
   }
 
-  /** A pass soon: a `lifeboat verify` request landed. */
+  /** A pass soon: a `lifeboat verify` request landed (during a pass: right after it). */
   poke(): void {
-    if (this.#stopped || !this.#timer) return;
-    clearTimeout(this.#timer);
-    this.#schedule(1_000);
+    if (this.#stopped) return;
+    this.#poked = true;
+    if (!this.#inPass) this.#schedule(1_000);
   }
 
+  /** One timer at a time: the next pass replaces any pass planned before. */
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
+      this.#inPass = true;
+      this.#poked = false;
       void this.runPass()
         .catch((error: unknown) => {
           this.log.warn('restore drill pass failed', { error: formatKubeError(error) });
           this.#busy = true;
         })
-        .then(() => this.#schedule(this.#busy ? (this.opts.pollMs ?? 10_000) : (this.opts.idleMs ?? 300_000)));
+        .then(() => {
+          this.#inPass = false;
+          const next = this.#poked ? 1_000 : this.#busy ? (this.opts.pollMs ?? 10_000) : (this.opts.idleMs ?? 300_000);
+          this.#schedule(next);
+        });
     }, delayMs);
     this.#timer.unref();
   }
@@ -253,7 +263,8 @@ export class DrillController {
     const flights = new Map<string, Flight>();
     const flightOf = (o: KubeObject): Flight | undefined => {
       const id = o.metadata.labels?.['lifeboat.dev/drill'];
-      if (!id) return undefined;
+      // Already being deleted (a scratch PVC waits for its Pod to go): nothing left to do with it.
+      if (!id || o.metadata.deletionTimestamp) return undefined;
       const key = `${o.metadata.namespace}/${id}`;
       let f = flights.get(key);
       if (!f) {
