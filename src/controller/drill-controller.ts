@@ -53,6 +53,8 @@ import { decisionForDestination, PERSISTENT_RD_SELECTOR, persistentDestinationKe
 
 /** The field manager of the drill's annotations on the persistent RD: only these keys are the drill's. */
 const DRILL_FIELD_MANAGER = 'lifeboat-drill';
+/** Failed attempts of VolSync's mover Job after which a drill reports the mover as failed. */
+const MOVER_FAILURES = 2;
 /** A drill missing one of its three objects this long after its start was interrupted while creating them. */
 const INCOMPLETE_GRACE_MS = 60_000;
 
@@ -326,6 +328,7 @@ export class DrillController {
       spec.of.slice(spec.of.indexOf('/') + 1),
     ];
     const status = moverStatus(flight.rd);
+    if (!status.result && flight.rd) Object.assign(status, await this.#moverRetries(flight.rd));
     const job = jobState(flight);
     let readAfter: ReturnType<typeof repositoryRead> | undefined;
     let moverDoneByMs: number | undefined;
@@ -361,6 +364,27 @@ export class DrillController {
     await this.#record(spec, verdict);
     await this.#cleanup(flight);
     return { key, action: 'finished', outcome: verdict.outcome, message: verdict.message, snapshotId: spec.snapshotId };
+  }
+
+  /**
+   * VolSync retries a failing mover Job up to 8 times with the Job controller's growing back-off (about 20 minutes)
+   * before it reports `Failed`; a drill does not need to wait for that. Two failed mover Pods of the drill's restore
+   * point (`volsync-dst-<name>`) count as the mover failing.
+   */
+  async #moverRetries(rd: KubeObject): Promise<{ result?: string; logs?: string }> {
+    const name = `volsync-dst-${rd.metadata.name}`;
+    const jobs = (await this.opts.kube.list('batch/v1', 'Job', {
+      namespace: rd.metadata.namespace ?? '',
+      fieldSelector: `metadata.name=${name}`,
+    })) as (KubeObject & { status?: { failed?: number } })[];
+    const failed = jobs[0]?.status?.failed ?? 0;
+    if (failed < MOVER_FAILURES) return {};
+    return {
+      result: 'Failed',
+      logs:
+        `VolSync's mover Job ${name} failed ${failed} times (VolSync keeps retrying it); its Pods' logs say why: ` +
+        `kubectl logs -n ${rd.metadata.namespace} job/${name}`,
+    };
   }
 
   #waitingFor(flight: Flight, status: { result?: string }, job: JobState): string {
