@@ -11,7 +11,8 @@
  *
  * The `restore` rules are not lifeboat's: `lifeboat restore` runs with the kubeconfig of whoever runs it (a person, or
  * a Job). With `rbac.restoreCommand: true` they are rendered as a separate, unbound ClusterRole `lifeboat-restore`
- * to bind to those people; the operator's ServiceAccount never scales workloads or deletes PVCs.
+ * to bind to those people; the operator's ServiceAccount never scales workloads, and deletes only the scratch PVCs
+ * of its restore drills.
  */
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import type { LifeboatConfig } from '../config/types.ts';
