@@ -100,6 +100,7 @@ function relativePath(base: ResticLocation, location: ResticLocation): string {
 function compact(snapshot: Snapshot): Snapshot {
   const out: Snapshot = { id: snapshot.id, time: snapshot.time, timeMs: snapshot.timeMs };
   if (snapshot.sizeBytes !== undefined) out.sizeBytes = snapshot.sizeBytes;
+  if (snapshot.fileCount !== undefined) out.fileCount = snapshot.fileCount;
   return out;
 }
 

@@ -12,6 +12,12 @@ export interface Snapshot {
   timeMs: number;
   /** Bytes of the source data when the repository records it (restic `summary`, kopia `stats`). */
   sizeBytes?: number;
+  /**
+   * Regular files in the snapshot when the repository records it (restic `summary.total_files_processed`, kopia
+   * `stats.fileCount`): every path of a regular file counts, hard links once per path; directories, symlinks and
+   * special files do not. `sizeBytes` is the sum of those files' sizes. A restore drill counts the same way.
+   */
+  fileCount?: number;
   /** Kopia checkpoint of an unfinished snapshot (never a restore point on its own). */
   incomplete?: boolean;
 }

@@ -32,7 +32,10 @@ export const EXIT_CODES_HELP: readonly [number, string][] = [
   [EXIT.unknown, 'unknown: the repository could not answer for some PVC (check, catalog, sync)'],
   [EXIT.stale, 'stale: a protected PVC has no recent successful backup (status)'],
   [EXIT.findings, 'findings: render --strict found a PVC that would not be protected as declared'],
-  [EXIT.failed, 'failed: API server unreachable, restore refused or timed out, sync not armed'],
+  [
+    EXIT.failed,
+    'failed: API server unreachable, restore refused or timed out, sync not armed, drill failed, volume differs',
+  ],
   [EXIT.interrupted, 'interrupted; run the same command again to continue'],
 ];
 

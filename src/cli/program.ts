@@ -13,6 +13,8 @@ import { registerRun } from './run.ts';
 import { registerServeCatalogCommand } from './serve-catalog.ts';
 import { registerStatusCommand } from './status.ts';
 import { registerSyncCommand } from './sync.ts';
+import { registerVerifyCommand } from './verify.ts';
+import { registerVerifyVolumeCommand } from './verify-volume.ts';
 
 /** Points a usage error at the --help of the command that failed (the program's own for a top-level error). */
 function helpHint(command: CommandType): string {
@@ -68,6 +70,8 @@ export function buildProgram(io: Io, name = 'lifeboat'): Command {
   registerSyncCommand(program, io);
   registerStatusCommand(program, io);
   registerRestoreCommand(program, io);
+  registerVerifyCommand(program, io);
+  registerVerifyVolumeCommand(program, io);
 
   registerRender(program, io);
   registerRun(program, io);

@@ -222,7 +222,18 @@ async function runOperator(ctx: RunContext): Promise<void> {
     );
   }
   // Its leader-only components (PVC controller, restore-point sync, repository maintenance) follow the registration.
-  const operator = new Operator({ kube, config, identity, registry, logger, catalog, manager });
+  // The chart sets LIFEBOAT_IMAGE to the image this pod runs: the restore drills' verification Jobs run it too.
+  const drillImage = process.env.LIFEBOAT_IMAGE || undefined;
+  const operator = new Operator({
+    kube,
+    config,
+    identity,
+    registry,
+    logger,
+    catalog,
+    manager,
+    ...(drillImage ? { drillImage } : {}),
+  });
 
   let running = true;
   const stop = async (signal: string) => {

@@ -3,6 +3,7 @@ import type { DatabaseOperatorConfig, LifeboatConfig, TierConfig } from './types
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
 /**
  * Infrastructure namespaces never touched by default: the union of what the seed policy and its admission webhook
@@ -120,6 +121,7 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
     service: { name: 'lifeboat', port: 443 },
     certificate: { mode: 'self-signed', secretName: 'lifeboat-webhook-tls' },
   },
+  verify: { enabled: true, interval: 7 * DAY, maxAge: 14 * DAY, concurrency: 1, perRepository: 1, timeout: HOUR },
 };
 
 /** Default mount name of the NFS repository volume under `/mnt` in the mover. */

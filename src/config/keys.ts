@@ -61,3 +61,24 @@ export const BACKUP_HISTORY_ANNOTATION = `${LIFEBOAT_PREFIX}backup-history`;
  * a request is pending, admission restores the requested snapshot instead of the newest one.
  */
 export const RESTORE_REQUEST_ANNOTATION = `${LIFEBOAT_PREFIX}restore-request`;
+
+/**
+ * Restore drills (controller/drill-controller.ts). Every object a drill creates (restore point, scratch PVC,
+ * verification Job and its Pod) carries `lifeboat.dev/drill: <drill id>` and `app.kubernetes.io/managed-by:
+ * lifeboat`, and no PVC label: the PVC controller never adopts it, and a restarted lifeboat finds it by the label to
+ * resume or delete it. `drill-of` names the drilled PVC (`namespace/pvc`).
+ */
+export const DRILL_LABEL = `${LIFEBOAT_PREFIX}drill`;
+export const DRILL_OF_ANNOTATION = `${LIFEBOAT_PREFIX}drill-of`;
+/** The drill's facts on its objects, as JSON: snapshot, expected counts, sentinel, start (plan/drill.ts). */
+export const DRILL_SPEC_ANNOTATION = `${LIFEBOAT_PREFIX}drill-spec`;
+/**
+ * On the persistent ReplicationDestination: `restore-proven` is `<RFC 3339 time> <snapshot id>` of the last drill
+ * that passed; `restore-drill` is the last drill's result as JSON (`{"outcome","at","snapshotId","message"}`);
+ * `verify-requested` is an RFC 3339 time written by `lifeboat verify`: a drill is due when it is newer than the last.
+ */
+export const RESTORE_PROVEN_ANNOTATION = `${LIFEBOAT_PREFIX}restore-proven`;
+export const RESTORE_DRILL_ANNOTATION = `${LIFEBOAT_PREFIX}restore-drill`;
+export const VERIFY_REQUESTED_ANNOTATION = `${LIFEBOAT_PREFIX}verify-requested`;
+/** On a PVC: the sentinel file its drill checks (overrides `verify.sentinel`), relative to the volume root. */
+export const VERIFY_SENTINEL_ANNOTATION = `${LIFEBOAT_PREFIX}verify-sentinel`;

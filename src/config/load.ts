@@ -5,6 +5,7 @@ import { readDatabases } from './load-databases.ts';
 import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
+import { readVerify } from './load-verify.ts';
 import { describe, Reader, type Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
@@ -32,6 +33,7 @@ const TOP_LEVEL = [
   'massDeletionGuard',
   'catalog',
   'admission',
+  'verify',
 ] as const;
 
 /**
@@ -83,6 +85,7 @@ export function parseConfig(raw: unknown, source = 'config', r: Reader = new Rea
     minPvcAge: r.duration(root, 'minPvcAge', d.minPvcAge, 0),
     ...readTimers(r, root),
     admission: readAdmission(r, root),
+    verify: readVerify(r, root),
   };
   if (r.issues.length > 0) throw new ConfigError(source, r.issues);
   return config;

@@ -61,6 +61,32 @@ export interface LifeboatConfig {
   catalog: CatalogConfig;
   /** The admission webhook that restores recreated PVCs and refuses them when the truth is unknown. */
   admission: AdmissionConfig;
+  /** Restore drills: each protected PVC's newest backup restored into a scratch volume and checked, on a schedule. */
+  verify: VerifyConfig;
+}
+
+export interface VerifyConfig {
+  /** Run scheduled drills. `false` leaves only on-demand drills (`lifeboat verify`). Default true. */
+  enabled: boolean;
+  /**
+   * How often each PVC is drilled. Every PVC gets its own moment within the interval (from sha256(`namespace/pvc`),
+   * like the backup minute), so drills are spread over it instead of all starting together. Default `7d`.
+   */
+  interval: Milliseconds;
+  /** A PVC whose newest proof is older than this is reported (status, metric, alert). Default `14d`. */
+  maxAge: Milliseconds;
+  /** Drills running at once in the cluster. Default 1. */
+  concurrency: number;
+  /** Drills running at once against one repository. Default 1. */
+  perRepository: number;
+  /** A drill not finished after this long ends as `timed-out` and everything it created is deleted. Default `1h`. */
+  timeout: Milliseconds;
+  /**
+   * Opt-in sentinel: a file the application writes, path relative to the volume's root, next to `<path>.sha256`
+   * (sha256sum's format). The drill checks the restored file against it. The PVC annotation
+   * `lifeboat.dev/verify-sentinel` sets it per PVC. Default: none.
+   */
+  sentinel?: string;
 }
 
 export interface KeysConfig {

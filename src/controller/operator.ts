@@ -8,6 +8,7 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
+import { VERIFY_REQUESTED_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -20,6 +21,7 @@ import { sourceSecretFactFrom } from '../plan/credentials.ts';
 import { ledgerFromCaches } from '../status/from-caches.ts';
 import type { Ledger } from '../status/types.ts';
 import { detectCapabilities } from './capabilities.ts';
+import { DrillController } from './drill-controller.ts';
 import { MaintenanceController } from './maintenance-controller.ts';
 import { PvcController } from './pvc-controller.ts';
 import { RestorePointSync } from './restore-point-sync.ts';
@@ -54,6 +56,10 @@ export interface OperatorOptions {
    * while syncs are in flight. Default 1 minute; tests shorten it.
    */
   syncPollMs?: number;
+  /** lifeboat's own image (`LIFEBOAT_IMAGE`), for the restore drills' verification Jobs; no drill starts without it. */
+  drillImage?: string;
+  /** Between drill passes while drills run. Default 10 s; tests shorten it. */
+  drillPollMs?: number;
 }
 
 export class Operator {
@@ -66,6 +72,8 @@ export class Operator {
   #controller: PvcController | undefined;
   #sync: RestorePointSync | undefined;
   #maintenance: MaintenanceController | undefined;
+  #drills: DrillController | undefined;
+  #unsubscribeDrills: (() => void) | undefined;
   #capabilities: ClusterCapabilities | undefined;
   readonly #leader: Gauge;
 
@@ -227,7 +235,42 @@ export class Operator {
         await m?.stop();
       },
     };
-    return [controller, sync, maintenance];
+    const drills: Runnable = {
+      name: 'restore drills',
+      leaderOnly: true,
+      start: async () => {
+        if (!catalog) return;
+        if (!this.opts.drillImage) {
+          this.log.warn('restore drills cannot start: LIFEBOAT_IMAGE is not set (the chart sets it to its own image)');
+        }
+        const d = new DrillController({
+          ...common,
+          catalog,
+          ...(this.opts.drillImage ? { image: this.opts.drillImage } : {}),
+          ...(this.opts.drillPollMs ? { pollMs: this.opts.drillPollMs } : {}),
+        });
+        this.#drills = d;
+        // `lifeboat verify` writes its request on the persistent RD: look at once instead of at the next idle pass.
+        const unsubscribe = cache.informer(destinationInformer).on((event) => {
+          const now = event.object.metadata.annotations?.[VERIFY_REQUESTED_ANNOTATION];
+          if (now !== undefined && now !== event.old?.metadata.annotations?.[VERIFY_REQUESTED_ANNOTATION]) d.poke();
+        });
+        this.#unsubscribeDrills = unsubscribe;
+        d.start();
+      },
+      stop: async () => {
+        this.#unsubscribeDrills?.();
+        this.#unsubscribeDrills = undefined;
+        await this.#drills?.stop();
+        this.#drills = undefined;
+      },
+    };
+    return [controller, sync, maintenance, drills];
+  }
+
+  /** The leader's restore drills while they run; undefined on a follower. */
+  get drills(): DrillController | undefined {
+    return this.#drills;
   }
 
   /** The leader's restore-point sync loop while it runs; undefined on a follower or when it is off. */

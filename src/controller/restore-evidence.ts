@@ -68,7 +68,7 @@ function recordedOutcome(pvc: PersistentVolumeClaim): string | undefined {
 }
 
 /** What the catalog's re-read says, as the verdict reads it; a read older than `sinceMs` does not count. */
-function repositoryRead(facts: PvcFacts, sinceMs: number): EvidenceRead {
+export function repositoryRead(facts: PvcFacts, sinceMs: number): EvidenceRead {
   if (facts.lastFailure) return { state: 'failed', message: `${facts.lastFailure.code}: ${facts.lastFailure.message}` };
   const view = facts.view;
   if (!view || view.observedAtMs < sinceMs) return { state: 'failed', message: 'the repository was not read' };

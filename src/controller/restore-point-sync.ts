@@ -21,6 +21,7 @@ import type { PvcFacts } from '../catalog/view.ts';
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import {
   BACKUP_HISTORY_ANNOTATION,
+  DRILL_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   PVC_LABEL,
@@ -280,13 +281,7 @@ export class RestorePointSync {
 
   /** `namespace/pvc` of a persistent RD; undefined for any other RD (per-snapshot, foreign, renamed). */
   #keyOf(rd: Destination): string | undefined {
-    const labels = rd.metadata.labels ?? {};
-    if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || labels[RESTORE_POINT_LABEL] !== undefined) return undefined;
-    const pvc = rd.metadata.annotations?.[PVC_NAME_ANNOTATION] ?? labels[PVC_LABEL];
-    const namespace = rd.metadata.namespace;
-    if (!pvc || !namespace) return undefined;
-    if (generatedNames(pvc, this.opts.config.naming).replicationDestination !== rd.metadata.name) return undefined;
-    return `${namespace}/${pvc}`;
+    return persistentDestinationKey(rd, this.opts.config.naming);
   }
 
   async #judge(destinations: Destination[]): Promise<Judged[]> {
@@ -295,22 +290,7 @@ export class RestorePointSync {
       const key = this.#keyOf(rd) as string;
       const slash = key.indexOf('/');
       const ref = { namespace: key.slice(0, slash), pvc: key.slice(slash + 1) };
-      const facts = await this.opts.catalog.lookup(ref);
-      const history = parseHistory(rd.metadata.annotations?.[BACKUP_HISTORY_ANNOTATION]);
-      const decision = decide({
-        facts,
-        nowMs: this.#now(),
-        staleAfterMs: this.opts.catalog.staleAfterMs,
-        ...(history
-          ? {
-              expected: {
-                hadSnapshots: true,
-                ...(history.lastSnapshotId ? { lastSnapshotId: history.lastSnapshotId } : {}),
-                ...(history.lastSnapshotTime ? { lastSnapshotTime: history.lastSnapshotTime } : {}),
-              },
-            }
-          : {}),
-      });
+      const { facts, decision } = await decisionForDestination(this.opts.catalog, ref, rd, this.#now());
       const entry: Judged = { key, ref, rd, repository: facts.repository, decision };
       if (decision.decision === 'restore' && decision.newest) {
         entry.state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
@@ -505,4 +485,46 @@ export class RestorePointSync {
       ...(subject === rd ? {} : { related: rd }),
     });
   }
+}
+
+/**
+ * The restore decision for a PVC with a persistent destination: the catalog's facts plus the backup-history ledger the
+ * destination carries (so "no snapshot" for a PVC that had backups is unknown, never fresh). Shared by the sync and the
+ * restore drills.
+ */
+export async function decisionForDestination(
+  catalog: SyncCatalog,
+  ref: PvcRef,
+  rd: KubeObject,
+  nowMs: number,
+): Promise<{ facts: PvcFacts; decision: Decision }> {
+  const facts = await catalog.lookup(ref);
+  const history = parseHistory(rd.metadata.annotations?.[BACKUP_HISTORY_ANNOTATION]);
+  const decision = decide({
+    facts,
+    nowMs,
+    staleAfterMs: catalog.staleAfterMs,
+    ...(history
+      ? {
+          expected: {
+            hadSnapshots: true,
+            ...(history.lastSnapshotId ? { lastSnapshotId: history.lastSnapshotId } : {}),
+            ...(history.lastSnapshotTime ? { lastSnapshotTime: history.lastSnapshotTime } : {}),
+          },
+        }
+      : {}),
+  });
+  return { facts, decision };
+}
+
+/** `namespace/pvc` of a persistent RD; undefined for any other RD (per-snapshot, drill, foreign, renamed). */
+export function persistentDestinationKey(rd: KubeObject, naming: LifeboatConfig['naming']): string | undefined {
+  const labels = rd.metadata.labels ?? {};
+  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || labels[RESTORE_POINT_LABEL] !== undefined) return undefined;
+  if (labels[DRILL_LABEL] !== undefined) return undefined;
+  const pvc = rd.metadata.annotations?.[PVC_NAME_ANNOTATION] ?? labels[PVC_LABEL];
+  const namespace = rd.metadata.namespace;
+  if (!pvc || !namespace) return undefined;
+  if (generatedNames(pvc, naming).replicationDestination !== rd.metadata.name) return undefined;
+  return `${namespace}/${pvc}`;
 }

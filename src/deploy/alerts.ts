@@ -152,6 +152,30 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
           'The Warning Event and the lifeboat.dev/restore-verdict annotation on the PVC name it.',
       },
       {
+        alert: 'LifeboatRestoreDrillFailed',
+        expr: 'max by (namespace, pvc) (lifeboat_restore_drill_failing) > 0',
+        for: '0m',
+        severity: 'warning',
+        summary: 'The last restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} failed',
+        description:
+          'Restoring the newest backup of {{ $labels.namespace }}/{{ $labels.pvc }} into a scratch volume did not give ' +
+          'back what the repository says it holds. The RestoreDrillFailed Event on the PVC and the ' +
+          'lifeboat.dev/restore-drill annotation on its persistent ReplicationDestination say why and what to do.',
+      },
+      {
+        alert: 'LifeboatRestoreNotProven',
+        expr:
+          '(time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds)) ' +
+          '> on () group_left () max(lifeboat_restore_proof_max_age_seconds)',
+        for: '1h',
+        severity: 'warning',
+        summary: 'The backups of {{ $labels.namespace }}/{{ $labels.pvc }} were not proven restorable lately',
+        description:
+          'The last restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} that passed is ' +
+          '{{ $value | humanizeDuration }} old, more than verify.maxAge: drills fail, do not run (verify.enabled, the ' +
+          'caps) or lifeboat has no image to run them with. lifeboat verify {{ $labels.namespace }}/{{ $labels.pvc }} runs one now.',
+      },
+      {
         alert: 'LifeboatMassDeletionGuardTripped',
         expr: 'max(lifeboat_mass_deletion_guard_tripped) > 0',
         for: '0m',

@@ -170,6 +170,36 @@ export const DASHBOARD_ROWS: readonly RowSpec[] = [
     ],
   },
   {
+    title: 'Restore drills',
+    panels: [
+      {
+        title: 'Restore proven, age',
+        description:
+          "Since each PVC's backups were last proven restorable by a drill that passed (verify.maxAge is the line).",
+        type: 'timeseries',
+        unit: 's',
+        queries: [
+          q('time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds)', '{{namespace}}/{{pvc}}'),
+          q('max(lifeboat_restore_proof_max_age_seconds)', 'verify.maxAge'),
+        ],
+      },
+      {
+        title: 'Drills by outcome (24h)',
+        description: 'Finished restore drills; anything but passed names its cause in the PVC Event.',
+        type: 'timeseries',
+        unit: 'none',
+        queries: [q('sum by (outcome) (increase(lifeboat_restore_drills_total[24h]))', '{{outcome}}')],
+      },
+      {
+        title: 'Drills failing',
+        description: 'PVCs whose last restore drill failed.',
+        type: 'stat',
+        unit: 'none',
+        queries: [q('sum(lifeboat_restore_drill_failing)', 'failing')],
+      },
+    ],
+  },
+  {
     title: 'Admission',
     panels: [
       {

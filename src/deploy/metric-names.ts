@@ -166,6 +166,33 @@ export const EXPORTED: readonly ExportedMetric[] = [
     ['outcome'],
     'Restores by evidence: verified, mismatch, empty, unverified, refused; failed mover attempts',
   ),
+  // Restore drills (src/controller/drill-controller.ts, drill-metrics.ts).
+  run(
+    'lifeboat_restore_drills_total',
+    'counter',
+    ['outcome'],
+    'Finished restore drills by outcome: passed, mover-failed, wrong-snapshot, unverified, counts-differ, sentinel-differs, verifier-failed, timed-out',
+  ),
+  run(
+    'lifeboat_restore_drill_cleanups_total',
+    'counter',
+    [],
+    'Restore drills deleted without a verdict (created only in part when lifeboat stopped, or unreadable)',
+  ),
+  run('lifeboat_restore_drills_running', 'gauge', [], 'Restore drills in flight'),
+  run(
+    'lifeboat_restore_proven_timestamp_seconds',
+    'gauge',
+    ['namespace', 'pvc'],
+    "When the PVC's backups were last proven restorable by a drill that passed (PVCs with a proof only)",
+  ),
+  run(
+    'lifeboat_restore_drill_failing',
+    'gauge',
+    ['namespace', 'pvc'],
+    "1 when the PVC's last restore drill failed, 0 when it passed (PVCs with a drill only)",
+  ),
+  run('lifeboat_restore_proof_max_age_seconds', 'gauge', [], 'verify.maxAge: a proof older than this is overdue'),
 ];
 
 /** Not served by any lifeboat process yet: alerts reading these carry `planned: true` and are not rendered. */

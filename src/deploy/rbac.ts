@@ -11,7 +11,8 @@
  *
  * The `restore` rules are not lifeboat's: `lifeboat restore` runs with the kubeconfig of whoever runs it (a person, or
  * a Job). With `rbac.restoreCommand: true` they are rendered as a separate, unbound ClusterRole `lifeboat-restore`
- * to bind to those people; the operator's ServiceAccount never scales workloads or deletes PVCs.
+ * to bind to those people; the operator's ServiceAccount never scales workloads, and deletes only the scratch PVCs
+ * of its restore drills.
  */
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import type { LifeboatConfig } from '../config/types.ts';
@@ -110,6 +111,32 @@ export const RBAC_RULES: readonly RbacRule[] = [
     resources: ['events'],
     verbs: ['create', 'patch'],
     why: 'An Event on the PVC for every decision acted on; patch updates a repeating series instead of adding Events.',
+  },
+  {
+    scope: 'cluster',
+    apiGroups: [''],
+    resources: ['persistentvolumeclaims'],
+    verbs: ['create', 'delete'],
+    why:
+      "Restore drills: create the drill's scratch PVC (a create, never an apply, so a taken name fails instead of " +
+      'changing a claim) and delete it when the drill ends. Only PVCs labelled lifeboat.dev/drill are deleted, with a ' +
+      'uid precondition; RBAC cannot restrict by label.',
+  },
+  {
+    scope: 'cluster',
+    apiGroups: ['batch'],
+    resources: ['jobs'],
+    verbs: ['list', 'create', 'delete'],
+    why:
+      'Restore drills: the verification Job (lifeboat verify-volume on the scratch PVC, read-only, no API token), ' +
+      'found again by its label after a restart, deleted when the drill ends.',
+  },
+  {
+    scope: 'cluster',
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: ['list'],
+    why: "Restore drills: the verification Pod's termination message holds the scan (no access to Pod logs).",
   },
   {
     scope: 'cluster',

@@ -104,6 +104,7 @@ export function deployment(ctx: RenderContext, appVersion: string): KubeObject {
         env: [
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
           { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'LIFEBOAT_IMAGE', value: imageReference(ctx, appVersion) },
           ...v.extraEnv,
         ],
         ports: containerPorts(ctx),

@@ -21,6 +21,7 @@ function row(namespace: string, pvc: string, verdict: LedgerRow['verdict'], stal
     staleReason: stale ? 'late' : null,
     restorePoint: null,
     restored: null,
+    proven: null,
     database: null,
     restoreReady: verdict === 'protected' ? { ready: false, why: 'never synced' } : null,
   };

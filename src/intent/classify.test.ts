@@ -70,6 +70,12 @@ describe('classifyPvc', () => {
     },
     { name: "lifeboat's own namespace", pvc: pvc({ backup: 'hourly' }, {}, 'lifeboat'), intent: { kind: 'excluded' } },
     {
+      name: "a restore drill's scratch volume",
+      pvc: pvc({ 'lifeboat.dev/drill': '0123456789', 'app.kubernetes.io/managed-by': 'lifeboat' }),
+      intent: { kind: 'excluded' },
+      message: /restore drill/,
+    },
+    {
       name: 'configured system namespace, before any label check',
       pvc: pvc({ backup: 'bogus' }, {}, 'argocd'),
       intent: { kind: 'excluded' },

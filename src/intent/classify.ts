@@ -1,3 +1,4 @@
+import { DRILL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import { closest } from '../config/suggest.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { recogniseDatabase, withDatabase } from './database.ts';
@@ -38,6 +39,10 @@ function intentOf(
   if (nsName === undefined) throw new Error(`PVC ${pvc.metadata.name} has no namespace`);
   if (excludedNamespaces(config).has(nsName)) {
     return { kind: 'excluded', message: `namespace ${nsName} is a system namespace; lifeboat never touches it` };
+  }
+  // A restore drill's scratch volume (plan/drill.ts): lifeboat's own, deleted when the drill ends.
+  if (pvc.metadata.labels?.[DRILL_LABEL] && pvc.metadata.labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) {
+    return { kind: 'excluded', message: 'a restore drill’s scratch volume, deleted when the drill ends' };
   }
 
   const labels = pvc.metadata.labels ?? {};

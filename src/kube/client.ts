@@ -155,6 +155,12 @@ export class KubeClient {
     });
   }
 
+  /** Creates; fails with 409 AlreadyExists when the name is taken (never touches an existing object). */
+  async create<T extends KubeObject>(obj: T): Promise<T> {
+    const path = await this.resources.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return await this.http.request<T>('POST', path, { query: { fieldManager: this.fieldManager }, body: obj });
+  }
+
   async get<T extends KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
       return await this.http.request<T>(

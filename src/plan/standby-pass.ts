@@ -45,28 +45,44 @@ function urgency(a: PassEntry, b: PassEntry): number {
 }
 
 export function planPass(entries: readonly PassEntry[], caps: SyncCaps): PassPlan {
+  const running = entries.filter((e) => e.state.kind === 'syncing');
+  const wanted = entries.filter((x) => needsArming(x.state)).sort(urgency);
+  const { admit, held } = admitUnderCaps(running, wanted, caps, 'restore-point syncs');
+  return { arm: admit, held };
+}
+
+/**
+ * The candidates (most urgent first) that may start now: at most `concurrency` in flight in the cluster and
+ * `perRepository` per repository, counting those `running` already. Shared by the restore-point sync and the restore
+ * drills (plan/drill.ts); `noun` names what is counted in the reasons.
+ */
+export function admitUnderCaps(
+  running: readonly { repository: string }[],
+  candidates: readonly { key: string; repository: string }[],
+  caps: SyncCaps,
+  noun: string,
+): { admit: string[]; held: { key: string; why: string }[] } {
   const perRepository = new Map<string, number>();
   let total = 0;
-  for (const e of entries) {
-    if (e.state.kind !== 'syncing') continue;
+  for (const e of running) {
     total++;
     perRepository.set(e.repository, (perRepository.get(e.repository) ?? 0) + 1);
   }
-  const plan: PassPlan = { arm: [], held: [] };
-  for (const e of entries.filter((x) => needsArming(x.state)).sort(urgency)) {
+  const out: { admit: string[]; held: { key: string; why: string }[] } = { admit: [], held: [] };
+  for (const e of candidates) {
     const inRepository = perRepository.get(e.repository) ?? 0;
     if (total >= caps.concurrency) {
-      plan.held.push({ key: e.key, why: `${total} restore-point syncs in flight (cap ${caps.concurrency})` });
+      out.held.push({ key: e.key, why: `${total} ${noun} in flight (cap ${caps.concurrency})` });
     } else if (inRepository >= caps.perRepository) {
-      plan.held.push({
+      out.held.push({
         key: e.key,
-        why: `${inRepository} restore-point syncs in flight on ${e.repository} (cap ${caps.perRepository} per repository)`,
+        why: `${inRepository} ${noun} in flight on ${e.repository} (cap ${caps.perRepository} per repository)`,
       });
     } else {
-      plan.arm.push(e.key);
+      out.admit.push(e.key);
       total++;
       perRepository.set(e.repository, inRepository + 1);
     }
   }
-  return plan;
+  return out;
 }

@@ -32,6 +32,8 @@ export function summarizeRows(rows: readonly LedgerRow[]): LedgerSummary {
     restoreNotReady: rows.filter((r) => r.restoreReady && !r.restoreReady.ready).length,
     restoreNotVerified: rows.filter((r) => r.restored && isBadRestore(r.restored.outcome)).length,
     databaseFileCopies: rows.filter((r) => r.database && (r.verdict === 'protected' || r.verdict === 'waiting')).length,
+    notProven: rows.filter((r) => r.verdict === 'protected' && r.proven?.overdue).length,
+    drillsFailing: rows.filter((r) => r.proven?.lastDrill && r.proven.lastDrill.outcome !== 'passed').length,
   };
 }
 

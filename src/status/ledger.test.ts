@@ -82,6 +82,7 @@ function rd(
     lastSync?: number;
     snapshotsFound?: number;
     request?: string;
+    extra?: Record<string, string>;
   } = {},
 ): ReplicationObject {
   const token = opts.token ?? 'sync-1';
@@ -94,6 +95,7 @@ function rd(
     });
   }
   if (opts.request) annotations[RESTORE_REQUEST_ANNOTATION] = opts.request;
+  Object.assign(annotations, opts.extra);
   const meta = generatedMetadata(`${name}-restore`, opts.ns ?? 'app', name, { annotations });
   return {
     apiVersion: 'volsync.backube/v1alpha1',
@@ -462,6 +464,8 @@ describe('buildLedger: verdicts (from the planner)', () => {
       restoreNotReady: 3,
       restoreNotVerified: 1,
       databaseFileCopies: 0,
+      notProven: 0,
+      drillsFailing: 0,
     });
     assert.deepEqual(
       built.rows.map((r) => r.restored?.outcome ?? '-'),
@@ -508,6 +512,74 @@ describe('buildLedger: database operators’ claims in the summary and the table
     });
     assert.match(footer, /4 PVCs: 2 protected, 2 database; .*, 1 database file copies/);
   });
+});
+
+describe('buildLedger: restore drills (proof and last drill)', () => {
+  const DAY = 24 * HOUR;
+  const drill = (outcome: string, agoMs: number) =>
+    JSON.stringify({ outcome, at: iso(NOW - agoMs), snapshotId: 'k1', message: 'm' });
+  const cases: { name: string; extra: Record<string, string>; column: string; overdue: boolean; failing: boolean }[] = [
+    { name: 'never drilled', extra: {}, column: 'never', overdue: true, failing: false },
+    {
+      name: 'proven 3 days ago',
+      extra: {
+        'lifeboat.dev/restore-proven': `${iso(NOW - 3 * DAY).replace('.000', '')} k1`,
+        'lifeboat.dev/restore-drill': drill('passed', 3 * DAY),
+      },
+      column: '2026-05-29T12:00:00.000Z (3d)',
+      overdue: false,
+      failing: false,
+    },
+    {
+      name: 'proof older than verify.maxAge',
+      extra: {
+        'lifeboat.dev/restore-proven': `${iso(NOW - 20 * DAY)} k1`,
+        'lifeboat.dev/restore-drill': drill('passed', 20 * DAY),
+      },
+      column: '2026-05-12T12:00:00.000Z (20d) OVERDUE',
+      overdue: true,
+      failing: false,
+    },
+    {
+      name: 'the last drill failed, an older proof stays',
+      extra: {
+        'lifeboat.dev/restore-proven': `${iso(NOW - 8 * DAY)} k0`,
+        'lifeboat.dev/restore-drill': drill('counts-differ', HOUR),
+      },
+      column: 'COUNTS-DIFFER (proven: 8d ago)',
+      overdue: false,
+      failing: true,
+    },
+    {
+      name: 'the first drill failed',
+      extra: { 'lifeboat.dev/restore-drill': drill('mover-failed', HOUR) },
+      column: 'MOVER-FAILED (proven: never)',
+      overdue: true,
+      failing: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const ledger = buildLedger({
+        config,
+        now: NOW,
+        cluster: { volsync: 'kopia-fork' },
+        sourceSecret: { state: 'not-read' },
+        namespaces: [optedIn],
+        pvcs: [pvc('web', { labels: hourly })],
+        replication: [rd('web', { extra: c.extra }), rs('web', { lastSync: NOW - HOUR })],
+        graceMs: HOUR,
+      });
+      const row = ledger.rows[0] as LedgerRow;
+      assert.equal(row.proven?.overdue, c.overdue);
+      assert.equal(ledger.summary.notProven, c.overdue ? 1 : 0);
+      assert.equal(ledger.summary.drillsFailing, c.failing ? 1 : 0);
+      const { rows, footer } = ledgerTable(ledger);
+      const at = rows[0]?.indexOf('PROVEN') ?? -1;
+      assert.equal(rows[1]?.[at], c.column);
+      if (c.failing) assert.match(footer, /1 restore drills FAILING/);
+    });
+  }
 });
 
 describe('buildLedger: restore readiness (docs/design.md#status)', () => {

@@ -12,7 +12,9 @@ import {
   MANAGED_BY_VALUE,
   PVC_LABEL,
   PVC_NAME_ANNOTATION,
+  RESTORE_DRILL_ANNOTATION,
   RESTORE_POINT_LABEL,
+  RESTORE_PROVEN_ANNOTATION,
   RESTORE_REQUEST_ANNOTATION,
   RESTORE_VERDICT_ANNOTATION,
   RESTORED_FROM_ANNOTATION,
@@ -22,6 +24,7 @@ import { parseRecordedVerdict } from '../decision/restore-verdict.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import type { IntentResult } from '../intent/types.ts';
+import { parseDrillRecord, parseProof } from '../plan/drill.ts';
 import { belongsTo } from '../plan/metadata.ts';
 import { generatedNames } from '../plan/names.ts';
 import type { ObservedObject } from '../plan/observed.ts';
@@ -142,6 +145,7 @@ function pvcRow(
     staleReason: stale ?? null,
     restorePoint: restorePointOf(input.now, rd),
     restored: restoredOf(pvc),
+    proven: provenOf(input, rd),
     database: intent.database ?? null,
     restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots) : null,
   };
@@ -163,8 +167,24 @@ function orphanRow(input: LedgerInput, namespace: string, pvc: string, rd: Repli
     staleReason: null,
     restorePoint: restorePointOf(input.now, rd),
     restored: null,
+    proven: provenOf(input, rd),
     database: null,
     restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots),
+  };
+}
+
+/** What the restore drills recorded on the persistent RD (controller/drill-controller.ts). */
+function provenOf(input: LedgerInput, rd: ReplicationObject | undefined): LedgerRow['proven'] {
+  if (!rd) return null;
+  const annotations = rd.metadata.annotations ?? {};
+  const proof = parseProof(annotations[RESTORE_PROVEN_ANNOTATION]);
+  const ageSeconds = proof ? Math.max(0, Math.round((input.now - proof.atMs) / 1000)) : null;
+  return {
+    at: proof ? new Date(proof.atMs).toISOString() : null,
+    snapshotId: proof?.snapshotId ?? null,
+    ageSeconds,
+    overdue: ageSeconds === null || ageSeconds * 1000 > input.config.verify.maxAge,
+    lastDrill: parseDrillRecord(annotations[RESTORE_DRILL_ANNOTATION]) ?? null,
   };
 }
 

@@ -75,6 +75,18 @@ function restoredText(row: LedgerRow): string {
   return `${outcome}${r.from === 'nothing' ? '' : from}`;
 }
 
+/** `2026-…Z (3d)`, `never`, or the failed last drill in capitals with the proof it leaves: `COUNTS-DIFFER (proven 20d ago)`. */
+function provenText(row: LedgerRow): string {
+  const p = row.proven;
+  if (!p) return '-';
+  const proof = p.ageSeconds === null ? 'never' : `${p.at} (${shortAge(p.ageSeconds)})`;
+  const last = p.lastDrill;
+  if (last && last.outcome !== 'passed') {
+    return `${last.outcome.toUpperCase()} (proven: ${p.ageSeconds === null ? 'never' : `${shortAge(p.ageSeconds)} ago`})`;
+  }
+  return p.overdue && p.ageSeconds !== null ? `${proof} OVERDUE` : proof;
+}
+
 function readyText(row: LedgerRow): string {
   if (!row.restoreReady) return '-';
   return row.restoreReady.ready ? 'yes' : `no (${row.restoreReady.why})`;
@@ -92,6 +104,7 @@ export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string 
     'LAST BACKUP',
     'RESTORE POINT',
     'RESTORED',
+    'PROVEN',
     'RESTORE-READY',
   ];
   const lines = ledger.rows.map((row) => {
@@ -106,6 +119,7 @@ export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string 
       backupText(row),
       restorePointText(row),
       restoredText(row),
+      provenText(row),
       readyText(row),
     ];
   });
@@ -116,13 +130,14 @@ export function ledgerTable(ledger: Ledger): { rows: string[][]; footer: string 
     .join(', ');
   const unverified = s.restoreNotVerified ? `, ${s.restoreNotVerified} restores NOT VERIFIED` : '';
   const copies = s.databaseFileCopies ? `, ${s.databaseFileCopies} database file copies` : '';
+  const drills = `${s.drillsFailing ? `, ${s.drillsFailing} restore drills FAILING` : ''}${s.notProven ? `, ${s.notProven} not proven within verify.maxAge` : ''}`;
   const m = ledger.maintenance;
   const extra = [
     ...(m ? [`repository maintenance: ${m.result.toUpperCase()}: ${m.message}`] : []),
     ...(ledger.repository ? repositoryReportLines(ledger.repository) : []),
   ];
   const footer = [
-    `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}${copies}`,
+    `${s.total} PVCs${counts ? `: ${counts}` : ''}; ${s.stale} stale, ${s.restoreNotReady} restore points not ready${unverified}${copies}${drills}`,
     ...extra,
   ].join('\n');
   return { rows: [header, ...lines], footer };

@@ -94,6 +94,20 @@ export interface LedgerRow {
     message: string;
   } | null;
   /**
+   * Restore drills (from the persistent ReplicationDestination's `lifeboat.dev/restore-proven` and
+   * `lifeboat.dev/restore-drill`); null where there is no persistent ReplicationDestination.
+   */
+  proven: {
+    /** When the last drill that passed ended, and the snapshot it restored; null when none passed. */
+    at: string | null;
+    snapshotId: string | null;
+    ageSeconds: number | null;
+    /** No proof, or one older than `verify.maxAge`. */
+    overdue: boolean;
+    /** The last drill, whatever its outcome; null before the first. */
+    lastDrill: { outcome: string; at: string; snapshotId: string; message: string } | null;
+  } | null;
+  /**
    * The database operator that made the claim (config `databases`) and what gave it away; null for other claims. On
    * a protected or waiting row it means a file-level copy of a running database (the `DatabaseFileCopy` warning).
    */
@@ -113,6 +127,10 @@ export interface LedgerSummary {
   restoreNotVerified: number;
   /** Protected or waiting rows of database operators' claims: backed up as file-level copies, as their label asks. */
   databaseFileCopies: number;
+  /** Protected rows whose backups were not proven restorable within `verify.maxAge` (or never). */
+  notProven: number;
+  /** Rows whose last restore drill failed. */
+  drillsFailing: number;
 }
 
 export interface Ledger {

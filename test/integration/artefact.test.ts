@@ -437,6 +437,12 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
         namespace: NAMESPACE,
         name: DEFAULT_CONFIG.admission.certificate.secretName,
       },
+      // Restore drills: the scratch PVC (created, and deleted at the end: the code deletes only PVCs it lists by the
+      // drill label, with a uid precondition), the verification Job and its Pod's termination message.
+      { verb: 'create', resource: 'persistentvolumeclaims', namespace: APPS },
+      { verb: 'delete', resource: 'persistentvolumeclaims', namespace: APPS },
+      { verb: 'create', group: 'batch', resource: 'jobs', namespace: APPS },
+      { verb: 'list', resource: 'pods', namespace: APPS },
     ];
     const refused: Record<string, string>[] = [
       { verb: 'update', resource: 'secrets', namespace: APPS, name: 'anything' },
@@ -451,8 +457,11 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
         resource: 'customresourcedefinitions',
         name: 'certificates.cert-manager.io',
       },
-      { verb: 'delete', resource: 'persistentvolumeclaims', namespace: APPS },
-      { verb: 'list', resource: 'pods', namespace: APPS },
+      { verb: 'update', resource: 'persistentvolumeclaims', namespace: APPS },
+      { verb: 'deletecollection', resource: 'persistentvolumeclaims', namespace: APPS },
+      { verb: 'get', resource: 'pods', subresource: 'log', namespace: APPS },
+      { verb: 'delete', resource: 'pods', namespace: APPS },
+      { verb: 'update', group: 'batch', resource: 'jobs', namespace: APPS },
       { verb: 'patch', group: 'apps', resource: 'deployments', subresource: 'scale', namespace: APPS },
       { verb: 'patch', group: 'apps', resource: 'statefulsets', namespace: APPS },
       { verb: 'create', resource: 'events', namespace: APPS },

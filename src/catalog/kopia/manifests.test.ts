@@ -19,8 +19,8 @@ function snapshotEntry(id: string, modified: string, source: string, start: stri
       source: { host, userName, path },
       startTime: start,
       endTime: start,
-      stats: { totalSize: 42 },
-      rootEntry: { summ: { size: 41 } },
+      stats: { totalSize: 42, fileCount: 7 },
+      rootEntry: { summ: { size: 41, files: 6 } },
       ...extra,
     },
   };
@@ -94,7 +94,7 @@ describe('snapshot manifests', () => {
     assert.equal(result.get('b@h:/data')?.[0]?.timeMs, Date.UTC(2026, 0, 1));
   });
 
-  it('reports size from stats.totalSize, flags incomplete snapshots and ignores other manifest types', () => {
+  it('reports size and file count from stats (rootEntry.summ without stats), flags incomplete snapshots and ignores other manifest types', () => {
     const list = entries([
       snapshotEntry('ok', '2026-01-01T00:00:00Z', 'u@h:/data', '2026-01-01T00:00:00Z'),
       snapshotEntry('cp', '2026-01-01T00:00:00Z', 'u@h:/data', '2026-01-01T01:00:00Z', { incomplete: 'checkpoint' }),
@@ -112,6 +112,7 @@ describe('snapshot manifests', () => {
         startTime: '2026-01-01T00:00:00Z',
         endTime: '2026-01-01T00:00:00Z',
         sizeBytes: 42,
+        fileCount: 7,
       },
       {
         ...common,
@@ -121,6 +122,7 @@ describe('snapshot manifests', () => {
         startTime: '2026-01-01T01:00:00Z',
         endTime: '2026-01-01T01:00:00Z',
         sizeBytes: 42,
+        fileCount: 7,
         incomplete: true,
         incompleteReason: 'checkpoint',
       },
@@ -132,6 +134,7 @@ describe('snapshot manifests', () => {
         startTime: '2026-01-01T02:00:00Z',
         endTime: '2026-01-01T02:00:00Z',
         sizeBytes: 41,
+        fileCount: 6,
       },
     ]);
   });

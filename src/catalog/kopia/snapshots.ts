@@ -48,8 +48,8 @@ function parseSnapshot(entry: ManifestEntry): ParsedSnapshot {
     startTime?: unknown;
     endTime?: unknown;
     incomplete?: unknown;
-    stats?: { totalSize?: unknown };
-    rootEntry?: { summ?: { size?: unknown } };
+    stats?: { totalSize?: unknown; fileCount?: unknown };
+    rootEntry?: { summ?: { size?: unknown; files?: unknown } };
   } | null;
   if (!d || typeof d !== 'object') throw new ManifestFormatError(`snapshot manifest ${entry.id} has no data`);
   // The manifest's own source is what Kopia groups by; labels are a fallback for hand-written manifests.
@@ -75,6 +75,8 @@ function parseSnapshot(entry: ManifestEntry): ParsedSnapshot {
   };
   const size = d.stats?.totalSize ?? d.rootEntry?.summ?.size;
   if (typeof size === 'number' && Number.isFinite(size)) snapshot.sizeBytes = size;
+  const files = d.stats?.fileCount ?? d.rootEntry?.summ?.files;
+  if (typeof files === 'number' && Number.isSafeInteger(files) && files >= 0) snapshot.fileCount = files;
   if (typeof d.incomplete === 'string' && d.incomplete !== '') {
     snapshot.incomplete = true;
     snapshot.incompleteReason = d.incomplete;

@@ -51,6 +51,7 @@ describe('restic snapshot JSON', () => {
       tags: ['a'],
       tree: 'e'.repeat(64),
       sizeBytes: 1234,
+      fileCount: 2,
       programVersion: 'restic 0.18.1',
     });
     assert.equal(isVolSyncSnapshot(snapshot), true);

@@ -54,8 +54,10 @@ export function parseSnapshot(id: string, json: unknown): ParsedSnapshot {
     tags: stringArray(raw.tags, 'tags'),
     tree: raw.tree,
   };
-  const size = totalBytes(raw.summary);
+  const size = summaryCount(raw.summary, 'total_bytes_processed');
   if (size !== undefined) snapshot.sizeBytes = size;
+  const files = summaryCount(raw.summary, 'total_files_processed');
+  if (files !== undefined) snapshot.fileCount = files;
   const parent = optionalString(raw.parent, 'parent');
   if (parent) snapshot.parent = parent;
   const original = optionalString(raw.original, 'original');
@@ -98,9 +100,9 @@ export function parseRfc3339(text: string): { ms: number; subMillisecondNs: numb
   return { ms: local - offsetMinutes * 60_000 + Math.floor(nanos / 1e6), subMillisecondNs: nanos % 1e6 };
 }
 
-function totalBytes(summary: unknown): number | undefined {
+function summaryCount(summary: unknown, field: string): number | undefined {
   if (typeof summary !== 'object' || summary === null) return undefined;
-  const value = (summary as Record<string, unknown>).total_bytes_processed;
+  const value = (summary as Record<string, unknown>)[field];
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
