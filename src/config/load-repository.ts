@@ -43,8 +43,7 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
     r.report(childPath(s.path, 'url'), rules.urlRequired.problem, rules.urlRequired.fix);
   }
   // A shared repository tells PVCs apart only by identity; two namespaces with the same PVC name must not meet.
-  const sharedRepository = url === undefined || !placeholders(url).includes('namespace');
-  if (rules.sharedRepository && sharedRepository && !placeholders(identity).includes('namespace')) {
+  if (rules.sharedRepository && !placeholders(identity).includes('namespace')) {
     r.report(
       childPath(s.path, 'identity'),
       `"${identity}" lacks {namespace}, so same-named PVCs of different namespaces would share snapshots`,

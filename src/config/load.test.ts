@@ -222,8 +222,15 @@ describe('loadConfig validation', () => {
       fix: /filesystem:\/\/\/path/,
     },
     {
+      name: 'kopia url per namespace (the catalog reads one shared kopia repository)',
+      yaml: 'repository: {backend: kopia, url: "s3://volsync/{namespace}", identity: "{pvc}@cluster:/data"}',
+      path: 'repository.url',
+      problem: /"s3:\/\/volsync\/\{namespace\}" has placeholders, but all PVCs share one kopia repository/,
+      fix: /without placeholders.*repository\.identity tells the PVCs apart/,
+    },
+    {
       name: 'unknown placeholder',
-      yaml: 'repository: {url: "s3://b/{cluster}"}',
+      yaml: 'repository: {backend: restic, url: "s3:http://b/{namespace}/{pvc}/{cluster}"}',
       path: 'repository.url',
       problem: /unknown placeholder \{cluster\}/,
     },

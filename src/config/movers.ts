@@ -3,7 +3,7 @@
  * compile without one): the form of `repository.url`, whether it is required, whether PVCs share one repository, and
  * which repository fields apply. `load-repository.ts` applies these in one fixed order for every mover.
  */
-import type { TemplateVariable } from './template.ts';
+import { placeholders, type TemplateVariable } from './template.ts';
 import type { Backend } from './types.ts';
 
 export interface MoverRepositoryRules {
@@ -15,22 +15,28 @@ export interface MoverRepositoryRules {
   urlFix: string;
   /** Set when the mover has no location without `repository.url`: the problem and fix of a missing one. */
   urlRequired?: { problem: string; fix: string };
-  /** Every PVC in one repository unless the URL names the namespace: the identity must then tell namespaces apart. */
+  /** Every PVC in one repository: the identity must tell namespaces apart. */
   sharedRepository: boolean;
   /** Set when `expectedId`, `firstInstall` and `maintenance` do not apply: why, for the messages. */
   perPvcRepositories?: { why: string; maintenance: string };
 }
 
 // The kopia mover connects only to these (a bare path or another scheme fails in every mover Job), and they are what
-// lifeboat's catalog reads.
+// lifeboat's catalog reads. Without placeholders: the catalog, the repository pin (expectedId, firstInstall) and the
+// KopiaMaintenance each stand for one shared repository (docs/design.md#writer-and-reader-on-different-locations).
 const KOPIA_URL = /^(filesystem:\/\/\/|s3:\/\/)/;
 
 export const MOVER_REPOSITORY_RULES: Record<Backend, MoverRepositoryRules> = {
   kopia: {
-    urlProblem: (v) => (KOPIA_URL.test(v) ? undefined : `"${v}" is not a kopia repository URL the movers accept`),
+    urlProblem: (v) => {
+      if (!KOPIA_URL.test(v)) return `"${v}" is not a kopia repository URL the movers accept`;
+      if (placeholders(v).length === 0) return undefined;
+      return `"${v}" has placeholders, but all PVCs share one kopia repository, the one location lifeboat's catalog reads`;
+    },
     urlPlaceholders: [],
     urlFix:
-      'write filesystem:///path (a mounted export) or s3://bucket/prefix, with no placeholders but {namespace} and {pvc}',
+      'write one location without placeholders, filesystem:///path (a mounted export) or s3://bucket/prefix; ' +
+      'repository.identity tells the PVCs apart',
     sharedRepository: true,
   },
   restic: {

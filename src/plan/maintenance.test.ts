@@ -129,13 +129,6 @@ describe('planMaintenance', () => {
       state: 'unsupported',
       message: /no KopiaMaintenance CRD.*upgrade/,
     },
-    {
-      name: 'one repository per namespace',
-      yaml: 'repository: {url: "s3://bucket/{namespace}"}',
-      over: {},
-      state: 'unsupported',
-      message: /one kopia repository per namespace or PVC.*enabled: false/,
-    },
   ];
   for (const c of kept) {
     it(`${c.name}: ${c.state}, keeps what exists`, () => {

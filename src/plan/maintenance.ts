@@ -21,7 +21,6 @@
  * movers wrote.
  */
 import { LIFEBOAT_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PVC_NAME_ANNOTATION } from '../config/keys.ts';
-import { placeholders } from '../config/template.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { ClusterCapabilities } from './capability.ts';
 import { planCredentials, type SourceSecretFact } from './credentials.ts';
@@ -97,7 +96,7 @@ export function planMaintenance(input: MaintenanceInput): MaintenancePlan {
     delete: [],
     notes: [],
   });
-  const { maintenance, backend, url } = config.repository;
+  const { maintenance, backend } = config.repository;
   if (backend !== 'kopia' || !maintenance.enabled) {
     const why =
       backend !== 'kopia'
@@ -110,14 +109,6 @@ export function planMaintenance(input: MaintenanceInput): MaintenancePlan {
       'unsupported',
       'the installed VolSync has no KopiaMaintenance CRD (kopiamaintenances.volsync.backube): upgrade the ' +
         'perfectra1n/volsync fork, or maintain the repository yourself (kopia maintenance run --full)',
-    );
-  }
-  if (url !== undefined && placeholders(url).length > 0) {
-    return keep(
-      'unsupported',
-      `repository.url "${url}" renders one kopia repository per namespace or PVC, and lifeboat maintains one shared ` +
-        'repository only: remove the placeholders from repository.url, or set repository.maintenance.enabled: false ' +
-        'and maintain each repository yourself',
     );
   }
   const credentials = planCredentials({

@@ -380,11 +380,11 @@ tiers: {hourly: {trigger: {schedule: "0 * * * *"}, retain: {hourly: 24, last: 5}
   }
 
   it('renders only its own keys offline and says where the rest will come from', () => {
-    const config = loadConfig('repository: {url: "s3://bucket/{namespace}"}');
+    const config = loadConfig('repository: {url: "s3://bucket/kopia"}');
     const p = plan(pvcOf(), { config, source: { state: 'not-read' } });
     const secret = only(p, 'Secret') as SecretObject;
     assert.deepEqual(Object.keys(secret.data), ['KOPIA_REPOSITORY']);
-    assert.equal(unb64(secret.data.KOPIA_REPOSITORY), 's3://bucket/media');
+    assert.equal(unb64(secret.data.KOPIA_REPOSITORY), 's3://bucket/kopia');
     assert.match(
       p.notes.join('\n'),
       /KOPIA_PASSWORD, and any others\) will be copied from Secret lifeboat-system\/lifeboat-repository/,

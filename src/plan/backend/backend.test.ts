@@ -13,6 +13,10 @@ import {
   passwordVariable,
   repositoryVariable,
 } from '../../catalog/environment.ts';
+import { parseKopiaLocation } from '../../catalog/kopia/location.ts';
+import { kopiaRepositoryName } from '../../catalog/kopia-source.ts';
+import { formatResticLocation, parseResticLocation } from '../../catalog/restic/location.ts';
+import { ConfigError } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
 import { MOVER_REPOSITORY_RULES } from '../../config/movers.ts';
 import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
@@ -102,5 +106,88 @@ describe('the mover registry', () => {
         assert.equal(rendered, defaultLocation(bare));
       });
     });
+  }
+});
+
+/** The catalog's name of a location the writer rendered, as the mover's reader would name it. */
+const CATALOG_NAME: Record<Backend, (location: string) => string> = {
+  kopia: (location) => kopiaRepositoryName(parseKopiaLocation(location, {})),
+  restic: (location) => formatResticLocation(parseResticLocation(location)),
+};
+
+/** Every placeholder combination of `repository.url` per mover, on each kind of location the mover accepts. */
+const URLS: Record<Backend, string[]> = {
+  kopia: [
+    's3://volsync/kopia',
+    's3://volsync/{namespace}',
+    's3://volsync/{pvc}',
+    's3://volsync/{namespace}/{pvc}',
+    'filesystem:///repository',
+    'filesystem:///repository/{namespace}',
+  ],
+  restic: [
+    's3:http://minio.example:9000/volsync/kopia',
+    's3:http://minio.example:9000/volsync/{namespace}',
+    's3:http://minio.example:9000/volsync/{pvc}',
+    's3:http://minio.example:9000/volsync/{namespace}/{pvc}',
+    '/mnt/backups/{namespace}-{pvc}',
+  ],
+};
+const IDENTITIES = ['{pvc}-backup@{namespace}:/data', '{pvc}@{namespace}:/data', '{pvc}@cluster:/data'];
+/** What the loader must accept (mover, url, identity); everything else in the table it must refuse. */
+const ACCEPTED = new Set([
+  ...['s3://volsync/kopia', 'filesystem:///repository'].flatMap((url) =>
+    IDENTITIES.slice(0, 2).map((identity) => `kopia ${url} ${identity}`),
+  ),
+  ...['s3:http://minio.example:9000/volsync/{namespace}/{pvc}', '/mnt/backups/{namespace}-{pvc}'].flatMap((url) =>
+    IDENTITIES.map((identity) => `restic ${url} ${identity}`),
+  ),
+]);
+/** Same-named PVCs in two namespaces and two PVCs in one: none may read another's backups. */
+const REFS = [
+  { namespace: 'media', pvc: 'photos' },
+  { namespace: 'books', pvc: 'photos' },
+  { namespace: 'media', pvc: 'music' },
+];
+
+describe('every config the loader accepts: the catalog reads what the writer writes', () => {
+  for (const kind of BACKEND_KINDS) {
+    for (const url of URLS[kind]) {
+      for (const identity of IDENTITIES) {
+        const row = `${kind} ${url} ${identity}`;
+        it(row, () => {
+          let config: ReturnType<typeof loadConfig>;
+          try {
+            config = configFor(kind, `url: "${url}"\n  identity: "${identity}"`);
+          } catch (error) {
+            assert.ok(error instanceof ConfigError, String(error));
+            assert.ok(!ACCEPTED.has(row), `refused: ${error.message}`);
+            assert.ok(
+              error.issues.every((i) => i.path === 'repository.url' || i.path === 'repository.identity'),
+              error.message,
+            );
+            return;
+          }
+          assert.ok(ACCEPTED.has(row), 'the loader accepts a combination the table says it must refuse');
+          const backend = backendOf(config);
+          const source = configuredSource({ config, secretData: () => ({}), secretName: 'lifeboat-system/repository' });
+          try {
+            const read = new Set<string>();
+            for (const ref of REFS) {
+              const location = renderedSecretKeys(config, ref.namespace, ref.pvc)[repositoryVariable(kind)];
+              assert.ok(location, 'the writer renders the location');
+              const written = [location, ...Object.values(backend.identityAnnotations(config, ref))];
+              const found = source.locate(ref);
+              assert.equal(found.repository.key, CATALOG_NAME[kind](location), 'the repository the catalog reads');
+              assert.ok(written.includes(found.source), `${found.source} in ${written.join(', ')}`);
+              read.add(`${found.repository.key} ${found.source}`);
+            }
+            assert.equal(read.size, REFS.length, 'each PVC has backups of its own');
+          } finally {
+            source.close();
+          }
+        });
+      }
+    }
   }
 });
