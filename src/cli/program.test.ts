@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VERSION } from '../version.ts';
-import { runCli } from './program.ts';
+import { buildProgram, COMMANDS, runCli } from './program.ts';
 
 async function run(...argv: string[]) {
   let out = '';
@@ -23,6 +23,23 @@ describe('lifeboat CLI', () => {
     assert.equal(r.status, 0);
     assert.match(r.out, /Usage: lifeboat/);
     assert.match(r.out, /version/);
+  });
+
+  it('loads each command from the module the command table names, and lists them all in help', async () => {
+    const io = { out: () => {}, err: () => {} };
+    for (const [name, load] of COMMANDS) {
+      const program = buildProgram(io, 'lifeboat', [await load()]);
+      assert.deepEqual(
+        program.commands.map((c) => c.name()),
+        ['version', name],
+        `${name}: its module registers another command`,
+      );
+    }
+    const help = (await run('--help')).out;
+    for (const [name] of COMMANDS) assert.match(help, new RegExp(`^  ${name} `, 'm'), `${name} missing from --help`);
+    // A command's own help and its usage errors come from its module alone.
+    assert.match((await run('render', '--help')).out, /Usage: lifeboat render/);
+    assert.match((await run('completion', 'bash')).out, /serve-catalog/);
   });
 
   it('prints its version as text and JSON', async () => {

@@ -1,20 +1,37 @@
 import { Command, CommanderError, type Command as CommandType } from 'commander';
 import { VERSION } from '../version.ts';
-import { registerCatalogCommand } from './catalog.ts';
-import { registerCheckCommand } from './check.ts';
-import { registerCompletion } from './completion.ts';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.ts';
 import type { Io } from './io.ts';
-import { registerManifests } from './manifests.ts';
 import { formatData, helpWidth, outputOption, wrapHelp } from './output.ts';
-import { registerRender } from './render.ts';
-import { registerRestoreCommand } from './restore.ts';
-import { registerRun } from './run.ts';
-import { registerServeCatalogCommand } from './serve-catalog.ts';
-import { registerStatusCommand } from './status.ts';
-import { registerSyncCommand } from './sync.ts';
-import { registerVerifyCommand } from './verify.ts';
-import { registerVerifyVolumeCommand } from './verify-volume.ts';
+
+type Register = (program: Command, io: Io) => void;
+
+/**
+ * Every command after `version`, in `lifeboat --help` order, with the module that registers it. A command's module
+ * is loaded only when that command runs (or for help and completion, which list them all): `lifeboat run` does not
+ * load the CLI's other commands, and `lifeboat version` loads none of them.
+ */
+export const COMMANDS: readonly (readonly [name: string, load: () => Promise<Register>])[] = [
+  ['check', async () => (await import('./check.ts')).registerCheckCommand],
+  ['catalog', async () => (await import('./catalog.ts')).registerCatalogCommand],
+  ['serve-catalog', async () => (await import('./serve-catalog.ts')).registerServeCatalogCommand],
+  ['sync', async () => (await import('./sync.ts')).registerSyncCommand],
+  ['status', async () => (await import('./status.ts')).registerStatusCommand],
+  ['restore', async () => (await import('./restore.ts')).registerRestoreCommand],
+  ['verify', async () => (await import('./verify.ts')).registerVerifyCommand],
+  ['verify-volume', async () => (await import('./verify-volume.ts')).registerVerifyVolumeCommand],
+  ['render', async () => (await import('./render.ts')).registerRender],
+  ['run', async () => (await import('./run.ts')).registerRun],
+  ['manifests', async () => (await import('./manifests.ts')).registerManifests],
+  ['completion', async () => (await import('./completion.ts')).registerCompletion],
+];
+
+/** The registrations `argv` needs: only its command's when it names one (completion lists them all), else all. */
+async function registrations(argv: readonly string[]): Promise<Register[]> {
+  const named = COMMANDS.find(([name]) => name === argv[0]);
+  if (argv[0] === 'version' || (named && named[0] !== 'completion')) return named ? [await named[1]()] : [];
+  return await Promise.all(COMMANDS.map(([, load]) => load()));
+}
 
 /** Points a usage error at the --help of the command that failed (the program's own for a top-level error). */
 function helpHint(command: CommandType): string {
@@ -37,7 +54,7 @@ function exitCodesHelp(): string {
  * Builds the `lifeboat` command tree. Each command lives in its own file under `cli/` and registers itself here,
  * so `lifeboat --help` is the one index of what the tool does.
  */
-export function buildProgram(io: Io, name = 'lifeboat'): Command {
+export function buildProgram(io: Io, name = 'lifeboat', commands: readonly Register[] = []): Command {
   const program = new Command(name)
     .description(
       'Zero-touch backup and restore for Kubernetes PVCs: one label, VolSync objects generated and kept true, ' +
@@ -64,19 +81,7 @@ export function buildProgram(io: Io, name = 'lifeboat'): Command {
       else io.out(`lifeboat ${info.lifeboat} (node ${info.node}, ${info.platform})\n`);
     });
 
-  registerCheckCommand(program, io);
-  registerCatalogCommand(program, io);
-  registerServeCatalogCommand(program, io);
-  registerSyncCommand(program, io);
-  registerStatusCommand(program, io);
-  registerRestoreCommand(program, io);
-  registerVerifyCommand(program, io);
-  registerVerifyVolumeCommand(program, io);
-
-  registerRender(program, io);
-  registerRun(program, io);
-  registerManifests(program, io);
-  registerCompletion(program, io);
+  for (const register of commands) register(program, io);
 
   // Commander's own usage errors (unknown option, missing argument) point at the failing command's --help.
   for (const command of program.commands) command.showHelpAfterError(helpHint(command));
@@ -85,7 +90,7 @@ export function buildProgram(io: Io, name = 'lifeboat'): Command {
 
 /** Runs the CLI and returns the exit status instead of exiting, so tests can drive it in-process. */
 export async function runCli(argv: string[], io: Io, name = 'lifeboat'): Promise<number> {
-  const program = buildProgram(io, name);
+  const program = buildProgram(io, name, await registrations(argv));
   // Like kubectl and helm: `lifeboat` alone is a request for help, not an error.
   if (argv.length === 0) {
     program.outputHelp();

@@ -90,6 +90,9 @@ export class PvcController {
   readonly guard: MassDeletionGuard;
   readonly guardStore: GuardStore;
   readonly reports = new Map<string, PvcReport>();
+  /** Reports by verdict (unlabelled and excluded PVCs not counted) and database file copies, for the gauges. */
+  readonly #verdictCounts = new Map<PvcReport['verdict'], number>();
+  #fileCopies = 0;
   readonly evidence: RestoreEvidence;
   #sweepTimer: NodeJS.Timeout | undefined;
   #guardTimer: NodeJS.Timeout | undefined;
@@ -480,20 +483,28 @@ export class PvcController {
     if (subject && (previous?.reason !== report.reason || previous.message !== report.message)) {
       this.#event(subject, type, report.reason, report.message);
     }
+    this.#countVerdict(previous, -1);
+    if (verdict.kind !== 'deleted') this.#countVerdict(report, 1);
     this.#updateVerdictMetrics();
   }
 
+  /**
+   * Keeps the verdict counts as reports change, so each report costs the same however many PVCs there are (counting
+   * every report again made a cold start of 5,000 PVCs quadratic).
+   */
+  #countVerdict(report: PvcReport | undefined, delta: 1 | -1): void {
+    if (!report) return;
+    if (report.databaseFileCopy) this.#fileCopies += delta;
+    if (report.verdict === 'unlabelled' || report.verdict === 'excluded') return;
+    const n = (this.#verdictCounts.get(report.verdict) ?? 0) + delta;
+    if (n === 0) this.#verdictCounts.delete(report.verdict);
+    else this.#verdictCounts.set(report.verdict, n);
+  }
+
   #updateVerdictMetrics(): void {
-    const counts = new Map<string, number>();
-    let fileCopies = 0;
-    for (const r of this.reports.values()) {
-      if (r.databaseFileCopy) fileCopies++;
-      if (r.verdict === 'unlabelled' || r.verdict === 'excluded') continue;
-      counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
-    }
-    this.metrics.databaseFileCopies.set(fileCopies);
+    this.metrics.databaseFileCopies.set(this.#fileCopies);
     this.metrics.verdicts.reset();
-    for (const [verdict, n] of counts) this.metrics.verdicts.set({ verdict }, n);
-    this.metrics.conflicts.set(counts.get('conflict') ?? 0);
+    for (const [verdict, n] of this.#verdictCounts) this.metrics.verdicts.set({ verdict }, n);
+    this.metrics.conflicts.set(this.#verdictCounts.get('conflict') ?? 0);
   }
 }

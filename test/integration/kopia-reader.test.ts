@@ -92,6 +92,9 @@ function intercept(
       await hooks.afterList?.(prefix, result);
       return result;
     },
+    async listKeys(prefix, signal) {
+      return (await this.list(prefix, signal)).map((info) => info.key);
+    },
     async get(key, range, signal) {
       if (hooks.get?.(key, range) === 'missing') return undefined;
       return await inner.get(key, range, signal);

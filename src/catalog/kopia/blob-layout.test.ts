@@ -23,6 +23,9 @@ function memoryStorage(files: Record<string, string>): BlobStorage & { reads: st
         .filter(([k]) => k.startsWith(prefix))
         .map(([key, v]): BlobInfo => ({ key, size: v.length }));
     },
+    async listKeys(prefix) {
+      return Object.keys(files).filter((k) => k.startsWith(prefix));
+    },
     async get(key, range) {
       reads.push(key);
       const v = files[key];

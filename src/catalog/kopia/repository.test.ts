@@ -12,6 +12,9 @@ function storage(get: BlobStorage['get'], keys: string[] = []): BlobStorage & { 
     async list(prefix) {
       return keys.filter((k) => k.startsWith(prefix)).map((key) => ({ key, size: 1 }));
     },
+    async listKeys(prefix) {
+      return keys.filter((k) => k.startsWith(prefix));
+    },
     async get(key, range, signal) {
       reads.push(key);
       return await get(key, range, signal);

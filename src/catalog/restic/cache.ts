@@ -7,11 +7,15 @@
  *   and scrypt is deterministic. Negative results are cached too, so a wrong password does not re-run scrypt for
  *   every key file on every refresh.
  * - decoded snapshots by (master key, snapshot ID): the ID is the sha256 of the encrypted file.
- * A refresh of an unchanged repository therefore costs three requests (config, keys/ and snapshots/ listings) and no
- * scrypt at all.
+ * - the `config` a remembered key last verified, by (key file, password), with its encrypted bytes: the same bytes
+ *   under the same key decrypt to the same config, so an unchanged `config` is compared, not decrypted again; any
+ *   other bytes are verified afresh.
+ * A refresh of an unchanged repository therefore costs three requests (config, keys/ and snapshots/ listings), no
+ * scrypt and no decryption at all.
  */
 import { createHash } from 'node:crypto';
 import type { ResticKey } from './crypto.ts';
+import type { ResticConfig } from './format.ts';
 import { LruMap } from './lru.ts';
 import type { ParsedSnapshot } from './snapshot.ts';
 
@@ -26,6 +30,8 @@ export class ResticCache {
   /** master key, or null when the password does not open that key file. */
   readonly keyResults: LruMap<string, ResticKey | null>;
   readonly snapshots: LruMap<string, ParsedSnapshot>;
+  /** The config each remembered key last verified, by the same id as keyResults, with its encrypted bytes. */
+  readonly verifiedConfigs: LruMap<string, { sealed: Uint8Array; config: ResticConfig }>;
   /** Key derivations in progress, so concurrent opens of one repository share one scrypt run. */
   readonly keyInFlight = new Map<string, Promise<ResticKey | null>>();
   /** Counters for metrics and tests. */
@@ -34,10 +40,12 @@ export class ResticCache {
   constructor(options: ResticCacheOptions = {}) {
     this.keyResults = new LruMap(options.maxKeyResults ?? 4096);
     this.snapshots = new LruMap(options.maxSnapshots ?? 100_000);
+    this.verifiedConfigs = new LruMap(options.maxKeyResults ?? 4096);
   }
 
   clear(): void {
     this.keyResults.clear();
+    this.verifiedConfigs.clear();
     this.snapshots.clear();
   }
 }

@@ -86,14 +86,23 @@ export async function openMasterKey(args: OpenKeyArgs): Promise<OpenedKey> {
   const uncached: string[] = [];
   let refused = 0;
   for (const name of keyNames) {
-    const known = cache.keyResults.get(keyResultId(name, password));
+    const id = keyResultId(name, password);
+    const known = cache.keyResults.get(id);
     if (known === undefined) uncached.push(name);
     else if (known === null) refused++;
     else {
+      const verified = cache.verifiedConfigs.get(id);
+      if (verified && Buffer.compare(verified.sealed, args.sealedConfig) === 0) {
+        return { key: known, config: verified.config, keyName: name };
+      }
       const config = tryConfig(known, args.sealedConfig);
-      if (config) return { key: known, config, keyName: name };
+      if (config) {
+        cache.verifiedConfigs.set(id, { sealed: args.sealedConfig, config });
+        return { key: known, config, keyName: name };
+      }
       // A remembered key that no longer verifies this config belongs elsewhere: derive afresh.
-      cache.keyResults.delete(keyResultId(name, password));
+      cache.keyResults.delete(id);
+      cache.verifiedConfigs.delete(id);
       uncached.push(name);
     }
   }
@@ -134,6 +143,7 @@ export async function openMasterKey(args: OpenKeyArgs): Promise<OpenedKey> {
           'the config or the key file is damaged (restic check / restore from a copy)',
       );
     }
+    cache.verifiedConfigs.set(keyResultId(entry.name, password), { sealed: args.sealedConfig, config });
     return { key, config, keyName: entry.name };
   }
 

@@ -27,6 +27,10 @@ class MemoryStorage implements BlobStorage {
     return [...this.files].filter(([k]) => k.startsWith(prefix)).map(([key, v]) => ({ key, size: v.length }));
   }
 
+  async listKeys(prefix: string): Promise<string[]> {
+    return (await this.list(prefix)).map((info) => info.key);
+  }
+
   async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
     if (this.failWith) throw this.failWith;
     this.gets++;
@@ -252,6 +256,27 @@ describe('restic repository reader (in-memory repositories)', () => {
     }
   });
 
+  it('verifies a config changed since the last open afresh, with the remembered key', async () => {
+    const repo = await fakeRepo(2, ['pw']);
+    const id = addSnapshot(repo, volsync('2026-01-01T00:00:00Z'));
+    const cache = new ResticCache();
+    assert.deepEqual(
+      (await listResticSnapshots(repo.storage, 'pw', { cache })).map((s) => s.id),
+      [id],
+    );
+    const good = repo.storage.files.get('config') as Uint8Array;
+    const damaged = Uint8Array.from(good);
+    damaged[20] = (damaged[20] as number) ^ 1;
+    repo.storage.files.set('config', damaged);
+    await rejectsWith(listResticSnapshots(repo.storage, 'pw', { cache }), 'corrupt');
+    repo.storage.files.set('config', good);
+    assert.deepEqual(
+      (await listResticSnapshots(repo.storage, 'pw', { cache })).map((s) => s.id),
+      [id],
+    );
+    assert.equal(cache.stats.kdfRuns, 2, 'the damaged config sent the key back to scrypt once');
+  });
+
   it('refuses repository versions and KDFs it does not know, and config without keys', async () => {
     const repo = await fakeRepo(2, ['pw']);
     repo.storage.files.set('config', encrypt(repo.master, utf8(JSON.stringify({ version: 3, id: 'c'.repeat(64) }))));
@@ -297,9 +322,9 @@ describe('restic repository reader (in-memory repositories)', () => {
     const keep = addSnapshot(repo, volsync('2026-01-01T00:00:00Z'));
     const gone = addSnapshot(repo, volsync('2026-01-02T00:00:00Z'));
     const storage = repo.storage;
-    const list = storage.list.bind(storage);
-    storage.list = async (prefix: string) => {
-      const listing = await list(prefix);
+    const listKeys = storage.listKeys.bind(storage);
+    storage.listKeys = async (prefix: string) => {
+      const listing = await listKeys(prefix);
       if (prefix === 'snapshots/') storage.files.delete(`snapshots/${gone}`);
       return listing;
     };

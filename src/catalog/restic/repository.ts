@@ -52,7 +52,7 @@ export async function openResticRepository(
   try {
     signal?.throwIfAborted();
     // Both at once: one round trip for the common case; the listing is wasted only when there is no repository.
-    const keysListing = storage.list('keys/', signal);
+    const keysListing = storage.listKeys('keys/', signal);
     keysListing.catch(() => {});
     const sealedConfig = await storage.get('config', undefined, signal);
     if (sealedConfig === undefined) {
@@ -103,7 +103,7 @@ class Repository implements ResticRepository {
   async listSnapshots(signal?: AbortSignal): Promise<ResticSnapshot[]> {
     try {
       signal?.throwIfAborted();
-      const ids = idsIn(await this.storage.list('snapshots/', signal), 'snapshots/');
+      const ids = idsIn(await this.storage.listKeys('snapshots/', signal), 'snapshots/');
       const parsed = await mapLimit(ids, this.concurrency, (id) => this.snapshot(id, signal));
       return parsed
         .filter((p): p is ParsedSnapshot => p !== undefined)
@@ -149,9 +149,9 @@ class Repository implements ResticRepository {
 }
 
 /** File names under `dir` that are restic IDs; skips temp files (`<id>-tmp-…`), junk and deeper paths. */
-function idsIn(listing: { key: string }[], dir: string): string[] {
+function idsIn(listing: string[], dir: string): string[] {
   const ids: string[] = [];
-  for (const { key } of listing) {
+  for (const key of listing) {
     const name = key.slice(dir.length);
     if (key.startsWith(dir) && ID.test(name)) ids.push(name);
   }
@@ -160,7 +160,7 @@ function idsIn(listing: { key: string }[], dir: string): string[] {
 
 /** `config` exists but `keys/` is empty: the pre-0.17 S3 legacy layout (`key/`), or a damaged repository. */
 async function noKeys(storage: BlobStorage, signal: AbortSignal | undefined): Promise<RepositoryError> {
-  const legacy = idsIn(await storage.list('key/', signal), 'key/');
+  const legacy = idsIn(await storage.listKeys('key/', signal), 'key/');
   if (legacy.length > 0) {
     return new RepositoryError(
       'unsupported',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -49,6 +49,26 @@ describe('FsStorage', () => {
     assert.deepEqual(await sorted('data/a'), ['data/ab/ab01:6', 'data/ab/ab02:7']);
     assert.equal((await storage.list('')).length, 7);
     assert.deepEqual(await storage.list('locks/'), []);
+  });
+
+  it('lists the same keys without sizes, following a link only when it leads to a file', async () => {
+    const linked = tree('linked', { 'snapshots/s1': 'snap', 'snapshots/s2-tmp': 'partial', 'elsewhere/s3': 'x' });
+    symlinkSync(join(linked, 'elsewhere/s3'), join(linked, 'snapshots/s3'));
+    symlinkSync(join(linked, 'elsewhere'), join(linked, 'snapshots/dir-link'));
+    symlinkSync(join(linked, 'nothing'), join(linked, 'snapshots/dangling'));
+    const withLinks = new FsStorage({ root: linked, mountPoint: scratch });
+    const keys = async (prefix: string) => (await withLinks.listKeys(prefix)).sort((a, b) => a.localeCompare(b));
+    const listed = async (prefix: string) =>
+      (await withLinks.list(prefix)).map((b) => b.key).sort((a, b) => a.localeCompare(b));
+    assert.deepEqual(await keys('snapshots/'), ['snapshots/s1', 'snapshots/s2-tmp', 'snapshots/s3']);
+    for (const prefix of ['snapshots/', '', 'elsewhere/', 'none/'])
+      assert.deepEqual(await keys(prefix), await listed(prefix));
+    assert.deepEqual(
+      (await storage.listKeys('data/')).sort((a, b) => a.localeCompare(b)),
+      ['data/ab/ab01', 'data/ab/ab02', 'data/cd/cd01'],
+    );
+    await rejectsWith(storage.listKeys('../'), 'io');
+    await rejectsWith(storage.listKeys('data/', AbortSignal.abort()), 'timeout');
   });
 
   it('reads whole blobs and byte ranges, and says undefined for a missing key', async () => {

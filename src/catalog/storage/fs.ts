@@ -83,9 +83,28 @@ export class FsStorage implements BlobStorage {
   }
 
   async list(prefix: string, signal?: AbortSignal): Promise<BlobInfo[]> {
+    const { files, links } = await this.walk(prefix, signal);
+    return await this.sizes([...files, ...links], signal);
+  }
+
+  /**
+   * The keys `list` would give, without their sizes: a regular file is taken from the directory listing itself (no
+   * `stat` per file, the bulk of a warm restic refresh); only a symbolic link is stat'ed, to list it only when it
+   * leads to a file, as `list` does. A file removed after the listing is still named, as it could be between `list`
+   * and the read that follows: readers already treat a missing blob as gone.
+   */
+  async listKeys(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    const { files, links } = await this.walk(prefix, signal);
+    if (links.length === 0) return files;
+    return [...files, ...(await this.sizes(links, signal)).map((info) => info.key)];
+  }
+
+  /** Every regular file and symbolic link below the directory of `prefix` whose key starts with `prefix`. */
+  private async walk(prefix: string, signal: AbortSignal | undefined): Promise<{ files: string[]; links: string[] }> {
     const slash = prefix.lastIndexOf('/');
     const startDir = slash < 0 ? '' : prefix.slice(0, slash);
     const files: string[] = [];
+    const links: string[] = [];
     // Directories are read by a small pool: restic's `data/` alone has 256 subdirectories, one round trip each.
     const pending: string[] = [startDir];
     let active = 0;
@@ -106,8 +125,10 @@ export class FsStorage implements BlobStorage {
         const key = dir === '' ? entry.name : `${dir}/${entry.name}`;
         if (entry.isDirectory()) {
           if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) pending.push(key);
-        } else if ((entry.isFile() || entry.isSymbolicLink()) && key.startsWith(prefix)) {
+        } else if (entry.isFile() && key.startsWith(prefix)) {
           files.push(key);
+        } else if (entry.isSymbolicLink() && key.startsWith(prefix)) {
+          links.push(key);
         }
       }
     };
@@ -133,7 +154,7 @@ export class FsStorage implements BlobStorage {
       };
       pump();
     });
-    return await this.sizes(files, signal);
+    return { files, links };
   }
 
   /** Names of the directories directly below `prefix` (a directory key such as `volsync/` or ''), for discovery. */

@@ -143,6 +143,10 @@ export class S3Storage implements BlobStorage {
     return out;
   }
 
+  async listKeys(prefix: string, signal?: AbortSignal): Promise<string[]> {
+    return (await this.list(prefix, signal)).map((info) => info.key);
+  }
+
   /** Names of the "directories" (common prefixes) directly below `prefix` (`volsync/` or ''), for discovery. */
   async listDirectories(prefix: string, signal?: AbortSignal): Promise<string[]> {
     const dir = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;

@@ -45,6 +45,8 @@ export interface BlobStorage {
    * the filesystem mount point exists); a backend that cannot answer throws.
    */
   list(prefix: string, signal?: AbortSignal): Promise<BlobInfo[]>;
+  /** The keys `list` gives, without sizes (a filesystem then need not stat every file). */
+  listKeys(prefix: string, signal?: AbortSignal): Promise<string[]>;
   /**
    * The blob's bytes (or a byte range of them; a range past the end yields the bytes that exist, possibly none).
    * `undefined` means the backend answered "no such key" — never a failure to ask, a missing bucket or mount, or a
