@@ -29,6 +29,7 @@ import {
 } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { type Decision, decide } from '../decision/decide.ts';
+import { confirmStandby, type StandbyWithReport } from '../decision/standby-evidence.ts';
 import { sleep } from '../kube/backoff.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isConflict, isNotFound } from '../kube/errors.ts';
@@ -117,7 +118,7 @@ export interface PassReport {
 /** Selects lifeboat's RDs that are not per-snapshot restore points. */
 export const PERSISTENT_RD_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${PVC_LABEL},!${RESTORE_POINT_LABEL}`;
 
-type Destination = KubeObject & DestinationView;
+type Destination = KubeObject & DestinationView & StandbyWithReport;
 
 interface Judged {
   key: string;
@@ -313,7 +314,9 @@ export class RestorePointSync {
       });
       const entry: Judged = { key, ref, rd, repository: facts.repository, decision };
       if (decision.decision === 'restore' && decision.newest) {
-        entry.state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+        // The token says a sync ended; the evidence says whether it restored the snapshot it was armed with.
+        const state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+        entry.state = confirmStandby(state, rd, decision, this.#now());
       }
       judged.push(entry);
     }
@@ -342,13 +345,18 @@ export class RestorePointSync {
         ...base,
         action: 'syncing',
         token: state.token,
-        message: `sync ${state.token} in flight since ${new Date(state.sinceMs).toISOString()}`,
+        message: state.confirming
+          ? `sync ${state.token} ended ${new Date(state.sinceMs).toISOString()}; confirming what it restored: ${state.confirming}`
+          : `sync ${state.token} in flight since ${new Date(state.sinceMs).toISOString()}`,
       };
     }
     if (watched !== undefined) {
       this.#inFlight.delete(j.key);
       if (state.kind === 'stuck' && state.token === watched) {
         this.metrics?.syncs.inc({ result: 'failed' });
+      } else if (state.kind === 'behind' && state.misrestored && state.record?.token === watched) {
+        this.metrics?.syncs.inc({ result: 'failed' });
+        this.#report(j, 'Warning', 'RestorePointSyncMismatch', `restore point ${j.rd.metadata.name}: ${state.why}`);
       } else if (state.kind === 'current' || (state.kind === 'behind' && state.record?.token === watched)) {
         this.#completed(j, watched);
       }
@@ -436,7 +444,9 @@ export class RestorePointSync {
   /** Age of the snapshot the RD's image holds: known from a completed record, kept while a re-sync runs. */
   #trackAge(j: Judged): void {
     const record = standbyRecordOf(j.rd);
-    const complete = record && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
+    const misrestored = j.state?.kind === 'behind' && j.state.misrestored === true;
+    const complete =
+      record && !misrestored && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
     if (complete) this.#held.set(j.key, Date.parse(record.snapshotTime));
     const held = this.#held.get(j.key);
     const labels = { namespace: j.ref.namespace, pvc: j.ref.pvc };

@@ -143,7 +143,7 @@ function pvcRow(
     restorePoint: restorePointOf(input.now, rd),
     restored: restoredOf(pvc),
     database: intent.database ?? null,
-    restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots) : null,
+    restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots, input.now) : null,
   };
 }
 
@@ -164,7 +164,7 @@ function orphanRow(input: LedgerInput, namespace: string, pvc: string, rd: Repli
     restorePoint: restorePointOf(input.now, rd),
     restored: null,
     database: null,
-    restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots),
+    restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots, input.now),
   };
 }
 
