@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { describeKubeError } from '../../src/kube/errors.ts';
 import { type CliRun, spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
@@ -34,6 +35,9 @@ export type Claim = KubeObject & {
   spec: { dataSourceRef?: { apiGroup?: string; kind: string; name: string } };
   status?: { phase?: string };
 };
+
+/** Held by the scenario that has lifeboat installed (see Scenario.takeCluster). */
+const INSTALL_LOCK = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'lifeboat-test-installation' };
 
 export const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -60,6 +64,7 @@ export class Scenario {
    * with `config` (the chart's `config` value) over the scenario's defaults.
    */
   async start(secret: Record<string, string>, config: Record<string, unknown>): Promise<void> {
+    await this.takeCluster();
     await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LIFEBOAT_NAMESPACE } });
     await this.createNamespace();
     await this.kube.apply(
@@ -79,6 +84,40 @@ export class Scenario {
     };
     await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
     this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
+  }
+
+  /**
+   * The repository Secret and lifeboat's `config.repository` for a repository on the node's MinIO under the scenario's
+   * own prefix: kopia one shared repository (a new bucket prefix: declared a first installation, which is what makes
+   * a missing repository "never backed up"), restic one repository per PVC.
+   */
+  s3Repository(backend: 'kopia' | 'restic'): { secret: Record<string, string>; config: Record<string, unknown> } {
+    const s3 = this.node.s3;
+    if (backend === 'kopia') {
+      return {
+        secret: {
+          KOPIA_PASSWORD: 'real-kopia-password',
+          KOPIA_REPOSITORY: `s3://${s3.bucket}/${this.prefix}`,
+          KOPIA_S3_ENDPOINT: new URL(s3.endpoint).host,
+          KOPIA_S3_DISABLE_TLS: 'true',
+          AWS_ACCESS_KEY_ID: s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          AWS_REGION: s3.region,
+        },
+        config: { repository: { backend: 'kopia', firstInstall: true } },
+      };
+    }
+    return {
+      secret: {
+        RESTIC_PASSWORD: 'real-restic-password',
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        AWS_DEFAULT_REGION: s3.region,
+      },
+      config: {
+        repository: { backend: 'restic', url: `s3:${s3.endpoint}/${s3.bucket}/${this.prefix}/{namespace}/{pvc}` },
+      },
+    };
   }
 
   /** lifeboat's configuration as installed (the chart's `config` value). */
@@ -113,8 +152,53 @@ export class Scenario {
     );
     await this.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
     await this.removeRepository().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+    await this.releaseCluster().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
     this.kube.close();
     process.stderr.write(`[realnode] ${this.namespace} step timings (ms): ${JSON.stringify(this.timings)}\n`);
+  }
+
+  /**
+   * lifeboat is one per cluster (one release in lifeboat-system, cluster-wide webhook configurations), and the test
+   * files of one run share the node and may run at the same time: a scenario holds the cluster's installation from
+   * start() to stop() by creating one ConfigMap, which the others wait for. The node lives as long as the run, so
+   * a lock cannot outlive its holder's run.
+   */
+  private async takeCluster(): Promise<void> {
+    const path = await this.kube.resources.collectionPath('v1', 'ConfigMap', INSTALL_LOCK.namespace);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: INSTALL_LOCK.name, namespace: INSTALL_LOCK.namespace },
+      data: { holder: this.namespace, pid: String(process.pid) },
+    };
+    let holder = '';
+    const t0 = Date.now();
+    await eventually(
+      "lifeboat's installation in the cluster free",
+      async () => {
+        try {
+          await this.kube.http.request('POST', path, { body });
+          this.holdsCluster = true;
+          return true;
+        } catch (error) {
+          if (describeKubeError(error).status !== 409) throw error;
+          holder = (await this.kube.get<KubeObject & { data?: { holder?: string } }>(INSTALL_LOCK))?.data?.holder ?? '';
+          return undefined;
+        }
+      },
+      1_800_000,
+      2000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; held by the scenario of namespace ${holder}`);
+    });
+    this.timings['waited for the cluster'] = Date.now() - t0;
+  }
+
+  private holdsCluster = false;
+
+  private async releaseCluster(): Promise<void> {
+    if (this.holdsCluster) await this.kube.delete(INSTALL_LOCK);
+    this.holdsCluster = false;
   }
 
   /** The scenario's namespace, opted in to lifeboat. */
