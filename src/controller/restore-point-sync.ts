@@ -355,8 +355,8 @@ export class RestorePointSync {
       if (state.kind === 'stuck' && state.token === watched) {
         this.metrics?.syncs.inc({ result: 'failed' });
       } else if (state.kind === 'behind' && state.misrestored && state.record?.token === watched) {
+        // Reported by the re-arm that follows (a Warning), whether or not this process armed the sync.
         this.metrics?.syncs.inc({ result: 'failed' });
-        this.#report(j, 'Warning', 'RestorePointSyncMismatch', `restore point ${j.rd.metadata.name}: ${state.why}`);
       } else if (state.kind === 'current' || (state.kind === 'behind' && state.record?.token === watched)) {
         this.#completed(j, watched);
       }
@@ -432,10 +432,15 @@ export class RestorePointSync {
     this.metrics?.arms.inc();
     const message = `re-syncing restore point ${j.rd.metadata.name} to snapshot ${newest.id} from ${newest.time} (${why}); trigger.manual ${token}`;
     this.log.info('restore-point sync: armed', { key: j.key, token, snapshot: newest.id });
+    const misrestored = state.kind === 'behind' && state.misrestored === true;
     this.#report(
       j,
-      state.kind === 'stuck' ? 'Warning' : 'Normal',
-      state.kind === 'stuck' ? 'RestorePointSyncRestarted' : 'RestorePointSyncStarted',
+      state.kind === 'stuck' || misrestored ? 'Warning' : 'Normal',
+      state.kind === 'stuck'
+        ? 'RestorePointSyncRestarted'
+        : misrestored
+          ? 'RestorePointSyncMismatch'
+          : 'RestorePointSyncStarted',
       message,
     );
     return { ...base, action: 'armed', token, message };

@@ -3,8 +3,9 @@
  * Kopia repository written by the kopia binary. VolSync does not run: the test plays it by writing the RDs' status
  * (`lastManualSync`, `latestImage`) through the status subresource, and plays the controller by applying the
  * persistent RD as it generates it, under its field manager.
- * Real twin: test/integration/realnode-data-path.test.ts runs the real VolSync filling restore points; a persistent
- * RD re-armed by this sync and synced by the real VolSync has no real twin yet (issue 10).
+ * Real twin: test/integration/realnode-cluster.test.ts — the standby re-armed by lifeboat's in-cluster sync, synced by
+ * the real VolSync and its kopia mover, reported current (Event, metric, `lifeboat status`) with its image's bytes
+ * checked, and a standby whose armed snapshot was gone before the mover ran reported and re-armed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

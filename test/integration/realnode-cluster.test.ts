@@ -1,0 +1,253 @@
+/**
+ * What lifeboat keeps for a whole cluster, on the real node (test/support/realnode.ts) with lifeboat installed from its
+ * chart: the standby of a PVC — its persistent ReplicationDestination `{pvc}-restore` — re-armed by lifeboat's own
+ * in-cluster sync loop when a newer backup lands and synced by the real VolSync with its real kopia mover, reported
+ * current with that snapshot (the Event, the metric, `lifeboat status` run against the cluster), and holding its bytes:
+ * a claim made from the standby's image is checked file by file. Then the case the trigger token cannot tell: the
+ * standby armed for a snapshot that is gone by the time the mover runs (retention, maintenance, a manual forget) — the
+ * real mover restores the older snapshot and VolSync reports the sync done with lifeboat's token; lifeboat must not
+ * call it current, and re-arms it.
+ *
+ * Nothing here is played except one arming: with lifeboat scaled to 0, the test arms the standby exactly as lifeboat's
+ * sync does (plan/standby.ts armBody, under its field manager) for a snapshot it removed from the repository just
+ * before, because the window between lifeboat's arming and the mover's choice is too short to hit on purpose.
+ * The played twin of the standby sync (fast, many PVCs, caps) is test/integration/restore-point-sync.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KubeObject } from '../../src/kube/client.ts';
+import {
+  armBody,
+  type DestinationView,
+  parseStandbyRecord,
+  STANDBY_RECORD_ANNOTATION,
+  SYNC_FIELD_MANAGER,
+  syncToken,
+} from '../../src/plan/standby.ts';
+import { eventually } from '../support/eventually.ts';
+import { KopiaTestRepository } from '../support/kopia.ts';
+import { sharedRealNode } from '../support/realnode.ts';
+import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
+import { checkKnownFiles } from '../support/realnode-pods.ts';
+import { type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+
+type Standby = KubeObject &
+  DestinationView & {
+    apiVersion: string;
+    kind: string;
+    status?: DestinationView['status'] & { latestMoverStatus?: { result?: string; logs?: string } };
+  };
+type Event = KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } };
+
+const standbyRef = (s: S) => ({
+  apiVersion: VOLSYNC,
+  kind: 'ReplicationDestination',
+  namespace: s.namespace,
+  name: `${PVC}-restore`,
+});
+
+/** The standby once its recorded sync completed with an image; `id` (a prefix) names the snapshot recorded. */
+async function standbySynced(s: S, id: string, what: string): Promise<Standby> {
+  let seen = '';
+  return await s
+    .step(what, () =>
+      eventually(
+        `standby ${PVC}-restore synced to ${id}`,
+        async () => {
+          const rd = await s.kube.get<Standby>(standbyRef(s));
+          const record = parseStandbyRecord(rd?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+          seen = JSON.stringify({ record, trigger: rd?.spec?.trigger, status: rd?.status });
+          const done =
+            record?.snapshotId.startsWith(id) &&
+            rd?.status?.lastManualSync === record.token &&
+            rd.status.latestImage?.name;
+          return done ? rd : undefined;
+        },
+        300_000,
+        1000,
+      ),
+    )
+    .catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${seen}`);
+    });
+}
+
+/** lifeboat's Events on the PVC with `reason`, newest last. */
+async function events(s: S, reason: string): Promise<Event[]> {
+  const all = await s.kube.list<Event>('events.k8s.io/v1', 'Event', { namespace: s.namespace });
+  return all.filter((e) => e.reason === reason);
+}
+
+/** lifeboat's gauge `lifeboat_restore_points{state}` as its in-cluster pod serves it. */
+async function restorePoints(s: S, state: string): Promise<number | undefined> {
+  const text = await (await fetch(s.lifeboat.opsUrl('/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`lifeboat_restore_points{state="${state}"}`));
+  return line ? Number(line.split(' ').at(-1)) : undefined;
+}
+
+/**
+ * A new, unlabelled claim made from the standby's image (the VolumeSnapshot VolSync published), checked byte for byte
+ * against `manifest` by a real Pod; the claim is deleted afterwards.
+ */
+async function imageHolds(s: S, image: string, manifest: string, what: string): Promise<void> {
+  const name = `from-${image}`.slice(0, 63);
+  await s.step(`${what}: claim from the image bound`, async () => {
+    await s.kube.apply({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace: s.namespace },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: image },
+      },
+    } as KubeObject);
+    await s.bound(name);
+  });
+  const check = await s.step(`${what}: checker pod`, () =>
+    checkKnownFiles(s.kube, s.namespace, name, s.node.toolsImage),
+  );
+  await s.deletePvc(name);
+  assert.equal(check.exitCode, 0, `${what}: the image's bytes differ: ${check.message}`);
+  assert.equal(check.message, manifest, `${what}: the image holds exactly the files of that backup`);
+}
+
+/** `kopia snapshot delete` of one snapshot in the scenario's repository, as retention or an administrator would. */
+async function forgetSnapshot(s: S, id: string): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'lifeboat-kopia-admin-'));
+  const { endpoint, accessKeyId, secretAccessKey, region, bucket } = s.node.s3;
+  const repo = new KopiaTestRepository(root, 'real-kopia-password', {
+    kind: 's3',
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    region,
+    bucket,
+    // The kopia mover adds the trailing slash to the prefix of KOPIA_REPOSITORY (s3://bucket/prefix).
+    prefix: `${s.prefix}/`,
+  });
+  try {
+    await repo.run(['repository', 'connect', ...repo.backendArgs()]);
+    await repo.deleteSnapshots([id]);
+  } finally {
+    await repo.cleanup(); // removes root
+  }
+}
+
+describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => {
+  let node: Awaited<ReturnType<typeof sharedRealNode>>;
+  before(async () => {
+    node = await sharedRealNode();
+  });
+
+  describe('the standby, kopia on S3 (MinIO), with the real VolSync', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-standby');
+      const { secret, config } = s.s3Repository('kopia');
+      // The shortest interval the configuration allows: the in-cluster loop re-arms within about a minute.
+      await s.start(secret, { ...config, restore: { sync: { interval: '1m' } } });
+    });
+    after(() => s?.stop());
+
+    let synced: { manifest: string; newest: { id: string; time: string } } | undefined;
+    it('a newer backup: the in-cluster sync re-arms the standby, the real VolSync restores it, lifeboat reports it current', async () => {
+      await s.step('new PVC bound', async () => {
+        await s.createPvc(PVC);
+        await s.bound(PVC);
+      });
+      synced = await writeAndBackUp(s, 'standby-write');
+      const rd = await standbySynced(s, synced.newest.id, 'standby re-armed and synced by the real VolSync');
+      const record = parseStandbyRecord(rd.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+      assert.equal(record?.snapshotId, synced.newest.id, 'armed with the newest snapshot');
+      assert.equal(rd.status?.latestMoverStatus?.result, 'Successful');
+
+      // lifeboat reports the completion once the evidence agrees (for kopia: a read of the repository after the sync).
+      const reported = await s.step('RestorePointSynced reported', () =>
+        eventually(
+          'a RestorePointSynced Event naming the snapshot',
+          async () => (await events(s, 'RestorePointSynced')).find((e) => e.note?.includes(synced?.newest.id ?? '?')),
+          180_000,
+          1000,
+        ),
+      );
+      assert.match(reported.note ?? '', new RegExp(`image ${rd.status?.latestImage?.name}`));
+      assert.deepEqual(await events(s, 'RestorePointSyncMismatch'), []);
+      assert.equal(await restorePoints(s, 'current'), 1, 'the in-cluster metric counts the standby current');
+
+      const status = await s.step('lifeboat status against the cluster', () =>
+        s.cli('status', '-n', s.namespace, '--output', 'json'),
+      );
+      assert.equal(status.status, 0, `lifeboat status failed:\n${status.out}\n${status.err}`);
+      const row = (
+        JSON.parse(status.out) as { rows: { pvc: string; restoreReady: unknown; restorePoint: unknown }[] }
+      ).rows.find((r) => r.pvc === PVC);
+      assert.deepEqual(row?.restoreReady, {
+        ready: true,
+        why: `holds snapshot ${synced.newest.id} from ${record?.snapshotTime}`,
+      });
+      const table = await s.cli('status', '-n', s.namespace);
+      assert.equal(table.status, 0, table.err);
+      assert.match(table.out, /RESTORE-READY/);
+      assert.match(table.out, new RegExp(`\\b${PVC}\\b.*\\byes\\b`));
+
+      await imageHolds(s, rd.status?.latestImage?.name ?? '', synced.manifest, 'standby image');
+    });
+
+    it('armed for a snapshot gone before the mover ran: the token says done, lifeboat says behind and re-arms', async () => {
+      assert.ok(synced, 'the first scenario ran');
+      const older = synced;
+      const gone = await writeAndBackUp(s, 'standby-gone');
+      // lifeboat steps aside while the test arms the standby as its sync would, for a snapshot it then cannot restore.
+      await s.step('lifeboat scaled to 0', () => s.lifeboat.scale(0));
+      await s.step('newest snapshot forgotten in the repository', () => forgetSnapshot(s, gone.newest.id));
+      const rd = (await s.kube.get<Standby>(standbyRef(s))) as Standby;
+      const token = syncToken(Date.now(), rd.spec?.trigger?.manual);
+      await s.kube.http.request(
+        'PATCH',
+        await s.kube.resources.objectPath(VOLSYNC, 'ReplicationDestination', rd.metadata.name, s.namespace),
+        {
+          query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
+          contentType: 'application/apply-patch+yaml',
+          body: armBody(
+            rd,
+            { id: gone.newest.id, time: gone.newest.time, timeMs: Date.parse(gone.newest.time) },
+            token,
+          ),
+        },
+      );
+      const misled = await standbySynced(s, gone.newest.id, 'the real VolSync syncs the armed standby');
+      assert.equal(misled.status?.lastManualSync, token, "VolSync credits the sync with lifeboat's token");
+      assert.equal(misled.status?.latestMoverStatus?.result, 'Successful', 'and reports it successful');
+      // What the token cannot tell: the mover restored the older snapshot, the newest at or before restoreAsOf.
+      await imageHolds(s, misled.status?.latestImage?.name ?? '', older.manifest, 'image of the misled sync');
+
+      await s.step('lifeboat scaled to 1', () => s.lifeboat.scale(1));
+      const warning = await s.step('RestorePointSyncMismatch reported', () =>
+        eventually(
+          'a RestorePointSyncMismatch Warning',
+          async () => (await events(s, 'RestorePointSyncMismatch'))[0],
+          240_000,
+          1000,
+        ),
+      );
+      assert.equal(warning.type, 'Warning');
+      assert.match(warning.note ?? '', new RegExp(`${token} did not restore what it was armed with`));
+      assert.match(warning.note ?? '', /gone from the repository/);
+      const rearmed = await standbySynced(s, older.newest.id, 're-armed to the newest snapshot left, synced');
+      assert.notEqual(rearmed.status?.lastManualSync, token);
+      await imageHolds(s, rearmed.status?.latestImage?.name ?? '', older.manifest, 'standby image after the re-arm');
+      await s.step('reported current again', () =>
+        eventually(
+          'lifeboat_restore_points{state="current"} 1',
+          async () => ((await restorePoints(s, 'current')) === 1 ? true : undefined),
+          180_000,
+          2000,
+        ),
+      );
+    });
+  });
+});
