@@ -8,6 +8,13 @@
  * real mover restores the older snapshot and VolSync reports the sync done with lifeboat's token; lifeboat must not
  * call it current, and re-arms it.
  *
+ * lifeboat installed the other way users install it — `lifeboat manifests` applied object by object — with two
+ * replicas, and its leader pod deleted: the other replica takes the Lease, admission answers every CREATE through the
+ * hand-over, the webhook certificate still verifies against the webhook configurations' CA. And the full cluster
+ * rebuild: three labelled PVCs in two namespaces backed up, the whole cluster replaced by a fresh one on the same
+ * MinIO (test/support/realnode.ts rebuildRealNode: new etcd, kubelet, runtime and CSI state), lifeboat installed from
+ * its chart, the same claims applied as GitOps would, each restored from its snapshot and checked byte for byte.
+ *
  * Nothing here is played except one arming: with lifeboat scaled to 0, the test arms the standby exactly as lifeboat's
  * sync does (plan/standby.ts armBody, under its field manager) for a snapshot it removed from the repository just
  * before, because the window between lifeboat's arming and the mover's choice is too short to hit on purpose.
@@ -18,6 +25,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   RESTORE_SNAPSHOT_ANNOTATION,
@@ -37,6 +45,7 @@ import { eventually } from '../support/eventually.ts';
 import { KopiaTestRepository } from '../support/kopia.ts';
 import { type RealNodeInfo, rebuildRealNode, sharedRealNode, withRealNodeAlone } from '../support/realnode.ts';
 import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
+import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
 import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
 
@@ -257,6 +266,93 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
     });
   });
 
+  describe('lifeboat from `lifeboat manifests`, two replicas: the leader pod deleted', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-ha');
+      const { secret, config } = s.s3Repository('kopia');
+      await s.start(secret, config, { from: 'manifests', replicas: 2 });
+    });
+    after(() => s?.stop());
+
+    it('the other replica takes the Lease, admission answers throughout, the webhook certificate stays valid', async () => {
+      const pods = async () =>
+        (
+          await s.kube.list<KubeObject & { status?: { phase?: string } }>('v1', 'Pod', {
+            namespace: LIFEBOAT_NAMESPACE,
+            labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+          })
+        ).filter((p) => !p.metadata.deletionTimestamp);
+      const holder = async () => (await s.kube.get<Lease>(LEASE))?.spec?.holderIdentity ?? '';
+      const names = (await pods()).map((p) => p.metadata.name);
+      assert.equal(names.length, 2, `two replicas run: ${names.join(', ')}`);
+      const leader = await s.step('a leader elected', () =>
+        eventually(
+          'the Lease held by one of the pods',
+          async () => {
+            const h = await holder();
+            return names.includes(h) ? h : undefined;
+          },
+          60_000,
+          250,
+        ),
+      );
+      const certBefore = await servedCertificate(s);
+      assert.equal(
+        certBefore.authorized,
+        true,
+        `the served certificate verifies against the caBundle: ${certBefore.error}`,
+      );
+      assert.equal((await admitted(s, 'before')).ok, true, 'a labelled PVC is admitted');
+
+      await s.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: LIFEBOAT_NAMESPACE, name: leader });
+      const t0 = Date.now();
+      // Labelled CREATEs (dry run: the API server still calls both webhooks) one after another through the hand-over
+      // and the old pod's departure from the Service: every one must be answered.
+      const answers: { atMs: number; ok: boolean; error?: string }[] = [];
+      let successor = '';
+      let successorMs = 0;
+      for (let i = 0; Date.now() - t0 < 20_000 || !successor; i++) {
+        if (Date.now() - t0 > 120_000) break;
+        const answer = await admitted(s, `during-${i}`);
+        answers.push({ atMs: Date.now() - t0, ...answer });
+        const h = await holder();
+        if (!successor && h && h !== leader) {
+          successor = h;
+          successorMs = Date.now() - t0;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      s.timings['Lease taken over after the leader pod was deleted'] = successorMs;
+      s.timings['admission CREATEs during the hand-over'] = answers.length;
+      assert.ok(successor, 'the other replica took the Lease');
+      assert.ok(names.includes(successor), `the successor ${successor} is the replica that was running`);
+      assert.deepEqual(
+        answers.filter((a) => !a.ok),
+        [],
+        'admission answered every CREATE during the hand-over',
+      );
+
+      // The new leader does the leader's work: a new labelled PVC gets its generated ReplicationSource.
+      await s.step('the new leader reconciles a new PVC', async () => {
+        await s.createPvc('after-handover');
+        await eventually(
+          'ReplicationSource of after-handover',
+          () => s.kube.get(s.sourceRef('after-handover')),
+          120_000,
+          500,
+        );
+      });
+      // The Deployment replaced the deleted pod; the certificate every replica serves still verifies.
+      await s.step('two replicas again', () =>
+        eventually('two ready pods', async () => ((await pods()).length === 2 ? true : undefined), 180_000, 500),
+      );
+      const certAfter = await servedCertificate(s);
+      assert.equal(certAfter.authorized, true, `after the hand-over: ${certAfter.error}`);
+      assert.equal(certAfter.caBundle, certBefore.caBundle, 'the webhook configurations kept their CA');
+    });
+  });
+
   describe('full cluster rebuild, kopia on S3 (MinIO)', () => {
     it('a second, fresh cluster on the same repository restores every labelled PVC of two namespaces, byte for byte', () =>
       // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.
@@ -342,6 +438,78 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       }));
   });
 });
+
+type Lease = KubeObject & { spec?: { holderIdentity?: string } };
+const LEASE = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: LIFEBOAT_NAMESPACE,
+  name: 'lifeboat-controller',
+};
+
+/** A labelled PVC CREATE as a dry run: the API server calls lifeboat's webhooks, nothing is stored. */
+async function admitted(s: S, name: string): Promise<{ ok: boolean; error?: string }> {
+  const path = await s.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', s.namespace);
+  try {
+    await s.kube.http.request('POST', path, {
+      query: { dryRun: 'All' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: s.namespace, labels: { backup: 'manual' } },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/**
+ * The certificate lifeboat serves its webhook with, checked as the API server checks it: a TLS handshake with the
+ * Service through its cluster IP, trusting only the caBundle of the webhook configuration, for the Service's DNS name.
+ */
+async function servedCertificate(s: S): Promise<{ authorized: boolean; caBundle: string; error?: string }> {
+  type Webhooks = KubeObject & {
+    webhooks?: { clientConfig: { caBundle?: string; service?: { name: string; namespace: string; port?: number } } }[];
+  };
+  const config = await s.kube.get<Webhooks>({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    name: 'lifeboat',
+  });
+  const client = config?.webhooks?.[0]?.clientConfig;
+  if (!client?.caBundle || !client.service) throw new Error('the webhook configuration has no caBundle or Service');
+  const svc = await s.kube.get<KubeObject & { spec: { clusterIP: string } }>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    namespace: client.service.namespace,
+    name: client.service.name,
+  });
+  const ca = Buffer.from(client.caBundle, 'base64').toString('utf8');
+  const caBundle = client.caBundle;
+  return await new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: svc?.spec.clusterIP,
+      port: client.service?.port ?? 443,
+      ca,
+      servername: `${client.service?.name}.${client.service?.namespace}.svc`,
+      rejectUnauthorized: false,
+      timeout: 5000,
+    });
+    socket.once('secureConnect', () => {
+      const error = socket.authorizationError ? String(socket.authorizationError) : undefined;
+      resolve({ authorized: socket.authorized, caBundle, ...(error ? { error } : {}) });
+      socket.destroy();
+    });
+    socket.once('error', (error) => resolve({ authorized: false, caBundle, error: error.message }));
+    socket.once('timeout', () => {
+      resolve({ authorized: false, caBundle, error: 'timeout' });
+      socket.destroy();
+    });
+  });
+}
 
 type Claimed = { s: S; pvc: string; manifest?: string; id?: string };
 
