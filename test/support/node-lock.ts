@@ -32,18 +32,12 @@ export async function acquireNodeLock(mode: 'shared' | 'exclusive', timeoutMs = 
       '--timeout',
       String(Math.ceil(timeoutMs / 1000)),
       LOCK_FILE,
-      '--',
       'sh',
       '-c',
       'echo held; exec cat >/dev/null',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  // Neither the child nor its pipes keep the test process alive: the lock lasts as long as the process, at most.
-  child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) {
-    (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  }
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
@@ -53,13 +47,19 @@ export async function acquireNodeLock(mode: 'shared' | 'exclusive', timeoutMs = 
     child.once('exit', (code) =>
       reject(
         new Error(
-          `the real node's ${mode} lock (${LOCK_FILE}) was not granted within ${timeoutMs} ms (flock exit ${code}): ` +
-            `${stderr.trim() || 'another test holds it'}`,
+          `the real node's ${mode} lock (${LOCK_FILE}) was not taken (flock exit ${code}): ` +
+            `${stderr.trim() || `another test held it longer than ${timeoutMs} ms`}`,
         ),
       ),
     );
     child.once('error', reject);
   });
+  // Once held, neither the child nor its pipes keep the test process alive: the lock lasts as long as the process, at
+  // most. (While waiting they must: nothing else may be pending.)
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  }
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -71,6 +71,7 @@ export async function acquireNodeLock(mode: 'shared' | 'exclusive', timeoutMs = 
     release: async () => {
       if (released) return;
       released = true;
+      child.ref(); // waited for: the process must not end before the lock is given back
       child.stdin?.end();
       await exited;
     },
