@@ -30,6 +30,7 @@ import {
   getRd,
   type KopiaFixture,
   kopiaFixture,
+  mergePatch,
   namespace,
   PASSWORD,
   playDestinationSynced,
@@ -230,6 +231,51 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
       third.outcomes.filter((o) => o.action === 'armed').map((o) => o.key),
       ['app/a'],
     );
+    await events.close();
+  });
+
+  it('a standby whose sync restored another snapshot than the one armed is behind: re-armed with a Warning', async () => {
+    // The token matches and an image exists, but the mover reports (VolSync with its debug log filter, where the kopia
+    // mover's selection is kept) an older snapshot: the armed one was removed before the mover chose.
+    await namespace(kube, 'misled');
+    const older = await snap('misled', 'm', 0);
+    const armed = await snap('misled', 'm', 1);
+    await catalog.refresh();
+    await completedRecord('misled', 'm', armed, 'sync-1779300000');
+    await mergePatch(
+      kube,
+      {
+        apiVersion: 'volsync.backube/v1alpha1',
+        kind: 'ReplicationDestination',
+        namespace: 'misled',
+        name: 'm-restore',
+      },
+      {
+        status: {
+          latestMoverStatus: {
+            result: 'Successful',
+            logs: `Selected snapshot with id: ${older.id}\nINFO: Snapshot restore completed successfully`,
+          },
+        },
+      },
+      'status',
+    );
+    await createPvc(kube, 'misled', 'm', { labels: { backup: 'hourly' } });
+    const events = new EventRecorder(kube, { reportingInstance: 'test', registry: new Registry() });
+    const sync = new RestorePointSync({ kube, config, catalog, events, staggerMs: 1 });
+    const pass = await sync.runPass({ namespace: 'misled' });
+    const outcome = pass.outcomes.find((o) => o.key === 'misled/m');
+    assert.equal(outcome?.action, 'armed', JSON.stringify(pass.outcomes));
+    assert.match(
+      outcome?.message ?? '',
+      new RegExp(`sync-1779300000 did not restore what it was armed with: the mover restored snapshot ${older.id}`),
+    );
+    await events.flush();
+    const warnings = (await eventsFor(kube, 'misled', 'PersistentVolumeClaim', 'm')).filter(
+      (e) => e.reason === 'RestorePointSyncMismatch',
+    );
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.type, 'Warning');
     await events.close();
   });
 
