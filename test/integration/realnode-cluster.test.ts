@@ -283,7 +283,11 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
             labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
           })
         ).filter((p) => !p.metadata.deletionTimestamp);
-      const holder = async () => (await s.kube.get<Lease>(LEASE))?.spec?.holderIdentity ?? '';
+      // lifeboat's candidates are `<pod name>_<8 random hex digits>` (client-go's shape): the pod is what comes before.
+      const holder = async () => {
+        const identity = (await s.kube.get<Lease>(LEASE))?.spec?.holderIdentity ?? '';
+        return identity.includes('_') ? identity.slice(0, identity.lastIndexOf('_')) : identity;
+      };
       const names = (await pods()).map((p) => p.metadata.name);
       assert.equal(names.length, 2, `two replicas run: ${names.join(', ')}`);
       const leader = await s.step('a leader elected', () =>
