@@ -381,7 +381,12 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
           throw error;
         }
         // The old cluster goes as a whole: what the scenarios hold of it (clients, lock, lifeboat) goes with it.
-        for (const s of [apps, db]) s.kube.close();
+        for (const s of [apps, db]) {
+          s.kube.close();
+          process.stderr.write(
+            `[realnode] ${s.namespace} before the rebuild, step timings (ms): ${JSON.stringify(s.timings)}\n`,
+          );
+        }
 
         const t0 = Date.now();
         const second = await rebuildRealNode();
@@ -437,6 +442,9 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
         } finally {
           await db2.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
           db2.kube.close();
+          process.stderr.write(
+            `[realnode] ${db2.namespace} after the rebuild, step timings (ms): ${JSON.stringify(db2.timings)}\n`,
+          );
           await apps2.stop();
         }
       }));
