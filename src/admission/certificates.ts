@@ -12,8 +12,11 @@
  * - `cert-manager`: a cert-manager Certificate writes the Secret (`tls.crt`, `tls.key`, `ca.crt`); lifeboat only reads
  *   it and hot-swaps. The Issuer must write `ca.crt` (a CA or self-signed Issuer does).
  *
- * Every replica re-reads the Secret every `pollIntervalMs` (and when a renewal is due) and tells listeners when the
- * serving pair or the bundle changed: the server hot-swaps, the leader re-applies the webhook configurations' caBundle.
+ * Every replica watches the Secret through the process's shared informer cache (kube/informers.ts) and runs a pass on
+ * every change it sees, when a renewal is due, and every `recheckIntervalMs` (reading the cache, not the API server);
+ * it tells listeners when the serving pair or the bundle changed: the server hot-swaps, the leader re-applies the
+ * webhook configurations' caBundle. Writes never trust the cache alone: a Secret the cache lacks is confirmed missing
+ * with a GET before it is created, and a write that lost a race re-reads with a GET before planning again.
  * A missing or broken Secret never drops the pair already in use (docs/design.md#credentials-that-crash-the-process:
  * Secret churn must not stop serving).
  * Key material is never logged.
@@ -22,6 +25,7 @@ import { X509Certificate } from 'node:crypto';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isAlreadyExists, isConflict } from '../kube/errors.ts';
+import { type InformerCache, namedInformer } from '../kube/informers.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { type CertificatePolicy, planCertificates, type StoredCertificates } from './certificate-plan.ts';
 import { createAuthority, issueCertificate, loadAuthority, splitCertificates } from './pki.ts';
@@ -38,8 +42,13 @@ interface CommonOptions {
   kube: KubeClient;
   namespace: string;
   secretName: string;
-  /** How often every replica re-reads the Secret. Default 60 s. */
-  pollIntervalMs?: number;
+  /** The process's shared cache, which watches the Secret (started by its owner). */
+  cache: InformerCache;
+  /**
+   * How often every replica re-checks what its cache holds without a change event (a listener to retry, a watch that
+   * fell behind). Default 60 s.
+   */
+  recheckIntervalMs?: number;
   logger?: Logger;
   /** Milliseconds since the epoch; also the issuing time of new certificates. */
   now?: () => number;
@@ -58,7 +67,7 @@ export interface SelfSignedOptions extends CommonOptions {
   renewFraction?: number;
   /**
    * How long a new CA is trusted before a certificate it signed is served, and how long old CAs stay trusted after.
-   * Must cover the caBundle update plus every replica's next read. Default 10 minutes; at least 2 poll intervals.
+   * Must cover the caBundle update plus every replica's next pass. Default 10 minutes; at least 2 recheck intervals.
    */
   overlapMs?: number;
 }
@@ -129,7 +138,7 @@ export class WebhookCertificates {
   private readonly options: CertificateOptions;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly pollIntervalMs: number;
+  private readonly recheckIntervalMs: number;
   private readonly listeners = new Set<CertificateListener>();
   private material: CertificateMaterial | undefined;
   /** What listeners last accepted: certificate + bundle. */
@@ -142,19 +151,25 @@ export class WebhookCertificates {
   private running: Promise<CertificateMaterial | undefined> | undefined;
   private failures = 0;
   private waiters: ((m: CertificateMaterial) => void)[] = [];
+  /** The pass that starts when the running one ends. */
+  private queued: Promise<CertificateMaterial | undefined> | undefined;
+  /** This process's last update of the Secret: what it replaced and what the API server answered. */
+  private lastWrite: { replaced: string | undefined; secret: SecretObject } | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly abort = new AbortController();
 
   constructor(options: CertificateOptions) {
     this.options = options;
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
-    this.pollIntervalMs = options.pollIntervalMs ?? 60_000;
+    this.recheckIntervalMs = options.recheckIntervalMs ?? 60_000;
     if (options.mode === 'self-signed') {
       if (options.dnsNames.length === 0 && (options.ipAddresses ?? []).length === 0) {
         throw new Error('the serving certificate needs at least one DNS name or IP address');
       }
-      if (this.policy().overlapMs < 2 * this.pollIntervalMs) {
+      if (this.policy().overlapMs < 2 * this.recheckIntervalMs) {
         throw new Error(
-          `overlapMs (${this.policy().overlapMs}) must be at least two poll intervals (${2 * this.pollIntervalMs}) so every replica reads a new CA before it is used`,
+          `overlapMs (${this.policy().overlapMs}) must be at least two recheck intervals (${2 * this.recheckIntervalMs}) so every replica reads a new CA before it is used`,
         );
       }
     }
@@ -187,11 +202,13 @@ export class WebhookCertificates {
     this.schedule(0);
   }
 
-  /** Stops the loop; a pass in flight finishes but schedules nothing more. */
+  /** Stops the loop and the passes on change; a pass in flight finishes but schedules nothing more. */
   stop(): void {
     this.active = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.unsubscribe?.();
+    this.abort.abort();
   }
 
   /** Starts a CA rotation now (self-signed mode), e.g. after a suspected key leak; completes over two overlaps. */
@@ -206,10 +223,50 @@ export class WebhookCertificates {
    * change. Concurrent calls share one pass.
    */
   sync(): Promise<CertificateMaterial | undefined> {
-    this.running ??= this.pass().finally(() => {
-      this.running = undefined;
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    // The pass running may have read before this call: one more after it, shared by every caller until it starts.
+    this.queued ??= this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.sync();
+      });
+    return this.queued;
+  }
+
+  /** The watch saw the Secret change: a pass (after the one running, which may have read before the change). */
+  private onSecretChange(): void {
+    if (this.abort.signal.aborted) return;
+    this.sync().catch((error: unknown) => {
+      this.log.warn('admission certificates: pass after a change failed; keeping the certificate in use', {
+        error: (error as Error).message,
+      });
     });
-    return this.running;
+  }
+
+  /**
+   * The Secret as the shared cache holds it, once its first list finished; the first call subscribes to its changes.
+   * Undefined: the cache holds none.
+   */
+  private async cached(): Promise<SecretObject | undefined> {
+    const informer = this.options.cache.informer(namedInformer(this.ref()));
+    this.unsubscribe ??= informer.on(() => this.onSecretChange());
+    await informer.waitForSync({ signal: this.abort.signal });
+    const secret = informer.get(`${this.options.namespace}/${this.options.secretName}`) as SecretObject | undefined;
+    // The watch has not brought this process's own last write yet: what the API server answered to it is newer.
+    const last = this.lastWrite;
+    if (secret && last && secret.metadata.resourceVersion === last.replaced) return last.secret;
+    return secret;
+  }
+
+  /** The Secret as the API server holds it now (before a write the cache cannot vouch for). */
+  private async fresh(): Promise<SecretObject | undefined> {
+    return await this.options.kube.get<SecretObject>(this.ref());
   }
 
   private policy(): CertificatePolicy {
@@ -246,7 +303,7 @@ export class WebhookCertificates {
   }
 
   private async readCertManager(): Promise<StoredCertificates | undefined> {
-    const secret = await this.options.kube.get<SecretObject>(this.ref());
+    const secret = await this.cached();
     if (!secret) {
       this.log.warn('admission certificates: the cert-manager Secret does not exist (yet)', {
         secret: `${this.options.namespace}/${this.options.secretName}`,
@@ -259,7 +316,8 @@ export class WebhookCertificates {
   private async reconcileSelfSigned(): Promise<StoredCertificates> {
     const policy = this.policy();
     for (let attempt = 1; ; attempt++) {
-      const secret = await this.options.kube.get<SecretObject>(this.ref());
+      // The cache first; a GET when it lacks the Secret (it may not have seen it yet) or after a lost race.
+      const secret = (attempt === 1 ? await this.cached() : undefined) ?? (await this.fresh());
       const current = secret ? storedFrom(secret) : (this.lastStored ?? {});
       const nowMs = this.now();
       const plan = planCertificates(current, policy, nowMs, { forceCaRotation: this.forceCaRotation });
@@ -369,7 +427,8 @@ export class WebhookCertificates {
     };
     delete body.metadata.managedFields;
     const path = await kube.resources.objectPath('v1', 'Secret', this.options.secretName, this.options.namespace);
-    await kube.http.request('PUT', path, { body });
+    const written = await kube.http.request<SecretObject>('PUT', path, { body });
+    this.lastWrite = { replaced: existing.metadata.resourceVersion, secret: written };
   }
 
   private async publish(material: CertificateMaterial): Promise<void> {
@@ -406,15 +465,15 @@ export class WebhookCertificates {
             error: (error as Error).message,
             failures: this.failures,
           });
-          this.schedule(Math.min(this.pollIntervalMs, 1_000 * 2 ** Math.min(this.failures, 6)));
+          this.schedule(Math.min(this.recheckIntervalMs, 1_000 * 2 ** Math.min(this.failures, 6)));
         });
     }, delayMs);
     this.timer.unref();
   }
 
   private nextDelay(): number {
-    if (this.options.mode !== 'self-signed' || !this.lastStored) return this.pollIntervalMs;
+    if (this.options.mode !== 'self-signed' || !this.lastStored) return this.recheckIntervalMs;
     const plan = planCertificates(this.lastStored, this.policy(), this.now());
-    return Math.max(1_000, Math.min(this.pollIntervalMs, plan.nextCheckAtMs - this.now()));
+    return Math.max(1_000, Math.min(this.recheckIntervalMs, plan.nextCheckAtMs - this.now()));
   }
 }

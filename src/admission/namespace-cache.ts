@@ -5,7 +5,9 @@
  * kept: a namespace that
  * does not exist yet may be created the next moment, and a failed lookup is retried by the next request.
  *
- * With an informer-fed store available, pass a store lookup directly instead; this is for when there is none.
+ * `namespacesFrom` puts the process's shared informer cache in front of it: where a component already watches
+ * Namespaces (the leader's PVC controller), admission reads them from there and asks the API server only for a
+ * namespace the cache does not hold (yet).
  */
 import type { Namespace } from '../intent/resources.ts';
 import type { NamespaceSource } from './facts.ts';
@@ -42,5 +44,24 @@ export function cachedNamespaces(source: NamespaceSource, options: NamespaceCach
       .finally(() => inFlight.delete(name));
     inFlight.set(name, lookup);
     return lookup;
+  };
+}
+
+/** What admission reads of a shared Namespace informer: whether its first list finished, and a Namespace by name. */
+export interface NamespaceStore {
+  hasSynced(): boolean;
+  get(name: string): Namespace | undefined;
+}
+
+/**
+ * Namespaces from `store` when there is one (a component asked the shared cache for Namespaces) and its first list
+ * finished, else from `fallback`. A namespace a synced store lacks is asked of `fallback` too: it may have been
+ * created after the watch's last event, and only the API server may say it does not exist before a PVC is denied for
+ * it. An unsynced store is never read: a partial list would turn existing namespaces into "unknown".
+ */
+export function namespacesFrom(store: () => NamespaceStore | undefined, fallback: NamespaceSource): NamespaceSource {
+  return (name) => {
+    const cache = store();
+    return (cache?.hasSynced() ? cache.get(name) : undefined) ?? fallback(name);
   };
 }

@@ -12,11 +12,12 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import type { Namespace } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
+import type { InformerCache } from '../kube/informers.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import type { Runnable } from '../manager/manager.ts';
 import { CatalogDecisions } from './catalog-decisions.ts';
 import { WebhookCertificates } from './certificates.ts';
-import { cachedNamespaces } from './namespace-cache.ts';
+import { cachedNamespaces, type NamespaceStore, namespacesFrom } from './namespace-cache.ts';
 import { WebhookRegistrar } from './registrar.ts';
 import type { WebhookEndpoint, WebhookRegistrationOptions } from './registration.ts';
 import { type AdmissionRequestLog, type AdmissionServer, createAdmissionServer } from './server.ts';
@@ -28,6 +29,13 @@ export interface AdmissionRuntimeOptions {
   /** lifeboat's ReplicationDestinations by `namespace/name` (ledger and restore requests). */
   destinations: { get(key: string): KubeObject | undefined };
   registry: Registry;
+  /** The process's shared cache: the serving certificate's Secret is watched through it. */
+  cache: InformerCache;
+  /**
+   * The shared cache's Namespaces when some component watches them (undefined otherwise): admission reads them there
+   * instead of asking the API server per request; see namespace-cache.ts.
+   */
+  namespaces?: () => NamespaceStore | undefined;
   listen: { host: string; port: number };
   /**
    * How the API server reaches the webhook. Default: the configured Service in lifeboat's namespace. A URL serves
@@ -67,6 +75,7 @@ export class AdmissionRuntime {
       kube,
       namespace: config.namespace,
       secretName: config.admission.certificate.secretName,
+      cache: opts.cache,
       logger: this.log,
     };
     this.certificates =
@@ -104,8 +113,11 @@ export class AdmissionRuntime {
     const { config, kube } = this.opts;
     this.certificates.start();
     const material = await this.certificates.ready();
-    const lookup = cachedNamespaces(
-      async (name) => (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name })) as Namespace | undefined,
+    const lookup = namespacesFrom(
+      this.opts.namespaces ?? (() => undefined),
+      cachedNamespaces(
+        async (name) => (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name })) as Namespace | undefined,
+      ),
     );
     this.#server = createAdmissionServer({
       config,

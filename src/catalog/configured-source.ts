@@ -8,8 +8,9 @@
  * which lifeboat's pod mounts at the same place as the movers); otherwise it comes from the Secret's
  * `KOPIA_REPOSITORY` / `RESTIC_REPOSITORY`, and the inner source is rebuilt whenever those settings change.
  */
-import type { LifeboatConfig } from '../config/types.ts';
-import { credentialsFromEnv, type Env, kopiaS3Settings, repositoryVariable } from './environment.ts';
+import type { Backend, LifeboatConfig } from '../config/types.ts';
+import type { CredentialProvider } from './credentials.ts';
+import { credentialsFromEnv, defaultLocation, type Env, kopiaS3Settings, repositoryVariable } from './environment.ts';
 import { parseKopiaLocation } from './kopia/location.ts';
 import { kopiaSource } from './kopia-source.ts';
 import { resticSource } from './restic-source.ts';
@@ -30,18 +31,48 @@ export interface ConfiguredSourceOptions {
   secretName: string;
 }
 
+/** Per mover, how the catalog reads its repositories: the reader over one location and what it takes from the Secret. */
+interface MoverReader {
+  /** Settings from the Secret that change how a location is reached (kopia's S3 endpoint); part of the rebuild key. */
+  settings(data: Env): object;
+  source(location: string, data: Env, config: LifeboatConfig, credentials: CredentialProvider): CatalogSource;
+  /** PVC Plumber's backend label while no source can be built yet, from the fixed location if any. */
+  waitingLabel(fixed: string | undefined): BackendLabel;
+  /** One repository per PVC (the catalog may read an unknown PVC's own on demand). */
+  perPvcRepositories: boolean;
+}
+
+const READERS: Record<Backend, MoverReader> = {
+  kopia: {
+    settings: kopiaS3Settings,
+    source: (location, data, config, credentials) =>
+      kopiaSource({
+        location: parseKopiaLocation(location, kopiaS3Settings(data)),
+        identity: config.repository.identity,
+        credentials,
+      }),
+    waitingLabel: (fixed) => ((fixed ?? 's3://').startsWith('filesystem:') ? 'kopia-fs' : 'kopia-s3'),
+    perPvcRepositories: false,
+  },
+  restic: {
+    settings: () => ({}),
+    source: (location, _data, _config, credentials) => resticSource({ repository: location, credentials }),
+    waitingLabel: (fixed) => ((fixed ?? '').startsWith('s3:') ? 's3' : 'restic-fs'),
+    perPvcRepositories: true,
+  },
+};
+
 /** Where lifeboat reads the repository, when the config alone says it. */
 export function configuredLocation(config: LifeboatConfig): string | undefined {
   if (config.catalog.location) return config.catalog.location;
   if (config.repository.url) return config.repository.url;
-  const nfs = config.repository.nfs;
-  if (config.repository.backend === 'kopia' && nfs) return `filesystem:///mnt/${nfs.mountPath}`;
-  return undefined;
+  return defaultLocation(config);
 }
 
 export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
   const { config } = opts;
   const backend = config.repository.backend;
+  const reader = READERS[backend];
   const fixed = configuredLocation(config);
   let inner: { key: string; source: CatalogSource } | undefined;
 
@@ -61,14 +92,11 @@ export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
         `no repository location: set repository.url or catalog.location, or ${repositoryVariable(backend)} in Secret ${opts.secretName}`,
       );
     }
-    const s3 = backend === 'kopia' ? kopiaS3Settings(data) : {};
-    const key = JSON.stringify([location, s3]);
+    const settings = reader.settings(data);
+    const key = JSON.stringify([location, settings]);
     if (inner?.key === key) return inner.source;
     inner?.source.close();
-    const source =
-      backend === 'kopia'
-        ? kopiaSource({ location: parseKopiaLocation(location, s3), identity: config.repository.identity, credentials })
-        : resticSource({ repository: location, credentials });
+    const source = reader.source(location, data, config, credentials);
     inner = { key, source };
     return source;
   };
@@ -82,14 +110,7 @@ export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
   };
 
   const waitingKey = `${backend}:${fixed ?? `(location from Secret ${opts.secretName})`}`;
-  const label: BackendLabel =
-    backend === 'restic'
-      ? (fixed ?? '').startsWith('s3:')
-        ? 's3'
-        : 'restic-fs'
-      : (fixed ?? 's3://').startsWith('filesystem:')
-        ? 'kopia-fs'
-        : 'kopia-s3';
+  const label = reader.waitingLabel(fixed);
   return {
     kind: backend,
     get backend(): BackendLabel {
@@ -98,7 +119,7 @@ export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
     get description(): string {
       return tryCurrent()?.description ?? waitingKey;
     },
-    perPvcRepositories: backend === 'restic',
+    perPvcRepositories: reader.perPvcRepositories,
     locate(ref: PvcRef) {
       const source = tryCurrent();
       if (source) return source.locate(ref);

@@ -4,6 +4,7 @@
  * Secret (the operator). One reading, so lifeboat and the movers cannot disagree about what a key means. The one home
  * of these names: the writing side (plan/backend/) and the CLI take them from here too.
  */
+import type { Backend, LifeboatConfig } from '../config/types.ts';
 import type { RepositoryCredentials } from './credentials.ts';
 import type { KopiaS3Settings } from './kopia/location.ts';
 import { CredentialsError } from './source.ts';
@@ -28,12 +29,34 @@ export const REPOSITORY_VARIABLES = [
   'AWS_S3_DISABLE_TLS',
 ] as const;
 
-export function passwordVariable(backend: 'kopia' | 'restic'): string {
-  return backend === 'kopia' ? 'KOPIA_PASSWORD' : 'RESTIC_PASSWORD';
+/** Per mover: the variable holding the repository password and the one holding its location. */
+const MOVER_VARIABLES: Record<Backend, { password: string; repository: string }> = {
+  kopia: { password: 'KOPIA_PASSWORD', repository: 'KOPIA_REPOSITORY' },
+  restic: { password: 'RESTIC_PASSWORD', repository: 'RESTIC_REPOSITORY' },
+};
+
+export function passwordVariable(backend: Backend): string {
+  return MOVER_VARIABLES[backend].password;
 }
 
-export function repositoryVariable(backend: 'kopia' | 'restic'): string {
-  return backend === 'kopia' ? 'KOPIA_REPOSITORY' : 'RESTIC_REPOSITORY';
+export function repositoryVariable(backend: Backend): string {
+  return MOVER_VARIABLES[backend].repository;
+}
+
+/**
+ * Per mover, where the repository is when `repository.url` names none: the movers (the writer's default) and the
+ * catalog (when `catalog.location` does not say otherwise) use the same.
+ */
+const DEFAULT_LOCATIONS: Record<Backend, (config: LifeboatConfig) => string | undefined> = {
+  // The NFS export every mover mounts under /mnt; the kopia mover connects to a filesystem repository through the
+  // path in KOPIA_REPOSITORY itself.
+  kopia: (config) => (config.repository.nfs ? `filesystem:///mnt/${config.repository.nfs.mountPath}` : undefined),
+  // A per-PVC repository needs a template: the config loader requires `repository.url` for restic.
+  restic: () => undefined,
+};
+
+export function defaultLocation(config: LifeboatConfig): string | undefined {
+  return DEFAULT_LOCATIONS[config.repository.backend](config);
 }
 
 /** The S3 settings the VolSync kopia mover reads beside KOPIA_REPOSITORY. */
@@ -58,7 +81,7 @@ export function s3Credentials(env: Env): RepositoryCredentials['s3'] {
 }
 
 /** Password and S3 keys from `env`; `where` names the source in the error (never the values). */
-export function credentialsFromEnv(backend: 'kopia' | 'restic', env: Env, where: string): RepositoryCredentials {
+export function credentialsFromEnv(backend: Backend, env: Env, where: string): RepositoryCredentials {
   const variable = passwordVariable(backend);
   const password = env[variable] ?? '';
   if (!password) throw new CredentialsError(`${variable} is not set in ${where}`);

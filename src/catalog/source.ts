@@ -8,6 +8,7 @@
  * Implementations over the real readers live in kopia-source.ts and restic-source.ts; tests may implement it
  * directly to drive the catalog through failures that are hard to stage with real storage.
  */
+import type { Backend } from '../config/types.ts';
 import type { Snapshot } from './types.ts';
 
 export interface PvcRef {
@@ -69,7 +70,7 @@ export interface RepositoryRead {
 export type BackendLabel = 'kopia-fs' | 'kopia-s3' | 's3' | 'restic-fs';
 
 export interface CatalogSource {
-  readonly kind: 'kopia' | 'restic';
+  readonly kind: Backend;
   readonly backend: BackendLabel;
   /** Where this source reads, without credentials (a location or a template), for messages. */
   readonly description: string;

@@ -21,7 +21,7 @@ import type { Env } from '../catalog/environment.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { ConfigurationError, Operator } from '../controller/operator.ts';
 import { repositoryIdentityStore } from '../controller/repository-identity-store.ts';
-import { destinationInformer, secretInformer } from '../controller/watched.ts';
+import { destinationInformer, namespaceInformer, secretInformer } from '../controller/watched.ts';
 import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
 import { CatalogMetrics } from '../http/metrics.ts';
@@ -164,6 +164,9 @@ async function runOperator(ctx: RunContext): Promise<void> {
         catalog,
         destinations,
         registry,
+        cache: manager.cache,
+        // The leader's controller watches Namespaces; a follower has no such informer and asks the API server.
+        namespaces: () => manager.cache.existing(namespaceInformer),
         listen: ctx.webhookListen,
         ...(flags.webhookUrl ? { endpoint: { url: flags.webhookUrl } } : {}),
         ...(flags.webhookUrl && /^https:\/\/127\.0\.0\.1[:/]/.test(flags.webhookUrl)

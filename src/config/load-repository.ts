@@ -1,15 +1,17 @@
 import { DEFAULT_EXTERNAL_SECRET_REFRESH, DEFAULT_NFS_MOUNT_PATH } from './defaults.ts';
 import { SPREAD_MINUTE, scheduleProblem } from './formats.ts';
 import { childPath } from './issues.ts';
+import { MOVER_REPOSITORY_RULES, type MoverRepositoryRules } from './movers.ts';
 import type { Reader, Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, identityTemplate, templateProblem } from './rules.ts';
 import { placeholders } from './template.ts';
-import type {
-  Backend,
-  CredentialsConfig,
-  NfsVolumeConfig,
-  RepositoryConfig,
-  RepositoryMaintenanceConfig,
+import {
+  BACKEND_KINDS,
+  type Backend,
+  type CredentialsConfig,
+  type NfsVolumeConfig,
+  type RepositoryConfig,
+  type RepositoryMaintenanceConfig,
 } from './types.ts';
 
 export function readRepository(r: Reader, root: Section, defaults: RepositoryConfig): RepositoryConfig {
@@ -22,34 +24,27 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
     'firstInstall',
     'maintenance',
   ]);
-  const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, ['kopia', 'restic']);
+  const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, BACKEND_KINDS);
+  const rules = MOVER_REPOSITORY_RULES[backend];
   const url = r.optionalString(s, 'url', {
     check: (v) => {
-      // The kopia mover connects only to these (a bare path or another scheme fails in every mover Job), and they
-      // are what lifeboat's catalog reads.
-      if (backend === 'kopia' && !KOPIA_URL.test(v)) return `"${v}" is not a kopia repository URL the movers accept`;
-      const problem = templateProblem(v, ['namespace', 'pvc'], backend === 'restic' ? ['namespace', 'pvc'] : []);
+      const wrongForm = rules.urlProblem(v);
+      if (wrongForm) return wrongForm;
+      const problem = templateProblem(v, ['namespace', 'pvc'], rules.urlPlaceholders);
       return problem && `"${v}" ${problem}`;
     },
-    fix:
-      backend === 'restic'
-        ? 'give every PVC its own restic repository, e.g. s3:http://minio:9000/volsync/{namespace}/{pvc}'
-        : 'write filesystem:///path (a mounted export) or s3://bucket/prefix, with no placeholders but {namespace} and {pvc}',
+    fix: rules.urlFix,
   });
   const identity = r.string(s, 'identity', defaults.identity, identityTemplate);
   const nfs = readNfs(r, r.section(s.values.nfs, childPath(s.path, 'nfs'), ['server', 'path', 'mountPath']));
-  const maintenance = readMaintenance(r, s, backend, defaults.maintenance);
+  const maintenance = readMaintenance(r, s, rules, defaults.maintenance);
 
-  if (backend === 'restic' && url === undefined && !r.issues.some((i) => i.path === childPath(s.path, 'url'))) {
-    r.report(
-      childPath(s.path, 'url'),
-      'is required for restic (restic keeps one repository per PVC)',
-      'add url: s3:http://minio:9000/volsync/{namespace}/{pvc} (or another restic location with both placeholders)',
-    );
+  if (rules.urlRequired && url === undefined && !r.issues.some((i) => i.path === childPath(s.path, 'url'))) {
+    r.report(childPath(s.path, 'url'), rules.urlRequired.problem, rules.urlRequired.fix);
   }
-  // A shared kopia repository tells PVCs apart only by identity; two namespaces with the same PVC name must not meet.
+  // A shared repository tells PVCs apart only by identity; two namespaces with the same PVC name must not meet.
   const sharedRepository = url === undefined || !placeholders(url).includes('namespace');
-  if (backend === 'kopia' && sharedRepository && !placeholders(identity).includes('namespace')) {
+  if (rules.sharedRepository && sharedRepository && !placeholders(identity).includes('namespace')) {
     r.report(
       childPath(s.path, 'identity'),
       `"${identity}" lacks {namespace}, so same-named PVCs of different namespaces would share snapshots`,
@@ -61,9 +56,8 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
     fix: 'copy the ID `lifeboat catalog` prints under "repository ID" (or `kopia repository status` shows as Unique ID)',
   });
   const firstInstall = r.boolean(s, 'firstInstall', defaults.firstInstall);
-  if (backend === 'restic') {
-    const why =
-      'restic keeps one repository per PVC: a missing one is "never backed up", and lifeboat records the IDs it reads in the cluster';
+  if (rules.perPvcRepositories) {
+    const why = rules.perPvcRepositories.why;
     if (s.values.expectedId !== undefined)
       r.report(childPath(s.path, 'expectedId'), `is for kopia only (${why})`, 'remove it');
     if (firstInstall) r.report(childPath(s.path, 'firstInstall'), `is for kopia only (${why})`, 'remove it');
@@ -89,19 +83,15 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
 function readMaintenance(
   r: Reader,
   repository: Section,
-  backend: Backend,
+  rules: MoverRepositoryRules,
   defaults: RepositoryMaintenanceConfig,
 ): RepositoryMaintenanceConfig {
   const s = r.section(repository.values.maintenance, childPath(repository.path, 'maintenance'), [
     'enabled',
     'schedule',
   ]);
-  if (backend === 'restic' && Object.keys(s.values).length > 0) {
-    r.report(
-      s.path,
-      'applies only to backend kopia (restic prunes each PVC repository itself, see mover.restic.pruneIntervalDays)',
-      'remove repository.maintenance',
-    );
+  if (rules.perPvcRepositories && Object.keys(s.values).length > 0) {
+    r.report(s.path, rules.perPvcRepositories.maintenance, 'remove repository.maintenance');
   }
   const enabled = r.boolean(s, 'enabled', defaults.enabled);
   const schedule = r.string(s, 'schedule', defaults.schedule, {
@@ -117,7 +107,6 @@ function readMaintenance(
 
 /** A kopia repository's unique ID as `lifeboat catalog` and `kopia repository status` print it. */
 export const REPOSITORY_ID = /^[0-9a-fA-F]{64}$/;
-const KOPIA_URL = /^(filesystem:\/\/\/|s3:\/\/)/;
 
 function readNfs(r: Reader, s: Section): NfsVolumeConfig | undefined {
   if (Object.keys(s.values).length === 0) return undefined;

@@ -7,8 +7,14 @@
 /** A duration in milliseconds. In YAML: a string such as `90s`, `15m`, `2h`, `1h30m` or `7d`. */
 export type Milliseconds = number;
 
-/** Repository format and VolSync mover: `kopia` needs the perfectra1n/volsync fork; `restic` runs on both. */
-export type Backend = 'kopia' | 'restic';
+/**
+ * Repository format and VolSync mover: `kopia` needs the perfectra1n/volsync fork; `restic` runs on both. The one list
+ * of movers: the config loader accepts these, and every per-mover table (the writer's `plan/backend/`, the catalog's
+ * variable names and default locations) is a `Record<Backend, …>`, so a new entry here fails to compile until each has
+ * one.
+ */
+export const BACKEND_KINDS = ['kopia', 'restic'] as const;
+export type Backend = (typeof BACKEND_KINDS)[number];
 
 export interface LifeboatConfig {
   /**

@@ -5,7 +5,7 @@
  * A spec fixes what the cache keeps of each object (transform.ts): consumers read only those fields.
  */
 import type { LifeboatConfig } from '../config/types.ts';
-import type { InformerSpec } from '../kube/informers.ts';
+import { type InformerSpec, namedInformer } from '../kube/informers.ts';
 import { MAINTENANCE_SELECTOR } from '../plan/maintenance.ts';
 import { EXTERNAL_SECRETS_API_VERSION, VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { MANAGED_SELECTOR } from './children.ts';
@@ -45,13 +45,7 @@ export function childInformers(config: LifeboatConfig, externalSecrets: boolean 
 
 /** One Secret by name (the repository credentials the catalog reads and copy mode copies). */
 export function secretInformer(ref: { namespace: string; name: string }): InformerSpec {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    namespace: ref.namespace,
-    fieldSelector: `metadata.name=${ref.name}`,
-    resyncMs: 0,
-  };
+  return namedInformer({ apiVersion: 'v1', kind: 'Secret', ...ref });
 }
 
 /** lifeboat's repository-maintenance objects of one kind, in its own namespace. */

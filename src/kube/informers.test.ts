@@ -63,6 +63,20 @@ describe('InformerCache', () => {
     assert.throws(() => cache.informer({ ...maps, resyncMs: 5 }), /different transform or resync/);
   });
 
+  it('answers whether a selection is cached without starting one', async () => {
+    api.names = ['one'];
+    cache.start();
+    assert.equal(cache.existing(maps), undefined, 'nothing asked for it: nothing is watched');
+    assert.deepEqual(cache.keys(), []);
+    const informer = cache.informer(maps);
+    assert.equal(cache.existing({ ...maps }), informer);
+    await informer.waitForSync();
+    assert.deepEqual(
+      [...api.requests].filter((r) => r.startsWith('list')),
+      ['list app=a'],
+    );
+  });
+
   it('a stopped cache watches nothing new', async () => {
     await cache.stop();
     assert.throws(() => cache.informer(maps), /the informer cache is stopped: cannot watch ConfigMap\.v1 \[app=a\]/);

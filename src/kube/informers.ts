@@ -24,6 +24,22 @@ export function informerKey(spec: InformerSpec<KubeObject>): string {
   return `${spec.kind}.${spec.apiVersion}${where}${selectors ? ` [${selectors}]` : ''}`;
 }
 
+/** One object by name, watched through a field selector on its namespace (a Secret lifeboat reads or writes by name). */
+export function namedInformer(ref: {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+}): InformerSpec {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    namespace: ref.namespace,
+    fieldSelector: `metadata.name=${ref.name}`,
+    resyncMs: 0,
+  };
+}
+
 interface Entry {
   spec: InformerSpec<KubeObject>;
   reflector: Reflector<KubeObject>;
@@ -64,6 +80,15 @@ export class InformerCache {
     });
     if (this.#started) reflector.start();
     return reflector;
+  }
+
+  /**
+   * The informer of `spec` when some consumer already asked for it, without creating one: a reader that may use a
+   * cache another component keeps (admission reads Namespaces the leader's controller watches) but must not make
+   * every replica watch what only the leader needs.
+   */
+  existing<T extends KubeObject = KubeObject>(spec: InformerSpec<T>): Reflector<T> | undefined {
+    return this.#entries.get(informerKey(spec as InformerSpec<KubeObject>))?.reflector as Reflector<T> | undefined;
   }
 
   /** Starts every informer asked for so far, and every later one as it is asked for. */

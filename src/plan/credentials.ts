@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { defaultLocation } from '../catalog/environment.ts';
 import { formatGoDuration } from '../config/formats.ts';
 import { CREDENTIALS_FROM_ANNOTATION } from '../config/keys.ts';
 import { renderTemplate } from '../config/template.ts';
@@ -22,10 +23,9 @@ export type SourceSecretFact =
  * backend's default, kopia's NFS mount) in the backend's repository key.
  */
 export function renderedSecretKeys(config: LifeboatConfig, namespace: string, pvc: string): Record<string, string> {
-  const backend = backendOf(config);
-  const url = config.repository.url ?? backend.defaultUrl(config);
+  const url = config.repository.url ?? defaultLocation(config);
   if (url === undefined) return {};
-  return backend.renderedSecretKeys(renderTemplate(url, { namespace, pvc }));
+  return backendOf(config).renderedSecretKeys(renderTemplate(url, { namespace, pvc }));
 }
 
 export type CredentialsPlan =

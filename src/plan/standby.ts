@@ -16,6 +16,7 @@
 
 import type { Snapshot } from '../catalog/types.ts';
 import { LIFEBOAT_PREFIX } from '../config/keys.ts';
+import { BACKEND_KINDS, type Backend } from '../config/types.ts';
 import { restoreAsOfFor } from './restore-point.ts';
 
 /**
@@ -49,7 +50,7 @@ export interface DestinationView {
     creationTimestamp?: string;
     annotations?: Record<string, string>;
   };
-  spec?: { trigger?: { manual?: string }; kopia?: unknown; restic?: unknown };
+  spec?: { trigger?: { manual?: string } } & { [mover in Backend]?: unknown };
   status?: {
     lastManualSync?: string;
     lastSyncTime?: string;
@@ -161,11 +162,9 @@ export function assessStandby(
   return { kind: 'current', record };
 }
 
-/** The RD's mover block (`kopia` or `restic`), where `restoreAsOf` goes; undefined when it has neither. */
-export function moverOf(rd: DestinationView): 'kopia' | 'restic' | undefined {
-  if (rd.spec?.kopia) return 'kopia';
-  if (rd.spec?.restic) return 'restic';
-  return undefined;
+/** The RD's mover block (`kopia`, `restic`, …), where `restoreAsOf` goes; undefined when it has none. */
+export function moverOf(rd: DestinationView): Backend | undefined {
+  return BACKEND_KINDS.find((mover) => rd.spec?.[mover]);
 }
 
 /**

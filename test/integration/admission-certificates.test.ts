@@ -1,6 +1,7 @@
 /**
  * The webhook certificates Secret on the real API server: replicas racing to create and renew it (optimistic
  * concurrency, no fight), a deleted or damaged Secret, every replica following a rotation, and cert-manager mode.
+ * Each replica has its own informer cache, as each process has: changes reach it through its watch of the Secret.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
@@ -12,6 +13,7 @@ import {
 } from '../../src/admission/certificates.ts';
 import { createAuthority, issueCertificate, splitCertificates } from '../../src/admission/pki.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { InformerCache } from '../../src/kube/informers.ts';
 import { sharedControlPlane } from '../support/controlplane.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
 import { waitUntil } from '../support/processes.ts';
@@ -27,6 +29,14 @@ interface Secret extends KubeObject {
 describe('webhook certificates Secret (real API server)', () => {
   let kube: KubeClient;
   const managers: WebhookCertificates[] = [];
+  const caches: InformerCache[] = [];
+  /** One replica's shared cache, started as the manager starts it. */
+  const replicaCache = () => {
+    const cache = new InformerCache(kube);
+    cache.start();
+    caches.push(cache);
+    return cache;
+  };
 
   const selfSigned = (secretName: string, extra: Partial<CertificateOptions> = {}) => {
     const log = memoryLogger();
@@ -35,8 +45,9 @@ describe('webhook certificates Secret (real API server)', () => {
       kube,
       namespace: ns,
       secretName,
+      cache: replicaCache(),
       dnsNames: ['lifeboat.lifeboat-system.svc', 'lifeboat.lifeboat-system.svc.cluster.local'],
-      pollIntervalMs: 300,
+      recheckIntervalMs: 300,
       overlapMs: 1_000,
       logger: log,
       ...extra,
@@ -58,6 +69,7 @@ describe('webhook certificates Secret (real API server)', () => {
 
   after(async () => {
     for (const m of managers) m.stop();
+    await Promise.all(caches.map((c) => c.stop()));
     await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: ns });
     kube.close();
   });
@@ -105,21 +117,34 @@ describe('webhook certificates Secret (real API server)', () => {
   });
 
   it('re-creates a deleted Secret from memory (same CA and pair) and repairs a damaged one without a new CA', async () => {
-    const { manager } = selfSigned('repair');
+    // No loop is started: only the watch of the Secret triggers the passes after the first.
+    const { manager } = selfSigned('repair', { recheckIntervalMs: 600_000, overlapMs: 1_200_000 });
     const original = await manager.sync();
     assert.ok(original);
     await kube.delete({ apiVersion: 'v1', kind: 'Secret', name: 'repair', namespace: ns });
-    const recreated = await manager.sync();
-    assert.equal(recreated?.certPem, original.certPem);
+    await waitUntil(
+      'the deletion is seen and the Secret re-created',
+      async () => (await secret('repair')) !== undefined,
+      {
+        timeoutMs: 5_000,
+        intervalMs: 50,
+      },
+    );
     assert.equal(decoded(await secret('repair'), 'tls.crt'), original.certPem);
+    assert.equal(manager.current()?.certPem, original.certPem);
 
     const damaged = await secret('repair');
     assert.ok(damaged?.data);
     damaged.data['tls.key'] = Buffer.from('garbage').toString('base64');
     await kube.http.request('PUT', `/api/v1/namespaces/${ns}/secrets/repair`, { body: damaged });
-    const repaired = await manager.sync();
+    await waitUntil('the damage is seen and repaired', async () => manager.current()?.certPem !== original.certPem, {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
+    const repaired = manager.current();
     assert.notEqual(repaired?.certPem, original.certPem, 'a new serving pair');
     assert.equal(repaired?.caBundlePem, original.caBundlePem, 'under the same CA');
+    assert.notEqual(decoded(await secret('repair'), 'tls.key'), 'garbage', 'written back');
   });
 
   it('every replica follows a rotation through the three steps, without a restart', async () => {
@@ -193,37 +218,44 @@ describe('webhook certificates Secret (real API server)', () => {
       kube,
       namespace: ns,
       secretName: 'cm',
+      cache: replicaCache(),
       logger: log,
     });
     managers.push(manager);
     assert.equal(await manager.sync(), undefined, 'no Secret yet: nothing to serve, no crash');
     assert.match(log.lines.join('\n'), /cert-manager Secret does not exist/);
 
-    const first = await issue();
-    await write(first);
+    // From here on the watch of the Secret brings every change; nothing calls sync().
     const changes: string[] = [];
     manager.onChange((m) => {
       changes.push(m.certPem);
     });
-    assert.equal((await manager.sync())?.certPem, first.certPem);
+    const serving = (pem: string, what: string) =>
+      waitUntil(what, async () => manager.current()?.certPem === pem, { timeoutMs: 5_000, intervalMs: 50 });
+    const first = await issue();
+    await write(first);
+    await serving(first.certPem, 'the first certificate is served');
     const second = await issue();
     await write(second);
-    assert.equal((await manager.sync())?.certPem, second.certPem);
+    await serving(second.certPem, 'the second certificate is hot-swapped');
     assert.deepEqual(changes, [first.certPem, second.certPem]);
 
     await write(await issue(), false);
-    assert.equal((await manager.sync())?.certPem, second.certPem, 'an unusable Secret does not replace a working pair');
-    assert.match(log.lines.join('\n'), /ca\.crt is missing/);
+    await waitUntil('the unusable Secret is seen', async () => /ca\.crt is missing/.test(log.lines.join('\n')), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
+    assert.equal(manager.current()?.certPem, second.certPem, 'an unusable Secret does not replace a working pair');
     await kube.delete({ apiVersion: 'v1', kind: 'Secret', name: 'cm', namespace: ns });
     assert.equal((await manager.sync())?.certPem, second.certPem, 'a vanished Secret does not stop serving');
     assert.equal(await secret('cm'), undefined, 'cert-manager mode never writes');
     await assert.rejects(manager.rotateCa(), /belongs to cert-manager/);
   });
 
-  it('refuses an overlap shorter than two poll intervals', () => {
+  it('refuses an overlap shorter than two recheck intervals', () => {
     assert.throws(
-      () => selfSigned('bad', { pollIntervalMs: 60_000, overlapMs: 60_000 }),
-      /overlapMs \(60000\) must be at least two poll intervals/,
+      () => selfSigned('bad', { recheckIntervalMs: 60_000, overlapMs: 60_000 }),
+      /overlapMs \(60000\) must be at least two recheck intervals/,
     );
   });
 });

@@ -27,6 +27,7 @@ import type { LifeboatConfig } from '../../src/config/types.ts';
 import { REMEDIES } from '../../src/decision/decide.ts';
 import type { Namespace } from '../../src/intent/resources.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
+import { InformerCache } from '../../src/kube/informers.ts';
 import { sharedControlPlane } from '../support/controlplane.ts';
 import { waitUntil } from '../support/processes.ts';
 
@@ -167,6 +168,7 @@ describe('admission webhook on a real API server', () => {
   let kc: KubeConfig;
   let kube: KubeClient;
   let certs: WebhookCertificates;
+  let certCache: InformerCache | undefined;
   let admission: AdmissionServer | undefined;
   let port = 0;
   let registry = new Registry();
@@ -233,6 +235,8 @@ describe('admission webhook on a real API server', () => {
         },
       });
     }
+    certCache = new InformerCache(kube);
+    certCache.start();
     certs = new WebhookCertificates({
       mode: 'self-signed',
       kube,
@@ -240,7 +244,8 @@ describe('admission webhook on a real API server', () => {
       secretName: 'lifeboat-webhook-tls',
       dnsNames: ['localhost'],
       ipAddresses: ['127.0.0.1'],
-      pollIntervalMs: 500,
+      cache: certCache,
+      recheckIntervalMs: 500,
       overlapMs: 1_500,
     });
     const material = await certs.sync();
@@ -257,6 +262,7 @@ describe('admission webhook on a real API server', () => {
 
   after(async () => {
     certs?.stop();
+    await certCache?.stop();
     await deleteWebhookConfigurations(kube, REGISTRATION);
     await deleteWebhookConfigurations(kube, EVIL);
     await admission?.close(100);

@@ -93,12 +93,40 @@ after(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
+/** How many Namespace GETs the API server has answered so far (its own request counter, every client together). */
+async function namespaceGets(): Promise<number> {
+  const text = await kube.http.request<string>('GET', '/metrics');
+  let total = 0;
+  for (const line of String(text).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    if (!line.includes('resource="namespaces"') || !line.includes('verb="GET"') || !line.includes('subresource=""')) {
+      continue;
+    }
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
 describe('a new app with restic: the first CREATE is answered at once', () => {
   it('a namespace lifeboat never read, no repository yet → admitted fresh on the first try', async () => {
     await namespace('newapp');
     const pvc = await createPvc('newapp', 'data');
     assert.equal(pvc.spec.dataSourceRef, undefined, 'fresh: binds empty');
     assert.doesNotMatch(log.text, /catalog-not-loaded/);
+  });
+
+  it("admission reads the leader's Namespace cache: CREATEs in namespaces it already watched cost no Namespace GET", async () => {
+    const names = ['cached-a', 'cached-b', 'cached-c'];
+    for (const ns of names) await namespace(ns);
+    // The leader's controller watches Namespaces; give its watch time to bring the three new ones.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const before = await namespaceGets();
+    for (const ns of names) {
+      const pvc = await createPvc(ns, 'data');
+      assert.equal(pvc.spec.dataSourceRef, undefined, 'fresh: admitted after reading its opted-in Namespace');
+    }
+    // Each namespace is new to admission's own short-lived lookup cache: asking the API server would cost one GET each.
+    assert.equal((await namespaceGets()) - before, 0);
   });
 
   it('a repository written after the last refresh → restored on the first try', async () => {

@@ -1,7 +1,27 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { chainRemovalScript, overlappingRoutes } from './host-state.ts';
-import { runNeedsRealNode } from './realnode.ts';
+import {
+  chainRemovalScript,
+  overlappingRoutes,
+  type ReplacedFile,
+  recordReplacedFile,
+  restoreReplacedFile,
+} from './host-state.ts';
+import { NODE, nfsMountHelper, runNeedsRealNode } from './realnode.ts';
 
 describe('host-state: removing what kube-proxy and the CNI plugins added to iptables', () => {
   it('deletes the jumps from built-in chains, then flushes and deletes KUBE-/CNI- chains; other rules stay', () => {
@@ -83,5 +103,84 @@ describe('host-state: ranges the machine already routes', () => {
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual(overlappingRoutes(routes, c.ranges), c.expected));
+  }
+});
+
+describe('host-state: a host file installed for the node lifetime, put back as it was', () => {
+  const install = (path: string) => writeFileSync(path, '#!/bin/sh\n# the run own helper\n', { mode: 0o755 });
+  // The record goes through JSON as in the state file, so a killed run's successor restores from what was written.
+  const throughStateFile = (f: ReplacedFile): ReplacedFile => JSON.parse(JSON.stringify(f)) as ReplacedFile;
+  const cases: { name: string; before: (path: string) => void; check: (path: string) => void }[] = [
+    {
+      name: 'no file before: removed',
+      before: () => {},
+      check: (path) => assert.equal(lstatSync(path, { throwIfNoEntry: false }), undefined),
+    },
+    {
+      name: 'a file before: its bytes and mode again',
+      before: (path) => {
+        writeFileSync(path, 'the machine own mount.nfs\n');
+        chmodSync(path, 0o4711);
+      },
+      check: (path) => {
+        assert.equal(readFileSync(path, 'utf8'), 'the machine own mount.nfs\n');
+        assert.equal(lstatSync(path).mode & 0o7777, 0o4711);
+      },
+    },
+    {
+      name: 'a symbolic link before: the same link again',
+      before: (path) => symlinkSync('mount.nfs4', path),
+      check: (path) => {
+        assert.ok(lstatSync(path).isSymbolicLink());
+        assert.equal(readlinkSync(path), 'mount.nfs4');
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'host-state-'));
+      try {
+        const path = join(dir, 'mount.nfs');
+        c.before(path);
+        const record = throughStateFile(recordReplacedFile(path, join(dir, 'saved')));
+        rmSync(path, { force: true });
+        install(path);
+        assert.equal(readFileSync(path, 'utf8'), '#!/bin/sh\n# the run own helper\n');
+        restoreReplacedFile(record);
+        c.check(path);
+        restoreReplacedFile(record); // a second cleanup (the next start after a killed stop) changes nothing
+        c.check(path);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('realnode: the NFS-like mount helper refuses what an NFS server would (before it mounts anything)', () => {
+  const cases: { name: string; spec: string; error: RegExp }[] = [
+    { name: 'another server', spec: '192.0.2.7:/exports/a', error: /Connection refused: 192\.0\.2\.7 is not/ },
+    { name: 'an export that does not exist', spec: `${NODE.address}:/nope`, error: /access denied by server/ },
+    { name: 'a path out of the export root', spec: `${NODE.address}:/exports/../..`, error: /access denied by server/ },
+    { name: 'a relative path', spec: `${NODE.address}:exports`, error: /access denied by server/ },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'mount-helper-'));
+      try {
+        mkdirSync(join(dir, 'root', 'exports'), { recursive: true });
+        const helper = join(dir, 'mount.nfs');
+        writeFileSync(helper, nfsMountHelper(join(dir, 'root'), join(dir, 'log')), { mode: 0o755 });
+        const run = spawnSync(helper, [c.spec, join(dir, 'target'), '-o', 'ro'], { encoding: 'utf8' });
+        assert.equal(run.status, 32, run.stderr);
+        assert.match(run.stderr, c.error);
+        assert.match(
+          readFileSync(join(dir, 'log'), 'utf8'),
+          new RegExp(`mount\\.nfs ${c.spec.replaceAll('.', '\\.')} `),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   }
 });

@@ -5,10 +5,25 @@
  * Covered: kernel settings (sysctls), network interfaces the run creates, iptables chains of kube-proxy and the CNI
  * plugins, mounts (under the run's directory and the network namespaces the container runtime creates), Pod processes
  * and their cgroups (the container runtime's shims outlive it by design), and the host directories the kubelet and
- * the runtime write outside the directories they are given.
+ * the runtime write outside the directories they are given, and host files the run installs for its lifetime (the
+ * NFS-like mount helper, realnode.ts), put back exactly as they were: the original bytes and mode, or no file.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface HostState {
@@ -26,6 +41,15 @@ export interface HostState {
   netnsBefore: string[];
   /** The runtime's socket: its shims name it on their command line. */
   containerdSocket: string;
+  /** Host files the run puts in place for its lifetime (the NFS-like mount helper), as they were before. */
+  replacedFiles?: ReplacedFile[];
+}
+
+/** A host file the run installs, and what was there before: put back exactly so on cleanup. */
+export interface ReplacedFile {
+  path: string;
+  /** Absent: there was no file (it is removed on cleanup). */
+  before?: { copy: string; mode: number } | { symlink: string };
 }
 
 export const STATE_FILE = process.env.LIFEBOAT_REAL_NODE_STATE ?? '/run/lifeboat-real-node.json';
@@ -83,8 +107,42 @@ export function readState(): HostState | undefined {
   }
 }
 
+/**
+ * Records what is at `path` before the run puts its own file there: a copy of the file (under `saveDir`, which must
+ * outlive a killed run until the next cleanup) with its mode, the target of a symbolic link, or nothing.
+ */
+export function recordReplacedFile(path: string, saveDir: string): ReplacedFile {
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat) return { path };
+  if (stat.isSymbolicLink()) return { path, before: { symlink: readlinkSync(path) } };
+  mkdirSync(saveDir, { recursive: true });
+  const copy = join(saveDir, path.replaceAll('/', '_'));
+  copyFileSync(path, copy);
+  return { path, before: { copy, mode: stat.mode & 0o7777 } };
+}
+
+/** Puts back what `recordReplacedFile` found at the path: the file with its bytes and mode, the link, or nothing. */
+export function restoreReplacedFile(file: ReplacedFile): void {
+  const before = file.before;
+  if (!before) {
+    rmSync(file.path, { force: true });
+  } else if ('symlink' in before) {
+    rmSync(file.path, { force: true });
+    symlinkSync(before.symlink, file.path);
+  } else if (existsSync(before.copy)) {
+    rmSync(file.path, { force: true });
+    copyFileSync(before.copy, file.path);
+    chmodSync(file.path, before.mode);
+  }
+}
+
 /** Records the machine as it is, before anything is changed. */
-export function recordState(dir: string, interfaces: string[], containerdSocket: string): HostState {
+export function recordState(
+  dir: string,
+  interfaces: string[],
+  containerdSocket: string,
+  replacedFiles: string[] = [],
+): HostState {
   const sysctls: Record<string, string> = {};
   for (const key of SYSCTLS) {
     try {
@@ -101,6 +159,7 @@ export function recordState(dir: string, interfaces: string[], containerdSocket:
     createdPaths: HOST_PATHS.filter((p) => !existsSync(p)),
     netnsBefore: existsSync('/run/netns') ? readdirSync('/run/netns') : [],
     containerdSocket,
+    replacedFiles: replacedFiles.map((path) => recordReplacedFile(path, join(dir, 'replaced-files'))),
   };
   mkdirSync(dirname(STATE_FILE), { recursive: true });
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
@@ -264,6 +323,7 @@ export function restoreState(state: HostState): void {
       // gone with a module, or read-only here
     }
   }
+  for (const file of state.replacedFiles ?? []) restoreReplacedFile(file);
   for (const p of state.createdPaths) rmSync(p, { recursive: true, force: true });
   rmSync(state.dir, { recursive: true, force: true });
   rmSync(STATE_FILE, { force: true });
@@ -273,6 +333,11 @@ export function restoreState(state: HostState): void {
 export function leftovers(state: HostState): string[] {
   const found: string[] = [];
   for (const p of state.createdPaths) if (existsSync(p)) found.push(`path ${p}`);
+  for (const file of state.replacedFiles ?? []) {
+    const now = lstatSync(file.path, { throwIfNoEntry: false });
+    if (!file.before && now) found.push(`file ${file.path} (there was none)`);
+    if (file.before && !now) found.push(`file ${file.path} missing`);
+  }
   for (const name of state.interfaces) if (existsSync(`/sys/class/net/${name}`)) found.push(`interface ${name}`);
   for (const [key, value] of Object.entries(state.sysctls)) {
     const now = tryRun('cat', [join('/proc/sys', key)])?.trim();

@@ -134,25 +134,30 @@ export async function namespaceReinstalled(s: S): Promise<void> {
   await recreateRestored(s, third, 'namespace recreated');
 }
 
+/** What lifeboat generated in the scenario's namespace (`Kind/name`, sorted), for one PVC when `pvc` is given. */
+export async function generatedFor(s: S, pvc?: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const [apiVersion, kind] of [
+    [VOLSYNC, 'ReplicationSource'],
+    [VOLSYNC, 'ReplicationDestination'],
+    ['v1', 'Secret'],
+  ] as const) {
+    for (const o of await s.kube.list(apiVersion, kind, {
+      namespace: s.namespace,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    })) {
+      if (pvc === undefined || o.metadata.name.startsWith(`${pvc}-`)) found.push(`${kind}/${o.metadata.name}`);
+    }
+  }
+  return found.sort();
+}
+
 /**
  * Backup switched off for a PVC that has backups: its label removed. lifeboat deletes what it generated for it (the
  * repository keeps its data), and the claim created again without the label is neither restored nor backed up.
  */
 export async function backupDisabled(s: S): Promise<void> {
-  const generated = async () => {
-    const selector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
-    const found: string[] = [];
-    for (const [apiVersion, kind] of [
-      [VOLSYNC, 'ReplicationSource'],
-      [VOLSYNC, 'ReplicationDestination'],
-      ['v1', 'Secret'],
-    ] as const) {
-      for (const o of await s.kube.list(apiVersion, kind, { namespace: s.namespace, labelSelector: selector })) {
-        found.push(`${kind}/${o.metadata.name}`);
-      }
-    }
-    return found;
-  };
+  const generated = () => generatedFor(s);
   assert.ok((await generated()).length >= 2, 'a backed-up PVC has its generated objects');
   await s.step('label removed: generated objects deleted', async () => {
     await s.kube.http.request(

@@ -62,15 +62,24 @@ export class InClusterLifeboat {
    */
   async install(config: Record<string, unknown>): Promise<void> {
     this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-helm-'));
+    await this.helm(['install', RELEASE, CHART, '--values', await this.values(config), '--wait', '--timeout', '180s']);
+    await this.serving();
+  }
+
+  /** The chart's values as a user would write them (JSON is YAML): one replica (one node) unless asked, `config`. */
+  private async values(config: Record<string, unknown>, replicas = 1): Promise<string> {
     const [repository, tag] = this.node.lifeboatImage.split(':') as [string, string];
     const values = join(this.scratch, 'values.yaml');
-    // JSON is YAML: the values as a user would write them, one replica (one node).
     await writeFile(
       values,
-      JSON.stringify({ image: { repository, tag, pullPolicy: 'Never' }, replicaCount: 1, logLevel: 'debug', config }),
+      JSON.stringify({
+        image: { repository, tag, pullPolicy: 'Never' },
+        replicaCount: replicas,
+        logLevel: 'debug',
+        config,
+      }),
     );
-    await this.helm(['install', RELEASE, CHART, '--values', values, '--wait', '--timeout', '180s']);
-    await this.serving();
+    return values;
   }
 
   /** Objects applied by installFromManifests, in apply order (uninstall deletes them in reverse). */
@@ -83,17 +92,7 @@ export class InClusterLifeboat {
    */
   async installFromManifests(config: Record<string, unknown>, replicas: number): Promise<void> {
     this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-manifests-'));
-    const [repository, tag] = this.node.lifeboatImage.split(':') as [string, string];
-    const values = join(this.scratch, 'values.yaml');
-    await writeFile(
-      values,
-      JSON.stringify({
-        image: { repository, tag, pullPolicy: 'Never' },
-        replicaCount: replicas,
-        logLevel: 'debug',
-        config,
-      }),
-    );
+    const values = await this.values(config, replicas);
     const rendered = await spawnCli(['manifests', '--values', values, '--output', 'json'], {
       env: { HOME: this.scratch },
     });
@@ -119,7 +118,28 @@ export class InClusterLifeboat {
     await this.serving();
   }
 
-  /** Waits until the webhook configurations carry lifeboat's CA and its Service accepts connections. */
+  /**
+   * `helm upgrade --wait` with a new `config` (the chart rolls the pod on a config change: its checksum annotation);
+   * resolves once only the new pod runs and the Service routes to it.
+   */
+  async upgrade(config: Record<string, unknown>): Promise<void> {
+    await this.helm(['upgrade', RELEASE, CHART, '--values', await this.values(config), '--wait', '--timeout', '180s']);
+    await eventually(
+      "lifeboat's earlier pod gone after the upgrade",
+      async () => {
+        const pods = await this.kube.list('v1', 'Pod', {
+          namespace: LIFEBOAT_NAMESPACE,
+          labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+        });
+        return pods.length === 1 ? true : undefined;
+      },
+      120_000,
+      500,
+    );
+    await this.serving();
+  }
+
+  /** Waits until the webhook configurations carry lifeboat's CA and the Service accepts connections. */
   private async serving(): Promise<void> {
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       await eventually(

@@ -8,6 +8,7 @@
  * per cluster (its webhook configurations are cluster-wide), and each scenario installs and uninstalls its own.
  */
 
+import { chownSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { type CliRun, spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
 import { InClusterLifeboat, LIFEBOAT_NAMESPACE } from './realnode-lifeboat.ts';
+import { DATA_UID } from './realnode-pods.ts';
 
 export const VOLSYNC = 'volsync.backube/v1alpha1';
 const OPT_IN = 'lifeboat.test/protected';
@@ -35,6 +37,16 @@ export type Claim = KubeObject & {
   spec: { dataSourceRef?: { apiGroup?: string; kind: string; name: string } };
   status?: { phase?: string };
 };
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** Held by the scenario that has lifeboat installed (see Scenario.takeCluster). */
 const INSTALL_LOCK = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'lifeboat-test-installation' };
@@ -80,12 +92,7 @@ export class Scenario {
       } as KubeObject,
       { force: true },
     );
-    this.config = {
-      minPvcAge: '0s',
-      keys: { namespaceOptInAnnotation: OPT_IN },
-      catalog: { refreshInterval: '2s', staleAfter: '60s' },
-      ...config,
-    };
+    this.config = Scenario.withDefaults(config);
     if (install.from === 'manifests') {
       await this.step('lifeboat manifests applied', () =>
         this.lifeboat.installFromManifests(this.config, install.replicas),
@@ -94,6 +101,22 @@ export class Scenario {
       await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
     }
     this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
+  }
+
+  /** `config` over the scenario's defaults: every PVC is old enough at once, a quick catalog, the test's opt-in. */
+  private static withDefaults(config: Record<string, unknown>): Record<string, unknown> {
+    return {
+      minPvcAge: '0s',
+      keys: { namespaceOptInAnnotation: OPT_IN },
+      catalog: { refreshInterval: '2s', staleAfter: '60s' },
+      ...config,
+    };
+  }
+
+  /** An administrator changes lifeboat's configuration: `helm upgrade` with `config` over the scenario's defaults. */
+  async reconfigure(config: Record<string, unknown>): Promise<void> {
+    this.config = Scenario.withDefaults(config);
+    await this.step('helm upgrade lifeboat', () => this.lifeboat.upgrade(this.config));
   }
 
   /**
@@ -129,6 +152,32 @@ export class Scenario {
       },
     };
   }
+
+  /**
+   * The repository Secret and `config.repository` for a filesystem repository on the node's NFS-like export
+   * (realnode.ts MOUNT_HELPER): the scenario's own export directory, owned by the movers' uid and gid as an
+   * administrator prepares an export for movers that do not run as root, given to lifeboat as `repository.nfs`.
+   * lifeboat then mounts it into every mover through `moverVolumes` and read-only into its own pod. kopia: one shared
+   * repository at `filesystem:///mnt/repository` (lifeboat renders it); restic: one repository per PVC under the mount.
+   */
+  nfsRepository(backend: 'kopia' | 'restic'): { secret: Record<string, string>; config: Record<string, unknown> } {
+    this.exportDir = join(this.node.nfs.exportRoot, this.prefix);
+    mkdirSync(this.exportDir, { mode: 0o755 });
+    chownSync(this.exportDir, DATA_UID, DATA_UID);
+    const nfs = { server: this.node.nfs.server, path: `/${this.prefix}`, mountPath: 'repository' };
+    return backend === 'kopia'
+      ? {
+          secret: { KOPIA_PASSWORD: 'real-kopia-password' },
+          config: { repository: { backend: 'kopia', firstInstall: true, nfs } },
+        }
+      : {
+          secret: { RESTIC_PASSWORD: 'real-restic-password' },
+          config: { repository: { backend: 'restic', url: '/mnt/repository/{namespace}/{pvc}', nfs } },
+        };
+  }
+
+  /** The scenario's export directory, when its repository is on the node's NFS-like export (removed by stop()). */
+  exportDir: string | undefined;
 
   /** lifeboat's configuration as installed (the chart's `config` value). */
   config: Record<string, unknown> = {};
@@ -182,6 +231,7 @@ export class Scenario {
       data: { holder: this.namespace, pid: String(process.pid) },
     };
     let holder = '';
+    let stale = '';
     const t0 = Date.now();
     await eventually(
       "lifeboat's installation in the cluster free",
@@ -192,7 +242,14 @@ export class Scenario {
           return true;
         } catch (error) {
           if (describeKubeError(error).status !== 409) throw error;
-          holder = (await this.kube.get<KubeObject & { data?: { holder?: string } }>(INSTALL_LOCK))?.data?.holder ?? '';
+          const lock = await this.kube.get<KubeObject & { data?: { holder?: string; pid?: string } }>(INSTALL_LOCK);
+          holder = lock?.data?.holder ?? '';
+          // A test file killed while it held the installation (the watchdog, a crash) released neither the lock nor
+          // its lifeboat: say so at once instead of waiting for a holder that is gone.
+          if (lock && !processAlive(Number(lock.data?.pid))) {
+            stale = `the scenario of namespace ${holder} (pid ${lock.data?.pid}) holds lifeboat's installation but its test process is gone: a killed test file left lifeboat installed in this run's node; run the tests again (each run starts a fresh node)`;
+            return true;
+          }
           return undefined;
         }
       },
@@ -202,6 +259,7 @@ export class Scenario {
       throw new Error(`${error.message}; held by the scenario of namespace ${holder}`);
     });
     this.timings['waited for the cluster'] = Date.now() - t0;
+    if (stale) throw new Error(stale);
   }
 
   private holdsCluster = false;
@@ -232,8 +290,9 @@ export class Scenario {
     );
   }
 
-  /** Deletes every object under the scenario's prefix in the node's bucket. */
+  /** Deletes the scenario's export directory and every object under its prefix in the node's bucket. */
   private async removeRepository(): Promise<void> {
+    if (this.exportDir) await rm(this.exportDir, { recursive: true, force: true });
     const { endpoint, accessKeyId, secretAccessKey, region, bucket } = this.node.s3;
     const client = new S3Client({
       endpoint,

@@ -8,7 +8,8 @@
  *   node.kubeConfig, node.storageClass, node.snapshotClass, node.s3 (MinIO reachable from Pods)
  *
  * One node per machine (fixed ports and interface names). The machine is recorded before the node changes it and put
- * back on stop — and by the next start when a run was killed (test/support/host-state.ts).
+ * back on stop — and by the next start when a run was killed (test/support/host-state.ts). That includes the one host
+ * file the node installs for its lifetime: an NFS-like mount helper (MOUNT_HELPER), as the kernel has no NFS client.
  *
  * Addresses come from the documentation ranges only (RFC 5737), so nothing a test addresses can be outside this
  * machine: the node is 203.0.113.129 on a bridge with no ports (203.0.113.128/25), Services are 203.0.113.0/25, Pods
@@ -18,7 +19,16 @@
  * The start refuses, naming the route, when the machine already uses either range.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +66,57 @@ export const NODE = {
 } as const;
 
 export const CSI_DRIVER = 'csi.lifeboat.test';
+
+/**
+ * Where util-linux `mount -t nfs` looks for the NFS helper (/sbin, which is /usr/sbin on this Debian). This machine's
+ * kernel has no NFS client (no nfs in /proc/filesystems) and it runs no NFS server, so the node installs its own
+ * helper there for its lifetime: an NFS-like export (see nfsMountHelper).
+ */
+export const MOUNT_HELPER = '/sbin/mount.nfs';
+
+/**
+ * The node's NFS-like mount helper. The kubelet's nfs volume plugin runs `mount -t nfs [-o ro] <server>:<path>
+ * <target>` and util-linux runs `/sbin/mount.nfs <server>:<path> <target> [-o <options>]`; this helper answers for
+ * the node's address only and bind-mounts `<exportRoot><path>` (read-only when asked), failing like mount.nfs when the
+ * server or the export is wrong. Everything else on the way is real: lifeboat's generated `moverVolumes`, VolSync's
+ * mover Pods and lifeboat's own Deployment carry `nfs:` volumes the real kubelet mounts through its real nfs plugin.
+ * What differs from NFS: no network file protocol (no NFS locking, attribute caching or root squashing), and the
+ * export's owner is set by the harness as an administrator would prepare it.
+ */
+export function nfsMountHelper(exportRoot: string, log: string): string {
+  return `#!/bin/bash
+# NFS-like mount helper of lifeboat's real-node tests (test/support/realnode.ts), installed while the test node runs
+# and removed (or the file that was here put back) when it stops: ${exportRoot}
+set -euo pipefail
+echo "$(date -u +%FT%TZ) mount.nfs $*" >> '${log}'
+spec=$1 target=$2
+shift 2
+opts=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -o) opts=$2; shift 2 ;;
+    *) shift ;;
+  esac
+done
+server=\${spec%%:*}
+path=\${spec#*:}
+if [ "$server" != '${NODE.address}' ]; then
+  echo "mount.nfs: Connection refused: $server is not the test node's NFS server (${NODE.address})" >&2
+  exit 32
+fi
+case "$path/" in
+  /*/../* | /../* | [!/]*) echo "mount.nfs: access denied by server while mounting $spec" >&2; exit 32 ;;
+esac
+if [ ! -d '${exportRoot}'"$path" ]; then
+  echo "mount.nfs: access denied by server while mounting $spec" >&2
+  exit 32
+fi
+mount --bind '${exportRoot}'"$path" "$target"
+case ",$opts," in
+  *,ro,*) mount -o remount,bind,ro "$target" ;;
+esac
+`;
+}
 const KUBECONFIG_ENV = 'LIFEBOAT_REAL_NODE_KUBECONFIG';
 const INFO_ENV = 'LIFEBOAT_REAL_NODE_INFO';
 /** The file holding the current node's RealNodeInfo (rewritten when a test rebuilds the cluster). */
@@ -74,6 +135,11 @@ export interface RealNodeInfo {
   toolsImage: string;
   /** lifeboat's own image, made by testenv from this checkout (testenv/build.sh lifeboat_image). */
   lifeboatImage: string;
+  /**
+   * The node's NFS-like server (MOUNT_HELPER): `nfs: {server, path}` volumes mount `<exportRoot><path>` of this
+   * machine. A scenario makes its own export directory under exportRoot.
+   */
+  nfs: { server: string; exportRoot: string };
   /** MinIO on the node's address, reachable from Pods and from the test process. */
   s3: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string; bucket: string };
   dir: string;
@@ -278,7 +344,8 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
   }
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-node-'));
   const socket = join(dir, 'containerd.sock');
-  const state: HostState = recordState(dir, [NODE.bridge, NODE.podBridge], socket);
+  const state: HostState = recordState(dir, [NODE.bridge, NODE.podBridge], socket, [MOUNT_HELPER]);
+  const exportRoot = join(dir, 'nfs-exports');
   const processes: Managed[] = [];
   let plane: ControlPlane | undefined;
   let s3: S3Server | undefined = opts.s3;
@@ -321,6 +388,11 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mkdirSync(join(dir, 'cni', 'net.d'), { recursive: true });
     writeFileSync(join(dir, 'resolv.conf'), '');
+    mkdirSync(exportRoot, { mode: 0o755 });
+    // Never written through: whatever was there (recorded above) is replaced, not modified.
+    rmSync(MOUNT_HELPER, { force: true });
+    writeFileSync(MOUNT_HELPER, nfsMountHelper(exportRoot, join(dir, 'logs', 'mount.nfs.log')), { mode: 0o755 });
+    chmodSync(MOUNT_HELPER, 0o755);
 
     // The node's address, on a bridge with no ports (the kernel has no dummy interfaces); Pods reach it through their
     // own bridge's gateway.
@@ -442,6 +514,7 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
       moverImage: mover,
       toolsImage: mover,
       lifeboatImage: bin['lifeboat-image-ref'] as string,
+      nfs: { server: NODE.address, exportRoot },
       s3: {
         endpoint: s3.endpoint,
         accessKeyId: s3.accessKeyId,

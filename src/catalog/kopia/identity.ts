@@ -5,6 +5,8 @@
  * (explicit username/hostname, pvc-plumber v4). The inverse lets the catalog list every PVC in a repository.
  */
 
+import { renderTemplate } from '../../config/template.ts';
+
 export const DEFAULT_IDENTITY_TEMPLATE = '{pvc}-backup@{namespace}:/data';
 export const PVC_IDENTITY_TEMPLATE = '{pvc}@{namespace}:/data';
 
@@ -63,11 +65,10 @@ export function validateIdentityTemplate(template: string): void {
   tokenize(template);
 }
 
-/** The source `user@host:path` of a PVC under `template`. */
+/** The source `user@host:path` of a PVC under `template` (validated here; rendered as every template is). */
 export function renderIdentity(template: string, ref: PvcRef): string {
-  return tokenize(template)
-    .map((t) => ('literal' in t ? t.literal : ref[t.placeholder]))
-    .join('');
+  tokenize(template);
+  return renderTemplate(template, ref);
 }
 
 function compile(tokens: Token[], mode: 'greedy' | 'lazy'): RegExp {

@@ -18,6 +18,7 @@
  * the path of a repository found below the base to recover (namespace, pvc).
  */
 import { posix } from 'node:path';
+import { renderTemplate } from '../../config/template.ts';
 
 export type ResticLocation =
   | { backend: 'local'; path: string }
@@ -234,8 +235,7 @@ export function parseResticTemplate(template: string): ResticTemplate {
 
   const render = (ref: PvcRef): ResticLocation => {
     assertRef(ref);
-    const text = template.replace(PLACEHOLDER, (_, name: keyof PvcRef) => ref[name]);
-    return parseResticLocation(text);
+    return parseResticLocation(renderTemplate(template, ref));
   };
   const matchRelative = (relativePath: string): PvcRef[] => {
     const found: PvcRef[] = [];

@@ -33,8 +33,6 @@ export interface MoverBackend {
   readonly kind: Backend;
   /** The Secret keys no mover of this backend runs without: the password, then the repository location. */
   readonly requiredSecretKeys: readonly [password: string, repository: string];
-  /** The repository location template when `repository.url` names none; undefined: the source Secret provides it. */
-  defaultUrl(config: LifeboatConfig): string | undefined;
   /** The Secret keys lifeboat renders itself from one PVC's rendered location, in plain text. */
   renderedSecretKeys(location: string): Record<string, string>;
   /** Annotations recording the mover identity on the PVC's source and destination (none when it needs none). */

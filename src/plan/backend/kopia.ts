@@ -41,12 +41,6 @@ function identityOf(config: LifeboatConfig, at: BackendPvc): KopiaIdentity {
 export const kopiaBackend: MoverBackend = {
   kind: 'kopia',
   requiredSecretKeys: [passwordVariable('kopia'), repositoryVariable('kopia')],
-  // Without a url the repository is the NFS export every mover mounts under /mnt. The mover connects to a filesystem
-  // repository through the path in KOPIA_REPOSITORY itself; no other key is needed.
-  defaultUrl: (config) => {
-    const nfs = config.repository.nfs;
-    return nfs ? `filesystem:///mnt/${nfs.mountPath}` : undefined;
-  },
   renderedSecretKeys: (location) => ({ [repositoryVariable('kopia')]: location }),
   identityAnnotations: (config, at) => ({ [KOPIA_IDENTITY_ANNOTATION]: formatIdentity(identityOf(config, at)) }),
   source: (common, retain, config, at) => {

@@ -7,8 +7,6 @@ import { type MoverBackend, retentionCounts } from './backend.ts';
 export const resticBackend: MoverBackend = {
   kind: 'restic',
   requiredSecretKeys: [passwordVariable('restic'), repositoryVariable('restic')],
-  // A per-PVC repository needs a template: the config loader requires `repository.url` for restic.
-  defaultUrl: () => undefined,
   renderedSecretKeys: (location) => ({ [repositoryVariable('restic')]: location }),
   identityAnnotations: () => ({}),
   source: (common, retain, config) => ({

@@ -1,0 +1,106 @@
+/**
+ * The mover registry against every consumer of a mover's facts: for each backend the config accepts, the loader's
+ * rules (config/movers.ts), the writer's module (plan/backend/), the catalog's configured source, its variable names
+ * and default location must agree, so a mover cannot be half-added. `BACKEND_KINDS` (config/types.ts) is the one list; a kind missing from a per-mover
+ * table does not compile, and this test checks that the tables say the same thing.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configuredLocation, configuredSource } from '../../catalog/configured-source.ts';
+import {
+  credentialsFromEnv,
+  defaultLocation,
+  passwordVariable,
+  repositoryVariable,
+} from '../../catalog/environment.ts';
+import { loadConfig } from '../../config/load.ts';
+import { MOVER_REPOSITORY_RULES } from '../../config/movers.ts';
+import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
+import { renderedSecretKeys } from '../credentials.ts';
+import { backendOf } from './index.ts';
+
+/** A repository section each backend's rules accept (a new backend needs one here: the table does not compile). */
+const REPOSITORY: Record<Backend, string> = {
+  kopia: 'url: s3://volsync/kopia',
+  restic: 'url: s3:http://minio.example:9000/volsync/{namespace}/{pvc}',
+};
+
+const configFor = (kind: Backend, repository = REPOSITORY[kind]) =>
+  loadConfig(
+    `apiVersion: lifeboat.dev/v1alpha1\nkind: LifeboatConfig\nrepository:\n  backend: ${kind}\n  ${repository}\n`,
+  );
+const at = { namespace: 'media', pvc: 'photos' };
+
+describe('the mover registry', () => {
+  it('lists kopia and restic', () => {
+    assert.deepEqual([...BACKEND_KINDS], ['kopia', 'restic']);
+  });
+
+  for (const kind of BACKEND_KINDS) {
+    describe(kind, () => {
+      const config = configFor(kind);
+      const backend = backendOf(config);
+      const source = configuredSource({ config, secretData: () => ({}), secretName: 'lifeboat-system/repository' });
+
+      it('the config, the writer and the catalog pick the same mover', () => {
+        assert.equal(config.repository.backend, kind);
+        assert.equal(backend.kind, kind);
+        assert.equal(source.kind, kind);
+        source.close();
+      });
+
+      it("the writer's required keys are the variables the catalog reads the password and location from", () => {
+        assert.deepEqual(backend.requiredSecretKeys, [passwordVariable(kind), repositoryVariable(kind)]);
+        const env = { [backend.requiredSecretKeys[0]]: 'secret' };
+        assert.equal(credentialsFromEnv(kind, env, 'the test').password, 'secret');
+        assert.deepEqual(Object.keys(renderedSecretKeys(config, at.namespace, at.pvc)), [
+          backend.requiredSecretKeys[1],
+        ]);
+      });
+
+      it('the catalog looks for a PVC under the name the writer gives its backups', () => {
+        const written = Object.values({
+          ...backend.identityAnnotations(config, at),
+          ...renderedSecretKeys(config, at.namespace, at.pvc),
+        });
+        assert.ok(written.includes(source.locate(at).source), `${source.locate(at).source} in ${written.join(', ')}`);
+        source.close();
+      });
+
+      it("the mover block is the backend's own, with the tier's retention", () => {
+        const common = { copyMethod: 'Snapshot' } as Parameters<typeof backend.source>[0];
+        const block = backend.source(common, { daily: 7, last: 3 }, config, at) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(block), [kind]);
+        const retain = (block[kind] as { retain: Record<string, unknown> }).retain;
+        assert.equal(retain.daily, 7);
+        const destination = { ...common, capacity: '1Gi' } as Parameters<typeof backend.destination>[0];
+        assert.deepEqual(Object.keys(backend.destination(destination, config, at)), [kind]);
+      });
+
+      it("the loader's rules describe the repositories the catalog reads", () => {
+        const rules = MOVER_REPOSITORY_RULES[kind];
+        assert.equal(rules.perPvcRepositories !== undefined, source.perPvcRepositories);
+        assert.equal(rules.sharedRepository, !source.perPvcRepositories);
+        const { url: _url, ...repository } = config.repository;
+        const withoutUrl = {
+          ...config,
+          repository: { ...repository, nfs: { server: 'nfs', path: '/x', mountPath: 'r' } },
+        };
+        // A mover with no default location cannot run without repository.url: the loader must require it.
+        assert.equal(rules.urlRequired !== undefined, defaultLocation(withoutUrl) === undefined);
+        source.close();
+      });
+
+      it('writer and catalog use one default location when repository.url names none', () => {
+        const { url: _url, ...repository } = config.repository;
+        const bare = {
+          ...config,
+          repository: { ...repository, nfs: { server: 'nfs', path: '/x', mountPath: 'repo' } },
+        };
+        assert.equal(configuredLocation(bare), defaultLocation(bare));
+        const rendered = renderedSecretKeys(bare, at.namespace, at.pvc)[repositoryVariable(kind)];
+        assert.equal(rendered, defaultLocation(bare));
+      });
+    });
+  }
+});
