@@ -30,6 +30,7 @@ import {
 } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { type Decision, decide } from '../decision/decide.ts';
+import { confirmStandby, type StandbyWithReport } from '../decision/standby-evidence.ts';
 import { sleep } from '../kube/backoff.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isConflict, isNotFound } from '../kube/errors.ts';
@@ -118,7 +119,7 @@ export interface PassReport {
 /** Selects lifeboat's RDs that are not per-snapshot restore points. */
 export const PERSISTENT_RD_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${PVC_LABEL},!${RESTORE_POINT_LABEL}`;
 
-type Destination = KubeObject & DestinationView;
+type Destination = KubeObject & DestinationView & StandbyWithReport;
 
 interface Judged {
   key: string;
@@ -293,7 +294,9 @@ export class RestorePointSync {
       const { facts, decision } = await decisionForDestination(this.opts.catalog, ref, rd, this.#now());
       const entry: Judged = { key, ref, rd, repository: facts.repository, decision };
       if (decision.decision === 'restore' && decision.newest) {
-        entry.state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+        // The token says a sync ended; the evidence says whether it restored the snapshot it was armed with.
+        const state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
+        entry.state = confirmStandby(state, rd, decision, this.#now());
       }
       judged.push(entry);
     }
@@ -322,12 +325,17 @@ export class RestorePointSync {
         ...base,
         action: 'syncing',
         token: state.token,
-        message: `sync ${state.token} in flight since ${new Date(state.sinceMs).toISOString()}`,
+        message: state.confirming
+          ? `sync ${state.token} ended ${new Date(state.sinceMs).toISOString()}; confirming what it restored: ${state.confirming}`
+          : `sync ${state.token} in flight since ${new Date(state.sinceMs).toISOString()}`,
       };
     }
     if (watched !== undefined) {
       this.#inFlight.delete(j.key);
       if (state.kind === 'stuck' && state.token === watched) {
+        this.metrics?.syncs.inc({ result: 'failed' });
+      } else if (state.kind === 'behind' && state.misrestored && state.record?.token === watched) {
+        // Reported by the re-arm that follows (a Warning), whether or not this process armed the sync.
         this.metrics?.syncs.inc({ result: 'failed' });
       } else if (state.kind === 'current' || (state.kind === 'behind' && state.record?.token === watched)) {
         this.#completed(j, watched);
@@ -404,10 +412,15 @@ export class RestorePointSync {
     this.metrics?.arms.inc();
     const message = `re-syncing restore point ${j.rd.metadata.name} to snapshot ${newest.id} from ${newest.time} (${why}); trigger.manual ${token}`;
     this.log.info('restore-point sync: armed', { key: j.key, token, snapshot: newest.id });
+    const misrestored = state.kind === 'behind' && state.misrestored === true;
     this.#report(
       j,
-      state.kind === 'stuck' ? 'Warning' : 'Normal',
-      state.kind === 'stuck' ? 'RestorePointSyncRestarted' : 'RestorePointSyncStarted',
+      state.kind === 'stuck' || misrestored ? 'Warning' : 'Normal',
+      state.kind === 'stuck'
+        ? 'RestorePointSyncRestarted'
+        : misrestored
+          ? 'RestorePointSyncMismatch'
+          : 'RestorePointSyncStarted',
       message,
     );
     return { ...base, action: 'armed', token, message };
@@ -416,7 +429,9 @@ export class RestorePointSync {
   /** Age of the snapshot the RD's image holds: known from a completed record, kept while a re-sync runs. */
   #trackAge(j: Judged): void {
     const record = standbyRecordOf(j.rd);
-    const complete = record && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
+    const misrestored = j.state?.kind === 'behind' && j.state.misrestored === true;
+    const complete =
+      record && !misrestored && j.rd.status?.lastManualSync === record.token && j.rd.status?.latestImage?.name;
     if (complete) this.#held.set(j.key, Date.parse(record.snapshotTime));
     const held = this.#held.get(j.key);
     const labels = { namespace: j.ref.namespace, pvc: j.ref.pvc };

@@ -113,10 +113,17 @@ export function restoreAsOf(snapshot: Pick<Snapshot, 'timeMs'>): string {
 export type StandbyState =
   /** The recorded snapshot is the newest and its sync completed. */
   | { kind: 'current'; record: StandbyRecord }
-  /** Needs re-arming: nothing recorded, an older snapshot recorded, or the recorded sync did not produce an image. */
-  | { kind: 'behind'; why: string; record?: StandbyRecord }
-  /** A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, docs/design.md#triggers). */
-  | { kind: 'syncing'; token: string; sinceMs: number; record?: StandbyRecord }
+  /**
+   * Needs re-arming: nothing recorded, an older snapshot recorded, the recorded sync did not produce an image, or
+   * (`misrestored`, set by decision/standby-evidence.ts) the recorded sync completed but restored another snapshot.
+   */
+  | { kind: 'behind'; why: string; record?: StandbyRecord; misrestored?: boolean }
+  /**
+   * A sync is in flight and recent: never re-armed (changing the token mid-sync is undefined, docs/design.md#triggers).
+   * With `confirming`, the sync has ended and what it restored waits for a repository read
+   * (decision/standby-evidence.ts).
+   */
+  | { kind: 'syncing'; token: string; sinceMs: number; record?: StandbyRecord; confirming?: string }
   /** A sync has been in flight longer than the timeout: re-armed like a behind RD (a new token restarts it). */
   | { kind: 'stuck'; token: string; sinceMs: number; record?: StandbyRecord };
 

@@ -649,6 +649,35 @@ describe('buildLedger: restore readiness (docs/design.md#status)', () => {
       why: `behind: holds s1 from ${s1.time}, the newest is s2 from ${s2.time}`,
     },
     {
+      name: 'the mover restored another snapshot than the one armed (the token alone says current)',
+      rd: {
+        ...rd('web', { record: s2 }),
+        spec: { trigger: { manual: 'sync-1' }, restic: {} },
+        status: {
+          ...rd('web', { record: s2 }).status,
+          latestMoverStatus: {
+            result: 'Successful',
+            logs: 'restoring snapshot 0badc0de of [/data] at 2026-05-01 09:00:00 +0000 UTC by root@volsync to .',
+          },
+        },
+      },
+      decision: restoreDecision(s2, s1),
+      why:
+        `mismatch: the mover restored snapshot 0badc0de from 2026-05-01T09:00:00.000Z instead of snapshot s2 (${s2.time}): ` +
+        'the pinned snapshot was removed before the mover ran, and restoreAsOf fell back to an older one',
+    },
+    {
+      name: 'kopia names nothing and no read of the repository is dated after the sync: not confirmed yet',
+      rd: {
+        ...rd('web', { record: s2 }),
+        status: { ...rd('web', { record: s2 }).status, latestMoverStatus: { result: 'Successful' } },
+      },
+      decision: restoreDecision(s2, s1),
+      why:
+        "confirming: the mover's report does not name the snapshot it restored; waiting for a repository read to " +
+        `confirm snapshot s2 (${s2.time})`,
+    },
+    {
       name: 'ready',
       rd: rd('web', { record: s2, snapshotsFound: 2 }),
       decision: restoreDecision(s2, s1),

@@ -147,7 +147,7 @@ function pvcRow(
     restored: restoredOf(pvc),
     proven: provenOf(input, rd),
     database: intent.database ?? null,
-    restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots) : null,
+    restoreReady: restores ? restoreReadiness(rd, decision, input.volumeSnapshots, input.now) : null,
   };
 }
 
@@ -169,7 +169,7 @@ function orphanRow(input: LedgerInput, namespace: string, pvc: string, rd: Repli
     restored: null,
     proven: provenOf(input, rd),
     database: null,
-    restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots),
+    restoreReady: restoreReadiness(rd, decision, input.volumeSnapshots, input.now),
   };
 }
 

@@ -7,6 +7,7 @@
  */
 
 import type { Decision } from '../decision/decide.ts';
+import { readOfDecision, type StandbyWithReport, standbyEvidence } from '../decision/standby-evidence.ts';
 import { type DestinationView, standbyRecordOf } from '../plan/standby.ts';
 import type { ReplicationObject } from './types.ts';
 
@@ -14,6 +15,7 @@ export function restoreReadiness(
   rd: ReplicationObject | undefined,
   decision: Decision | undefined,
   volumeSnapshots: ReadonlyMap<string, boolean> | undefined,
+  nowMs: number,
 ): { ready: boolean; why: string } {
   const no = (why: string) => ({ ready: false, why });
   if (!rd) return no('no restore point: the ReplicationDestination is missing');
@@ -36,6 +38,13 @@ export function restoreReadiness(
   }
   if (status.kopia?.snapshotsFound === 0) return no('the kopia mover found no snapshots to restore');
   if (decision?.decision === 'unknown') return no(`cannot compare with the repository: ${decision.cause}`);
+  // The token proves only that a sync ended after lifeboat armed it: the evidence says what it restored.
+  const evidence = standbyEvidence(rd as StandbyWithReport, record, readOfDecision(decision, nowMs));
+  if (evidence && evidence.outcome !== 'verified') {
+    return no(
+      evidence.outcome === 'pending' ? `confirming: ${evidence.message}` : `${evidence.outcome}: ${evidence.message}`,
+    );
+  }
   const newest = decision?.newest;
   if (newest && Date.parse(record.snapshotTime) < newest.timeMs) {
     return no(

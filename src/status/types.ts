@@ -164,9 +164,9 @@ export interface ReplicationObject {
   status?: {
     lastSyncTime?: string;
     lastManualSync?: string;
-    latestMoverStatus?: { result?: string };
+    latestMoverStatus?: { result?: string; logs?: string };
     latestImage?: { name?: string } | null;
-    kopia?: { snapshotsFound?: number };
+    kopia?: { snapshotsFound?: number; requestedIdentity?: string };
   };
 }
 

@@ -3,8 +3,9 @@
  * Kopia repository written by the kopia binary. VolSync does not run: the test plays it by writing the RDs' status
  * (`lastManualSync`, `latestImage`) through the status subresource, and plays the controller by applying the
  * persistent RD as it generates it, under its field manager.
- * Real twin: test/integration/realnode-data-path.test.ts runs the real VolSync filling restore points; a persistent
- * RD re-armed by this sync and synced by the real VolSync has no real twin yet (issue 10).
+ * Real twin: test/integration/realnode-cluster.test.ts — the standby re-armed by lifeboat's in-cluster sync, synced by
+ * the real VolSync and its kopia mover, reported current (Event, metric, `lifeboat status`) with its image's bytes
+ * checked, and a standby whose armed snapshot was gone before the mover ran reported and re-armed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -29,6 +30,7 @@ import {
   getRd,
   type KopiaFixture,
   kopiaFixture,
+  mergePatch,
   namespace,
   PASSWORD,
   playDestinationSynced,
@@ -229,6 +231,51 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
       third.outcomes.filter((o) => o.action === 'armed').map((o) => o.key),
       ['app/a'],
     );
+    await events.close();
+  });
+
+  it('a standby whose sync restored another snapshot than the one armed is behind: re-armed with a Warning', async () => {
+    // The token matches and an image exists, but the mover reports (VolSync with its debug log filter, where the kopia
+    // mover's selection is kept) an older snapshot: the armed one was removed before the mover chose.
+    await namespace(kube, 'misled');
+    const older = await snap('misled', 'm', 0);
+    const armed = await snap('misled', 'm', 1);
+    await catalog.refresh();
+    await completedRecord('misled', 'm', armed, 'sync-1779300000');
+    await mergePatch(
+      kube,
+      {
+        apiVersion: 'volsync.backube/v1alpha1',
+        kind: 'ReplicationDestination',
+        namespace: 'misled',
+        name: 'm-restore',
+      },
+      {
+        status: {
+          latestMoverStatus: {
+            result: 'Successful',
+            logs: `Selected snapshot with id: ${older.id}\nINFO: Snapshot restore completed successfully`,
+          },
+        },
+      },
+      'status',
+    );
+    await createPvc(kube, 'misled', 'm', { labels: { backup: 'hourly' } });
+    const events = new EventRecorder(kube, { reportingInstance: 'test', registry: new Registry() });
+    const sync = new RestorePointSync({ kube, config, catalog, events, staggerMs: 1 });
+    const pass = await sync.runPass({ namespace: 'misled' });
+    const outcome = pass.outcomes.find((o) => o.key === 'misled/m');
+    assert.equal(outcome?.action, 'armed', JSON.stringify(pass.outcomes));
+    assert.match(
+      outcome?.message ?? '',
+      new RegExp(`sync-1779300000 did not restore what it was armed with: the mover restored snapshot ${older.id}`),
+    );
+    await events.flush();
+    const warnings = (await eventsFor(kube, 'misled', 'PersistentVolumeClaim', 'm')).filter(
+      (e) => e.reason === 'RestorePointSyncMismatch',
+    );
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]?.type, 'Warning');
     await events.close();
   });
 

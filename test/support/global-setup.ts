@@ -4,10 +4,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { type ControlPlane, SHARED_KUBECONFIG_ENV, startControlPlane } from './controlplane.ts';
-import { publishRealNode, type RealNode, runNeedsRealNode, startRealNode } from './realnode.ts';
+import { type RealNode, runNeedsRealNode, serveRealNode, startRealNode } from './realnode.ts';
 
 let plane: ControlPlane | undefined;
-let node: RealNode | undefined;
+/** The run's real node as served to the test files: a file may have it rebuilt, so the teardown stops the current one. */
+let served: { current(): RealNode; close(): Promise<void> } | undefined;
 const RUN_MARKER = 'LIFEBOAT_TEST_RUN';
 const runId = `${process.pid}-${Date.now()}`;
 
@@ -20,14 +21,17 @@ export async function globalSetup(): Promise<void> {
   process.stderr.write(`[testenv] control plane ready at ${plane.server} in ${Date.now() - started} ms\n`);
   // The real node (one per machine, ~1 GiB) only for runs that include its tests: the whole suite or realnode-* files.
   if (runNeedsRealNode(process.argv)) {
-    node = await startRealNode();
-    publishRealNode(node);
+    const node = await startRealNode();
+    served = await serveRealNode(node);
     process.stderr.write(`[testenv] real node ready at ${node.server} in ${node.startMs} ms\n`);
   }
 }
 
 export async function globalTeardown(): Promise<void> {
-  await node?.stop();
+  if (served) {
+    await served.close();
+    await served.current().stop();
+  }
   await plane?.stop();
   // Every test file has ended by now: any process of this run still alive is an orphan, a test bug. Processes are
   // recognised by the run marker they inherited through the environment (so other runs on the machine don't count).

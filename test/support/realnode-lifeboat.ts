@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
+import { spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
 import { binary, REPO_ROOT } from './testenv.ts';
@@ -65,15 +66,56 @@ export class InClusterLifeboat {
     await this.serving();
   }
 
-  /** The chart's values as a user would write them (JSON is YAML): one replica (one node), `config`. */
-  private async values(config: Record<string, unknown>): Promise<string> {
+  /** The chart's values as a user would write them (JSON is YAML): one replica (one node) unless asked, `config`. */
+  private async values(config: Record<string, unknown>, replicas = 1): Promise<string> {
     const [repository, tag] = this.node.lifeboatImage.split(':') as [string, string];
     const values = join(this.scratch, 'values.yaml');
     await writeFile(
       values,
-      JSON.stringify({ image: { repository, tag, pullPolicy: 'Never' }, replicaCount: 1, logLevel: 'debug', config }),
+      JSON.stringify({
+        image: { repository, tag, pullPolicy: 'Never' },
+        replicaCount: replicas,
+        logLevel: 'debug',
+        config,
+      }),
     );
     return values;
+  }
+
+  /** Objects applied by installFromManifests, in apply order (uninstall deletes them in reverse). */
+  private applied: KubeObject[] = [];
+
+  /**
+   * The other way users install lifeboat: `lifeboat manifests --values <file>` (the chart's values, rendered offline
+   * by the CLI) applied object by object as `kubectl apply --server-side` does, with `replicas` replicas; resolves once
+   * the Deployment's pods are all ready and the webhook is served.
+   */
+  async installFromManifests(config: Record<string, unknown>, replicas: number): Promise<void> {
+    this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-manifests-'));
+    const values = await this.values(config, replicas);
+    const rendered = await spawnCli(['manifests', '--values', values, '--output', 'json'], {
+      env: { HOME: this.scratch },
+    });
+    if (rendered.status !== 0) throw new Error(`lifeboat manifests failed: ${rendered.err}`);
+    const list = JSON.parse(rendered.out) as { kind: string; items: KubeObject[] };
+    if (list.kind !== 'List' || list.items.length === 0) throw new Error(`lifeboat manifests printed no objects`);
+    for (const object of list.items) {
+      await this.kube.apply(object, { force: true });
+      this.applied.push(object);
+    }
+    const ref = this.deploymentRef();
+    await eventually(
+      `Deployment ${RELEASE} with ${replicas} ready replicas`,
+      async () => {
+        const d = await this.kube.get<Deployment & { status?: { readyReplicas?: number; updatedReplicas?: number } }>(
+          ref,
+        );
+        return d?.status?.readyReplicas === replicas && d.status.updatedReplicas === replicas ? true : undefined;
+      },
+      180_000,
+      500,
+    );
+    await this.serving();
   }
 
   /**
@@ -203,7 +245,18 @@ export class InClusterLifeboat {
 
   /** `helm uninstall --wait`, then the namespace with what lifeboat made at run time (its Lease, its certificate). */
   async uninstall(): Promise<void> {
-    if (this.scratch) await this.helm(['uninstall', RELEASE, '--wait', '--timeout', '120s']).catch(() => '');
+    if (this.applied.length > 0) {
+      // Installed from plain manifests: delete what was applied (the cluster-wide objects outlive the namespace).
+      for (const o of this.applied.reverse()) {
+        const ref = { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name };
+        await this.kube
+          .delete(o.metadata.namespace ? { ...ref, namespace: o.metadata.namespace } : ref)
+          .catch(() => false);
+      }
+      this.applied = [];
+    } else if (this.scratch) {
+      await this.helm(['uninstall', RELEASE, '--wait', '--timeout', '120s']).catch(() => '');
+    }
     await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
     await eventually(
       `namespace ${LIFEBOAT_NAMESPACE} gone`,

@@ -75,7 +75,11 @@ export class Scenario {
    * The scenario's namespace, the repository Secret lifeboat copies to each PVC, and lifeboat installed from its chart
    * with `config` (the chart's `config` value) over the scenario's defaults.
    */
-  async start(secret: Record<string, string>, config: Record<string, unknown>): Promise<void> {
+  async start(
+    secret: Record<string, string>,
+    config: Record<string, unknown>,
+    install: { from: 'chart' } | { from: 'manifests'; replicas: number } = { from: 'chart' },
+  ): Promise<void> {
     await this.takeCluster();
     await this.kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: LIFEBOAT_NAMESPACE } });
     await this.createNamespace();
@@ -89,7 +93,13 @@ export class Scenario {
       { force: true },
     );
     this.config = Scenario.withDefaults(config);
-    await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
+    if (install.from === 'manifests') {
+      await this.step('lifeboat manifests applied', () =>
+        this.lifeboat.installFromManifests(this.config, install.replicas),
+      );
+    } else {
+      await this.step('helm install lifeboat', () => this.lifeboat.install(this.config));
+    }
     this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
   }
 

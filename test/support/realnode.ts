@@ -19,7 +19,17 @@
  * The start refuses, naming the route, when the machine already uses either range.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -36,6 +46,7 @@ import {
   restoreState,
   STATE_FILE,
 } from './host-state.ts';
+import { acquireNodeLock, type HeldLock } from './node-lock.ts';
 import { type Managed, startProcess, waitUntil } from './processes.ts';
 import { type S3Server, startS3Server } from './s3server.ts';
 import { nodeComponents, REPO_ROOT } from './testenv.ts';
@@ -108,6 +119,10 @@ esac
 }
 const KUBECONFIG_ENV = 'LIFEBOAT_REAL_NODE_KUBECONFIG';
 const INFO_ENV = 'LIFEBOAT_REAL_NODE_INFO';
+/** The file holding the current node's RealNodeInfo (rewritten when a test rebuilds the cluster). */
+const INFO_FILE_ENV = 'LIFEBOAT_REAL_NODE_INFO_FILE';
+/** The Unix socket of the process that owns the node (the global setup), which rebuilds the cluster on request. */
+const CONTROL_ENV = 'LIFEBOAT_REAL_NODE_CONTROL';
 
 export interface RealNodeInfo {
   kubeconfigPath: string;
@@ -135,6 +150,13 @@ export interface RealNodeInfo {
 export interface RealNode extends RealNodeInfo {
   kubeConfig: KubeConfig;
   stop(): Promise<void>;
+  /**
+   * Stops this cluster and starts a fresh one in its place (see rebuildRealNode): a new control plane (new etcd data,
+   * CA and service-account keys), new kubelet, runtime and CSI state (every volume gone), no object of the old
+   * cluster left — while MinIO keeps running with its data, as storage outside a cluster does. Returns the new node,
+   * which owns MinIO from then on; this one is stopped.
+   */
+  rebuild(): Promise<RealNode>;
 }
 
 function sh(cmd: string, args: string[], input?: string): string {
@@ -302,7 +324,7 @@ function takeMachine(): void {
   restoreState(previous);
 }
 
-export async function startRealNode(): Promise<RealNode> {
+export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealNode> {
   const started = Date.now();
   // lifeboat's image is made from this checkout: unlike the other components, it changes with every edit of the
   // sources, so the node makes it when its key has no tar yet (seconds; cached by content otherwise).
@@ -326,8 +348,10 @@ export async function startRealNode(): Promise<RealNode> {
   const exportRoot = join(dir, 'nfs-exports');
   const processes: Managed[] = [];
   let plane: ControlPlane | undefined;
-  let s3: S3Server | undefined;
+  let s3: S3Server | undefined = opts.s3;
   let stopped = false;
+  /** Set by rebuild(): the stop leaves MinIO running for the next cluster. */
+  let keepS3 = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -345,7 +369,7 @@ export async function startRealNode(): Promise<RealNode> {
     for (const name of order) await processes.find((p) => p.name === name)?.stop(5000);
     killPodProcesses(state); // the Pods and the runtime's shims outlive the kubelet and the runtime
     for (const p of processes.reverse()) await p.stop(3000);
-    await s3?.stop();
+    if (!keepS3) await s3?.stop();
     await plane?.stop();
     restoreState(state);
     const left = leftovers(state);
@@ -446,7 +470,9 @@ export async function startRealNode(): Promise<RealNode> {
     start('csi-snapshotter', [`--csi-address=${csiSocket}`, ...sidecar]);
     start('snapshot-controller', [`--kubeconfig=${kubeconfig}`, '--leader-election=false']);
 
-    s3 = await startS3Server({ host: NODE.address, bucket: 'lifeboat-real' });
+    // A rebuilt cluster keeps the MinIO of the one before: its socket on the node's address outlives the bridge being
+    // deleted and made again, so the repositories answer at the same endpoint.
+    s3 ??= await startS3Server({ host: NODE.address, bucket: 'lifeboat-real' });
     const mover = bin['mover-image-ref'] as string;
     start('volsync', ['--health-probe-bind-address=127.0.0.1:0', '--metrics-bind-address=0', '--leader-elect=false'], {
       KUBECONFIG: kubeconfig,
@@ -499,7 +525,12 @@ export async function startRealNode(): Promise<RealNode> {
       dir,
       startMs: Date.now() - started,
     };
-    return { ...info, kubeConfig: plane.kubeConfig, stop };
+    const rebuild = async (): Promise<RealNode> => {
+      keepS3 = true;
+      await stop();
+      return await startRealNode({ s3: s3 as S3Server });
+    };
+    return { ...info, kubeConfig: plane.kubeConfig, stop, rebuild };
   } catch (error) {
     const tails = processes.map((p) => `--- ${p.name}\n${p.tail().split('\n').slice(-6).join('\n')}`).join('\n');
     await stop();
@@ -508,31 +539,165 @@ export async function startRealNode(): Promise<RealNode> {
 }
 
 /** For the global setup: the node's description, passed to the test files through the environment. */
-export function publishRealNode(node: RealNode): void {
+export function publishRealNode(node: RealNode, infoFile?: string): void {
   process.env[KUBECONFIG_ENV] = node.kubeconfigPath;
-  const { kubeConfig: _kc, stop: _stop, ...info } = node;
+  const { kubeConfig: _kc, stop: _stop, rebuild: _rebuild, ...info } = node;
   process.env[INFO_ENV] = JSON.stringify(info);
+  if (infoFile) {
+    // Whole or not at all: a file starting meanwhile reads the old description or the new one.
+    writeFileSync(`${infoFile}.new`, JSON.stringify(info));
+    renameSync(`${infoFile}.new`, infoFile);
+    process.env[INFO_FILE_ENV] = infoFile;
+  }
+}
+
+/**
+ * For the global setup, which owns the node's processes: publishes the node and serves rebuilds on a Unix socket for
+ * the run's test files (a test file cannot restart processes it did not start: they die with their parent). A rebuild
+ * is asked for by a file holding the node lock exclusive (withRealNodeAlone), so no other file uses the node; the new
+ * node's description replaces the published one, and `current()` is what the teardown stops.
+ */
+export async function serveRealNode(first: RealNode): Promise<{ current(): RealNode; close(): Promise<void> }> {
+  sweepRunDirs();
+  const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  const infoFile = join(dir, 'node.json');
+  const socket = join(dir, 'control.sock');
+  let node = first;
+  publishRealNode(node, infoFile);
+  let busy: Promise<void> = Promise.resolve();
+  const server = createServer((conn) => {
+    conn.once('data', (chunk) => {
+      if (chunk.toString('utf8').trim() !== 'rebuild') {
+        conn.end('error: unknown request\n');
+        return;
+      }
+      busy = busy.then(async () => {
+        const t0 = Date.now();
+        try {
+          node = await node.rebuild();
+          publishRealNode(node, infoFile);
+          process.stderr.write(`[testenv] real node rebuilt in ${Date.now() - t0} ms (ready in ${node.startMs} ms)\n`);
+          conn.end('ok\n');
+        } catch (error) {
+          conn.end(`error: ${(error as Error).message.replaceAll('\n', ' | ')}\n`);
+        }
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  server.unref();
+  process.env[CONTROL_ENV] = socket;
+  return {
+    current: () => node,
+    close: async () => {
+      await busy;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const RUN_DIR_PREFIX = 'lifeboat-real-node-run-';
+
+/** Removes the description and socket directories of runs that were killed (their owner is gone). */
+function sweepRunDirs(): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(RUN_DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+      process.kill(owner, 0);
+    } catch (error) {
+      if (owner > 0 && (error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 let privateNode: Promise<RealNode> | undefined;
+/** This process's hold on the node lock (test/support/node-lock.ts): shared while it uses the node. */
+let held: Promise<HeldLock> | undefined;
+
+function currentInfo(): RealNodeInfo | undefined {
+  const file = process.env[INFO_FILE_ENV];
+  if (file) return JSON.parse(readFileSync(file, 'utf8')) as RealNodeInfo;
+  const published = process.env[INFO_ENV];
+  return published ? (JSON.parse(published) as RealNodeInfo) : undefined;
+}
+
+function withKubeConfig(info: RealNodeInfo): RealNodeInfo & { kubeConfig: KubeConfig } {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(info.kubeconfigPath);
+  return { ...info, kubeConfig };
+}
 
 /**
  * The real node shared by this test run (started by the global setup when the run includes real-node tests). A test
- * file run on its own starts a private one and stops it when the file's tests end.
+ * file run on its own starts a private one and stops it when the file's tests end. Either way the file holds the node
+ * lock shared from its first call on (until it ends), so a rebuild waits for it; call again after withRealNodeAlone
+ * for the node as it is now.
  */
 export async function sharedRealNode(): Promise<RealNodeInfo & { kubeConfig: KubeConfig }> {
-  const published = process.env[INFO_ENV];
-  if (published) {
-    const info = JSON.parse(published) as RealNodeInfo;
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(info.kubeconfigPath);
-    return { ...info, kubeConfig };
-  }
+  held ??= acquireNodeLock('shared');
+  await held;
+  const info = currentInfo();
+  if (info) return withKubeConfig(info);
   if (!privateNode) {
     privateNode = startRealNode();
     process.once('beforeExit', () => void privateNode?.then((n) => n.stop()));
   }
   return await privateNode;
+}
+
+/**
+ * Runs `fn` while no other test file uses the node (the node lock held exclusive: it waits until every other file
+ * that holds it shared has ended), then holds it shared again. For tests that replace the cluster (rebuildRealNode).
+ */
+export async function withRealNodeAlone<T>(fn: () => Promise<T>): Promise<T> {
+  await (await held)?.release();
+  held = acquireNodeLock('exclusive');
+  const exclusive = await held;
+  process.stderr.write(`[realnode] waited ${exclusive.waitedMs} ms to use the node alone\n`);
+  try {
+    return await fn();
+  } finally {
+    await exclusive.release();
+    held = acquireNodeLock('shared');
+    await held;
+  }
+}
+
+/**
+ * A fresh cluster in place of the current one, on the same machine and the same MinIO (RealNode.rebuild): for a
+ * full-cluster rebuild. Only inside withRealNodeAlone. Returns the new node; what the caller had of the old one (its
+ * kubeconfig, clients) is dead.
+ */
+export async function rebuildRealNode(): Promise<RealNodeInfo & { kubeConfig: KubeConfig }> {
+  if ((await held)?.mode !== 'exclusive') {
+    throw new Error(
+      'rebuildRealNode() pulls the cluster from under every other test file: call it inside withRealNodeAlone',
+    );
+  }
+  const control = process.env[CONTROL_ENV];
+  if (!control) {
+    const node = privateNode ? await privateNode : await startRealNode();
+    privateNode = node.rebuild();
+    return await privateNode;
+  }
+  const answer = await new Promise<string>((resolve, reject) => {
+    const conn = connect(control, () => conn.write('rebuild\n'));
+    let text = '';
+    conn.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+    });
+    conn.on('end', () => resolve(text.trim()));
+    conn.on('error', reject);
+  });
+  if (answer !== 'ok') throw new Error(`the run's real node was not rebuilt: ${answer}`);
+  return withKubeConfig(currentInfo() as RealNodeInfo);
 }
 
 /** Whether a test run's arguments include the real-node tests (a glob of every test, or a realnode-* file). */

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Snapshot } from '../catalog/types.ts';
+import {
+  formatStandbyRecord,
+  STANDBY_RECORD_ANNOTATION,
+  type StandbyRecord,
+  type StandbyState,
+} from '../plan/standby.ts';
+import type { Decision } from './decide.ts';
+import { confirmStandby, readOfDecision, type StandbyWithReport } from './standby-evidence.ts';
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const SYNCED = '2026-06-01T11:58:00Z';
+const SYNCED_MS = Date.parse(SYNCED);
+const ARMED_ID = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809';
+const OLDER_ID = '9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0';
+const record: StandbyRecord = {
+  snapshotId: ARMED_ID,
+  snapshotTime: '2026-06-01T11:17:03.250Z',
+  token: 'sync-1780312000',
+};
+const current: StandbyState = { kind: 'current', record };
+
+const snap = (id: string, time: string): Snapshot => ({ id, time, timeMs: Date.parse(time) });
+const armedSnap = snap(ARMED_ID, record.snapshotTime);
+const olderSnap = snap(OLDER_ID, '2026-06-01T10:17:00.000Z');
+
+/** A catalog decision whose facts were read `readAgo` ms before NOW. */
+function decision(snapshots: Snapshot[], readAgoMs: number, kind: Decision['decision'] = 'restore'): Decision {
+  return {
+    decision: kind,
+    authoritative: kind !== 'unknown',
+    cause: kind === 'unknown' ? 'catalog-stale' : 'snapshots-found',
+    message: '',
+    snapshots,
+    ...(kind === 'restore' && snapshots[0] ? { newest: snapshots[0] } : {}),
+    checkpoints: [],
+    factsAgeMs: readAgoMs,
+  };
+}
+
+// What VolSync's log filters keep: restic names the snapshot it restores (short id); the kopia fork's destination
+// filter drops the script's "Selected snapshot" line unless MOVER_LOG_DEBUG is on.
+const resticRestoring = (id: string) =>
+  `restoring snapshot ${id.slice(0, 8)} of [/data] at 2026-06-01 11:17:03.25 +0000 UTC by root@volsync to .`;
+const kopiaDone = 'INFO: Snapshot restore completed successfully';
+const nothing = 'No eligible snapshots found\n=== No data will be restored ===';
+
+function rd(mover: 'kopia' | 'restic', report?: { result: string; logs?: string }): StandbyWithReport {
+  return {
+    metadata: {
+      name: 'data-restore',
+      namespace: 'app',
+      annotations: { [STANDBY_RECORD_ANNOTATION]: formatStandbyRecord(record) },
+    },
+    spec: { trigger: { manual: record.token }, [mover]: {} },
+    status: {
+      lastManualSync: record.token,
+      lastSyncTime: SYNCED,
+      latestImage: { name: 'volsync-data-restore-dest-20260601115800' },
+      ...(report ? { latestMoverStatus: report } : {}),
+    },
+  };
+}
+
+describe('confirmStandby: what a standby restored, against what it was armed with', () => {
+  const after = NOW - SYNCED_MS - 60_000; // read started 1 min after the sync ended
+  const before = NOW - SYNCED_MS + 60_000; // read started 1 min before the sync ended
+  const cases: {
+    name: string;
+    rd: StandbyWithReport;
+    decision?: Decision;
+    state?: StandbyState;
+    want: Partial<StandbyState> & { kind: StandbyState['kind'] };
+    why?: RegExp;
+  }[] = [
+    {
+      name: 'no mover status at all (a VolSync that does not report): the token is all there is',
+      rd: rd('kopia'),
+      decision: decision([armedSnap], before),
+      want: { kind: 'current' },
+    },
+    {
+      name: 'restic names the armed snapshot: current',
+      rd: rd('restic', { result: 'Successful', logs: resticRestoring(ARMED_ID) }),
+      decision: decision([armedSnap, olderSnap], before),
+      want: { kind: 'current' },
+    },
+    {
+      name: 'restic names an older snapshot (the armed one was forgotten before the mover ran): behind, re-armed',
+      rd: rd('restic', { result: 'Successful', logs: resticRestoring(OLDER_ID) }),
+      decision: decision([armedSnap, olderSnap], after),
+      want: { kind: 'behind', misrestored: true },
+      why: /restored snapshot 9f8e7d6c .* instead of snapshot 1a2b3c4d/,
+    },
+    {
+      name: 'the mover found nothing at or before restoreAsOf: behind',
+      rd: rd('kopia', { result: 'Successful', logs: nothing }),
+      decision: decision([armedSnap], after),
+      want: { kind: 'behind', misrestored: true },
+      why: /restored nothing/,
+    },
+    {
+      name: 'the last mover run failed although the token matches: behind',
+      rd: rd('kopia', { result: 'Failed', logs: 'ERROR: repository not found' }),
+      decision: decision([armedSnap], after),
+      want: { kind: 'behind', misrestored: true },
+      why: /failed/,
+    },
+    {
+      name: 'kopia names nothing; a read after the mover still holds the armed snapshot: current',
+      rd: rd('kopia', { result: 'Successful', logs: kopiaDone }),
+      decision: decision([armedSnap, olderSnap], after),
+      want: { kind: 'current' },
+    },
+    {
+      name: 'kopia names nothing; the log was dropped (operator cache): the read settles it the same way',
+      rd: rd('kopia', { result: 'Successful' }),
+      decision: decision([armedSnap], after),
+      want: { kind: 'current' },
+    },
+    {
+      name: 'kopia names nothing; the armed snapshot is gone from a read after the mover: behind',
+      rd: rd('kopia', { result: 'Successful', logs: kopiaDone }),
+      decision: decision([olderSnap], after),
+      want: { kind: 'behind', misrestored: true },
+      why: /is gone from the repository/,
+    },
+    {
+      name: 'kopia names nothing; the only read started before the mover ended: syncing until one after it',
+      rd: rd('kopia', { result: 'Successful', logs: kopiaDone }),
+      decision: decision([armedSnap], before),
+      want: { kind: 'syncing', token: record.token, sinceMs: SYNCED_MS },
+    },
+    {
+      name: 'kopia names nothing; the catalog cannot vouch (unknown): no read, still confirming',
+      rd: rd('kopia', { result: 'Successful', logs: kopiaDone }),
+      decision: decision([armedSnap], after, 'unknown'),
+      want: { kind: 'syncing', token: record.token },
+    },
+    {
+      name: 'a state that is not current is returned as it is',
+      rd: rd('restic', { result: 'Successful', logs: resticRestoring(OLDER_ID) }),
+      state: { kind: 'stuck', token: 'sync-1780300000', sinceMs: 0, record },
+      want: { kind: 'stuck', token: 'sync-1780300000' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const got = confirmStandby(c.state ?? current, c.rd, c.decision, NOW);
+      for (const [key, value] of Object.entries(c.want)) {
+        assert.deepEqual((got as Record<string, unknown>)[key], value, `${key} of ${JSON.stringify(got)}`);
+      }
+      if (c.why) assert.match(got.kind === 'behind' ? got.why : '', c.why);
+      if (got.kind === 'syncing') assert.match(got.confirming ?? '', /does not name the snapshot/);
+    });
+  }
+});
+
+describe('readOfDecision', () => {
+  it('is the restore decision read, dated from its facts age', () => {
+    assert.deepEqual(readOfDecision(decision([armedSnap, olderSnap], 5_000), NOW), {
+      state: 'read',
+      startedAtMs: NOW - 5_000,
+      snapshotIds: [ARMED_ID, OLDER_ID],
+    });
+  });
+  it('is no read for an unknown or fresh decision, or none at all', () => {
+    assert.equal(readOfDecision(decision([armedSnap], 5_000, 'unknown'), NOW), undefined);
+    assert.equal(readOfDecision(decision([], 5_000, 'fresh'), NOW), undefined);
+    assert.equal(readOfDecision(undefined, NOW), undefined);
+  });
+});

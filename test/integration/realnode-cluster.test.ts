@@ -1,0 +1,550 @@
+/**
+ * What lifeboat keeps for a whole cluster, on the real node (test/support/realnode.ts) with lifeboat installed from its
+ * chart: the standby of a PVC — its persistent ReplicationDestination `{pvc}-restore` — re-armed by lifeboat's own
+ * in-cluster sync loop when a newer backup lands and synced by the real VolSync with its real kopia mover, reported
+ * current with that snapshot (the Event, the metric, `lifeboat status` run against the cluster), and holding its bytes:
+ * a claim made from the standby's image is checked file by file. Then the case the trigger token cannot tell: the
+ * standby armed for a snapshot that is gone by the time the mover runs (retention, maintenance, a manual forget) — the
+ * real mover restores the older snapshot and VolSync reports the sync done with lifeboat's token; lifeboat must not
+ * call it current, and re-arms it.
+ *
+ * lifeboat installed the other way users install it — `lifeboat manifests` applied object by object — with two
+ * replicas, and its leader pod deleted: the other replica takes the Lease, admission answers every CREATE through the
+ * hand-over, the webhook certificate still verifies against the webhook configurations' CA. And the full cluster
+ * rebuild: three labelled PVCs in two namespaces backed up, the whole cluster replaced by a fresh one on the same
+ * MinIO (test/support/realnode.ts rebuildRealNode: new etcd, kubelet, runtime and CSI state), lifeboat installed from
+ * its chart, the same claims applied as GitOps would, each restored from its snapshot and checked byte for byte.
+ *
+ * Nothing here is played except one arming: with lifeboat scaled to 0, the test arms the standby exactly as lifeboat's
+ * sync does (plan/standby.ts armBody, under its field manager) for a snapshot it removed from the repository just
+ * before, because the window between lifeboat's arming and the mover's choice is too short to hit on purpose.
+ * The played twin of the standby sync (fast, many PVCs, caps) is test/integration/restore-point-sync.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  RESTORE_SNAPSHOT_ANNOTATION,
+  RESTORE_VERDICT_ANNOTATION,
+  RESTORED_FROM_ANNOTATION,
+} from '../../src/config/keys.ts';
+import type { KubeObject } from '../../src/kube/client.ts';
+import {
+  armBody,
+  type DestinationView,
+  parseStandbyRecord,
+  STANDBY_RECORD_ANNOTATION,
+  SYNC_FIELD_MANAGER,
+  syncToken,
+} from '../../src/plan/standby.ts';
+import { eventually } from '../support/eventually.ts';
+import { KopiaTestRepository } from '../support/kopia.ts';
+import { type RealNodeInfo, rebuildRealNode, sharedRealNode, withRealNodeAlone } from '../support/realnode.ts';
+import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
+import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
+import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
+import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+
+type Standby = KubeObject &
+  DestinationView & {
+    apiVersion: string;
+    kind: string;
+    status?: DestinationView['status'] & { latestMoverStatus?: { result?: string; logs?: string } };
+  };
+type Event = KubeObject & { reason?: string; note?: string; type?: string; regarding?: { name?: string } };
+
+const standbyRef = (s: S) => ({
+  apiVersion: VOLSYNC,
+  kind: 'ReplicationDestination',
+  namespace: s.namespace,
+  name: `${PVC}-restore`,
+});
+
+/** The standby once its recorded sync completed with an image; `id` (a prefix) names the snapshot recorded. */
+async function standbySynced(s: S, id: string, what: string): Promise<Standby> {
+  let seen = '';
+  return await s
+    .step(what, () =>
+      eventually(
+        `standby ${PVC}-restore synced to ${id}`,
+        async () => {
+          const rd = await s.kube.get<Standby>(standbyRef(s));
+          const record = parseStandbyRecord(rd?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+          seen = JSON.stringify({ record, trigger: rd?.spec?.trigger, status: rd?.status });
+          const done =
+            record?.snapshotId.startsWith(id) &&
+            rd?.status?.lastManualSync === record.token &&
+            rd.status.latestImage?.name;
+          return done ? rd : undefined;
+        },
+        300_000,
+        1000,
+      ),
+    )
+    .catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${seen}`);
+    });
+}
+
+/** lifeboat's Events on the PVC with `reason`, newest last. */
+async function events(s: S, reason: string): Promise<Event[]> {
+  const all = await s.kube.list<Event>('events.k8s.io/v1', 'Event', { namespace: s.namespace });
+  return all.filter((e) => e.reason === reason);
+}
+
+/** lifeboat's gauge `lifeboat_restore_points{state}` as its in-cluster pod serves it. */
+async function restorePoints(s: S, state: string): Promise<number | undefined> {
+  const text = await (await fetch(s.lifeboat.opsUrl('/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`lifeboat_restore_points{state="${state}"}`));
+  return line ? Number(line.split(' ').at(-1)) : undefined;
+}
+
+/**
+ * A new, unlabelled claim made from the standby's image (the VolumeSnapshot VolSync published), checked byte for byte
+ * against `manifest` by a real Pod; the claim is deleted afterwards.
+ */
+async function imageHolds(s: S, image: string, manifest: string, what: string): Promise<void> {
+  const name = `from-${image}`.slice(0, 63);
+  await s.step(`${what}: claim from the image bound`, async () => {
+    await s.kube.apply({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace: s.namespace },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: image },
+      },
+    } as KubeObject);
+    await s.bound(name);
+  });
+  const check = await s.step(`${what}: checker pod`, () =>
+    checkKnownFiles(s.kube, s.namespace, name, s.node.toolsImage),
+  );
+  await s.deletePvc(name);
+  assert.equal(check.exitCode, 0, `${what}: the image's bytes differ: ${check.message}`);
+  assert.equal(check.message, manifest, `${what}: the image holds exactly the files of that backup`);
+}
+
+/** `kopia snapshot delete` of one snapshot in the scenario's repository, as retention or an administrator would. */
+async function forgetSnapshot(s: S, id: string): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'lifeboat-kopia-admin-'));
+  const { endpoint, accessKeyId, secretAccessKey, region, bucket } = s.node.s3;
+  const repo = new KopiaTestRepository(root, 'real-kopia-password', {
+    kind: 's3',
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    region,
+    bucket,
+    // The kopia mover adds the trailing slash to the prefix of KOPIA_REPOSITORY (s3://bucket/prefix).
+    prefix: `${s.prefix}/`,
+  });
+  try {
+    await repo.run(['repository', 'connect', ...repo.backendArgs()]);
+    await repo.deleteSnapshots([id]);
+  } finally {
+    await repo.cleanup(); // removes root
+  }
+}
+
+describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => {
+  let node: Awaited<ReturnType<typeof sharedRealNode>>;
+  before(async () => {
+    node = await sharedRealNode();
+  });
+
+  describe('the standby, kopia on S3 (MinIO), with the real VolSync', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-standby');
+      const { secret, config } = s.s3Repository('kopia');
+      // The shortest interval the configuration allows: the in-cluster loop re-arms within about a minute.
+      await s.start(secret, { ...config, restore: { sync: { interval: '1m' } } });
+    });
+    after(() => s?.stop());
+
+    let synced: { manifest: string; newest: { id: string; time: string } } | undefined;
+    it('a newer backup: the in-cluster sync re-arms the standby, the real VolSync restores it, lifeboat reports it current', async () => {
+      await s.step('new PVC bound', async () => {
+        await s.createPvc(PVC);
+        await s.bound(PVC);
+      });
+      synced = await writeAndBackUp(s, 'standby-write');
+      const rd = await standbySynced(s, synced.newest.id, 'standby re-armed and synced by the real VolSync');
+      const record = parseStandbyRecord(rd.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+      assert.equal(record?.snapshotId, synced.newest.id, 'armed with the newest snapshot');
+      assert.equal(rd.status?.latestMoverStatus?.result, 'Successful');
+
+      // lifeboat reports the completion once the evidence agrees (for kopia: a read of the repository after the sync).
+      const reported = await s.step('RestorePointSynced reported', () =>
+        eventually(
+          'a RestorePointSynced Event naming the snapshot',
+          async () => (await events(s, 'RestorePointSynced')).find((e) => e.note?.includes(synced?.newest.id ?? '?')),
+          180_000,
+          1000,
+        ),
+      );
+      assert.match(reported.note ?? '', new RegExp(`image ${rd.status?.latestImage?.name}`));
+      assert.deepEqual(await events(s, 'RestorePointSyncMismatch'), []);
+      assert.equal(await restorePoints(s, 'current'), 1, 'the in-cluster metric counts the standby current');
+
+      const status = await s.step('lifeboat status against the cluster', () =>
+        s.cli('status', '-n', s.namespace, '--output', 'json'),
+      );
+      assert.equal(status.status, 0, `lifeboat status failed:\n${status.out}\n${status.err}`);
+      const row = (
+        JSON.parse(status.out) as { rows: { pvc: string; restoreReady: unknown; restorePoint: unknown }[] }
+      ).rows.find((r) => r.pvc === PVC);
+      assert.deepEqual(row?.restoreReady, {
+        ready: true,
+        why: `holds snapshot ${synced.newest.id} from ${record?.snapshotTime}`,
+      });
+      const table = await s.cli('status', '-n', s.namespace);
+      assert.equal(table.status, 0, table.err);
+      assert.match(table.out, /RESTORE-READY/);
+      assert.match(table.out, new RegExp(`\\b${PVC}\\b.*\\byes\\b`));
+
+      await imageHolds(s, rd.status?.latestImage?.name ?? '', synced.manifest, 'standby image');
+    });
+
+    it('armed for a snapshot gone before the mover ran: the token says done, lifeboat says behind and re-arms', async () => {
+      assert.ok(synced, 'the first scenario ran');
+      const older = synced;
+      const gone = await writeAndBackUp(s, 'standby-gone');
+      // lifeboat steps aside while the test arms the standby as its sync would, for a snapshot it then cannot restore.
+      await s.step('lifeboat scaled to 0', () => s.lifeboat.scale(0));
+      await s.step('newest snapshot forgotten in the repository', () => forgetSnapshot(s, gone.newest.id));
+      const rd = (await s.kube.get<Standby>(standbyRef(s))) as Standby;
+      const token = syncToken(Date.now(), rd.spec?.trigger?.manual);
+      await s.kube.http.request(
+        'PATCH',
+        await s.kube.resources.objectPath(VOLSYNC, 'ReplicationDestination', rd.metadata.name, s.namespace),
+        {
+          query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
+          contentType: 'application/apply-patch+yaml',
+          body: armBody(
+            rd,
+            { id: gone.newest.id, time: gone.newest.time, timeMs: Date.parse(gone.newest.time) },
+            token,
+          ),
+        },
+      );
+      const misled = await standbySynced(s, gone.newest.id, 'the real VolSync syncs the armed standby');
+      assert.equal(misled.status?.lastManualSync, token, "VolSync credits the sync with lifeboat's token");
+      assert.equal(misled.status?.latestMoverStatus?.result, 'Successful', 'and reports it successful');
+      // What the token cannot tell: the mover restored the older snapshot, the newest at or before restoreAsOf.
+      await imageHolds(s, misled.status?.latestImage?.name ?? '', older.manifest, 'image of the misled sync');
+
+      await s.step('lifeboat scaled to 1', () => s.lifeboat.scale(1));
+      const warning = await s.step('RestorePointSyncMismatch reported', () =>
+        eventually(
+          'a RestorePointSyncMismatch Warning',
+          async () => (await events(s, 'RestorePointSyncMismatch'))[0],
+          240_000,
+          1000,
+        ),
+      );
+      assert.equal(warning.type, 'Warning');
+      assert.match(warning.note ?? '', new RegExp(`${token} did not restore what it was armed with`));
+      assert.match(warning.note ?? '', /gone from the repository/);
+      const rearmed = await standbySynced(s, older.newest.id, 're-armed to the newest snapshot left, synced');
+      assert.notEqual(rearmed.status?.lastManualSync, token);
+      await imageHolds(s, rearmed.status?.latestImage?.name ?? '', older.manifest, 'standby image after the re-arm');
+      await s.step('reported current again', () =>
+        eventually(
+          'lifeboat_restore_points{state="current"} 1',
+          async () => ((await restorePoints(s, 'current')) === 1 ? true : undefined),
+          180_000,
+          2000,
+        ),
+      );
+    });
+  });
+
+  describe('lifeboat from `lifeboat manifests`, two replicas: the leader pod deleted', () => {
+    let s: Scenario;
+    before(async () => {
+      s = new Scenario(node, 'real-ha');
+      const { secret, config } = s.s3Repository('kopia');
+      await s.start(secret, config, { from: 'manifests', replicas: 2 });
+    });
+    after(() => s?.stop());
+
+    it('the other replica takes the Lease, admission answers throughout, the webhook certificate stays valid', async () => {
+      const pods = async () =>
+        (
+          await s.kube.list<KubeObject & { status?: { phase?: string } }>('v1', 'Pod', {
+            namespace: LIFEBOAT_NAMESPACE,
+            labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+          })
+        ).filter((p) => !p.metadata.deletionTimestamp);
+      // lifeboat's candidates are `<pod name>_<8 random hex digits>` (client-go's shape): the pod is what comes before.
+      const holder = async () => {
+        const identity = (await s.kube.get<Lease>(LEASE))?.spec?.holderIdentity ?? '';
+        return identity.includes('_') ? identity.slice(0, identity.lastIndexOf('_')) : identity;
+      };
+      const names = (await pods()).map((p) => p.metadata.name);
+      assert.equal(names.length, 2, `two replicas run: ${names.join(', ')}`);
+      const leader = await s.step('a leader elected', () =>
+        eventually(
+          'the Lease held by one of the pods',
+          async () => {
+            const h = await holder();
+            return names.includes(h) ? h : undefined;
+          },
+          60_000,
+          250,
+        ),
+      );
+      const certBefore = await servedCertificate(s);
+      assert.equal(
+        certBefore.authorized,
+        true,
+        `the served certificate verifies against the caBundle: ${certBefore.error}`,
+      );
+      assert.equal((await admitted(s, 'before')).ok, true, 'a labelled PVC is admitted');
+
+      await s.kube.delete({ apiVersion: 'v1', kind: 'Pod', namespace: LIFEBOAT_NAMESPACE, name: leader });
+      const t0 = Date.now();
+      // Labelled CREATEs (dry run: the API server still calls both webhooks) one after another through the hand-over
+      // and the old pod's departure from the Service: every one must be answered.
+      const answers: { atMs: number; ok: boolean; error?: string }[] = [];
+      let successor = '';
+      let successorMs = 0;
+      for (let i = 0; Date.now() - t0 < 20_000 || !successor; i++) {
+        if (Date.now() - t0 > 120_000) break;
+        const answer = await admitted(s, `during-${i}`);
+        answers.push({ atMs: Date.now() - t0, ...answer });
+        const h = await holder();
+        if (!successor && h && h !== leader) {
+          successor = h;
+          successorMs = Date.now() - t0;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      s.timings['Lease taken over after the leader pod was deleted'] = successorMs;
+      s.timings['admission CREATEs during the hand-over'] = answers.length;
+      assert.ok(successor, 'the other replica took the Lease');
+      assert.ok(names.includes(successor), `the successor ${successor} is the replica that was running`);
+      assert.deepEqual(
+        answers.filter((a) => !a.ok),
+        [],
+        'admission answered every CREATE during the hand-over',
+      );
+
+      // The new leader does the leader's work: a new labelled PVC gets its generated ReplicationSource.
+      await s.step('the new leader reconciles a new PVC', async () => {
+        await s.createPvc('after-handover');
+        await eventually(
+          'ReplicationSource of after-handover',
+          () => s.kube.get(s.sourceRef('after-handover')),
+          120_000,
+          500,
+        );
+      });
+      // The Deployment replaced the deleted pod; the certificate every replica serves still verifies.
+      await s.step('two replicas again', () =>
+        eventually('two ready pods', async () => ((await pods()).length === 2 ? true : undefined), 180_000, 500),
+      );
+      const certAfter = await servedCertificate(s);
+      assert.equal(certAfter.authorized, true, `after the hand-over: ${certAfter.error}`);
+      assert.equal(certAfter.caBundle, certBefore.caBundle, 'the webhook configurations kept their CA');
+    });
+  });
+
+  describe('full cluster rebuild, kopia on S3 (MinIO)', () => {
+    it('a second, fresh cluster on the same repository restores every labelled PVC of two namespaces, byte for byte', () =>
+      // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.
+      withRealNodeAlone(async () => {
+        const first = await sharedRealNode();
+        const apps = new Scenario(first, 'rebuild-apps');
+        const db = new Scenario(first, 'rebuild-db');
+        const { secret, config } = apps.s3Repository('kopia');
+        const claims: Claimed[] = [
+          { s: apps, pvc: 'data' },
+          { s: apps, pvc: 'media' },
+          { s: db, pvc: 'data' },
+        ];
+        try {
+          await apps.start(secret, config);
+          await db.createNamespace();
+          await backUpBeforeRebuild(claims, first.toolsImage);
+        } catch (error) {
+          // The first cluster stays for the run's other files: leave it as found.
+          await db.deleteNamespace().catch(() => undefined);
+          await apps.stop();
+          throw error;
+        }
+        // The old cluster goes as a whole: what the scenarios hold of it (clients, lock, lifeboat) goes with it.
+        for (const s of [apps, db]) {
+          s.kube.close();
+          process.stderr.write(
+            `[realnode] ${s.namespace} before the rebuild, step timings (ms): ${JSON.stringify(s.timings)}\n`,
+          );
+        }
+
+        const t0 = Date.now();
+        const second = await rebuildRealNode();
+        const rebuildMs = Date.now() - t0;
+        assert.notEqual(second.dir, first.dir, 'a new node directory: new etcd data, kubelet, runtime and CSI state');
+        const apps2 = new SameRepository(second, 'rebuild-apps', apps.prefix);
+        const db2 = new Scenario(second, 'rebuild-db');
+        apps2.timings['cluster rebuilt'] = rebuildMs;
+        apps2.timings['new node ready'] = second.startMs;
+        try {
+          for (const [apiVersion, kind] of [
+            ['v1', 'PersistentVolumeClaim'],
+            [VOLSYNC, 'ReplicationDestination'],
+            [VOLSYNC, 'ReplicationSource'],
+          ] as const) {
+            assert.deepEqual(
+              (await apps2.kube.list(apiVersion, kind)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+              [],
+              `the fresh cluster has no ${kind}`,
+            );
+          }
+          // GitOps installs lifeboat with the same repository (no longer declared a first installation), then the
+          // apps: the same namespaces and claims as before.
+          await apps2.start(secret, { repository: { backend: 'kopia' } });
+          await db2.createNamespace();
+          const again = claims.map((c) => ({ ...c, s: c.s === apps ? (apps2 as S) : db2 }));
+          for (const c of again) {
+            const created = await c.s.step(`${c.pvc}: applied again`, () => c.s.createPvc(c.pvc));
+            assert.equal(created.spec.dataSourceRef?.kind, 'ReplicationDestination', `${c.pvc} is restored`);
+            assert.equal(created.metadata.annotations?.[RESTORE_SNAPSHOT_ANNOTATION], c.id, 'pinned to its backup');
+          }
+          for (const c of again) {
+            await c.s.step(`${c.s.namespace}/${c.pvc}: restored until Bound`, () => c.s.bound(c.pvc));
+            const annotations = await c.s.step(`${c.s.namespace}/${c.pvc}: verdict`, () =>
+              eventually(
+                `restore verdict of ${c.s.namespace}/${c.pvc}`,
+                async () => {
+                  const a = (await c.s.kube.get<Claim>(c.s.pvcRef(c.pvc)))?.metadata.annotations;
+                  return a?.[RESTORE_VERDICT_ANNOTATION] ? a : undefined;
+                },
+                120_000,
+                500,
+              ),
+            );
+            assert.match(annotations[RESTORE_VERDICT_ANNOTATION] ?? '', /^verified: /);
+            assert.equal(annotations[RESTORED_FROM_ANNOTATION]?.split(' ')[0], c.id);
+            const check = await c.s.step(`${c.s.namespace}/${c.pvc}: checker pod`, () =>
+              checkKnownFiles(c.s.kube, c.s.namespace, c.pvc, second.toolsImage),
+            );
+            assert.equal(check.exitCode, 0, `${c.s.namespace}/${c.pvc}: restored bytes differ: ${check.message}`);
+            assert.equal(check.message, c.manifest, `${c.s.namespace}/${c.pvc}: exactly the files backed up before`);
+          }
+        } finally {
+          await db2.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
+          db2.kube.close();
+          process.stderr.write(
+            `[realnode] ${db2.namespace} after the rebuild, step timings (ms): ${JSON.stringify(db2.timings)}\n`,
+          );
+          await apps2.stop();
+        }
+      }));
+  });
+});
+
+type Lease = KubeObject & { spec?: { holderIdentity?: string } };
+const LEASE = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: LIFEBOAT_NAMESPACE,
+  name: 'lifeboat-controller',
+};
+
+/** A labelled PVC CREATE as a dry run: the API server calls lifeboat's webhooks, nothing is stored. */
+async function admitted(s: S, name: string): Promise<{ ok: boolean; error?: string }> {
+  const path = await s.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', s.namespace);
+  try {
+    await s.kube.http.request('POST', path, {
+      query: { dryRun: 'All' },
+      body: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: s.namespace, labels: { backup: 'manual' } },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    });
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+/**
+ * The certificate lifeboat serves its webhook with, checked as the API server checks it: a TLS handshake with the
+ * Service through its cluster IP, trusting only the caBundle of the webhook configuration, for the Service's DNS name.
+ */
+async function servedCertificate(s: S): Promise<{ authorized: boolean; caBundle: string; error?: string }> {
+  type Webhooks = KubeObject & {
+    webhooks?: { clientConfig: { caBundle?: string; service?: { name: string; namespace: string; port?: number } } }[];
+  };
+  const config = await s.kube.get<Webhooks>({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    name: 'lifeboat',
+  });
+  const client = config?.webhooks?.[0]?.clientConfig;
+  if (!client?.caBundle || !client.service) throw new Error('the webhook configuration has no caBundle or Service');
+  const svc = await s.kube.get<KubeObject & { spec: { clusterIP: string } }>({
+    apiVersion: 'v1',
+    kind: 'Service',
+    namespace: client.service.namespace,
+    name: client.service.name,
+  });
+  const ca = Buffer.from(client.caBundle, 'base64').toString('utf8');
+  const caBundle = client.caBundle;
+  return await new Promise((resolve) => {
+    const socket = tlsConnect({
+      host: svc?.spec.clusterIP,
+      port: client.service?.port ?? 443,
+      ca,
+      servername: `${client.service?.name}.${client.service?.namespace}.svc`,
+      rejectUnauthorized: false,
+      timeout: 5000,
+    });
+    socket.once('secureConnect', () => {
+      const error = socket.authorizationError ? String(socket.authorizationError) : undefined;
+      resolve({ authorized: socket.authorized, caBundle, ...(error ? { error } : {}) });
+      socket.destroy();
+    });
+    socket.once('error', (error) => resolve({ authorized: false, caBundle, error: error.message }));
+    socket.once('timeout', () => {
+      resolve({ authorized: false, caBundle, error: 'timeout' });
+      socket.destroy();
+    });
+  });
+}
+
+type Claimed = { s: S; pvc: string; manifest?: string; id?: string };
+
+/** Each claim created, bound, backed up once empty, filled with known files by a real Pod and backed up again. */
+async function backUpBeforeRebuild(claims: Claimed[], image: string): Promise<void> {
+  for (const c of claims) {
+    await c.s.step(`${c.pvc}: new PVC bound, first backup`, async () => {
+      await c.s.createPvc(c.pvc);
+      await c.s.bound(c.pvc);
+      await c.s.settled(c.pvc);
+    });
+    c.manifest = await c.s.step(`${c.pvc}: writer pod`, () => writeKnownFiles(c.s.kube, c.s.namespace, c.pvc, image));
+    const status = await c.s.step(`${c.pvc}: backup`, () => c.s.backup(c.pvc, 'before-rebuild'));
+    c.id = Scenario.snapshotInLogs(status.latestMoverStatus?.logs);
+    assert.ok(c.id, `the mover names the snapshot it made: ${status.latestMoverStatus?.logs}`);
+  }
+}
+
+/** A scenario of the rebuilt cluster on the repository of the first cluster's scenario (its bucket prefix). */
+class SameRepository extends Scenario {
+  override readonly prefix: string;
+  constructor(node: RealNodeInfo & { kubeConfig: KubeConfig }, namespace: string, prefix: string) {
+    super(node, namespace);
+    this.prefix = prefix;
+  }
+}
