@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { DRILL_LABEL } from '../config/keys.ts';
 import { loadConfig } from '../config/load.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { VERSION } from '../version.ts';
@@ -27,6 +28,11 @@ interface PodSpec {
 type Deployment = KubeObject & { spec: { replicas: number; template: { spec: PodSpec } } };
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 type Webhooks = KubeObject & { webhooks: Record<string, unknown>[] };
+type PolicySpec = {
+  failurePolicy: string;
+  matchConditions: { name: string; expression: string }[];
+  validations: { expression: string }[];
+};
 
 function render(file: string): { values: Record<string, unknown>; objects: KubeObject[] } {
   const values = (parse(readFileSync(new URL(`ci/${file}`, CHART), 'utf8')) ?? {}) as Record<string, unknown>;
@@ -165,6 +171,31 @@ describe('rendered manifests: the properties every documented combination keeps'
       }
       if (!resolved.argocd.enabled) assert.ok(objects.every((o) => !o.metadata.annotations?.[SYNC_WAVE_ANNOTATION]));
 
+      // PVC delete is granted for restore drills; the policy limits it to drill-labelled claims, for exactly the
+      // ServiceAccount the ClusterRoleBinding names (docs/design.md#pvc-deletion-policy).
+      const [binding] = ofKind<KubeObject & { subjects: { name: string; namespace: string }[] }>(
+        objects,
+        'ClusterRoleBinding',
+      );
+      const subject = binding?.subjects[0];
+      const [policy] = ofKind<KubeObject & { spec: PolicySpec }>(objects, 'ValidatingAdmissionPolicy');
+      const [policyBinding] = ofKind<KubeObject & { spec: { policyName: string; validationActions: string[] } }>(
+        objects,
+        'ValidatingAdmissionPolicyBinding',
+      );
+      assert.ok(policy && policyBinding && subject);
+      assert.equal(policy.spec.failurePolicy, 'Fail');
+      assert.deepEqual(policy.spec.matchConditions, [
+        {
+          name: 'lifeboat-service-account',
+          expression: `request.userInfo.username == 'system:serviceaccount:${subject.namespace}:${subject.name}'`,
+        },
+      ]);
+      assert.ok(policy.spec.validations.every((v) => v.expression.includes(`'${DRILL_LABEL}'`)));
+      assert.deepEqual(policyBinding.spec, { policyName: policy.metadata.name, validationActions: ['Deny'] });
+      const order = objects.map((o) => o.kind);
+      assert.ok(order.indexOf('ValidatingAdmissionPolicy') > order.indexOf('ClusterRoleBinding'));
+
       // An NFS repository is mounted read-only where the catalog reads it.
       const nfs = config.repository.nfs;
       const mount = container.volumeMounts.find((m) => m.name === 'repository');
@@ -174,4 +205,27 @@ describe('rendered manifests: the properties every documented combination keeps'
       );
     });
   }
+});
+
+describe('PVC deletion policy names', () => {
+  it('follow the release, fullnameOverride and serviceAccount.name the RBAC uses', () => {
+    const cases: [Record<string, unknown>, string, string, string][] = [
+      [{}, 'lifeboat', 'lifeboat-pvc-deletion', 'system:serviceaccount:backup-system:lifeboat'],
+      [{}, 'vault', 'vault-lifeboat-pvc-deletion', 'system:serviceaccount:backup-system:vault-lifeboat'],
+      [{ fullnameOverride: 'keeper' }, 'lifeboat', 'keeper-pvc-deletion', 'system:serviceaccount:backup-system:keeper'],
+      [
+        { serviceAccount: { create: false, name: 'existing-sa' } },
+        'lifeboat',
+        'lifeboat-pvc-deletion',
+        'system:serviceaccount:backup-system:existing-sa',
+      ],
+    ];
+    for (const [values, release, name, user] of cases) {
+      const objects = renderManifests(resolveValues(values), { namespace: NAMESPACE, release }).map((r) => r.object);
+      const [policy] = ofKind<KubeObject & { spec: PolicySpec }>(objects, 'ValidatingAdmissionPolicy');
+      assert.equal(policy?.metadata.name, name);
+      assert.equal(policy?.spec.matchConditions[0]?.expression, `request.userInfo.username == '${user}'`);
+      assert.equal(ofKind(objects, 'ValidatingAdmissionPolicyBinding')[0]?.metadata.name, name);
+    }
+  });
 });

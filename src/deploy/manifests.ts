@@ -3,7 +3,7 @@
  * `lifeboat manifests`, and the reference the Helm chart is tested against (test/integration/chart.test.ts renders
  * both for each documented values combination and requires the same objects).
  *
- *   values (+ config) ─► ServiceAccount · RBAC · ConfigMap · [cert-manager] · Service · Deployment · PDB
+ *   values (+ config) ─► ServiceAccount · RBAC · PVC deletion policy · ConfigMap · [cert-manager] · Service · Deployment · PDB
  *                        · [ServiceMonitor · PrometheusRule] · [webhook configurations]
  *
  * Order is the apply order for `kubectl apply -f`: identities and permissions first, the workload next, the webhook
@@ -16,6 +16,7 @@ import { configMap, loadInstalledConfig } from './config-map.ts';
 import { objectMeta, type RenderContext } from './meta.ts';
 import { prometheusRule, serviceMonitor } from './monitoring.ts';
 import { installNames } from './names.ts';
+import { pvcDeletionPolicy } from './pvc-deletion-policy.ts';
 import { type RbacRule, rbacObjects } from './rbac.ts';
 import type { ChartValues } from './values.ts';
 import { certManagerObjects, webhookConfigurations } from './webhooks.ts';
@@ -52,6 +53,8 @@ export function renderManifests(values: ChartValues, options: RenderOptions): Re
   for (const entry of rbacObjects(ctx, (name, namespaced) => objectMeta(ctx, name, { namespaced }))) {
     out.push({ object: entry.object as KubeObject, ...(entry.rules ? { rules: entry.rules } : {}) });
   }
+  // Right after the RBAC that grants PVC delete: the policy that limits it to drill-labelled claims.
+  for (const object of pvcDeletionPolicy(ctx)) add(object);
   add(configMap(ctx));
   for (const object of certManagerObjects(ctx)) add(object);
   add(service(ctx));

@@ -64,6 +64,8 @@ export function installNames(input: NameInput) {
     serviceAccount: name || (create ? base : ''),
     configMap: `${base}-config`,
     restoreRole: `${base}-restore`,
+    /** The ValidatingAdmissionPolicy (and its binding) that limits which PVCs lifeboat may delete. */
+    pvcDeletionPolicy: `${base}-pvc-deletion`,
     /** cert-manager objects, with `config.admission.certificate.mode: cert-manager`. */
     certSelfSigned: `${base}-selfsigned`,
     certCa: `${base}-webhook-ca`,

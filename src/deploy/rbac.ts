@@ -12,7 +12,7 @@
  * The `restore` rules are not lifeboat's: `lifeboat restore` runs with the kubeconfig of whoever runs it (a person, or
  * a Job). With `rbac.restoreCommand: true` they are rendered as a separate, unbound ClusterRole `lifeboat-restore`
  * to bind to those people; the operator's ServiceAccount never scales workloads, and deletes only the scratch PVCs
- * of its restore drills.
+ * of its restore drills (enforced by the API server: pvc-deletion-policy.ts).
  */
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import type { LifeboatConfig } from '../config/types.ts';
@@ -119,8 +119,9 @@ export const RBAC_RULES: readonly RbacRule[] = [
     verbs: ['create', 'delete'],
     why:
       "Restore drills: create the drill's scratch PVC (a create, never an apply, so a taken name fails instead of " +
-      'changing a claim) and delete it when the drill ends. Only PVCs labelled lifeboat.dev/drill are deleted, with a ' +
-      'uid precondition; RBAC cannot restrict by label.',
+      'changing a claim) and delete it when the drill ends, with a uid precondition. RBAC cannot restrict by label, so ' +
+      'the ValidatingAdmissionPolicy <fullname>-pvc-deletion refuses lifeboat deleting a PVC without the label ' +
+      'lifeboat.dev/drill (docs/design.md#pvc-deletion-policy).',
   },
   {
     scope: 'cluster',
