@@ -177,18 +177,8 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
     let s: Scenario;
     before(async () => {
       s = new Scenario(node, 'drill-kopia');
-      await s.start(
-        {
-          KOPIA_PASSWORD: 'real-kopia-password',
-          KOPIA_REPOSITORY: `s3://${node.s3.bucket}/${s.prefix}`,
-          KOPIA_S3_ENDPOINT: new URL(node.s3.endpoint).host,
-          KOPIA_S3_DISABLE_TLS: 'true',
-          AWS_ACCESS_KEY_ID: node.s3.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
-          AWS_REGION: node.s3.region,
-        },
-        { repository: { backend: 'kopia', firstInstall: true }, ...DRILLS },
-      );
+      const { secret, config } = s.s3Repository('kopia');
+      await s.start(secret, { ...config, ...DRILLS });
     });
     after(() => s?.stop());
 
@@ -235,21 +225,8 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
     let s: Scenario;
     before(async () => {
       s = new Scenario(node, 'drill-restic');
-      await s.start(
-        {
-          RESTIC_PASSWORD: 'real-restic-password',
-          AWS_ACCESS_KEY_ID: node.s3.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: node.s3.secretAccessKey,
-          AWS_DEFAULT_REGION: node.s3.region,
-        },
-        {
-          repository: {
-            backend: 'restic',
-            url: `s3:${node.s3.endpoint}/${node.s3.bucket}/${s.prefix}/{namespace}/{pvc}`,
-          },
-          ...DRILLS,
-        },
-      );
+      const { secret, config } = s.s3Repository('restic');
+      await s.start(secret, { ...config, ...DRILLS });
     });
     after(() => s?.stop());
 
