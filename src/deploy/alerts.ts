@@ -164,16 +164,19 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatRestoreNotProven',
+        // A PVC has one of the two series: its proof's time, or (never proven) when lifeboat began protecting it.
         expr:
-          '(time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds)) ' +
+          '(time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds or ' +
+          'lifeboat_restore_unproven_since_timestamp_seconds)) ' +
           '> on () group_left () max(lifeboat_restore_proof_max_age_seconds)',
         for: '1h',
         severity: 'warning',
         summary: 'The backups of {{ $labels.namespace }}/{{ $labels.pvc }} were not proven restorable lately',
         description:
-          'The last restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} that passed is ' +
-          '{{ $value | humanizeDuration }} old, more than verify.maxAge: drills fail, do not run (verify.enabled, the ' +
-          'caps) or lifeboat has no image to run them with. lifeboat verify {{ $labels.namespace }}/{{ $labels.pvc }} runs one now.',
+          'No restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} has passed for ' +
+          '{{ $value | humanizeDuration }} (since its last passed drill, or since lifeboat began protecting it if none ' +
+          'ever passed), more than verify.maxAge: drills fail, do not run (verify.enabled, the caps) or lifeboat has no ' +
+          'image to run them with. lifeboat verify {{ $labels.namespace }}/{{ $labels.pvc }} runs one now.',
       },
       {
         alert: 'LifeboatMassDeletionGuardTripped',
