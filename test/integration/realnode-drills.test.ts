@@ -53,6 +53,52 @@ async function nothingLeft(s: S): Promise<void> {
   });
 }
 
+/**
+ * Everything in the scenario's namespace a drill can leave behind, drill-labelled or not: restore points, PVCs (the
+ * scratch PVC, VolSync's destination PVC and the populator's `vs-prime-…` PVC), Jobs, Pods, VolumeSnapshots, and
+ * the cluster-wide PersistentVolumes and VolumeSnapshotContents of those.
+ */
+async function inventory(s: S): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const [apiVersion, kind] of [
+    [VOLSYNC, 'ReplicationDestination'],
+    ['v1', 'PersistentVolumeClaim'],
+    ['batch/v1', 'Job'],
+    ['v1', 'Pod'],
+    ['snapshot.storage.k8s.io/v1', 'VolumeSnapshot'],
+  ] as const) {
+    for (const o of await s.kube.list(apiVersion, kind, { namespace: s.namespace })) {
+      found.add(`${kind}/${o.metadata.name}`);
+    }
+  }
+  type Cluster = KubeObject & {
+    spec?: { claimRef?: { namespace?: string }; volumeSnapshotRef?: { namespace?: string } };
+  };
+  for (const pv of await s.kube.list<Cluster>('v1', 'PersistentVolume')) {
+    if (pv.spec?.claimRef?.namespace === s.namespace) found.add(`PersistentVolume/${pv.metadata.name}`);
+  }
+  for (const c of await s.kube.list<Cluster>('snapshot.storage.k8s.io/v1', 'VolumeSnapshotContent')) {
+    if (c.spec?.volumeSnapshotRef?.namespace === s.namespace) found.add(`VolumeSnapshotContent/${c.metadata.name}`);
+  }
+  return found;
+}
+
+/** The ids of the drills whose objects exist now (their `lifeboat.dev/drill` label). */
+async function drillIds(s: S): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const [apiVersion, kind] of [
+    [VOLSYNC, 'ReplicationDestination'],
+    ['v1', 'PersistentVolumeClaim'],
+    ['batch/v1', 'Job'],
+  ] as const) {
+    for (const o of await s.kube.list(apiVersion, kind, { namespace: s.namespace, labelSelector: DRILL_SELECTOR })) {
+      const id = o.metadata.labels?.['lifeboat.dev/drill'];
+      if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
+
 /** A labelled PVC with known files, backed up twice by the real mover (the empty first sync, then the files). */
 async function backedUp(s: S, pvc: string): Promise<{ id: string; manifest: string }> {
   await s.step(`${pvc}: created and bound`, async () => {
@@ -224,6 +270,82 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
         ),
       );
       await nothingLeft(s);
+    });
+
+    it('kopia: lifeboat killed (SIGKILL) mid-drill resumes the drill in flight and leaks nothing', async () => {
+      const pvc = 'killed';
+      const backup = await backedUp(s, pvc);
+      const before = await inventory(s);
+      const claim = await s.kube.get<Claim>(s.pvcRef(pvc));
+      assert.equal((await s.cli('verify', `${s.namespace}/${pvc}`, '--no-wait')).status, 0);
+      // All three of the drill's objects exist: the restore point, the scratch PVC and the verification Job.
+      const inFlight = await s.step('drill objects created', () =>
+        eventually(
+          "the drill's restore point, scratch PVC and Job",
+          async () => {
+            const kinds = new Set((await drillObjects(s)).map((o) => o.split('/')[0]));
+            const ids = await drillIds(s);
+            return ['ReplicationDestination', 'PersistentVolumeClaim', 'Job'].every((k) => kinds.has(k)) &&
+              ids.size === 1
+              ? [...ids][0]
+              : undefined;
+          },
+          60_000,
+          250,
+        ),
+      );
+      const killed = await s.step('lifeboat killed and restarted by the kubelet', () => s.lifeboat.kill());
+      process.stderr.write(
+        `[realnode] SIGKILL to lifeboat's pids ${killed.join(', ')} with drill ${inFlight} in flight\n`,
+      );
+      const during = await drillObjects(s);
+      assert.ok(during.length >= 3, `the drill's objects outlive lifeboat: ${during.join(', ')}`);
+      // Every drill id seen until the record lands: a clean-up and a new drill would show a second id.
+      const seen = new Set<string>([inFlight]);
+      const record = await s.step('the drill ended after the restart', () =>
+        eventually(
+          'the drill recorded and its objects deleted',
+          async () => {
+            for (const id of await drillIds(s)) seen.add(id);
+            const { record } = await drillRecord(s, pvc);
+            return record?.id && seen.has(record.id) && (await drillObjects(s)).length === 0 ? record : undefined;
+          },
+          600_000,
+          1_000,
+        ),
+      );
+      process.stderr.write(
+        `[realnode] after the kill: record of drill ${record.id} (${record.outcome}); drill ids seen: ${[...seen].join(', ')}\n`,
+      );
+      assert.equal(
+        record.id,
+        inFlight,
+        `the restarted lifeboat resumed drill ${inFlight} (seen: ${[...seen].join(', ')})`,
+      );
+      assert.deepEqual([...seen], [inFlight], 'no second drill was started: the one in flight was not cleaned up');
+      assert.equal(record.outcome, 'passed', `the resumed drill passed: ${record.message}`);
+      assert.equal(record.snapshotId, backup.id);
+      await nothingLeft(s);
+      // Nothing the drill made is left: not the drill-labelled objects, nor what VolSync and its populator made for
+      // them (the restore point's destination PVC and VolumeSnapshots, the populator's PVC, their PVs and contents).
+      const leaked = await s.step('nothing new left in the namespace', () =>
+        eventually(
+          'every object made since the request gone',
+          async () => {
+            const now = await inventory(s);
+            const extra = [...now].filter((o) => !before.has(o));
+            return extra.length === 0 ? extra : undefined;
+          },
+          180_000,
+          1_000,
+        ).catch(async (error: Error) => {
+          const now = await inventory(s);
+          throw new Error(`${error.message}; left: ${[...now].filter((o) => !before.has(o)).join(', ')}`);
+        }),
+      );
+      assert.deepEqual(leaked, []);
+      const after = await s.kube.get<Claim>(s.pvcRef(pvc));
+      assert.equal(after?.metadata.resourceVersion, claim?.metadata.resourceVersion, 'the drilled PVC was not touched');
     });
 
     it('kopia: with the repository data packs removed the drill fails with its cause and leaves nothing', () =>
