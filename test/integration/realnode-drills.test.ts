@@ -14,15 +14,25 @@
  * test decides when one runs.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { RESTORE_DRILL_ANNOTATION, RESTORE_PROVEN_ANNOTATION } from '../../src/config/keys.ts';
+import {
+  DRILL_SPEC_ANNOTATION,
+  RESTORE_DRILL_ANNOTATION,
+  RESTORE_PROVEN_ANNOTATION,
+  VERIFY_SENTINEL_ANNOTATION,
+} from '../../src/config/keys.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
-import { DRILL_SELECTOR, parseDrillRecord, parseProof } from '../../src/plan/drill.ts';
+import { DRILL_SELECTOR, parseDrillRecord, parseDrillSpec, parseProof } from '../../src/plan/drill.ts';
+import type { Ledger } from '../../src/status/types.ts';
+import { CNPG_OWNER, cnpgLabels } from '../support/cnpg-claim.ts';
 import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
-import { writeKnownFiles } from '../support/realnode-pods.ts';
+import { podManifest, runPod, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+import { binary } from '../support/testenv.ts';
 
 const DRILLS = { verify: { enabled: false, timeout: '10m' } };
 
@@ -211,6 +221,36 @@ async function damagedFails(s: S, pvc: string, removePacks: () => Promise<number
   assert.ok(warning, 'a RestoreDrillFailed Warning on the PVC');
   const metrics = await (await fetch(s.lifeboat.opsUrl('/metrics'))).text();
   assert.match(metrics, new RegExp(`lifeboat_restore_drill_failing\\{namespace="${s.namespace}",pvc="${pvc}"\\} 1`));
+}
+
+/** Runs `script` in a Pod of the tools image on `pvc` (as the movers' uid); fails unless it exits 0. */
+async function inPod(s: S, name: string, pvc: string, script: string): Promise<string> {
+  const result = await runPod(s.kube, podManifest(name, s.namespace, pvc, s.node.toolsImage, script));
+  if (result.exitCode !== 0) throw new Error(`pod ${name} failed (${result.exitCode}): ${result.message}`);
+  return result.message;
+}
+
+/** One more backup of `pvc` by the real mover, and lifeboat's catalog naming it newest; returns its id. */
+async function backUp(s: S, pvc: string, token: string): Promise<string> {
+  const status = await s.step(`${pvc}: backup ${token}`, () => s.backup(pvc, `${token}-${Date.now()}`));
+  const made = Scenario.snapshotInLogs(status.latestMoverStatus?.logs);
+  assert.ok(made, `the mover's log names the snapshot it made: ${status.latestMoverStatus?.logs}`);
+  return (await s.step(`${pvc}: catalog sees ${token}`, () => s.catalogNewest(pvc, made))).id;
+}
+
+/** The drill's record once one newer than `sinceMs` is there and every object of the drill is gone. */
+async function recordAfter(s: S, pvc: string, sinceMs: number) {
+  return await s.step(`${pvc}: drill recorded`, () =>
+    eventually(
+      `a drill record of ${pvc} newer than the request`,
+      async () => {
+        const { record } = await drillRecord(s, pvc);
+        return record && Date.parse(record.at) >= sinceMs && (await drillObjects(s)).length === 0 ? record : undefined;
+      },
+      600_000,
+      2_000,
+    ),
+  );
 }
 
 describe('real node: restore drills', { timeout: 2_400_000 }, () => {
@@ -403,5 +443,151 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
 
     it('restic: with the repository data packs removed the drill fails with its cause and leaves nothing', () =>
       damagedFails(s, 'data', () => removeFromBucket(s, `${s.prefix}/${s.namespace}/data/data/`, () => true)));
+
+    it('restic: the sentinel checks out, then a backup whose sentinel changed without its .sha256 fails the drill', async () => {
+      const pvc = 'ledger';
+      await s.step(`${pvc}: created with the sentinel annotation, bound, first sync`, async () => {
+        await s.createPvc(pvc, 'manual', { annotations: { [VERIFY_SENTINEL_ANNOTATION]: 'app/sentinel' } });
+        await s.bound(pvc);
+        await s.settled(pvc);
+      });
+      // The application writes its sentinel and the checksum of it together, as the drill's documentation asks.
+      await inPod(
+        s,
+        'app-writes',
+        pvc,
+        `set -euo pipefail; mkdir -p /data/app; cd /data/app
+head -c 200000 /dev/urandom > table.dat
+printf 'balance %s\n' "$SEED" > sentinel
+sha256sum sentinel > sentinel.sha256
+cat sentinel.sha256 > /dev/termination-log`,
+      );
+      const good = await backUp(s, pvc, 'consistent');
+      const passed = await verify(s, `${s.namespace}/${pvc}`);
+      assert.equal(passed.status, 0, `the drill passed: ${passed.out}${passed.err}`);
+      assert.match(passed.out, /sentinel app\/sentinel intact/);
+      assert.equal((await drillRecord(s, pvc)).record?.snapshotId, good);
+
+      // A newer backup caught the sentinel rewritten but not its checksum (the application's two writes torn apart).
+      await inPod(s, 'app-tears', pvc, `set -euo pipefail; printf 'balance torn\n' > /data/app/sentinel`);
+      const torn = await backUp(s, pvc, 'torn');
+      const failed = await verify(s, `${s.namespace}/${pvc}`);
+      assert.equal(failed.status, 5, `the drill failed: ${failed.out}${failed.err}`);
+      const { record, proof } = await drillRecord(s, pvc);
+      assert.equal(record?.outcome, 'sentinel-differs', JSON.stringify(record));
+      assert.equal(record?.snapshotId, torn);
+      assert.match(record?.message ?? '', /sentinel app\/sentinel does not check out/);
+      assert.equal(proof?.snapshotId, good, 'the proof stays the last drill that passed');
+      await nothingLeft(s);
+    });
+
+    it('restic: the pinned snapshot forgotten before the mover ran: wrong-snapshot, never passed, nothing left', async () => {
+      const pvc = 'pinned';
+      const backup = await backedUp(s, pvc);
+      // A ResourceQuota of no Pods holds the mover's Pod (the real Job controller retries) while the snapshot goes.
+      const quota = { apiVersion: 'v1', kind: 'ResourceQuota', namespace: s.namespace, name: 'hold-pods' };
+      await s.step('quota of 0 Pods in force', async () => {
+        await s.kube.apply({
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          metadata: { name: quota.name, namespace: s.namespace },
+          spec: { hard: { pods: '0' } },
+        } as KubeObject);
+        await eventually(
+          'the quota controller computed the quota',
+          async () =>
+            (await s.kube.get<KubeObject & { status?: { hard?: { pods?: string } } }>(quota))?.status?.hard?.pods ===
+            '0'
+              ? true
+              : undefined,
+          60_000,
+          250,
+        );
+      });
+      const requested = Math.floor(Date.now() / 1000) * 1000;
+      assert.equal((await s.cli('verify', `${s.namespace}/${pvc}`, '--no-wait')).status, 0);
+      const spec = await s.step('drill created, pinned to the newest snapshot', () =>
+        eventually(
+          "the drill's restore point",
+          async () => {
+            const rds = await s.kube.list(VOLSYNC, 'ReplicationDestination', {
+              namespace: s.namespace,
+              labelSelector: DRILL_SELECTOR,
+            });
+            return parseDrillSpec(rds[0]?.metadata.annotations?.[DRILL_SPEC_ANNOTATION]);
+          },
+          60_000,
+          250,
+        ),
+      );
+      assert.equal(spec.snapshotId, backup.id);
+      // Retention elsewhere (another restic client's forget) removes the pinned snapshot while the drill waits.
+      await s.step('restic forget of the pinned snapshot', async () => {
+        const { endpoint, bucket, accessKeyId, secretAccessKey, region } = s.node.s3;
+        await promisify(execFile)(binary('restic'), ['forget', backup.id], {
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            RESTIC_REPOSITORY: `s3:${endpoint}/${bucket}/${s.prefix}/${s.namespace}/${pvc}`,
+            RESTIC_PASSWORD: 'real-restic-password',
+            AWS_ACCESS_KEY_ID: accessKeyId,
+            AWS_SECRET_ACCESS_KEY: secretAccessKey,
+            AWS_DEFAULT_REGION: region,
+          },
+        });
+      });
+      await s.step('quota removed', () => s.kube.delete(quota));
+      const record = await recordAfter(s, pvc, requested);
+      process.stderr.write(`[realnode] drill of a forgotten snapshot: ${JSON.stringify(record)}\n`);
+      // The mover restored the older (empty first-sync) snapshot at or before the pin: the drill says so.
+      assert.equal(record.outcome, 'wrong-snapshot', JSON.stringify(record));
+      assert.equal(record.snapshotId, backup.id);
+      assert.equal((await drillRecord(s, pvc)).proof, undefined, 'no proof: nothing was ever shown to restore');
+      await nothingLeft(s);
+    });
+
+    it('a CloudNativePG-shaped PVC: unlabelled gets the database verdict, labelled a DatabaseFileCopy Warning', async () => {
+      await s.step('CloudNativePG-shaped claims created', async () => {
+        await s.createPvc('pg-main-1', null, { labels: cnpgLabels('pg-main-1'), ownerReferences: [CNPG_OWNER] });
+        await s.createPvc('pg-insist-1', 'daily', {
+          labels: cnpgLabels('pg-insist-1'),
+          ownerReferences: [CNPG_OWNER],
+        });
+        await s.bound('pg-main-1');
+        await s.bound('pg-insist-1');
+      });
+      const events = await s.step('DatabaseFileCopy Warning on the labelled claim', () =>
+        eventually(
+          'the DatabaseFileCopy Event',
+          async () => {
+            const all = (await s.kube.list('events.k8s.io/v1', 'Event', { namespace: s.namespace })) as (KubeObject & {
+              reason?: string;
+              type?: string;
+              note?: string;
+              regarding?: { name?: string };
+            })[];
+            return all.find((e) => e.reason === 'DatabaseFileCopy' && e.regarding?.name === 'pg-insist-1');
+          },
+          120_000,
+          1_000,
+        ),
+      );
+      assert.equal(events.type, 'Warning');
+      assert.match(events.note ?? '', /database operator cloudnative-pg made this PVC/);
+      assert.match(events.note ?? '', /crash-consistent at best/);
+      const row = (ledger: Ledger, pvc: string) => ledger.rows.find((r) => r.pvc === pvc);
+      const status = await s.cli('status', '-n', s.namespace, '-o', 'json');
+      assert.equal(status.status, 0, status.err);
+      const fromCli = JSON.parse(status.out) as Ledger;
+      assert.equal(row(fromCli, 'pg-main-1')?.verdict, 'database', JSON.stringify(row(fromCli, 'pg-main-1')));
+      assert.equal(row(fromCli, 'pg-main-1')?.database?.operator, 'cloudnative-pg');
+      assert.equal(row(fromCli, 'pg-insist-1')?.database?.operator, 'cloudnative-pg');
+      assert.notEqual(row(fromCli, 'pg-insist-1')?.verdict, 'database', 'labelled: backed up as the user insists');
+      const audit = (await (await fetch(s.lifeboat.opsUrl(`/audit?namespace=${s.namespace}`))).json()) as Ledger;
+      assert.equal(row(audit, 'pg-main-1')?.verdict, 'database');
+      assert.match(row(audit, 'pg-main-1')?.message ?? '', /^database: native backup expected/);
+      // The real garbage collector cannot resolve the owner's kind (no CloudNativePG CRD): the claims stay.
+      assert.ok(await s.kube.get(s.pvcRef('pg-main-1')), 'the unlabelled claim is still there');
+    });
   });
 });
