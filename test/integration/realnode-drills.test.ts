@@ -7,8 +7,11 @@
  * What is checked: a drill of a kopia PVC and of a restic PVC passes and records its proof (annotation, status, metrics)
  * and leaves nothing behind; drills requested for several PVCs at once never run more than `verify.concurrency` at a
  * time; a drill of a snapshot whose repository data was removed from MinIO fails with the mover's cause and leaves
- * nothing behind; lifeboat stopped in the middle of a drill and started again ends it (resumed or cleaned up), never
- * leaking its objects, and never touching the drilled PVC.
+ * nothing behind; lifeboat stopped in the middle of a drill and started again ends it (resumed or cleaned up), and
+ * lifeboat SIGKILLed mid-drill resumes the drill in flight, never leaking its objects (VolSync's and the populator's
+ * included) and never touching the drilled PVC; an opted-in sentinel checks out, and a torn one fails the drill
+ * (`sentinel-differs`); a pinned snapshot forgotten before the mover ran fails as `wrong-snapshot`; CloudNativePG-shaped
+ * claims get the database verdict (unlabelled) and a DatabaseFileCopy Warning (labelled).
  *
  * Scheduled drills are off (`verify.enabled: false`): every drill here is requested with `lifeboat verify`, so the
  * test decides when one runs.
@@ -110,7 +113,16 @@ async function drillIds(s: S): Promise<Set<string>> {
 }
 
 /** A labelled PVC with known files, backed up twice by the real mover (the empty first sync, then the files). */
-async function backedUp(s: S, pvc: string): Promise<{ id: string; manifest: string }> {
+/**
+ * A PVC with known files and one backup of them. `retryHungBackup`: a backup whose sync the real VolSync has not
+ * finished after 300 s is asked for once more with a new token (its state goes to stderr): for a test whose subject is
+ * not the backup (the drills' caps), so a backup that hangs on a loaded node does not hide what the test checks.
+ */
+async function backedUp(
+  s: S,
+  pvc: string,
+  opts: { retryHungBackup?: boolean } = {},
+): Promise<{ id: string; manifest: string }> {
   await s.step(`${pvc}: created and bound`, async () => {
     await s.createPvc(pvc);
     await s.bound(pvc);
@@ -119,7 +131,13 @@ async function backedUp(s: S, pvc: string): Promise<{ id: string; manifest: stri
   const manifest = await s.step(`${pvc}: writer pod`, () =>
     writeKnownFiles(s.kube, s.namespace, pvc, s.node.toolsImage),
   );
-  const status = await s.step(`${pvc}: backup`, () => s.backup(pvc, `files-${Date.now()}`));
+  const status = await s
+    .step(`${pvc}: backup`, () => s.backup(pvc, `files-${Date.now()}`))
+    .catch((error: Error) => {
+      if (!opts.retryHungBackup || !/^timed out waiting for backup/.test(error.message)) throw error;
+      process.stderr.write(`[realnode] ${s.namespace}: ${error.message}; asking for the backup once more\n`);
+      return s.step(`${pvc}: backup asked again`, () => s.backup(pvc, `files-again-${Date.now()}`));
+    });
   const made = Scenario.snapshotInLogs(status.latestMoverStatus?.logs);
   assert.ok(made, `the mover's log names the snapshot it made: ${status.latestMoverStatus?.logs}`);
   const newest = await s.step(`${pvc}: catalog sees it`, () => s.catalogNewest(pvc, made));
@@ -395,13 +413,10 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
     it('restic: a drill restores the newest snapshot into a scratch PVC, checks it and records the proof', () =>
       drillPasses(s, 'data'));
 
-    // Runs, but does not gate CI yet: in one of three full runs the second PVC's set-up backup did not finish within
-    // 300 s while another real-node file shared the node (the drills' caps never ran). Their mechanics are gated by
-    // test/integration/drill-controller.test.ts ("respects verify.concurrency") until this set-up step is made robust.
-    it('restic: drills of two PVCs requested at once run one at a time (verify.concurrency 1)', {
-      todo: 'its set-up backup of the second PVC timed out once under a shared node; see the comment above',
-    }, async () => {
-      await backedUp(s, 'other');
+    // In one of three full runs the second PVC's set-up backup did not finish within 300 s while another real-node
+    // file shared the node (the caps never ran): its set-up asks once more for a backup that hangs, and says so.
+    it('restic: drills of two PVCs requested at once run one at a time (verify.concurrency 1)', async () => {
+      await backedUp(s, 'other', { retryHungBackup: true });
       let most = 0;
       let watching = true;
       const watch = (async () => {
