@@ -56,6 +56,13 @@ export default async function bench(): Promise<BenchResult> {
   const kube = new KubeClient(node.kubeConfig, 'lifeboat-bench');
   try {
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+    // The API server refuses Pods in a namespace until the controller-manager has made its default ServiceAccount.
+    await eventually(
+      `ServiceAccount ${NAMESPACE}/default`,
+      () => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: NAMESPACE, name: 'default' }),
+      60_000,
+      250,
+    );
     await kube.apply({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
