@@ -402,6 +402,7 @@ export class DrillController {
     const at = new Date(now).toISOString();
     const annotations: Record<string, string> = {
       [RESTORE_DRILL_ANNOTATION]: formatDrillRecord({
+        id: spec.id,
         outcome: verdict.outcome,
         at,
         snapshotId: spec.snapshotId,
