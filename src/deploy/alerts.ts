@@ -32,6 +32,20 @@ export interface AlertGroup {
 }
 
 const job = `job="${JOB}"`;
+/**
+ * "The counter went up within `window`", summed by `by`. A counter with labels is created by its first increment, so
+ * its first series appears at 1, and increase() counts nothing in a series' first sample: the first denial (or unknown
+ * decision, or break-glass admission) of a cause since the process started would never fire. A series that exists now
+ * and did not a window ago is such a first increment — provided Prometheus was scraping lifeboat a window ago: a new or
+ * restarted Prometheus has no history, and without that condition it would take every series for new. What remains: a
+ * target unreachable for longer than Prometheus's lookback (5 minutes) while Prometheus kept running makes its series
+ * look new for one window. A missed first denial is worse than that. (test/integration/alerts-promtool.test.ts holds
+ * these cases.)
+ */
+const increasedWithin = (selector: string, window: string, by: string) =>
+  `sum by (${by}) (increase(${selector}[${window}])) > 0 ` +
+  `or (sum by (${by}) (${selector} unless ${selector} offset ${window}) > 0 ` +
+  `and on () count(up{${job}} offset ${window}) > 0)`;
 /** Twice the tier's interval: one late or missed run is tolerated, two are not. */
 const tierTolerance = '2 * max by (tier) (lifeboat_tier_backup_interval_seconds)';
 
@@ -210,7 +224,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatUnknownDecisions',
-        expr: 'sum by (cause) (increase(lifeboat_decisions_total{decision="unknown"}[5m])) > 0',
+        expr: increasedWithin('lifeboat_decisions_total{decision="unknown"}', '5m', 'cause'),
         for: '0m',
         severity: 'critical',
         summary: 'lifeboat cannot tell whether backups exist ({{ $labels.cause }})',
@@ -225,7 +239,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
     alerts: [
       {
         alert: 'LifeboatPvcDenied',
-        expr: 'sum by (cause) (increase(lifeboat_admission_denials_total[10m])) > 0',
+        expr: increasedWithin('lifeboat_admission_denials_total', '10m', 'cause'),
         for: '0m',
         severity: 'warning',
         summary: 'lifeboat denied PVC creations ({{ $labels.cause }})',
@@ -235,7 +249,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatBreakGlassUsed',
-        expr: 'sum by (scope, cause) (increase(lifeboat_admission_break_glass_total[10m])) > 0',
+        expr: increasedWithin('lifeboat_admission_break_glass_total', '10m', 'scope, cause'),
         for: '0m',
         severity: 'warning',
         summary: 'Break-glass let PVCs through that lifeboat would have denied ({{ $labels.scope }})',
