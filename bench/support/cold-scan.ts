@@ -4,12 +4,21 @@
  * shipped (the compiled `dist/`), reads every repository once, prints one JSON line and exits. Its twin on the other
  * side is a fresh `kopia` or `restic` process.
  */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CatalogSource } from '../../src/catalog/source.ts';
 
+/**
+ * A full scan of a kopia repository or of restic repositories; or, to show the floor of any reader that checks the
+ * password as kopia and restic do, only the key derivations such a scan cannot skip: kopia's one scrypt of the
+ * format key, and one scrypt per restic repository (its key file's own parameters), as many at once as the reader.
+ */
 export type ColdScanSpec =
   | { kind: 'kopia'; repoPath: string; identity: string; password: string; pvcs: number }
-  | { kind: 'restic'; repository: string; password: string; repositories: number };
+  | { kind: 'restic'; repository: string; password: string; repositories: number }
+  | { kind: 'kopia-key'; password: string }
+  | { kind: 'restic-keys'; keyFiles: string[]; password: string; concurrency: number };
 
 export interface ColdScanResult {
   pvcs: number;
@@ -19,13 +28,36 @@ export interface ColdScanResult {
   scanMs: number;
 }
 
-const DIST = new URL('../../dist/', import.meta.url).pathname;
+/** The compiled tree; bench/catalog.ts runs a type-stripped copy of this file from elsewhere and says where. */
+const DIST = process.env.LIFEBOAT_DIST ?? new URL('../../dist/', import.meta.url).pathname;
 
 async function load<T>(module: string): Promise<T> {
   return (await import(join(DIST, module))) as T;
 }
 
+/** Only the key derivations (see ColdScanSpec); `pvcs` is 0. */
+async function deriveOnly(spec: Extract<ColdScanSpec, { kind: 'kopia-key' | 'restic-keys' }>): Promise<ColdScanResult> {
+  const started = performance.now();
+  if (spec.kind === 'kopia-key') {
+    const crypto = await load<typeof import('../../src/catalog/kopia/crypto.ts')>('catalog/kopia/crypto.js');
+    const loaded = performance.now();
+    // The salt is the repository's unique ID: its value does not change the cost.
+    await crypto.deriveFormatKey(spec.password, randomBytes(32), crypto.SCRYPT_ALGORITHM);
+    return { pvcs: 0, loadMs: loaded - started, scanMs: performance.now() - loaded };
+  }
+  const { parseKeyFile } = await load<typeof import('../../src/catalog/restic/keys.ts')>('catalog/restic/keys.js');
+  const { deriveUserKey } = await load<typeof import('../../src/catalog/restic/crypto.ts')>('catalog/restic/crypto.js');
+  const { mapLimit } =
+    await load<typeof import('../../src/catalog/restic/map-limit.ts')>('catalog/restic/map-limit.js');
+  const loaded = performance.now();
+  await mapLimit(spec.keyFiles, spec.concurrency, async (file) =>
+    deriveUserKey(spec.password, parseKeyFile(await readFile(file))),
+  );
+  return { pvcs: 0, loadMs: loaded - started, scanMs: performance.now() - loaded };
+}
+
 async function scan(spec: ColdScanSpec): Promise<ColdScanResult> {
+  if (spec.kind === 'kopia-key' || spec.kind === 'restic-keys') return await deriveOnly(spec);
   const started = performance.now();
   const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('catalog/catalog.js');
   const credentials = async () => ({ password: spec.password });
