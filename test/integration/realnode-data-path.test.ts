@@ -4,9 +4,10 @@
  * (VolSync's own entry.sh, with kopia or restic) to back them up into a real repository on S3 (MinIO); the PVC is
  * deleted (the real PVC-protection controller and garbage collector act) and recreated; lifeboat's webhook adds the
  * dataSourceRef, VolSync's real volume populator fills the claim, and a real Pod checks every byte. Around that round
- * trip: the PVC recreated beside a restore point of an earlier restore, the namespace deleted and recreated (an app
- * reinstalled by GitOps), `lifeboat restore --previous 1` and `--as-of` with a Deployment the real controllers scale
- * down and up, lifeboat down, and backup switched off by removing the label.
+ * trip, for both movers alike: the PVC recreated beside a restore point of an earlier restore, the namespace deleted
+ * and recreated (an app reinstalled by GitOps), `lifeboat restore --previous 1` and `--as-of` with a Deployment the
+ * real controllers scale down and up, backup switched off by removing the label, and lifeboat down. The same scenarios
+ * on filesystem repositories (the NFS-like export) are in realnode-repositories.test.ts.
  *
  * lifeboat runs in the cluster as users run it: installed by `helm install` from deploy/helm/lifeboat with the image
  * testenv makes from this checkout (testenv/build.sh lifeboat_image: the Dockerfile's /app, ENTRYPOINT and USER on the
@@ -26,50 +27,37 @@ import {
 } from '../support/realnode-flows.ts';
 import { Scenario } from '../support/realnode-scenario.ts';
 
-describe('real node: real movers restore real bytes', { timeout: 1_800_000 }, () => {
+describe('real node: real movers restore real bytes', { timeout: 2_400_000 }, () => {
   let node: Awaited<ReturnType<typeof sharedRealNode>>;
   before(async () => {
     node = await sharedRealNode();
   });
 
-  describe('kopia, repository on S3 (MinIO)', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-kopia-s3');
-      const { secret, config } = s.s3Repository('kopia');
-      await s.start(secret, config);
+  for (const mover of ['kopia', 'restic'] as const) {
+    describe(`${mover}, repository on S3 (MinIO)`, () => {
+      let s: Scenario;
+      before(async () => {
+        s = new Scenario(node, `real-${mover}-s3`);
+        const { secret, config } = s.s3Repository(mover);
+        await s.start(secret, config);
+      });
+      after(() => s?.stop());
+      let first: { manifest: string } | undefined;
+      // A new PVC's restic repository does not exist yet: admission answers it with one bounded read of exactly that
+      // location (before that read existed, this CREATE was denied catalog-not-loaded for over a minute).
+      it(`${mover}: new PVC empty at once; backed up by the real mover; recreated PVC restored byte for byte`, async () => {
+        first = await roundTrip(s);
+      });
+      it(`${mover}: PVC deleted and recreated after a newer backup: restored from it, not from the older latestImage`, () =>
+        recreatedBesideOlderImage(s, first ?? { manifest: '' }));
+      it(`${mover}: app reinstalled (namespace deleted and recreated by GitOps): restored from the newest backup`, () =>
+        namespaceReinstalled(s));
+      it(`${mover}: lifeboat restore --previous 1 and --as-of, with a Deployment scaled down and up by the real controllers`, () =>
+        pointInTime(s));
+      it(`${mover}: backup disabled (label removed): generated objects deleted; recreated unlabelled, nothing restored`, () =>
+        backupDisabled(s));
+      it(`${mover}: lifeboat down: labelled PVCs refused, unlabelled ones created, namespace break-glass lets them through`, () =>
+        lifeboatDown(s));
     });
-    after(() => s?.stop());
-    let first: { manifest: string } | undefined;
-    it('new PVC empty at once; backed up by the real kopia mover; recreated PVC restored byte for byte', async () => {
-      first = await roundTrip(s);
-    });
-    it('PVC deleted and recreated after a newer backup: restored from it, not from the older latestImage', () =>
-      recreatedBesideOlderImage(s, first ?? { manifest: '' }));
-    it('app reinstalled (namespace deleted and recreated by GitOps): restored from the newest backup', () =>
-      namespaceReinstalled(s));
-    it('lifeboat restore --previous 1 and --as-of, with a Deployment scaled down and up by the real controllers', () =>
-      pointInTime(s));
-    it('lifeboat down: labelled PVCs refused, unlabelled ones created, namespace break-glass lets them through', () =>
-      lifeboatDown(s));
-  });
-
-  describe('restic, repository on S3 (MinIO)', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-restic-s3');
-      const { secret, config } = s.s3Repository('restic');
-      await s.start(secret, config);
-    });
-    after(() => s?.stop());
-    // A new PVC's restic repository does not exist yet: admission answers it with one bounded read of exactly that
-    // location (before that read existed, this CREATE was denied catalog-not-loaded for over a minute).
-    it('new PVC empty at once; backed up by the real restic mover; recreated PVC restored byte for byte', async () => {
-      await roundTrip(s);
-    });
-    it('app reinstalled (namespace deleted and recreated by GitOps): restored from the newest backup', () =>
-      namespaceReinstalled(s));
-    it('backup disabled (label removed): generated objects deleted; recreated unlabelled, nothing restored', () =>
-      backupDisabled(s));
-  });
+  }
 });

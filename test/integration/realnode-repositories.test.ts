@@ -1,23 +1,24 @@
 /**
- * Repositories and restic on the real node (test/support/realnode.ts), with real bytes: a real Pod writes known files
- * and their checksum manifest, the real VolSync controller runs its real mover (VolSync's own entry.sh with restic or
- * kopia) to back them up, the claim is recreated, lifeboat's webhook pins the snapshot, VolSync's real populator fills
- * the claim and a real Pod checks every byte (the steps are shared with realnode-data-path.test.ts, in
- * test/support/realnode-flows.ts).
+ * Filesystem repositories and tiers on the real node (test/support/realnode.ts), with real bytes: a real Pod writes
+ * known files and their checksum manifest, the real VolSync controller runs its real mover (VolSync's own entry.sh with
+ * kopia or restic) to back them up, the claim is recreated, lifeboat's webhook pins the snapshot, VolSync's real
+ * populator fills the claim and a real Pod checks every byte (the steps are shared with realnode-data-path.test.ts,
+ * which runs them on S3, in test/support/realnode-flows.ts).
  *
- * - restic on S3 (MinIO): a PVC recreated after a newer backup, beside the restore point of its earlier restore, comes
- *   back from the newest backup and never from the older image; `lifeboat restore --previous 1` and `--as-of` of a
- *   claim a Deployment mounts, the real controller-manager scaling it down and up.
- * - filesystem repositories through lifeboat's `repository.nfs`: kopia (one shared repository at
- *   `filesystem:///mnt/repository`) and restic (`/mnt/repository/{namespace}/{pvc}`), the export mounted into every
- *   mover through the generated `moverVolumes` and read-only into lifeboat's own pod, each round trip byte for byte.
- *   The machine's kernel has no NFS client and no NFS server runs, so the export is NFS-like: the node installs its own
- *   `/sbin/mount.nfs` for its lifetime (realnode.ts MOUNT_HELPER), which util-linux runs for the kubelet's real nfs
- *   volume plugin and which bind-mounts the scenario's export directory (owned by the movers' uid, as an
- *   administrator prepares an export). Not exercised: the NFS protocol itself (locking, attribute caching, squashing).
- * - a tier removed from lifeboat's config (helm upgrade) while a PVC labelled with it has backups: what lifeboat
- *   generated for it is kept (Warning UnknownTier), and a claim created with that label, the same PVC or a new one, is
- *   refused (invalid-intent): never created empty, never restored, nothing generated.
+ * - filesystem repositories through lifeboat's `repository.nfs`, for both movers alike: kopia (one shared repository
+ *   at `filesystem:///mnt/repository`) and restic (`/mnt/repository/{namespace}/{pvc}`), the export mounted into every
+ *   mover through the generated `moverVolumes` and read-only into lifeboat's own pod: the round trip, a PVC recreated
+ *   beside the restore point of its earlier restore (the newest backup, never the older image), the app reinstalled
+ *   (its namespace deleted and recreated), `lifeboat restore --previous 1` and `--as-of` of a claim a Deployment mounts
+ *   (the administrator's CLI reading the export where their machine mounts it, `catalog.location`), and backup
+ *   switched off by removing the label. The machine's kernel has no NFS client and no NFS server runs, so the export
+ *   is NFS-like: the node installs its own `/sbin/mount.nfs` for its lifetime (realnode.ts MOUNT_HELPER), which
+ *   util-linux runs for the kubelet's real nfs volume plugin and which bind-mounts the scenario's export directory
+ *   (owned by the movers' uid, as an administrator prepares an export). Not exercised: the NFS protocol itself
+ *   (locking, attribute caching, squashing).
+ * - a tier removed from lifeboat's config (helm upgrade) while a PVC labelled with it has backups, for both movers on
+ *   S3: what lifeboat generated for it is kept (Warning UnknownTier), and a claim created with that label, the same
+ *   PVC or a new one, is refused (invalid-intent): never created empty, never restored, nothing generated.
  *
  * lifeboat runs in the cluster as users run it (helm install of deploy/helm/lifeboat, the chart's RBAC, its webhook
  * through its Service); each block installs and uninstalls its own release, holding the cluster's one installation
@@ -32,7 +33,9 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import {
+  backupDisabled,
   generatedFor,
+  namespaceReinstalled,
   PVC,
   pointInTime,
   recreatedBesideOlderImage,
@@ -50,69 +53,51 @@ const WITHOUT_MANUAL = {
   weekly: { trigger: { schedule: 'H 2 * * 0' }, retain: { weekly: 8 } },
 };
 
-describe('real node: repositories and restic', { timeout: 2_400_000 }, () => {
+describe('real node: filesystem repositories and tiers', { timeout: 2_400_000 }, () => {
   let node: Awaited<ReturnType<typeof sharedRealNode>>;
   before(async () => {
     node = await sharedRealNode();
   });
 
-  describe('restic, repository on S3 (MinIO): restore points and point in time', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-restic-pit');
-      const { secret, config } = s.s3Repository('restic');
-      await s.start(secret, config);
+  for (const mover of ['kopia', 'restic'] as const) {
+    const where = mover === 'kopia' ? 'filesystem:///mnt/repository' : '/mnt/repository/{namespace}/{pvc}';
+    describe(`${mover}, filesystem repository on the NFS-like export (${where}) through moverVolumes`, () => {
+      let s: Scenario;
+      before(async () => {
+        s = new Scenario(node, `real-${mover}-nfs`);
+        const { secret, config } = s.nfsRepository(mover);
+        await s.start(secret, config);
+      });
+      after(() => s?.stop());
+      let first: { manifest: string } | undefined;
+      it(`${mover} on the export: new PVC backed up by the real mover through moverVolumes, recreated and restored byte for byte`, async () => {
+        first = await roundTrip(s);
+        await repositoryOnExport(s, mover);
+      });
+      it(`${mover} on the export: PVC recreated after a newer backup beside the older restore point: the newest, not the older image`, () =>
+        recreatedBesideOlderImage(s, first ?? { manifest: '' }));
+      it(`${mover} on the export: app reinstalled (namespace deleted and recreated by GitOps): restored from the newest backup`, () =>
+        namespaceReinstalled(s));
+      it(`${mover} on the export: lifeboat restore --previous 1 and --as-of (the CLI reading the export), with a Deployment scaled down and up`, () =>
+        pointInTime(s));
+      it(`${mover} on the export: backup disabled (label removed): generated objects deleted; recreated unlabelled, nothing restored`, () =>
+        backupDisabled(s));
     });
-    after(() => s?.stop());
-    let first: { manifest: string } | undefined;
-    it('restic: new PVC backed up, deleted, recreated and restored byte for byte', async () => {
-      first = await roundTrip(s);
-    });
-    it('restic: PVC recreated after a newer backup beside the older restore point: the newest, not the older image', () =>
-      recreatedBesideOlderImage(s, first ?? { manifest: '' }));
-    it('restic: lifeboat restore --previous 1 and --as-of, with a Deployment scaled down and up by the real controllers', () =>
-      pointInTime(s));
-  });
+  }
 
-  describe('kopia, filesystem repository on the NFS-like export through moverVolumes', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-kopia-nfs');
-      const { secret, config } = s.nfsRepository('kopia');
-      await s.start(secret, config);
+  for (const mover of ['kopia', 'restic'] as const) {
+    describe(`a tier disabled in the config (${mover} on S3)`, () => {
+      let s: Scenario;
+      before(async () => {
+        s = new Scenario(node, `real-${mover}-tier-off`);
+        const { secret, config } = s.s3Repository(mover);
+        await s.start(secret, config);
+      });
+      after(() => s?.stop());
+      it(`${mover}: tier removed from the config: generated objects kept, the claim recreated with its label refused, a new one too`, () =>
+        tierDisabled(s));
     });
-    after(() => s?.stop());
-    it('kopia on NFS: new PVC backed up by the real mover through moverVolumes, recreated and restored byte for byte', async () => {
-      await roundTrip(s);
-      await repositoryOnExport(s, 'kopia');
-    });
-  });
-
-  describe('restic, filesystem repository (a path on the NFS-like export)', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-restic-nfs');
-      const { secret, config } = s.nfsRepository('restic');
-      await s.start(secret, config);
-    });
-    after(() => s?.stop());
-    it('restic on a path: new PVC backed up by the real mover, recreated and restored byte for byte', async () => {
-      await roundTrip(s);
-      await repositoryOnExport(s, 'restic');
-    });
-  });
-
-  describe('a tier disabled in the config (restic on S3)', () => {
-    let s: Scenario;
-    before(async () => {
-      s = new Scenario(node, 'real-tier-off');
-      const { secret, config } = s.s3Repository('restic');
-      await s.start(secret, config);
-    });
-    after(() => s?.stop());
-    it('tier removed from the config: generated objects kept, the claim recreated with its label refused, a new one too', () =>
-      tierDisabled(s));
-  });
+  }
 });
 
 /**
