@@ -2,7 +2,7 @@
  * The intent controller against a real API server (its own control plane: the controller watches every namespace,
  * so sharing the run's plane would let it act on other test files' PVCs). No controller-manager or kubelet runs: the
  * test binds PVCs by writing `status.phase` itself, and "ages" them by giving the controller a clock ahead of time.
- * Real twin: test/integration/realnode-data-path.test.ts, where the real PV controller binds the claim and lifeboat's
+ * Real twin: test/integration/realnode-data-path-*.test.ts, where the real PV controller binds the claim and lifeboat's
  * controller generates the objects the real VolSync then runs.
  */
 import assert from 'node:assert/strict';

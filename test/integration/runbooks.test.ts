@@ -12,7 +12,7 @@
  * Nothing else runs in this cluster, so the test plays: the Deployment controller's status, the PVC protection
  * controller (a deleted claim goes), the volume populator and PV controller (a claim with a dataSourceRef becomes
  * Bound), and GitOps (recreates shop/data when it is gone). Own control plane: `lifeboat run` registers cluster-wide
- * webhooks. Real twin: test/integration/realnode-data-path.test.ts for PVC protection, the populator and the PV
+ * webhooks. Real twin: test/integration/realnode-data-path-*.test.ts for PVC protection, the populator and the PV
  * controller; the Deployment controller has no real twin yet (issue 10, item 4).
  */
 import assert from 'node:assert/strict';
