@@ -26,7 +26,7 @@ import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
 
 describe('real node: full cluster rebuild, kopia on S3 (MinIO), restic on S3, kopia on the NFS-like export', {
-  timeout: 1_800_000,
+  timeout: 2_400_000,
 }, () => {
   it('a second, fresh cluster on the same repositories restores every labelled PVC, byte for byte', () =>
     // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.

@@ -21,7 +21,7 @@ const WITHOUT_MANUAL = {
   weekly: { trigger: { schedule: 'H 2 * * 0' }, retain: { weekly: 8 } },
 };
 
-describe('real node: a tier disabled in the config', { timeout: 1_200_000 }, () => {
+describe('real node: a tier disabled in the config', { timeout: 2_400_000 }, () => {
   for (const mover of ['kopia', 'restic'] as const) {
     describe(`${mover} on S3 (MinIO)`, () => {
       let s: Scenario;

@@ -52,7 +52,7 @@ const REPOSITORIES = {
 
 /** The data-path scenarios of `mover` with a repository of kind `repository`, in one block of one namespace. */
 export function dataPathScenarios(mover: 'kopia' | 'restic', repository: keyof typeof REPOSITORIES): void {
-  describe(`real node: the ${mover} mover, ${REPOSITORIES[repository]}`, { timeout: 1_200_000 }, () => {
+  describe(`real node: the ${mover} mover, ${REPOSITORIES[repository]}`, { timeout: 2_400_000 }, () => {
     let s: Scenario;
     before(async () => {
       s = new Scenario(await sharedRealNode(), `real-${mover}-${repository}`);
