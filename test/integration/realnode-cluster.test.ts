@@ -267,7 +267,7 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
     });
     after(() => s?.stop());
 
-    it('the other replica takes the Lease, admission answers throughout, the webhook certificate stays valid', async () => {
+    it('another replica takes the Lease, admission answers throughout, the webhook certificate stays valid', async () => {
       const pods = async () =>
         (
           await s.kube.list<KubeObject & { status?: { phase?: string } }>('v1', 'Pod', {
@@ -321,8 +321,17 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       }
       s.timings['Lease taken over after the leader pod was deleted'] = successorMs;
       s.timings['admission CREATEs during the hand-over'] = answers.length;
-      assert.ok(successor, 'the other replica took the Lease');
-      assert.ok(names.includes(successor), `the successor ${successor} is the replica that was running`);
+      // The deleted leader releases the Lease on SIGTERM; the replica that was running and the pod the Deployment
+      // starts in its place both retry every 2 s, and either may win (both are lifeboat with the same config).
+      assert.ok(successor, 'a replica took the Lease');
+      const running = await pods();
+      assert.ok(
+        running.some((p) => p.metadata.name === successor),
+        `the successor ${successor} is one of the running pods: ${running.map((p) => p.metadata.name).join(', ')}`,
+      );
+      s.timings[
+        `Lease taken by the ${names.includes(successor) ? 'replica that was running' : "deleted pod's replacement"}`
+      ] = successorMs;
       assert.deepEqual(
         answers.filter((a) => !a.ok),
         [],

@@ -213,7 +213,11 @@ describe('restore evidence (real lifeboat run, kube-apiserver, kopia repository 
     await eventually('the restore point is deleted before VolSync publishes its image', async () =>
       (await kube.get(rdRef(point))) ? undefined : true,
     );
-    const a = await annotations('beta');
+    // lifeboat stops the restore first and records the verdict right after: wait for the record, not just the stop.
+    const a = await eventually('verdict recorded', async () => {
+      const recorded = await annotations('beta');
+      return recorded['lifeboat.dev/restore-verdict'] ? recorded : undefined;
+    });
     assert.match(
       a['lifeboat.dev/restore-verdict'] ?? '',
       new RegExp(`^mismatch: the mover restored snapshot ${older}`),

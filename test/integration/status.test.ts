@@ -348,6 +348,9 @@ describe('lifeboat status (real API server, real kopia repository)', () => {
       restoreNotReady: 7,
       restoreNotVerified: 0,
       databaseFileCopies: 0,
+      // No drill ever ran here: the protected PVC with a standby has no proof (overdue), the other has no standby yet.
+      notProven: 1,
+      drillsFailing: 0,
     });
   });
 
@@ -375,7 +378,7 @@ describe('lifeboat status (real API server, real kopia repository)', () => {
     const lines = table.out.split('\n');
     assert.match(
       lines[0] ?? '',
-      /^NAMESPACE +PVC +TIER +VERDICT +SNAPSHOTS +NEWEST +LAST BACKUP +RESTORE POINT +RESTORED +RESTORE-READY$/,
+      /^NAMESPACE +PVC +TIER +VERDICT +SNAPSHOTS +NEWEST +LAST BACKUP +RESTORE POINT +RESTORED +PROVEN +RESTORE-READY$/,
     );
     assert.match(table.out, /shop +invoices +hourly +protected, STALE +1 /);
     assert.match(table.out, /shop +cache +- +exempt \(regenerated on start\)/);

@@ -243,6 +243,44 @@ export class InClusterLifeboat {
     return text.slice(-chars);
   }
 
+  /**
+   * What a test file killed while it held the installation left behind (the watchdog, a crash): its release's
+   * cluster-wide objects (webhook configurations, ClusterRoles and bindings, the PVC deletion policy) found by the
+   * chart's instance label, and lifeboat's namespace with everything in it (the Helm release record included). No
+   * Helm here: the release may have come from `lifeboat manifests`, and the dead file's Helm home is gone with it.
+   */
+  async removeLeftover(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const [apiVersion, kind] of [
+      ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
+      ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
+      ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding'],
+      ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy'],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+    ] as const) {
+      for (const o of await this.kube.list(apiVersion, kind, {
+        labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+      })) {
+        if (await this.kube.delete({ apiVersion, kind, name: o.metadata.name }).catch(() => false)) {
+          removed.push(`${kind}/${o.metadata.name}`);
+        }
+      }
+    }
+    if (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) {
+      await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
+      removed.push(`Namespace/${LIFEBOAT_NAMESPACE}`);
+      await eventually(
+        `namespace ${LIFEBOAT_NAMESPACE} gone`,
+        async () =>
+          (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) ? undefined : true,
+        180_000,
+        500,
+      );
+    }
+    return removed;
+  }
+
   /** `helm uninstall --wait`, then the namespace with what lifeboat made at run time (its Lease, its certificate). */
   async uninstall(): Promise<void> {
     if (this.applied.length > 0) {

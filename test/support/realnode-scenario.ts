@@ -254,7 +254,6 @@ export class Scenario {
       data: { holder: this.namespace, pid: String(process.pid) },
     };
     let holder = '';
-    let stale = '';
     const t0 = Date.now();
     await eventually(
       "lifeboat's installation in the cluster free",
@@ -268,11 +267,8 @@ export class Scenario {
           const lock = await this.kube.get<KubeObject & { data?: { holder?: string; pid?: string } }>(INSTALL_LOCK);
           holder = lock?.data?.holder ?? '';
           // A test file killed while it held the installation (the watchdog, a crash) released neither the lock nor
-          // its lifeboat: say so at once instead of waiting for a holder that is gone.
-          if (lock && !processAlive(Number(lock.data?.pid))) {
-            stale = `the scenario of namespace ${holder} (pid ${lock.data?.pid}) holds lifeboat's installation but its test process is gone: a killed test file left lifeboat installed in this run's node; run the tests again (each run starts a fresh node)`;
-            return true;
-          }
+          // its lifeboat, and nobody else will: take them over instead of failing every file after it.
+          if (lock && !processAlive(Number(lock.data?.pid)) && (await this.reclaim(lock, holder, body))) return true;
           return undefined;
         }
       },
@@ -282,7 +278,34 @@ export class Scenario {
       throw new Error(`${error.message}; held by the scenario of namespace ${holder}`);
     });
     this.timings['waited for the cluster'] = Date.now() - t0;
-    if (stale) throw new Error(stale);
+  }
+
+  /**
+   * Takes over the lock of a killed test file (a replace conditional on the lock's resourceVersion: of several
+   * scenarios waiting, one wins), then removes what that file left installed (its lifeboat, its namespace), so
+   * start() finds the cluster as a fresh run would. Says so on stderr: the killed file reports its own failure.
+   */
+  private async reclaim(lock: KubeObject, holder: string, body: KubeObject): Promise<boolean> {
+    const path = await this.kube.resources.objectPath('v1', 'ConfigMap', INSTALL_LOCK.name, INSTALL_LOCK.namespace);
+    try {
+      await this.kube.http.request('PUT', path, {
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: lock.metadata.resourceVersion } },
+      });
+    } catch (error) {
+      if (describeKubeError(error).status === 409) return false;
+      throw error;
+    }
+    this.holdsCluster = true;
+    process.stderr.write(
+      `[realnode] ${this.namespace}: the scenario of namespace ${holder} held lifeboat's installation but its test process is gone; removing what it left\n`,
+    );
+    const removed = await this.lifeboat.removeLeftover();
+    if (holder && holder !== this.namespace) {
+      await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: holder }).catch(() => false);
+      removed.push(`Namespace/${holder}`);
+    }
+    process.stderr.write(`[realnode] ${this.namespace}: removed ${removed.join(', ') || 'nothing'}\n`);
+    return true;
   }
 
   private holdsCluster = false;
@@ -430,7 +453,53 @@ export class Scenario {
       },
       300_000,
       1000,
-    );
+    ).catch(async (error: Error) => {
+      throw new Error(`${error.message}; ${await this.syncState(pvc)}`);
+    });
+  }
+
+  /**
+   * What a sync that does not finish is waiting for, for the failure message: the source's trigger and status (the
+   * mover's last result and log tail, its conditions), and the namespace's Pods and VolumeSnapshots.
+   */
+  private async syncState(pvc: string): Promise<string> {
+    try {
+      const rs = await this.kube.get<
+        Source & { status?: { conditions?: { type: string; status: string; message?: string }[] } }
+      >(this.sourceRef(pvc));
+      const mover = rs?.status?.latestMoverStatus;
+      const pods = await this.kube.list<
+        KubeObject & {
+          status?: { phase?: string; containerStatuses?: { state?: Record<string, { reason?: string }> }[] };
+        }
+      >('v1', 'Pod', { namespace: this.namespace });
+      const snapshots = await this.kube
+        .list<KubeObject & { status?: { readyToUse?: boolean; error?: { message?: string } } }>(
+          'snapshot.storage.k8s.io/v1',
+          'VolumeSnapshot',
+          { namespace: this.namespace },
+        )
+        .catch(() => []);
+      return JSON.stringify({
+        trigger: rs?.spec.trigger?.manual,
+        lastManualSync: rs?.status?.lastManualSync,
+        lastSyncTime: rs?.status?.lastSyncTime,
+        mover: mover && { result: mover.result, logs: (mover.logs ?? '').slice(-600) },
+        conditions: rs?.status?.conditions?.map((c) => `${c.type}=${c.status}: ${c.message ?? ''}`),
+        pods: pods.map((p) => {
+          const states = (p.status?.containerStatuses ?? []).flatMap((c) =>
+            Object.entries(c.state ?? {}).map(([k, v]) => (v.reason ? `${k}:${v.reason}` : k)),
+          );
+          return `${p.metadata.name} ${p.status?.phase ?? '?'} ${states.join(',')}`;
+        }),
+        snapshots: snapshots.map(
+          (v) =>
+            `${v.metadata.name} ready=${v.status?.readyToUse ?? false}${v.status?.error ? ` ${v.status.error.message}` : ''}`,
+        ),
+      });
+    } catch (error) {
+      return `(its state could not be read: ${(error as Error).message})`;
+    }
   }
 
   /** Waits until the source's current manual trigger has been synced (a new source syncs once at creation). */
