@@ -274,7 +274,7 @@ lifeboat_image() {
 locate() {
   local n
   for n in etcd:$ETCD_VERSION kube-apiserver:$KUBERNETES_VERSION restic:$RESTIC_VERSION kopia:$KOPIA_VERSION \
-    minio:$MINIO_VERSION helm:$HELM_VERSION kubelet:$KUBERNETES_VERSION kube-controller-manager:$KUBERNETES_VERSION \
+    minio:$MINIO_VERSION helm:$HELM_VERSION promtool:$PROMTOOL_VERSION kubelet:$KUBERNETES_VERSION kube-controller-manager:$KUBERNETES_VERSION \
     kube-scheduler:$KUBERNETES_VERSION kube-proxy:$KUBERNETES_VERSION csi-provisioner:$EXTERNAL_PROVISIONER_VERSION \
     csi-snapshotter:$EXTERNAL_SNAPSHOTTER_VERSION snapshot-controller:$EXTERNAL_SNAPSHOTTER_VERSION \
     volsync:${VOLSYNC_COMMIT:0:12}; do
@@ -304,11 +304,11 @@ for arg in "$@"; do
   case "$arg" in
     --print) print=true ;;
     --locate) locate_only=true ;;
-    etcd|kube-apiserver|restic|kopia|minio|helm) only+=("$arg") ;;
+    etcd|kube-apiserver|restic|kopia|minio|helm|promtool) only+=("$arg") ;;
     packages|real-node) only+=("$arg") ;;
     *)
       if [[ " ${node_components[*]} " == *" $arg "* ]]; then only+=("$arg"); continue; fi
-      say "unknown argument '$arg': use --print and/or component names (etcd kube-apiserver restic kopia minio helm, packages, real-node = ${node_components[*]})"; exit 2 ;;
+      say "unknown argument '$arg': use --print and/or component names (etcd kube-apiserver restic kopia minio helm promtool, packages, real-node = ${node_components[*]})"; exit 2 ;;
   esac
 done
 if $locate_only; then locate; exit 0; fi
@@ -323,6 +323,8 @@ wanted restic && build restic "$RESTIC_VERSION" github.com/restic/restic github.
 wanted kopia && build kopia "$KOPIA_VERSION" github.com/kopia/kopia github.com/kopia/kopia
 wanted minio && build minio "$MINIO_VERSION" github.com/minio/minio github.com/minio/minio
 wanted helm && build helm "$HELM_VERSION" helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm
+# Prometheus's own rule engine (`promtool test rules`) evaluates the chart's alerting rules.
+wanted promtool && build promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool
 
 # The real node (test/support/realnode.ts): Debian packages, Kubernetes node components, CSI, VolSync, images.
 wanted packages && bash "$here/packages.sh"

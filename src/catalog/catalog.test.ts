@@ -300,6 +300,30 @@ describe('Catalog (one restic-style repository per PVC)', () => {
     assert.equal(source.reads.length, 2, 'after the refresh the PVC is looked up again');
   });
 
+  it('keeps the answer of an on-demand lookup that a refresh overtook (the first CREATE after a new app)', async () => {
+    const { source, catalog, ask } = setup('restic');
+    await catalog.refresh();
+    // The lookup's read of the new PVC's repository is slow; a whole refresh (nothing discovered) runs meanwhile.
+    let open: () => void = () => {};
+    source.gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const pending = ask('ns', 'new-app');
+    await settle();
+    const refreshed = catalog.refresh();
+    await settle();
+    open();
+    source.gate = undefined;
+    await refreshed;
+    const d = await pending;
+    assert.equal(d.cause, 'repository-not-found', `answered from its own read, not ${d.cause}`);
+    assert.equal(d.decision, 'fresh');
+    // A refresh overtaking a finished lookup keeps it for one more refresh, then it is read again.
+    await catalog.refresh();
+    await ask('ns', 'new-app');
+    assert.equal(source.reads.filter((r) => r === '/backups/ns/new-app').length, 2);
+  });
+
   it('bounds an on-demand lookup by its timeout and does not cache the failure as an answer', async () => {
     const { clock, source, ask } = setup('restic', { lookupTimeoutMs: 3_000 });
     source.scripts.set('/backups/ns/slow', 'hang');

@@ -352,7 +352,8 @@ export class Catalog {
 
   private async runRefresh(): Promise<RefreshReport> {
     const startedAtMs = this.clock.now();
-    const firstSeq = this.seq;
+    // The refresh's own number: reads that started before it have smaller ones, reads ending after it larger ones.
+    const refreshSeq = this.seq++;
     const bound = deadline(this.clock, this.refreshTimeoutMs, 'the catalog refresh');
     const signal = AbortSignal.any([bound.signal, this.stopController.signal]);
     try {
@@ -370,7 +371,7 @@ export class Catalog {
       await forEachLimit(targets, this.concurrency, async (ref) => {
         if (!(await this.read(ref, signal))) failed++;
       });
-      this.forgetUnread(targets, firstSeq);
+      this.forgetUnread(targets, refreshSeq);
       await this.savePins(signal);
       const nothingRead = failed === targets.length;
       const report: RefreshReport = {
@@ -440,11 +441,14 @@ export class Catalog {
     return [...targets.values()];
   }
 
-  private forgetUnread(targets: RepositoryRef[], firstSeq: number): void {
+  private forgetUnread(targets: RepositoryRef[], refreshSeq: number): void {
     const read = new Set(targets.map((t) => t.key));
     for (const [key, state] of this.states) {
-      // An on-demand read that started during this refresh is newer than the refresh: keep its answer.
-      if (!read.has(key) && state.attemptSeq < firstSeq) this.states.delete(key);
+      // An on-demand read still in flight, or one that ended after this refresh started, is at least as new as the
+      // refresh: keep its answer (dropping it would leave the admission that asked for it with no answer at all —
+      // "catalog-not-loaded" for a PVC whose repository was just read).
+      if (read.has(key) || this.reads.has(key) || state.endedSeq > refreshSeq) continue;
+      this.states.delete(key);
     }
   }
 
@@ -483,13 +487,13 @@ export class Catalog {
       signal.throwIfAborted();
       // The reader may not honour the signal promptly (a hung NFS call): stop waiting when it fires.
       const read = await raceAbort(this.source.read(ref, signal), signal);
-      state.recordSuccess(read, seq, started, this.clock.now());
+      state.recordSuccess(read, seq, started, this.clock.now(), this.seq);
       if (read.exists && read.repositoryId) {
         this.pins.observe(this.pinKey(ref), read.repositoryId, ref.key);
       }
       return true;
     } catch (error) {
-      state.recordFailure(toFailure(error, this.clock.now(), signal), seq, started, this.clock.now());
+      state.recordFailure(toFailure(error, this.clock.now(), signal), seq, started, this.clock.now(), this.seq);
       return false;
     }
   }

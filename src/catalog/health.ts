@@ -66,6 +66,7 @@ export class RepositoryState {
   /** Listed by the last successful discovery (rather than only looked up on demand). */
   discovered = false;
   private lastAttemptSeq = -1;
+  private lastEndedSeq = -1;
   private lastAttemptMs: number | undefined;
   private lastSuccessMs: number | undefined;
   private lastDurationMs: number | undefined;
@@ -85,7 +86,15 @@ export class RepositoryState {
     return this.lastAttemptSeq;
   }
 
-  recordSuccess(read: RepositoryRead, seq: number, startedMs: number, endedMs: number): void {
+  /**
+   * The catalog's sequence counter when the newest recorded attempt ended (-1: none ended yet). A refresh takes a
+   * number when it starts, so an attempt that ended after a refresh started has a larger one than that refresh.
+   */
+  get endedSeq(): number {
+    return this.lastEndedSeq;
+  }
+
+  recordSuccess(read: RepositoryRead, seq: number, startedMs: number, endedMs: number, endedSeq: number): void {
     if (seq < this.lastAttemptSeq) return; // an overlapping newer read already recorded its answer
     const pvcs = new Map<string, readonly Snapshot[]>();
     for (const [key, snapshots] of read.pvcs) pvcs.set(key, [...snapshots].sort(newestFirst));
@@ -102,15 +111,15 @@ export class RepositoryState {
     this.lastFailure = undefined;
     this.consecutiveFailures = 0;
     this.lastSuccessMs = endedMs;
-    this.noteAttempt(seq, startedMs, endedMs);
+    this.noteAttempt(seq, startedMs, endedMs, endedSeq);
   }
 
-  recordFailure(failure: ReadFailure, seq: number, startedMs: number, endedMs: number): void {
+  recordFailure(failure: ReadFailure, seq: number, startedMs: number, endedMs: number, endedSeq: number): void {
     if (seq < this.lastAttemptSeq) return;
     this.lastFailure = failure;
     this.lastError = failure;
     this.consecutiveFailures++;
-    this.noteAttempt(seq, startedMs, endedMs);
+    this.noteAttempt(seq, startedMs, endedMs, endedSeq);
   }
 
   health(): RepositoryHealth {
@@ -133,8 +142,9 @@ export class RepositoryState {
     return h;
   }
 
-  private noteAttempt(seq: number, startedMs: number, endedMs: number): void {
+  private noteAttempt(seq: number, startedMs: number, endedMs: number, endedSeq: number): void {
     this.lastAttemptSeq = seq;
+    this.lastEndedSeq = endedSeq;
     this.lastAttemptMs = endedMs;
     this.lastDurationMs = endedMs - startedMs;
   }

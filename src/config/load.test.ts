@@ -137,6 +137,18 @@ credentials:
     });
   });
 
+  it('accepts a catalog.location of the form the mover writes', () => {
+    for (const [yaml, location] of [
+      ['catalog: {location: "filesystem:///srv/kopia"}', 'filesystem:///srv/kopia'],
+      [
+        'repository: {backend: restic, url: "s3:http://b/{namespace}/{pvc}"}\ncatalog: {location: "/mnt/restic/{namespace}/{pvc}"}',
+        '/mnt/restic/{namespace}/{pvc}',
+      ],
+    ] as const) {
+      assert.equal(loadConfig(yaml).catalog.location, location);
+    }
+  });
+
   it('accepts its own apiVersion and kind', () => {
     assert.equal(loadConfig('apiVersion: lifeboat.dev/v1alpha1\nkind: LifeboatConfig\n').namespace, 'lifeboat-system');
   });
@@ -227,6 +239,27 @@ describe('loadConfig validation', () => {
       path: 'repository.url',
       problem: /"s3:\/\/volsync\/\{namespace\}" has placeholders, but all PVCs share one kopia repository/,
       fix: /without placeholders.*repository\.identity tells the PVCs apart/,
+    },
+    {
+      name: 'kopia catalog.location with placeholders (read literally: an empty prefix)',
+      yaml: 'repository: {backend: kopia, url: "s3://volsync/kopia"}\ncatalog: {location: "s3://volsync/{pvc}"}',
+      path: 'catalog.location',
+      problem: /"s3:\/\/volsync\/\{pvc\}" has placeholders.*where lifeboat reads what the movers write/,
+      fix: /leave catalog.location out to read repository.url/,
+    },
+    {
+      name: 'kopia catalog.location lifeboat cannot read (a bare path)',
+      yaml: 'catalog: {location: /mnt/kopia}',
+      path: 'catalog.location',
+      problem: /"\/mnt\/kopia" is not a kopia repository URL/,
+      fix: /filesystem:\/\/\/path/,
+    },
+    {
+      name: 'restic catalog.location without {pvc} (no PVC repository could be found)',
+      yaml: 'repository: {backend: restic, url: "s3:http://b/{namespace}/{pvc}"}\ncatalog: {location: "/mnt/restic/{namespace}"}',
+      path: 'catalog.location',
+      problem: /"\/mnt\/restic\/\{namespace\}" does not contain \{pvc\}/,
+      fix: /s3:http:\/\/minio:9000\/volsync\/\{namespace\}\/\{pvc\}/,
     },
     {
       name: 'unknown placeholder',

@@ -6,8 +6,9 @@ import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
 import { readVerify } from './load-verify.ts';
+import { MOVER_REPOSITORY_RULES } from './movers.ts';
 import { describe, Reader, type Section } from './reader.ts';
-import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
+import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey, templateProblem } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
 import { yamlProblem } from './yaml-errors.ts';
 
@@ -87,6 +88,7 @@ export function parseConfig(raw: unknown, source = 'config', r: Reader = new Rea
     admission: readAdmission(r, root),
     verify: readVerify(r, root),
   };
+  checkCatalogLocation(r, config);
   if (r.issues.length > 0) throw new ConfigError(source, r.issues);
   return config;
 }
@@ -186,6 +188,28 @@ function readTimers(r: Reader, root: Section) {
       ...optional('credentialsSecretRef', readSecretRef(r, catalog, 'credentialsSecretRef')),
     },
   };
+}
+
+/**
+ * `catalog.location` is where lifeboat's own reader looks for what the movers write to `repository.url`, so it must be
+ * the same kind of location: for kopia one shared repository (a location with placeholders would be read literally,
+ * an empty prefix, and could answer "never backed up" over backups that sit elsewhere), for restic one repository per
+ * PVC (without both placeholders no PVC's repository can be found, and every answer stays unknown).
+ */
+function checkCatalogLocation(r: Reader, config: LifeboatConfig): void {
+  const location = config.catalog.location;
+  if (location === undefined) return;
+  const rules = MOVER_REPOSITORY_RULES[config.repository.backend];
+  const problem =
+    rules.urlProblem(location) ??
+    ((p) => p && `"${location}" ${p}`)(templateProblem(location, ['namespace', 'pvc'], rules.urlPlaceholders));
+  if (problem) {
+    r.report(
+      'catalog.location',
+      `${problem} (it is where lifeboat reads what the movers write to repository.url)`,
+      `${rules.urlFix}; or leave catalog.location out to read repository.url`,
+    );
+  }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

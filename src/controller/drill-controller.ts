@@ -402,6 +402,7 @@ export class DrillController {
     const at = new Date(now).toISOString();
     const annotations: Record<string, string> = {
       [RESTORE_DRILL_ANNOTATION]: formatDrillRecord({
+        id: spec.id,
         outcome: verdict.outcome,
         at,
         snapshotId: spec.snapshotId,
@@ -434,7 +435,10 @@ export class DrillController {
       }
     }
     this.metrics?.drills.inc({ outcome: verdict.outcome });
-    if (verdict.outcome === 'passed') this.metrics?.proven.set({ namespace, pvc }, now / 1000);
+    if (verdict.outcome === 'passed') {
+      this.metrics?.proven.set({ namespace, pvc }, now / 1000);
+      this.metrics?.unproven.remove({ namespace, pvc });
+    }
     this.metrics?.failing.set({ namespace, pvc }, verdict.outcome === 'passed' ? 0 : 1);
     const subject: EventSubject = {
       apiVersion: 'v1',
@@ -457,6 +461,7 @@ export class DrillController {
     if (!m) return;
     m.maxAge.set(this.opts.config.verify.maxAge / 1000);
     m.proven.reset();
+    m.unproven.reset();
     m.failing.reset();
     for (const rd of rds) {
       const key = persistentDestinationKey(rd, this.opts.config.naming);
@@ -465,6 +470,8 @@ export class DrillController {
       const labels = { namespace: key.slice(0, slash), pvc: key.slice(slash + 1) };
       const proof = parseProof(rd.metadata.annotations?.[RESTORE_PROVEN_ANNOTATION]);
       if (proof) m.proven.set(labels, proof.atMs / 1000);
+      const since = Date.parse(rd.metadata.creationTimestamp ?? '');
+      if (!proof && this.opts.config.verify.enabled && Number.isFinite(since)) m.unproven.set(labels, since / 1000);
       const last = parseDrillRecord(rd.metadata.annotations?.[RESTORE_DRILL_ANNOTATION]);
       if (last) m.failing.set(labels, last.outcome === 'passed' ? 0 : 1);
     }

@@ -16,6 +16,12 @@ export interface DrillMetrics {
   running: Gauge;
   /** When the PVC's last passed drill ended (Unix seconds); only PVCs with a proof have a series. */
   proven: Gauge<'namespace' | 'pvc'>;
+  /**
+   * When lifeboat began protecting a PVC no drill has proven yet (its persistent RD's creation, Unix seconds); only
+   * such PVCs have a series, and only while scheduled drills are on: a PVC never proven is the worst case of an old
+   * proof, and without this series the alert on old proofs would never see it.
+   */
+  unproven: Gauge<'namespace' | 'pvc'>;
   /** 1 when the PVC's last drill failed, else 0; only PVCs with a drill record have a series. */
   failing: Gauge<'namespace' | 'pvc'>;
   /** `verify.maxAge` in seconds, for the alert that compares the proof's age with it. */
@@ -65,6 +71,17 @@ export function drillMetrics(registry: Registry): DrillMetrics {
         new Gauge({
           name: 'lifeboat_restore_proven_timestamp_seconds',
           help: "When the PVC's backups were last proven restorable by a drill that passed (Unix seconds)",
+          labelNames: ['namespace', 'pvc'],
+          registers,
+        }),
+    ),
+    unproven: once(
+      registry,
+      'lifeboat_restore_unproven_since_timestamp_seconds',
+      () =>
+        new Gauge({
+          name: 'lifeboat_restore_unproven_since_timestamp_seconds',
+          help: 'When lifeboat began protecting a PVC that no restore drill has proven yet (Unix seconds)',
           labelNames: ['namespace', 'pvc'],
           registers,
         }),

@@ -32,6 +32,20 @@ export interface AlertGroup {
 }
 
 const job = `job="${JOB}"`;
+/**
+ * "The counter went up within `window`", summed by `by`. A counter with labels is created by its first increment, so
+ * its first series appears at 1, and increase() counts nothing in a series' first sample: the first denial (or unknown
+ * decision, or break-glass admission) of a cause since the process started would never fire. A series that exists now
+ * and did not a window ago is such a first increment — provided Prometheus was scraping lifeboat a window ago: a new or
+ * restarted Prometheus has no history, and without that condition it would take every series for new. What remains: a
+ * target unreachable for longer than Prometheus's lookback (5 minutes) while Prometheus kept running makes its series
+ * look new for one window. A missed first denial is worse than that. (test/integration/alerts-promtool.test.ts holds
+ * these cases.)
+ */
+const increasedWithin = (selector: string, window: string, by: string) =>
+  `sum by (${by}) (increase(${selector}[${window}])) > 0 ` +
+  `or (sum by (${by}) (${selector} unless ${selector} offset ${window}) > 0 ` +
+  `and on () count(up{${job}} offset ${window}) > 0)`;
 /** Twice the tier's interval: one late or missed run is tolerated, two are not. */
 const tierTolerance = '2 * max by (tier) (lifeboat_tier_backup_interval_seconds)';
 
@@ -164,16 +178,19 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatRestoreNotProven',
+        // A PVC has one of the two series: its proof's time, or (never proven) when lifeboat began protecting it.
         expr:
-          '(time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds)) ' +
+          '(time() - max by (namespace, pvc) (lifeboat_restore_proven_timestamp_seconds or ' +
+          'lifeboat_restore_unproven_since_timestamp_seconds)) ' +
           '> on () group_left () max(lifeboat_restore_proof_max_age_seconds)',
         for: '1h',
         severity: 'warning',
         summary: 'The backups of {{ $labels.namespace }}/{{ $labels.pvc }} were not proven restorable lately',
         description:
-          'The last restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} that passed is ' +
-          '{{ $value | humanizeDuration }} old, more than verify.maxAge: drills fail, do not run (verify.enabled, the ' +
-          'caps) or lifeboat has no image to run them with. lifeboat verify {{ $labels.namespace }}/{{ $labels.pvc }} runs one now.',
+          'No restore drill of {{ $labels.namespace }}/{{ $labels.pvc }} has passed for ' +
+          '{{ $value | humanizeDuration }} (since its last passed drill, or since lifeboat began protecting it if none ' +
+          'ever passed), more than verify.maxAge: drills fail, do not run (verify.enabled, the caps) or lifeboat has no ' +
+          'image to run them with. lifeboat verify {{ $labels.namespace }}/{{ $labels.pvc }} runs one now.',
       },
       {
         alert: 'LifeboatMassDeletionGuardTripped',
@@ -207,7 +224,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatUnknownDecisions',
-        expr: 'sum by (cause) (increase(lifeboat_decisions_total{decision="unknown"}[5m])) > 0',
+        expr: increasedWithin('lifeboat_decisions_total{decision="unknown"}', '5m', 'cause'),
         for: '0m',
         severity: 'critical',
         summary: 'lifeboat cannot tell whether backups exist ({{ $labels.cause }})',
@@ -222,7 +239,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
     alerts: [
       {
         alert: 'LifeboatPvcDenied',
-        expr: 'sum by (cause) (increase(lifeboat_admission_denials_total[10m])) > 0',
+        expr: increasedWithin('lifeboat_admission_denials_total', '10m', 'cause'),
         for: '0m',
         severity: 'warning',
         summary: 'lifeboat denied PVC creations ({{ $labels.cause }})',
@@ -232,7 +249,7 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
       },
       {
         alert: 'LifeboatBreakGlassUsed',
-        expr: 'sum by (scope, cause) (increase(lifeboat_admission_break_glass_total[10m])) > 0',
+        expr: increasedWithin('lifeboat_admission_break_glass_total', '10m', 'scope, cause'),
         for: '0m',
         severity: 'warning',
         summary: 'Break-glass let PVCs through that lifeboat would have denied ({{ $labels.scope }})',

@@ -187,6 +187,12 @@ export const EXPORTED: readonly ExportedMetric[] = [
     "When the PVC's backups were last proven restorable by a drill that passed (PVCs with a proof only)",
   ),
   run(
+    'lifeboat_restore_unproven_since_timestamp_seconds',
+    'gauge',
+    ['namespace', 'pvc'],
+    'When lifeboat began protecting a PVC no restore drill has proven yet (never-proven PVCs only, scheduled drills on)',
+  ),
+  run(
     'lifeboat_restore_drill_failing',
     'gauge',
     ['namespace', 'pvc'],

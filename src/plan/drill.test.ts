@@ -83,6 +83,8 @@ describe('restore drills: schedule', () => {
   it('keeps records and proofs readable, and ignores hand-edited ones', () => {
     const r = { outcome: 'counts-differ', at: '2026-03-04T12:00:00.000Z', snapshotId: 'k1', message: 'm' };
     assert.deepEqual(parseDrillRecord(formatDrillRecord(r)), r);
+    const named = { id: 'a1b2c3d4', ...r };
+    assert.deepEqual(parseDrillRecord(formatDrillRecord(named)), named, 'the id of the drill it ended');
     assert.equal(parseDrillRecord('passed yesterday'), undefined);
     assert.equal(formatProof(NOW, 'k1'), '2026-03-04T12:00:00Z k1');
     assert.deepEqual(parseProof('2026-03-04T12:00:00Z k1'), { atMs: NOW, snapshotId: 'k1' });

@@ -51,6 +51,8 @@ export function latestDrillSlotMs(namespace: string, pvc: string, intervalMs: nu
 
 /** The outcome of the last drill, kept on the persistent ReplicationDestination (`lifeboat.dev/restore-drill`). */
 export interface DrillRecord {
+  /** The drill's id (its objects' `lifeboat.dev/drill` label): which drill in flight this record ended. */
+  id?: string;
   outcome: string;
   /** When the drill ended, RFC 3339. */
   at: string;
@@ -60,6 +62,7 @@ export interface DrillRecord {
 
 export function formatDrillRecord(record: DrillRecord): string {
   return JSON.stringify({
+    ...(record.id ? { id: record.id } : {}),
     outcome: record.outcome,
     at: record.at,
     snapshotId: record.snapshotId,
@@ -74,6 +77,7 @@ export function parseDrillRecord(value: string | undefined): DrillRecord | undef
     const v = JSON.parse(value) as Record<string, unknown>;
     if (typeof v.outcome !== 'string' || typeof v.at !== 'string' || Number.isNaN(Date.parse(v.at))) return undefined;
     return {
+      ...(typeof v.id === 'string' ? { id: v.id } : {}),
       outcome: v.outcome,
       at: v.at,
       snapshotId: typeof v.snapshotId === 'string' ? v.snapshotId : '',

@@ -105,7 +105,7 @@ export interface LedgerRow {
     /** No proof, or one older than `verify.maxAge`. */
     overdue: boolean;
     /** The last drill, whatever its outcome; null before the first. */
-    lastDrill: { outcome: string; at: string; snapshotId: string; message: string } | null;
+    lastDrill: { id?: string; outcome: string; at: string; snapshotId: string; message: string } | null;
   } | null;
   /**
    * The database operator that made the claim (config `databases`) and what gave it away; null for other claims. On

@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import type { Ledger } from '../../src/status/types.ts';
 import { runWithEnv } from '../support/cli.ts';
+import { CNPG_OWNER, cnpgLabels } from '../support/cnpg-claim.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 import { startLifeboatRun, stopLifeboatRun } from '../support/lifeboat-run.ts';
@@ -34,14 +35,6 @@ import {
 
 const NS = 'db';
 const CONFIG = 'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 4s }\n';
-const OWNER = {
-  apiVersion: 'postgresql.cnpg.io/v1',
-  kind: 'Cluster',
-  name: 'pg-main',
-  uid: '0b5c2d1e-4f3a-4b6c-8d7e-9f0a1b2c3d4e',
-  controller: true,
-  blockOwnerDeletion: true,
-};
 const EVIDENCE = 'ownerReference postgresql.cnpg.io/v1 Cluster pg-main';
 
 let cp: ControlPlane;
@@ -55,17 +48,11 @@ const ports = { ops: 0, webhook: 0 };
 /** A claim as CloudNativePG's instance manager makes it for instance `name` of Cluster pg-main. */
 async function cnpgClaim(name: string, extraLabels: Record<string, string> = {}) {
   const manifest = pvcManifest(NS, name, {
-    labels: {
-      'cnpg.io/cluster': 'pg-main',
-      'cnpg.io/instanceName': name,
-      'cnpg.io/pvcRole': 'PG_DATA',
-      'app.kubernetes.io/managed-by': 'cloudnative-pg',
-      ...extraLabels,
-    },
+    labels: { ...cnpgLabels(name), ...extraLabels },
   });
   const path = await kube.resources.collectionPath('v1', 'PersistentVolumeClaim', NS);
   await kube.http.request('POST', path, {
-    body: { ...manifest, metadata: { ...manifest.metadata, ownerReferences: [OWNER] } },
+    body: { ...manifest, metadata: { ...manifest.metadata, ownerReferences: [CNPG_OWNER] } },
   });
 }
 
@@ -203,6 +190,6 @@ describe('a CloudNativePG-shaped claim', () => {
       namespace: NS,
       name: 'pg-main-1',
     })) as (KubeObject & { metadata: { ownerReferences?: unknown[] } }) | undefined;
-    assert.deepEqual(pvc?.metadata.ownerReferences, [OWNER]);
+    assert.deepEqual(pvc?.metadata.ownerReferences, [CNPG_OWNER]);
   });
 });

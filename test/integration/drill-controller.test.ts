@@ -168,12 +168,24 @@ describe('restore drills against a real API server', { timeout: 300_000 }, () =>
   });
 
   it('waits while the mover runs, then records the proof once the scan matches, and deletes everything', async () => {
-    const c = controller();
+    const registry = new Registry();
+    const c = controller(registry);
+    const series = async (name: string) =>
+      ((await registry.getSingleMetric(name)?.get())?.values ?? []).filter(
+        (v) => v.labels.namespace === 'one' && v.labels.pvc === 'data',
+      );
     const pending = await c.runPass({ judgeOnly: true });
     assert.deepEqual(
       pending.map((r) => r.action),
       ['running'],
     );
+    // Never proven yet: the alert on old proofs reads when lifeboat began protecting it instead.
+    const standby = await getRd(kube, 'one', 'data-restore');
+    assert.deepEqual(
+      (await series('lifeboat_restore_unproven_since_timestamp_seconds')).map((v) => v.value),
+      [Date.parse(standby?.metadata.creationTimestamp ?? '') / 1000],
+    );
+    assert.deepEqual(await series('lifeboat_restore_proven_timestamp_seconds'), []);
     const { rd, job } = await drillOf('one');
     assert.ok(rd && job);
     const spec = parseDrillSpec(rd.metadata.annotations?.['lifeboat.dev/drill-spec']);
@@ -194,6 +206,15 @@ describe('restore drills against a real API server', { timeout: 300_000 }, () =>
     const persistent = await getRd(kube, 'one', 'data-restore');
     const proof = parseProof(persistent?.metadata.annotations?.[RESTORE_PROVEN_ANNOTATION]);
     assert.deepEqual(proof, { atMs: clock, snapshotId: spec?.snapshotId });
+    assert.deepEqual(
+      (await series('lifeboat_restore_proven_timestamp_seconds')).map((v) => v.value),
+      [clock / 1000],
+    );
+    assert.deepEqual(
+      await series('lifeboat_restore_unproven_since_timestamp_seconds'),
+      [],
+      'proven: no longer unproven',
+    );
     assert.equal(parseDrillRecord(persistent?.metadata.annotations?.[RESTORE_DRILL_ANNOTATION])?.outcome, 'passed');
     // Not due again until its next moment.
     assert.deepEqual(await controller().runPass({ only: new Set(['one/data']) }), []);

@@ -229,6 +229,56 @@ export class InClusterLifeboat {
     );
   }
 
+  /**
+   * lifeboat killed as the kernel's OOM killer or a node failure kills it: SIGKILL to every process of its running
+   * container (found by the container's id in /proc/<pid>/cgroup, on this machine, which is the node), no shutdown
+   * code runs. The kubelet then restarts the container in the same Pod (restartPolicy Always); resolves once the
+   * restarted container is ready. Returns the pids killed.
+   */
+  async kill(): Promise<number[]> {
+    type Pod = KubeObject & {
+      status?: { containerStatuses?: { containerID?: string; restartCount?: number; ready?: boolean }[] };
+    };
+    const pods = await this.kube.list<Pod>('v1', 'Pod', {
+      namespace: LIFEBOAT_NAMESPACE,
+      labelSelector: `app.kubernetes.io/instance=${RELEASE}`,
+    });
+    if (pods.length !== 1) throw new Error(`kill: expected one lifeboat pod, found ${pods.length}`);
+    const pod = pods[0] as Pod;
+    const status = pod.status?.containerStatuses?.[0];
+    const id = status?.containerID?.replace(/^\w+:\/\//, '');
+    if (!id) throw new Error(`kill: lifeboat's pod ${pod.metadata.name} has no running container`);
+    const killed: number[] = [];
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cgroup = await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+      if (!cgroup.split('\n').some((line) => line.endsWith(`/${id}`))) continue;
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+        killed.push(Number(pid));
+      } catch {
+        // ended meanwhile
+      }
+    }
+    if (killed.length === 0) throw new Error(`kill: no process found in the cgroup of container ${id}`);
+    const before = status?.restartCount ?? 0;
+    await eventually(
+      "lifeboat's container restarted by the kubelet and ready",
+      async () => {
+        const live = await this.kube.get<Pod>({ ...this.podRef(pod.metadata.name) });
+        const c = live?.status?.containerStatuses?.[0];
+        return c && (c.restartCount ?? 0) > before && c.ready ? true : undefined;
+      },
+      180_000,
+      500,
+    );
+    return killed;
+  }
+
+  private podRef(name: string) {
+    return { apiVersion: 'v1', kind: 'Pod', namespace: LIFEBOAT_NAMESPACE, name };
+  }
+
   /** The tail of lifeboat's container logs (the kubelet's files on the node). */
   async logs(chars = 4000): Promise<string> {
     const root = join(this.node.dir, 'pod-logs');

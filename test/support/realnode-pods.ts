@@ -45,7 +45,7 @@ sort /tmp/now > /tmp/a; sort MANIFEST > /tmp/b
   comm -3 /tmp/a /tmp/b | head -20; } > /dev/termination-log; exit 5; }
 cat MANIFEST > /dev/termination-log`;
 
-function podManifest(name: string, namespace: string, pvc: string, image: string, script: string): Pod {
+export function podManifest(name: string, namespace: string, pvc: string, image: string, script: string): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -395,13 +395,26 @@ export class Scenario {
   /** How many CREATEs the last createPvc() needed (1: admission answered the first one). */
   lastCreateAttempts = 0;
 
-  /** Creates the PVC as a user (or GitOps) does, labelled with `tier`; returns it as admission left it. */
-  async createPvc(name: string, tier: string | null = 'manual'): Promise<Claim> {
+  /**
+   * Creates the PVC as a user (or GitOps, or an operator owning it) does, labelled with `tier` and `extra`'s labels,
+   * annotations and ownerReferences; returns it as admission left it.
+   */
+  async createPvc(
+    name: string,
+    tier: string | null = 'manual',
+    extra: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: object[] } = {},
+  ): Promise<Claim> {
     const path = await this.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', this.namespace);
     const body = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name, namespace: this.namespace, labels: tier ? { backup: tier } : {} },
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { ...extra.labels, ...(tier ? { backup: tier } : {}) },
+        ...(extra.annotations ? { annotations: extra.annotations } : {}),
+        ...(extra.ownerReferences ? { ownerReferences: extra.ownerReferences } : {}),
+      },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     };
     // Until lifeboat has read the PVC's repository once, it denies the claim (catalog-not-loaded) and says to retry,

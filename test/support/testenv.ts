@@ -11,7 +11,7 @@ export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 /** `../shared/crds` beside the repository (not copied into it). Override with LIFEBOAT_CRDS_DIR. */
 export const CRDS_DIR = process.env.LIFEBOAT_CRDS_DIR ?? join(REPO_ROOT, '..', 'shared', 'crds');
 
-export type Component = 'etcd' | 'kube-apiserver' | 'kopia' | 'restic' | 'minio' | 'helm';
+export type Component = 'etcd' | 'kube-apiserver' | 'kopia' | 'restic' | 'minio' | 'helm' | 'promtool';
 
 const VERSION_KEYS: Record<Component, string> = {
   etcd: 'ETCD_VERSION',
@@ -20,6 +20,7 @@ const VERSION_KEYS: Record<Component, string> = {
   restic: 'RESTIC_VERSION',
   minio: 'MINIO_VERSION',
   helm: 'HELM_VERSION',
+  promtool: 'PROMTOOL_VERSION',
 };
 
 function versions(): Record<string, string> {
@@ -67,7 +68,8 @@ export function nodeComponents(): Record<string, string> {
     if (eq <= 0) continue;
     const [name, path] = [line.slice(0, eq), line.slice(eq + 1)];
     found[name] = path;
-    if (!name.endsWith('-ref') && name !== 'helm' && !existsSync(path)) missing.push(name);
+    // helm and promtool are listed too but are not the node's: binary() finds them and names the fix when one is missing.
+    if (!name.endsWith('-ref') && name !== 'helm' && name !== 'promtool' && !existsSync(path)) missing.push(name);
   }
   if (missing.length) {
     throw new Error(`real-node components not built: ${missing.join(', ')}. Run \`npm run testenv\` first.`);
