@@ -113,7 +113,7 @@ export class Catalog {
   private timer: unknown;
   private running = false;
   private lastRefresh: RefreshReport | undefined;
-  /** Orders read attempts by start (see RepositoryState.attemptSeq). */
+  /** Orders read attempts by start (see RepositoryState.lastAttemptSeq). */
   private seq = 0;
   readonly pins: PinBook;
   private readonly identity: CatalogIdentityOptions;

@@ -65,6 +65,11 @@ export class RepositoryState {
   hadSnapshots = false;
   /** Listed by the last successful discovery (rather than only looked up on demand). */
   discovered = false;
+  /**
+   * Sequence number (see Catalog) of the newest recorded attempt. Reads are ordered by when they started, by a
+   * counter rather than the clock, so two reads in the same millisecond still have an order: a read that started
+   * earlier and ends later cannot overwrite a newer answer.
+   */
   private lastAttemptSeq = -1;
   private lastEndedSeq = -1;
   private lastAttemptMs: number | undefined;
@@ -75,15 +80,6 @@ export class RepositoryState {
 
   constructor(ref: RepositoryRef) {
     this.ref = ref;
-  }
-
-  /**
-   * Sequence number (see Catalog) of the newest recorded attempt. Reads are ordered by when they started, by a
-   * counter rather than the clock, so two reads in the same millisecond still have an order: a read that started
-   * earlier and ends later cannot overwrite a newer answer.
-   */
-  get attemptSeq(): number {
-    return this.lastAttemptSeq;
   }
 
   /**

@@ -1,9 +1,9 @@
 import { DEFAULT_EXTERNAL_SECRET_REFRESH, DEFAULT_NFS_MOUNT_PATH } from './defaults.ts';
 import { SPREAD_MINUTE, scheduleProblem } from './formats.ts';
 import { childPath } from './issues.ts';
-import { MOVER_REPOSITORY_RULES, type MoverRepositoryRules } from './movers.ts';
+import { locationProblem, MOVER_REPOSITORY_RULES, type MoverRepositoryRules } from './movers.ts';
 import type { Reader, Section } from './reader.ts';
-import { dnsLabel, dnsSubdomain, identityTemplate, templateProblem } from './rules.ts';
+import { dnsLabel, dnsSubdomain, identityTemplate } from './rules.ts';
 import { placeholders } from './template.ts';
 import {
   BACKEND_KINDS,
@@ -27,12 +27,7 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
   const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, BACKEND_KINDS);
   const rules = MOVER_REPOSITORY_RULES[backend];
   const url = r.optionalString(s, 'url', {
-    check: (v) => {
-      const wrongForm = rules.urlProblem(v);
-      if (wrongForm) return wrongForm;
-      const problem = templateProblem(v, ['namespace', 'pvc'], rules.urlPlaceholders);
-      return problem && `"${v}" ${problem}`;
-    },
+    check: (v) => locationProblem(rules, v),
     fix: rules.urlFix,
   });
   const identity = r.string(s, 'identity', defaults.identity, identityTemplate);

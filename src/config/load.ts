@@ -6,9 +6,9 @@ import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
 import { readVerify } from './load-verify.ts';
-import { MOVER_REPOSITORY_RULES } from './movers.ts';
+import { locationProblem, MOVER_REPOSITORY_RULES } from './movers.ts';
 import { describe, Reader, type Section } from './reader.ts';
-import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey, templateProblem } from './rules.ts';
+import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
 import { yamlProblem } from './yaml-errors.ts';
 
@@ -200,9 +200,7 @@ function checkCatalogLocation(r: Reader, config: LifeboatConfig): void {
   const location = config.catalog.location;
   if (location === undefined) return;
   const rules = MOVER_REPOSITORY_RULES[config.repository.backend];
-  const problem =
-    rules.urlProblem(location) ??
-    ((p) => p && `"${location}" ${p}`)(templateProblem(location, ['namespace', 'pvc'], rules.urlPlaceholders));
+  const problem = locationProblem(rules, location);
   if (problem) {
     r.report(
       'catalog.location',

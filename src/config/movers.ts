@@ -3,6 +3,7 @@
  * compile without one): the form of `repository.url`, whether it is required, whether PVCs share one repository, and
  * which repository fields apply. `load-repository.ts` applies these in one fixed order for every mover.
  */
+import { templateProblem } from './rules.ts';
 import { placeholders, type TemplateVariable } from './template.ts';
 import type { Backend } from './types.ts';
 
@@ -55,3 +56,14 @@ export const MOVER_REPOSITORY_RULES: Record<Backend, MoverRepositoryRules> = {
     },
   },
 };
+
+/**
+ * Why `location` is not a repository location of this mover: its form, then its placeholders. One check for
+ * `repository.url` (where the movers write) and `catalog.location` (where lifeboat reads the same repository).
+ */
+export function locationProblem(rules: MoverRepositoryRules, location: string): string | undefined {
+  const wrongForm = rules.urlProblem(location);
+  if (wrongForm) return wrongForm;
+  const problem = templateProblem(location, ['namespace', 'pvc'], rules.urlPlaceholders);
+  return problem && `"${location}" ${problem}`;
+}

@@ -73,6 +73,13 @@ async function nothingLeft(s: S): Promise<void> {
  */
 async function inventory(s: S): Promise<Set<string>> {
   const found = new Set<string>();
+  // The standby restore points (not drill-labelled) are re-synced while the test runs, and VolSync names each sync's
+  // image `volsync-<rd>-<time>` and deletes the one it replaces: those images rotate on their own, not leaked by a drill.
+  const standbys = (await s.kube.list(VOLSYNC, 'ReplicationDestination', { namespace: s.namespace }))
+    .filter((rd) => !rd.metadata.labels?.['lifeboat.dev/drill'])
+    .map((rd) => `volsync-${rd.metadata.name}-`);
+  const standbyImage = (name: string | undefined): boolean =>
+    !!name && standbys.some((prefix) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)));
   for (const [apiVersion, kind] of [
     [VOLSYNC, 'ReplicationDestination'],
     ['v1', 'PersistentVolumeClaim'],
@@ -81,17 +88,20 @@ async function inventory(s: S): Promise<Set<string>> {
     ['snapshot.storage.k8s.io/v1', 'VolumeSnapshot'],
   ] as const) {
     for (const o of await s.kube.list(apiVersion, kind, { namespace: s.namespace })) {
+      if (kind === 'VolumeSnapshot' && standbyImage(o.metadata.name)) continue;
       found.add(`${kind}/${o.metadata.name}`);
     }
   }
   type Cluster = KubeObject & {
-    spec?: { claimRef?: { namespace?: string }; volumeSnapshotRef?: { namespace?: string } };
+    spec?: { claimRef?: { namespace?: string }; volumeSnapshotRef?: { namespace?: string; name?: string } };
   };
   for (const pv of await s.kube.list<Cluster>('v1', 'PersistentVolume')) {
     if (pv.spec?.claimRef?.namespace === s.namespace) found.add(`PersistentVolume/${pv.metadata.name}`);
   }
   for (const c of await s.kube.list<Cluster>('snapshot.storage.k8s.io/v1', 'VolumeSnapshotContent')) {
-    if (c.spec?.volumeSnapshotRef?.namespace === s.namespace) found.add(`VolumeSnapshotContent/${c.metadata.name}`);
+    const ref = c.spec?.volumeSnapshotRef;
+    if (ref?.namespace === s.namespace && !standbyImage(ref.name))
+      found.add(`VolumeSnapshotContent/${c.metadata.name}`);
   }
   return found;
 }

@@ -318,17 +318,22 @@ export class InClusterLifeboat {
       }
     }
     if (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) {
-      await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
+      await this.deleteNamespace();
       removed.push(`Namespace/${LIFEBOAT_NAMESPACE}`);
-      await eventually(
-        `namespace ${LIFEBOAT_NAMESPACE} gone`,
-        async () =>
-          (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) ? undefined : true,
-        180_000,
-        500,
-      );
     }
     return removed;
+  }
+
+  /** Deletes lifeboat's namespace and waits until the namespace controller has removed everything in it. */
+  private async deleteNamespace(): Promise<void> {
+    await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
+    await eventually(
+      `namespace ${LIFEBOAT_NAMESPACE} gone`,
+      async () =>
+        (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) ? undefined : true,
+      180_000,
+      500,
+    );
   }
 
   /** `helm uninstall --wait`, then the namespace with what lifeboat made at run time (its Lease, its certificate). */
@@ -345,14 +350,7 @@ export class InClusterLifeboat {
     } else if (this.scratch) {
       await this.helm(['uninstall', RELEASE, '--wait', '--timeout', '120s']).catch(() => '');
     }
-    await this.kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE });
-    await eventually(
-      `namespace ${LIFEBOAT_NAMESPACE} gone`,
-      async () =>
-        (await this.kube.get({ apiVersion: 'v1', kind: 'Namespace', name: LIFEBOAT_NAMESPACE })) ? undefined : true,
-      180_000,
-      500,
-    );
+    await this.deleteNamespace();
     if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
     this.scratch = '';
     this.service = undefined;
