@@ -359,7 +359,7 @@ describe('docs/runbooks.md, run against kube-apiserver, lifeboat run and a kopia
     for (const ns of ['lifeboat-system', ...NAMESPACES]) await namespace(kube, ns, ns !== 'lifeboat-system');
     await sourceSecret(kube, kopia);
     configFile = join(scratch, 'config.yaml');
-    // A guard that trips on two cleanups at once, so the guard runbook does not need dozens of PVCs.
+    // A guard that trips on two PVCs' label removals at once, so the guard runbook does not need a dozen PVCs.
     await writeFile(
       configFile,
       'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 30s }\n' +
