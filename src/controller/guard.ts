@@ -1,12 +1,19 @@
 /**
- * The mass-deletion guard. A GitOps prune gone wrong or a namespace deletion can make many PVCs "lose their label" at
- * once; cleaning up after each would delete every restore point in the cluster. So deletions are counted in a
- * sliding window, and once more than `threshold` would happen within `window`, the guard trips: no further deletion
- * runs until an operator confirms (or the configuration raises the limit). Repository data is never deleted anyway;
- * the guard protects the restore points and credentials lifeboat generated.
+ * The mass-deletion guard. A GitOps prune gone wrong or a namespace's opt-out can make many PVCs "lose their label"
+ * at once; cleaning up after each would delete the restore point and the credentials of every PVC in the cluster. So
+ * the PVCs whose cleanup takes their ability to be restored away are counted in a sliding window, and once more than
+ * `threshold` would lose it within `window`, the guard trips: no further such cleanup runs until an operator confirms
+ * (or the configuration raises the limit). Repository data is never deleted anyway; the guard protects the restore
+ * points and credentials lifeboat generated.
+ *
+ * It counts PVCs, not objects, and only the cleanups that remove a restore capability (removesRestoreCapability):
+ * routine work — a deleted PVC's ReplicationSource and per-snapshot restore points, a restore point deleted after its
+ * restore was handed over — neither counts nor is held, so reinstalling apps and restoring them never trips it
+ * (docs/design.md#cleanup-that-silently-did-nothing).
  *
  * Pure state machine: the caller passes `now` and persists `state()` where an operator can see and confirm it.
  */
+import { isRestorePoint, type ObservedObject } from '../plan/observed.ts';
 
 export interface GuardState {
   /** When the guard tripped (ms since epoch), or undefined while it lets deletions through. */
@@ -17,10 +24,30 @@ export interface GuardState {
 
 export type GuardAnswer = { allowed: true } | { allowed: false; reason: string };
 
+/**
+ * Whether deleting this generated object takes its PVC's ability to be restored away, and so goes through the
+ * guard: the persistent restore point (a ReplicationDestination that is not a per-snapshot restore point) and the
+ * credentials its movers read (the Secret, or the ExternalSecret that writes it). A ReplicationSource only stops
+ * future backups, a per-snapshot restore point is made for one restore, and KopiaMaintenance only compacts the
+ * repository: recreating the PVC or its label brings them back with nothing lost.
+ */
+export function removesRestoreCapability(o: ObservedObject): boolean {
+  switch (o.kind) {
+    case 'ReplicationDestination':
+      return !isRestorePoint(o);
+    case 'Secret':
+    case 'ExternalSecret':
+      return true;
+    default:
+      return false;
+  }
+}
+
 export class MassDeletionGuard {
   readonly threshold: number;
   readonly windowMs: number;
-  #recent: number[] = [];
+  /** The PVCs counted in the window, with when each was first counted. */
+  #recent = new Map<string, number>();
   #trippedAt: number | undefined;
   #held = new Set<string>();
   /** Confirmed deletions: they pass once without counting against the window (they were already judged). */
@@ -31,22 +58,28 @@ export class MassDeletionGuard {
     this.windowMs = windowMs;
   }
 
-  /** Asks to delete `ref` at `now`; an allowed deletion is counted. */
-  request(ref: string, now: number): GuardAnswer {
+  /**
+   * Asks to delete `ref`, one of the objects whose deletion takes PVC `pvc`'s restore capability away, at `now`. The
+   * PVC is counted once within the window however many of its objects go; a PVC counted already passes even after a
+   * trip (it was within the threshold), any other is held.
+   */
+  request(pvc: string, ref: string, now: number): GuardAnswer {
     if (this.#released.delete(ref)) return { allowed: true };
-    this.#recent = this.#recent.filter((t) => now - t < this.windowMs);
-    if (this.#trippedAt === undefined && this.#recent.length >= this.threshold) this.#trippedAt = now;
+    for (const [key, at] of this.#recent) if (now - at >= this.windowMs) this.#recent.delete(key);
+    if (this.#recent.has(pvc)) return { allowed: true };
+    if (this.#trippedAt === undefined && this.#recent.size >= this.threshold) this.#trippedAt = now;
     if (this.#trippedAt !== undefined) {
       this.#held.add(ref);
       return {
         allowed: false,
         reason:
-          `mass-deletion guard tripped: more than ${this.threshold} cleanups within ${Math.round(this.windowMs / 1000)}s ` +
-          `(${this.#held.size} held back). If these deletions are intended, confirm them (see the guard's status); ` +
-          'otherwise restore the labels or namespaces that went missing.',
+          `mass-deletion guard tripped: more than ${this.threshold} PVCs would lose their restore point or ` +
+          `credentials within ${Math.round(this.windowMs / 1000)}s (${this.#held.size} deletions held back). ` +
+          "If these cleanups are intended, confirm them (see the guard's status); otherwise restore the labels or " +
+          'namespaces that went missing.',
       };
     }
-    this.#recent.push(now);
+    this.#recent.set(pvc, now);
     return { allowed: true };
   }
 
@@ -56,7 +89,7 @@ export class MassDeletionGuard {
     this.#released = new Set(held);
     this.#trippedAt = undefined;
     this.#held.clear();
-    this.#recent = [];
+    this.#recent.clear();
     return held;
   }
 

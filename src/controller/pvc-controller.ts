@@ -38,7 +38,7 @@ import type { Verdict } from '../plan/verdict.ts';
 import { schedulePeriodMs } from '../status/schedule-period.ts';
 import { ChildIndex, parentKey } from './children.ts';
 import { applyDrifted } from './converge.ts';
-import { MassDeletionGuard } from './guard.ts';
+import { type GuardAnswer, MassDeletionGuard, removesRestoreCapability } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
 import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
 import { type EvidenceOutcome, RestoreEvidence, type RestorePointObject } from './restore-evidence.ts';
@@ -76,6 +76,7 @@ export interface PvcReport {
 }
 
 const CONTROLLER = 'pvc';
+const ALLOWED: GuardAnswer = { allowed: true };
 
 export class PvcController {
   readonly opts: PvcControllerOptions;
@@ -324,8 +325,8 @@ export class PvcController {
     if (!point) return {};
     const rd = this.index.get(key, 'ReplicationDestination', namespace, point.name) as RestorePointObject | undefined;
     const outcome = await this.evidence.check(key, { ...pvc, metadata: { ...pvc.metadata, namespace } }, point, rd);
-    // The evidence deleted the restore point itself (outside the mass-deletion guard, which counts cleanups of
-    // lifeboat's objects, not stopped restores): the plan must not delete it again.
+    // The evidence deleted the restore point itself (outside the mass-deletion guard, which judges only cleanups that
+    // take a restore capability away, and a stopped restore's point is not one): the plan must not delete it again.
     if (outcome.deleted && rd) this.index.remove(rd);
     return outcome;
   }
@@ -374,8 +375,10 @@ export class PvcController {
     for (const ref of refs) {
       const live = this.index.get(key, ref.kind, ref.namespace ?? '', ref.name);
       if (!live) continue;
+      // Routine cleanups (a source, a restore point after its restore) go at once; the guard judges only those
+      // that take the PVC's restore point or credentials away, PVC by PVC.
       const id = `${ref.kind}/${ref.namespace}/${ref.name}`;
-      const answer = this.guard.request(id, this.#now());
+      const answer = removesRestoreCapability(live) ? this.guard.request(key, id, this.#now()) : ALLOWED;
       if (!answer.allowed) {
         await this.#guardTripped();
         this.metrics.cleanups.inc({ kind: ref.kind, result: 'held' });

@@ -199,9 +199,9 @@ export const ALERT_GROUPS: readonly AlertGroup[] = [
         severity: 'critical',
         summary: 'The mass-deletion guard holds cleanups back',
         description:
-          'More cleanups than the threshold happened within the window (a GitOps prune gone wrong?). Deletions are ' +
-          'held (lifeboat_mass_deletion_guard_held) until an operator confirms the trip on the ConfigMap ' +
-          'lifeboat-mass-deletion-guard.',
+          'More PVCs than the threshold would have lost their restore point or credentials within the window (labels ' +
+          'removed by a GitOps prune gone wrong?). Those deletions are held (lifeboat_mass_deletion_guard_held) until ' +
+          'an operator confirms the trip on the ConfigMap lifeboat-mass-deletion-guard.',
       },
       {
         alert: 'LifeboatCatalogStale',

@@ -2,7 +2,7 @@
  * The intent controller against a real API server (its own control plane: the controller watches every namespace,
  * so sharing the run's plane would let it act on other test files' PVCs). No controller-manager or kubelet runs: the
  * test binds PVCs by writing `status.phase` itself, and "ages" them by giving the controller a clock ahead of time.
- * Real twin: test/integration/realnode-data-path.test.ts, where the real PV controller binds the claim and lifeboat's
+ * Real twin: test/integration/realnode-data-path-*.test.ts, where the real PV controller binds the claim and lifeboat's
  * controller generates the objects the real VolSync then runs.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../../src/cli/program.ts';
+import { RESTORE_POINT_LABEL } from '../../src/config/keys.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { LifeboatConfig } from '../../src/config/types.ts';
 import { detectCapabilities } from '../../src/controller/capabilities.ts';
@@ -313,7 +314,7 @@ describe('intent controller (real API server)', () => {
     const { controller } = await startController();
     for (const name of names)
       await eventually(`${name} RD`, () => kube.get(ref('ReplicationDestination', 'mass', `${name}-restore`)));
-    // A GitOps prune gone wrong: every label removed at once. 8 PVCs × 2 objects (RD, Secret) = 16 > threshold 5.
+    // A GitOps prune gone wrong: every label removed at once. 8 PVCs lose their restore point > threshold 5.
     for (const name of names) await relabel('mass', name, { backup: null });
     const cm = await eventually('guard ConfigMap', () =>
       kube.get<KubeObject & { data: Record<string, string> }>({
@@ -350,6 +351,66 @@ describe('intent controller (real API server)', () => {
       });
       return left.length === 0 ? true : undefined;
     });
+  });
+
+  it('routine cleanups neither count nor are held: an app reinstalled and restores handed over, then a label removal runs', async () => {
+    await namespace('routine');
+    const names = Array.from({ length: 12 }, (_, i) => `vol-${i}`);
+    for (const name of names) {
+      await pvc('routine', name, { backup: 'hourly' });
+      await bind('routine', name);
+    }
+    const { controller } = await startController({ clockOffsetMs: 3 * HOUR });
+    for (const name of names) {
+      await eventually(`${name} RS`, () => kube.get(ref('ReplicationSource', 'routine', `${name}-backup`)));
+    }
+    // Six restores handed over: each PVC is Bound and no longer points at its per-snapshot restore point, which
+    // lifeboat then deletes (a copy of the persistent destination, labelled as a restore point, as admission's are).
+    const handedOver = names.slice(0, 6);
+    for (const name of handedOver) {
+      const persistent = await kube.get<KubeObject & { spec: unknown }>(
+        ref('ReplicationDestination', 'routine', `${name}-restore`),
+      );
+      assert.ok(persistent);
+      await kube.apply({
+        apiVersion: VOLSYNC,
+        kind: 'ReplicationDestination',
+        metadata: {
+          name: `${name}-restore-5e1f0a`,
+          namespace: 'routine',
+          labels: { ...persistent.metadata.labels, [RESTORE_POINT_LABEL]: 'true' },
+          annotations: persistent.metadata.annotations ?? {},
+        },
+        spec: persistent.spec,
+      } as KubeObject);
+    }
+    // The other six PVCs deleted, as reinstalling the app (its namespace deleted and recreated) deletes them.
+    for (const name of names.slice(6)) {
+      await kube.delete({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'routine', name });
+    }
+    await eventually("restore points and the deleted PVCs' sources cleaned up", async () => {
+      const rds = (await kube.list(VOLSYNC, 'ReplicationDestination', { namespace: 'routine' })).map(
+        (o) => o.metadata.name,
+      );
+      const rs = (await kube.list(VOLSYNC, 'ReplicationSource', { namespace: 'routine' })).map((o) => o.metadata.name);
+      return rds.every((n) => n.endsWith('-restore')) && rs.length === 6 ? true : undefined;
+    });
+    // 12 objects of 12 PVCs went, more than the threshold (5) either way: none of them took a restore capability.
+    assert.equal(controller.guard.tripped, false);
+
+    await relabel('routine', 'vol-0', { backup: null });
+    await eventually("the label removal's cleanup ran", async () => {
+      for (const [kind, name] of [
+        ['ReplicationSource', 'vol-0-backup'],
+        ['ReplicationDestination', 'vol-0-restore'],
+        ['Secret', 'vol-0-volsync-secret'],
+      ] as const) {
+        if (await kube.get(ref(kind, 'routine', name))) return undefined;
+      }
+      return true;
+    });
+    assert.equal(controller.guard.tripped, false);
+    assert.equal((await eventsFor('routine', 'vol-0')).filter((e) => e.reason === 'CleanupHeld').length, 0);
   });
 
   it('converges with no duplicates after being stopped mid-reconcile and restarted', async () => {

@@ -10,10 +10,8 @@
  *
  * lifeboat installed the other way users install it — `lifeboat manifests` applied object by object — with two
  * replicas, and its leader pod deleted: the other replica takes the Lease, admission answers every CREATE through the
- * hand-over, the webhook certificate still verifies against the webhook configurations' CA. And the full cluster
- * rebuild: three labelled PVCs in two namespaces backed up, the whole cluster replaced by a fresh one on the same
- * MinIO (test/support/realnode.ts rebuildRealNode: new etcd, kubelet, runtime and CSI state), lifeboat installed from
- * its chart, the same claims applied as GitOps would, each restored from its snapshot and checked byte for byte.
+ * hand-over, the webhook certificate still verifies against the webhook configurations' CA. The full cluster rebuild
+ * is realnode-rebuild.test.ts.
  *
  * Nothing here is played except one arming: with lifeboat scaled to 0, the test arms the standby exactly as lifeboat's
  * sync does (plan/standby.ts armBody, under its field manager) for a snapshot it removed from the repository just
@@ -26,12 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  RESTORE_SNAPSHOT_ANNOTATION,
-  RESTORE_VERDICT_ANNOTATION,
-  RESTORED_FROM_ANNOTATION,
-} from '../../src/config/keys.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import {
   armBody,
@@ -43,11 +35,11 @@ import {
 } from '../../src/plan/standby.ts';
 import { eventually } from '../support/eventually.ts';
 import { KopiaTestRepository } from '../support/kopia.ts';
-import { type RealNodeInfo, rebuildRealNode, sharedRealNode, withRealNodeAlone } from '../support/realnode.ts';
+import { sharedRealNode } from '../support/realnode.ts';
 import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
 import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
-import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
-import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+import { checkKnownFiles } from '../support/realnode-pods.ts';
+import { type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
 
 type Standby = KubeObject &
   DestinationView & {
@@ -365,99 +357,6 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       assert.equal(certAfter.caBundle, certBefore.caBundle, 'the webhook configurations kept their CA');
     });
   });
-
-  describe('full cluster rebuild, kopia on S3 (MinIO)', () => {
-    it('a second, fresh cluster on the same repository restores every labelled PVC of two namespaces, byte for byte', () =>
-      // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.
-      withRealNodeAlone(async () => {
-        const first = await sharedRealNode();
-        const apps = new Scenario(first, 'rebuild-apps');
-        const db = new Scenario(first, 'rebuild-db');
-        const { secret, config } = apps.s3Repository('kopia');
-        const claims: Claimed[] = [
-          { s: apps, pvc: 'data' },
-          { s: apps, pvc: 'media' },
-          { s: db, pvc: 'data' },
-        ];
-        try {
-          await apps.start(secret, config);
-          await db.createNamespace();
-          await backUpBeforeRebuild(claims, first.toolsImage);
-        } catch (error) {
-          // The first cluster stays for the run's other files: leave it as found.
-          await db.deleteNamespace().catch(() => undefined);
-          await apps.stop();
-          throw error;
-        }
-        // The old cluster goes as a whole: what the scenarios hold of it (clients, lock, lifeboat) goes with it.
-        for (const s of [apps, db]) {
-          s.kube.close();
-          process.stderr.write(
-            `[realnode] ${s.namespace} before the rebuild, step timings (ms): ${JSON.stringify(s.timings)}\n`,
-          );
-        }
-
-        const t0 = Date.now();
-        const second = await rebuildRealNode();
-        const rebuildMs = Date.now() - t0;
-        assert.notEqual(second.dir, first.dir, 'a new node directory: new etcd data, kubelet, runtime and CSI state');
-        const apps2 = new SameRepository(second, 'rebuild-apps', apps.prefix);
-        const db2 = new Scenario(second, 'rebuild-db');
-        apps2.timings['cluster rebuilt'] = rebuildMs;
-        apps2.timings['new node ready'] = second.startMs;
-        try {
-          for (const [apiVersion, kind] of [
-            ['v1', 'PersistentVolumeClaim'],
-            [VOLSYNC, 'ReplicationDestination'],
-            [VOLSYNC, 'ReplicationSource'],
-          ] as const) {
-            assert.deepEqual(
-              (await apps2.kube.list(apiVersion, kind)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
-              [],
-              `the fresh cluster has no ${kind}`,
-            );
-          }
-          // GitOps installs lifeboat with the same repository (no longer declared a first installation), then the
-          // apps: the same namespaces and claims as before.
-          await apps2.start(secret, { repository: { backend: 'kopia' } });
-          await db2.createNamespace();
-          const again = claims.map((c) => ({ ...c, s: c.s === apps ? (apps2 as S) : db2 }));
-          for (const c of again) {
-            const created = await c.s.step(`${c.pvc}: applied again`, () => c.s.createPvc(c.pvc));
-            assert.equal(created.spec.dataSourceRef?.kind, 'ReplicationDestination', `${c.pvc} is restored`);
-            assert.equal(created.metadata.annotations?.[RESTORE_SNAPSHOT_ANNOTATION], c.id, 'pinned to its backup');
-          }
-          for (const c of again) {
-            await c.s.step(`${c.s.namespace}/${c.pvc}: restored until Bound`, () => c.s.bound(c.pvc));
-            const annotations = await c.s.step(`${c.s.namespace}/${c.pvc}: verdict`, () =>
-              eventually(
-                `restore verdict of ${c.s.namespace}/${c.pvc}`,
-                async () => {
-                  const a = (await c.s.kube.get<Claim>(c.s.pvcRef(c.pvc)))?.metadata.annotations;
-                  return a?.[RESTORE_VERDICT_ANNOTATION] ? a : undefined;
-                },
-                120_000,
-                500,
-              ),
-            );
-            assert.match(annotations[RESTORE_VERDICT_ANNOTATION] ?? '', /^verified: /);
-            assert.equal(annotations[RESTORED_FROM_ANNOTATION]?.split(' ')[0], c.id);
-            const check = await c.s.step(`${c.s.namespace}/${c.pvc}: checker pod`, () =>
-              checkKnownFiles(c.s.kube, c.s.namespace, c.pvc, second.toolsImage),
-            );
-            assert.equal(check.exitCode, 0, `${c.s.namespace}/${c.pvc}: restored bytes differ: ${check.message}`);
-            assert.equal(check.message, c.manifest, `${c.s.namespace}/${c.pvc}: exactly the files backed up before`);
-          }
-        } finally {
-          await db2.deleteNamespace().catch((error: Error) => process.stderr.write(`[realnode] ${error.message}\n`));
-          db2.kube.close();
-          process.stderr.write(
-            `[realnode] ${db2.namespace} after the rebuild, step timings (ms): ${JSON.stringify(db2.timings)}\n`,
-          );
-          await apps2.stop();
-        }
-      }));
-  });
 });
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string } };
@@ -530,30 +429,4 @@ async function servedCertificate(s: S): Promise<{ authorized: boolean; caBundle:
       socket.destroy();
     });
   });
-}
-
-type Claimed = { s: S; pvc: string; manifest?: string; id?: string };
-
-/** Each claim created, bound, backed up once empty, filled with known files by a real Pod and backed up again. */
-async function backUpBeforeRebuild(claims: Claimed[], image: string): Promise<void> {
-  for (const c of claims) {
-    await c.s.step(`${c.pvc}: new PVC bound, first backup`, async () => {
-      await c.s.createPvc(c.pvc);
-      await c.s.bound(c.pvc);
-      await c.s.settled(c.pvc);
-    });
-    c.manifest = await c.s.step(`${c.pvc}: writer pod`, () => writeKnownFiles(c.s.kube, c.s.namespace, c.pvc, image));
-    const status = await c.s.step(`${c.pvc}: backup`, () => c.s.backup(c.pvc, 'before-rebuild'));
-    c.id = Scenario.snapshotInLogs(status.latestMoverStatus?.logs);
-    assert.ok(c.id, `the mover names the snapshot it made: ${status.latestMoverStatus?.logs}`);
-  }
-}
-
-/** A scenario of the rebuilt cluster on the repository of the first cluster's scenario (its bucket prefix). */
-class SameRepository extends Scenario {
-  override readonly prefix: string;
-  constructor(node: RealNodeInfo & { kubeConfig: KubeConfig }, namespace: string, prefix: string) {
-    super(node, namespace);
-    this.prefix = prefix;
-  }
 }

@@ -9,7 +9,7 @@
  * repository with the restore point's own `restoreAsOf` and identity, and passes its output through VolSync's log
  * filter.
  * Real twins: test/integration/restore-evidence-movers.test.ts (the real mover scripts and the retention race) and
- * test/integration/realnode-data-path.test.ts, which checks the verdict lifeboat records after a restore by the real
+ * test/integration/realnode-data-path-*.test.ts, which checks the verdict lifeboat records after a restore by the real
  * VolSync controller, mover and populator.
  */
 import assert from 'node:assert/strict';

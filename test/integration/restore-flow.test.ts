@@ -9,7 +9,7 @@
  * Nothing else runs in this cluster: the test plays VolSync (it sets the restore point's `status.latestImage`), the
  * volume populator / PV controller (it marks the PVC Bound, and removes the pvc-protection finalizer on delete) and
  * the Deployment controller (status.replicas follows spec.replicas, for `lifeboat restore`).
- * Real twin: test/integration/realnode-data-path.test.ts (real VolSync, populator, PV binder and PVC protection, for
+ * Real twin: test/integration/realnode-data-path-*.test.ts (real VolSync, populator, PV binder and PVC protection, for
  * kopia and restic); the Deployment controller has no real twin yet (issue 10, item 4).
  */
 import assert from 'node:assert/strict';

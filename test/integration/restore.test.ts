@@ -12,7 +12,7 @@
  * `lifeboat restore` against the real one): a PVC created while a restore request is pending on `{pvc}-restore` gets a
  * dataSourceRef to a per-snapshot restore point and the `lifeboat.dev/restore-snapshot(-time)` annotations — the
  * admission → controller contract of config/keys.ts.
- * Real twin: test/integration/realnode-data-path.test.ts for PVC protection, the populator and the PV controller;
+ * Real twin: test/integration/realnode-data-path-*.test.ts for PVC protection, the populator and the PV controller;
  * `lifeboat restore` with the real Deployment/StatefulSet controllers has no real twin yet (issue 10, item 4).
  */
 import assert from 'node:assert/strict';

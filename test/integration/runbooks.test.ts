@@ -12,7 +12,7 @@
  * Nothing else runs in this cluster, so the test plays: the Deployment controller's status, the PVC protection
  * controller (a deleted claim goes), the volume populator and PV controller (a claim with a dataSourceRef becomes
  * Bound), and GitOps (recreates shop/data when it is gone). Own control plane: `lifeboat run` registers cluster-wide
- * webhooks. Real twin: test/integration/realnode-data-path.test.ts for PVC protection, the populator and the PV
+ * webhooks. Real twin: test/integration/realnode-data-path-*.test.ts for PVC protection, the populator and the PV
  * controller; the Deployment controller has no real twin yet (issue 10, item 4).
  */
 import assert from 'node:assert/strict';
@@ -359,7 +359,7 @@ describe('docs/runbooks.md, run against kube-apiserver, lifeboat run and a kopia
     for (const ns of ['lifeboat-system', ...NAMESPACES]) await namespace(kube, ns, ns !== 'lifeboat-system');
     await sourceSecret(kube, kopia);
     configFile = join(scratch, 'config.yaml');
-    // A guard that trips on two cleanups at once, so the guard runbook does not need dozens of PVCs.
+    // A guard that trips on two PVCs' label removals at once, so the guard runbook does not need a dozen PVCs.
     await writeFile(
       configFile,
       'namespace: lifeboat-system\ncatalog: { refreshInterval: 1s, staleAfter: 30s }\n' +

@@ -2,8 +2,8 @@
  * A model of the perfectra1n/volsync fork's kopia identity rules (its `builder.go`), for tests: which identity the
  * fork's movers use for a ReplicationSource or ReplicationDestination as lifeboat generates them. lifeboat itself
  * states the identity explicitly and never needs these rules at run time. The real twin is the fork's controller, run by
- * the real-node data-path test (test/integration/realnode-data-path.test.ts), where the real fork controller builds the
- * movers from lifeboat's objects and the restore finds the backup only if both resolve to the same identity.
+ * the real-node data-path tests (test/integration/realnode-data-path-kopia-*.test.ts), where the real fork controller
+ * builds the movers from lifeboat's objects and the restore finds the backup only if both resolve to the same identity.
  */
 import type { KopiaIdentity } from '../../src/plan/backend/kopia.ts';
 

@@ -1,5 +1,5 @@
 /**
- * The steps the real-node data-path scenarios share (realnode-data-path.test.ts, realnode-repositories.test.ts): write
+ * The steps the real-node data-path scenarios share (realnode-data-path.ts, realnode-cluster.test.ts): write
  * known files through a real Pod and back them up with the real mover, recreate the claim and check it came back from
  * the pinned snapshot byte for byte, the round trip of a new app, a PVC recreated beside an older restore point, a
  * namespace reinstalled, backup switched off by removing the label, a point-in-time restore with a Deployment

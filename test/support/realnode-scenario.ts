@@ -8,7 +8,7 @@
  * per cluster (its webhook configurations are cluster-wide), and each scenario installs and uninstalls its own.
  */
 
-import { chownSync, mkdirSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,12 +103,18 @@ export class Scenario {
     this.timings['Service routed after install'] = this.lifeboat.serviceLagMs;
   }
 
-  /** `config` over the scenario's defaults: every PVC is old enough at once, a quick catalog, the test's opt-in. */
+  /**
+   * `config` over the scenario's defaults: every PVC is old enough at once, a quick catalog, the test's opt-in, and no
+   * scheduled drills. Drills are on by default and a PVC's first one is due as soon as it has a backup, so one would
+   * start in the middle of a scenario and leave its restore point, scratch claim and Job among the objects the
+   * scenario counts; realnode-drills.test.ts requests its drills itself.
+   */
   private static withDefaults(config: Record<string, unknown>): Record<string, unknown> {
     return {
       minPvcAge: '0s',
       keys: { namespaceOptInAnnotation: OPT_IN },
       catalog: { refreshInterval: '2s', staleAfter: '60s' },
+      verify: { enabled: false },
       ...config,
     };
   }
@@ -159,11 +165,14 @@ export class Scenario {
    * administrator prepares an export for movers that do not run as root, given to lifeboat as `repository.nfs`.
    * lifeboat then mounts it into every mover through `moverVolumes` and read-only into its own pod. kopia: one shared
    * repository at `filesystem:///mnt/repository` (lifeboat renders it); restic: one repository per PVC under the mount.
+   * An export that exists already (a rebuilt cluster on the same server) is used as it is.
    */
   nfsRepository(backend: 'kopia' | 'restic'): { secret: Record<string, string>; config: Record<string, unknown> } {
     this.exportDir = join(this.node.nfs.exportRoot, this.prefix);
-    mkdirSync(this.exportDir, { mode: 0o755 });
-    chownSync(this.exportDir, DATA_UID, DATA_UID);
+    if (!existsSync(this.exportDir)) {
+      mkdirSync(this.exportDir, { mode: 0o755 });
+      chownSync(this.exportDir, DATA_UID, DATA_UID);
+    }
     const nfs = { server: this.node.nfs.server, path: `/${this.prefix}`, mountPath: 'repository' };
     return backend === 'kopia'
       ? {
@@ -184,13 +193,15 @@ export class Scenario {
 
   /**
    * The `lifeboat` CLI as an administrator runs it from their machine: the node's kubeconfig and lifeboat's
-   * configuration (the repository credentials come from the cluster's Secret, as the CLI reads them).
+   * configuration (the repository credentials come from the cluster's Secret, as the CLI reads them). With a
+   * repository on the export, the administrator's machine has the export mounted where this machine keeps it, and
+   * their configuration says so in `catalog.location` (the movers' /mnt path does not exist there).
    */
   async cli(...argv: string[]): Promise<CliRun> {
     const dir = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
     try {
       const file = join(dir, 'config.yaml');
-      await writeFile(file, JSON.stringify({ namespace: LIFEBOAT_NAMESPACE, ...this.config }));
+      await writeFile(file, JSON.stringify({ namespace: LIFEBOAT_NAMESPACE, ...this.config, ...this.cliCatalog() }));
       return await spawnCli([...argv, '--kubeconfig', this.node.kubeconfigPath, '--config', file], {
         env: { HOME: dir },
       });
@@ -199,9 +210,27 @@ export class Scenario {
     }
   }
 
+  /** The CLI's `catalog` setting: the scenario's, with the export's local path when the repository is on it. */
+  private cliCatalog(): { catalog?: Record<string, unknown> } {
+    if (!this.exportDir) return {};
+    const repository = this.config.repository as { backend: string };
+    const location =
+      repository.backend === 'kopia' ? `filesystem://${this.exportDir}` : `${this.exportDir}/{namespace}/{pvc}`;
+    return { catalog: { ...(this.config.catalog as Record<string, unknown>), location } };
+  }
+
   /** lifeboat goes down: its Deployment scaled to 0, its webhook configurations stay registered. */
   async lifeboatDown(): Promise<void> {
     await this.lifeboat.scale(0);
+  }
+
+  /**
+   * Uninstalls lifeboat and frees the cluster's installation for another one, leaving the scenario's namespace, its
+   * claims and its repository as they are.
+   */
+  async uninstall(): Promise<void> {
+    await this.step('helm uninstall lifeboat', () => this.lifeboat.uninstall());
+    await this.releaseCluster();
   }
 
   /** Uninstalls lifeboat (its webhook configurations and namespace go), deletes the scenario's namespace. */
@@ -298,6 +327,17 @@ export class Scenario {
       apiVersion: 'v1',
       kind: 'Namespace',
       metadata: { name: this.namespace, annotations: { [OPT_IN]: 'true' } },
+    });
+  }
+
+  /**
+   * Withdraws the namespace's opt-in: lifeboat keeps what exists there and generates nothing more for its claims
+   * (lifeboat with another repository configuration is installed next, beside them).
+   */
+  async optOut(): Promise<void> {
+    await this.kube.http.request('PATCH', `/api/v1/namespaces/${this.namespace}`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [OPT_IN]: null } } },
     });
   }
 

@@ -124,6 +124,22 @@ const INFO_FILE_ENV = 'LIFEBOAT_REAL_NODE_INFO_FILE';
 /** The Unix socket of the process that owns the node (the global setup), which rebuilds the cluster on request. */
 const CONTROL_ENV = 'LIFEBOAT_REAL_NODE_CONTROL';
 
+/**
+ * The NFS-like server's exports (MOUNT_HELPER): storage outside the cluster, like MinIO, so they live in a directory of
+ * their own beside the node's and a rebuilt cluster is handed them as they were (RealNode.rebuild). Removed when the
+ * node stops for good, and by the next start when the process that owned them was killed.
+ */
+function makeExports(): string {
+  sweepOrphaned(EXPORTS_PREFIX);
+  const dir = mkdtempSync(join(tmpdir(), EXPORTS_PREFIX));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
+  mkdirSync(join(dir, 'exports'), { mode: 0o755 });
+  return dir;
+}
+
+const EXPORTS_PREFIX = 'lifeboat-nfs-server-';
+const OWNER_FILE = 'owner.pid';
+
 export interface RealNodeInfo {
   kubeconfigPath: string;
   server: string;
@@ -137,7 +153,7 @@ export interface RealNodeInfo {
   lifeboatImage: string;
   /**
    * The node's NFS-like server (MOUNT_HELPER): `nfs: {server, path}` volumes mount `<exportRoot><path>` of this
-   * machine. A scenario makes its own export directory under exportRoot.
+   * machine. A scenario makes its own export directory under exportRoot. A rebuilt cluster serves the same exports.
    */
   nfs: { server: string; exportRoot: string };
   /** MinIO on the node's address, reachable from Pods and from the test process. */
@@ -153,8 +169,8 @@ export interface RealNode extends RealNodeInfo {
   /**
    * Stops this cluster and starts a fresh one in its place (see rebuildRealNode): a new control plane (new etcd data,
    * CA and service-account keys), new kubelet, runtime and CSI state (every volume gone), no object of the old
-   * cluster left — while MinIO keeps running with its data, as storage outside a cluster does. Returns the new node,
-   * which owns MinIO from then on; this one is stopped.
+   * cluster left — while MinIO keeps running with its data and the NFS-like server keeps its exports, as storage
+   * outside a cluster does. Returns the new node, which owns them from then on; this one is stopped.
    */
   rebuild(): Promise<RealNode>;
 }
@@ -324,7 +340,7 @@ function takeMachine(): void {
   restoreState(previous);
 }
 
-export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealNode> {
+export async function startRealNode(opts: { s3?: S3Server; exports?: string } = {}): Promise<RealNode> {
   const started = Date.now();
   // lifeboat's image is made from this checkout: unlike the other components, it changes with every edit of the
   // sources, so the node makes it when its key has no tar yet (seconds; cached by content otherwise).
@@ -345,13 +361,14 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
   const dir = mkdtempSync(join(tmpdir(), 'lifeboat-node-'));
   const socket = join(dir, 'containerd.sock');
   const state: HostState = recordState(dir, [NODE.bridge, NODE.podBridge], socket, [MOUNT_HELPER]);
-  const exportRoot = join(dir, 'nfs-exports');
+  const exports = opts.exports ?? makeExports();
+  const exportRoot = join(exports, 'exports');
   const processes: Managed[] = [];
   let plane: ControlPlane | undefined;
   let s3: S3Server | undefined = opts.s3;
   let stopped = false;
-  /** Set by rebuild(): the stop leaves MinIO running for the next cluster. */
-  let keepS3 = false;
+  /** Set by rebuild(): the stop leaves MinIO running and the exports in place for the next cluster. */
+  let keepStorage = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -369,9 +386,11 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
     for (const name of order) await processes.find((p) => p.name === name)?.stop(5000);
     killPodProcesses(state); // the Pods and the runtime's shims outlive the kubelet and the runtime
     for (const p of processes.reverse()) await p.stop(3000);
-    if (!keepS3) await s3?.stop();
+    if (!keepStorage) await s3?.stop();
     await plane?.stop();
     restoreState(state);
+    // After restoreState: the kubelet's mounts of the exports are gone with the node's directory.
+    if (!keepStorage) rmSync(exports, { recursive: true, force: true });
     const left = leftovers(state);
     if (left.length) process.stderr.write(`[realnode] the machine still shows: ${left.join('; ')}\n`);
   };
@@ -388,7 +407,6 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mkdirSync(join(dir, 'cni', 'net.d'), { recursive: true });
     writeFileSync(join(dir, 'resolv.conf'), '');
-    mkdirSync(exportRoot, { mode: 0o755 });
     // Never written through: whatever was there (recorded above) is replaced, not modified.
     rmSync(MOUNT_HELPER, { force: true });
     writeFileSync(MOUNT_HELPER, nfsMountHelper(exportRoot, join(dir, 'logs', 'mount.nfs.log')), { mode: 0o755 });
@@ -526,9 +544,9 @@ export async function startRealNode(opts: { s3?: S3Server } = {}): Promise<RealN
       startMs: Date.now() - started,
     };
     const rebuild = async (): Promise<RealNode> => {
-      keepS3 = true;
+      keepStorage = true;
       await stop();
-      return await startRealNode({ s3: s3 as S3Server });
+      return await startRealNode({ s3: s3 as S3Server, exports });
     };
     return { ...info, kubeConfig: plane.kubeConfig, stop, rebuild };
   } catch (error) {
@@ -558,9 +576,9 @@ export function publishRealNode(node: RealNode, infoFile?: string): void {
  * node's description replaces the published one, and `current()` is what the teardown stops.
  */
 export async function serveRealNode(first: RealNode): Promise<{ current(): RealNode; close(): Promise<void> }> {
-  sweepRunDirs();
+  sweepOrphaned(RUN_DIR_PREFIX);
   const dir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
-  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  writeFileSync(join(dir, OWNER_FILE), String(process.pid));
   const infoFile = join(dir, 'node.json');
   const socket = join(dir, 'control.sock');
   let node = first;
@@ -603,13 +621,16 @@ export async function serveRealNode(first: RealNode): Promise<{ current(): RealN
 
 const RUN_DIR_PREFIX = 'lifeboat-real-node-run-';
 
-/** Removes the description and socket directories of runs that were killed (their owner is gone). */
-function sweepRunDirs(): void {
-  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(RUN_DIR_PREFIX))) {
+/**
+ * Removes the directories of `prefix` whose owner (the process named in their owner file) is gone: the description and
+ * socket of runs that were killed, exports a killed run left.
+ */
+function sweepOrphaned(prefix: string): void {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(prefix))) {
     const dir = join(tmpdir(), name);
     let owner = 0;
     try {
-      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+      owner = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
       process.kill(owner, 0);
     } catch (error) {
       if (owner > 0 && (error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(dir, { recursive: true, force: true });
