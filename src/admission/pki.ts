@@ -1,19 +1,65 @@
 /**
  * A tiny PKI: a self-signed CA and leaf certificates it issues, as PEM. lifeboat uses it for its webhook's serving
  * certificate (the CA goes into the webhook configurations' caBundle); the test harness uses it for the API server's
- * serving and client certificates. ECDSA P-256: small, fast to generate, accepted by Go's TLS stack.
+ * serving and client certificates. ECDSA P-256 with SHA-256: small, fast to generate, accepted by Go's TLS stack.
+ *
+ * Keys and signatures come from node:crypto, certificates are read with its X509Certificate, and the one thing node
+ * cannot do, writing a certificate, is a TBSCertificate assembled here with der.ts
+ * (docs/design.md#certificates-without-a-library).
  */
-import { webcrypto } from 'node:crypto';
-// @peculiar/x509 resolves its ASN.1 codecs through tsyringe, which needs the Reflect metadata polyfill loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPair,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { promisify } from 'node:util';
+import {
+  bitString,
+  boolean,
+  children,
+  explicit,
+  ia5,
+  implicit,
+  namedBits,
+  octetString,
+  oid,
+  sequence,
+  set,
+  single,
+  TAG,
+  time,
+  unsignedInteger,
+  utf8String,
+} from './der.ts';
 
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-// The library defaults to the global WebCrypto; pin Node's implementation explicitly.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+const generateEcKeyPair = promisify(generateKeyPair);
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/** Object identifiers of RFC 5280 and RFC 5758 that these certificates carry. */
+const OID = {
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  commonName: '2.5.4.3',
+  organization: '2.5.4.10',
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extendedKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+} as const;
+
+/** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
+const KEY_USAGE = { digitalSignature: 0, keyEncipherment: 2, keyCertSign: 5, cRLSign: 6 } as const;
+
+/** The signature algorithm, written twice in every certificate; ECDSA's AlgorithmIdentifier has no parameters. */
+const SIGNATURE_ALGORITHM = sequence(oid(OID.ecdsaWithSha256));
 
 export interface KeyPairPem {
   certPem: string;
@@ -23,8 +69,8 @@ export interface KeyPairPem {
 
 export interface Authority extends KeyPairPem {
   /** Private handle for issuing; never serialised by this module except as `keyPem`. */
-  keys: CryptoKeyPair;
-  cert: x509.X509Certificate;
+  keys: { privateKey: KeyObject; publicKey: KeyObject };
+  cert: X509Certificate;
 }
 
 export interface LeafOptions {
@@ -38,81 +84,173 @@ export interface LeafOptions {
   now?: Date;
 }
 
-function pem(label: string, der: ArrayBuffer): string {
-  const b64 = Buffer.from(der).toString('base64');
-  return `-----BEGIN ${label}-----\n${b64.replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+async function newKeys(): Promise<Authority['keys']> {
+  return await generateEcKeyPair('ec', { namedCurve: 'prime256v1' });
 }
 
-async function exportKey(keys: CryptoKeyPair): Promise<string> {
-  return pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+function exportKey(keys: Authority['keys']): string {
+  return String(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
 }
 
-function serial(): string {
-  // Positive 16-byte serial: clear the top bit so DER does not read it as negative.
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return Buffer.from(bytes).toString('hex');
+function serial(): Buffer {
+  // 16 random bytes, the top bit cleared (a positive INTEGER) and the next set, so the value keeps all 16 bytes.
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
+  return bytes;
 }
 
-function escapeDn(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1');
+/** A Name of one attribute per RDN, in order (CN first, then each O), as UTF8Strings. */
+function name(attributes: readonly (readonly [string, string])[]): Buffer {
+  return sequence(...attributes.map(([type, value]) => set(sequence(oid(type), utf8String(value)))));
+}
+
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
+}
+
+/**
+ * The key identifier of a public key as RFC 5280 §4.2.1.2 suggests (and as the previous library computed it, so CAs
+ * it wrote still match the authority key identifier of leaves issued now): SHA-1 of the subjectPublicKey bits.
+ */
+function keyIdentifier(publicKey: KeyObject): Buffer {
+  const spki = single(publicKey.export({ type: 'spki', format: 'der' }), TAG.sequence, 'SubjectPublicKeyInfo');
+  const key = children(spki.contents).find((e) => e.tag === TAG.bitString);
+  if (!key) throw new Error('SubjectPublicKeyInfo without a public key');
+  return createHash('sha1').update(key.contents.subarray(1)).digest();
+}
+
+/**
+ * What a leaf copies from its CA: the subject exactly as encoded (TLS stacks match a leaf's issuer to its CA's subject
+ * byte for byte) and the CA's own subject key identifier when it has one.
+ */
+function issuerOf(ca: X509Certificate): { subject: Buffer; keyId: Buffer } {
+  const certificate = single(ca.raw, TAG.sequence, 'Certificate');
+  const [tbs] = children(certificate.contents);
+  if (tbs?.tag !== TAG.sequence) throw new Error('CA certificate without a TBSCertificate');
+  // version [0] (optional), serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, then [1] [2] [3].
+  const fields = children(tbs.contents);
+  const afterVersion = fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
+  const subject = afterVersion[4];
+  if (subject?.tag !== TAG.sequence) throw new Error('CA certificate without a subject');
+  let keyId: Buffer | undefined;
+  const extensions = afterVersion.find((e) => e.tag === 0xa3);
+  if (extensions) {
+    const wanted = oid(OID.subjectKeyIdentifier);
+    for (const ext of children(single(extensions.contents, TAG.sequence, 'extensions').contents)) {
+      const parts = children(ext.contents);
+      if (!parts[0]?.der.equals(wanted)) continue;
+      const value = parts.at(-1);
+      if (value?.tag === TAG.octetString)
+        keyId = single(value.contents, TAG.octetString, 'subjectKeyIdentifier').contents;
+    }
+  }
+  return { subject: Buffer.from(subject.der), keyId: keyId ?? keyIdentifier(ca.publicKey) };
+}
+
+/** An IP address as the 4 or 16 bytes a subjectAltName iPAddress carries. */
+function ipBytes(ip: string): Buffer {
+  if (isIPv4(ip)) return Buffer.from(ip.split('.').map(Number));
+  if (!isIPv6(ip)) throw new Error(`certificate IP address "${ip}" is neither IPv4 nor IPv6`);
+  // Expand "::" and a trailing dotted IPv4 part into eight 16-bit groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(ip)?.[1];
+  const text = v4 ? `${ip.slice(0, -v4.length)}0:0` : ip;
+  const [head = '', tail] = text.split('::');
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const filled =
+    tail === undefined
+      ? groups(head)
+      : [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  const out = Buffer.alloc(16);
+  for (const [i, g] of filled.entries()) out.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+  if (v4) Buffer.from(v4.split('.').map(Number)).copy(out, 12);
+  return out;
+}
+
+/** Signs a TBSCertificate with the issuer's key and wraps it into a Certificate. */
+function signed(tbs: Buffer, issuerKey: KeyObject): X509Certificate {
+  const signature = sign('sha256', tbs, issuerKey); // DER ECDSA-Sig-Value, as X.509 wants it
+  return new X509Certificate(sequence(tbs, SIGNATURE_ALGORITHM, bitString(signature)));
+}
+
+function tbsCertificate(o: {
+  issuer: Buffer;
+  subject: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  publicKey: KeyObject;
+  extensions: Buffer[];
+}): Buffer {
+  return sequence(
+    explicit(0, unsignedInteger(2)), // v3: the only version with extensions
+    unsignedInteger(serial()),
+    SIGNATURE_ALGORITHM,
+    o.issuer,
+    sequence(time(o.notBefore), time(o.notAfter)),
+    o.subject,
+    o.publicKey.export({ type: 'spki', format: 'der' }),
+    explicit(3, sequence(...o.extensions)),
+  );
 }
 
 export async function createAuthority(commonName: string, validForMs: number, now = new Date()): Promise<Authority> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const notBefore = new Date(now.getTime() - 5 * 60_000); // tolerate small clock skew between processes
+  const keys = await newKeys();
   const notAfter = new Date(now.getTime() + validForMs);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: `CN=${escapeDn(commonName)}`,
-    notBefore,
+  const subject = name([[OID.commonName, commonName]]);
+  const tbs = tbsCertificate({
+    issuer: subject,
+    subject,
+    notBefore: new Date(now.getTime() - 5 * 60_000), // tolerate small clock skew between processes
     notAfter,
-    keys,
-    signingAlgorithm: SIGNING,
+    publicKey: keys.publicKey,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false),
+      // cA TRUE, pathLenConstraint 0: it signs leaves only.
+      extension(OID.basicConstraints, true, sequence(boolean(true), unsignedInteger(0))),
+      extension(OID.keyUsage, true, namedBits([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign])),
+      extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(keys.publicKey))),
     ],
   });
-  return { keys, cert, certPem: cert.toString('pem'), keyPem: await exportKey(keys), notAfter };
+  const cert = signed(tbs, keys.privateKey);
+  return { keys, cert, certPem: cert.toString(), keyPem: exportKey(keys), notAfter };
 }
 
 export async function issueCertificate(ca: Authority, opts: LeafOptions): Promise<KeyPairPem> {
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await newKeys();
   const now = opts.now ?? new Date();
   const notAfter = new Date(Math.min(now.getTime() + opts.validForMs, ca.notAfter.getTime()));
-  const subject = [`CN=${escapeDn(opts.commonName)}`, ...(opts.organizations ?? []).map((o) => `O=${escapeDn(o)}`)];
+  const issuer = issuerOf(ca.cert);
   const usages: string[] = [];
-  if (opts.usage !== 'client') usages.push(x509.ExtendedKeyUsage.serverAuth);
-  if (opts.usage !== 'server') usages.push(x509.ExtendedKeyUsage.clientAuth);
+  if (opts.usage !== 'client') usages.push(OID.serverAuth);
+  if (opts.usage !== 'server') usages.push(OID.clientAuth);
+  // GeneralName: dNSName is [2] IA5String, iPAddress is [7] OCTET STRING, both implicitly tagged.
   const san = [
-    ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(opts.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(opts.dnsNames ?? []).map((dns) => implicit(2, ia5(dns))),
+    ...(opts.ipAddresses ?? []).map((ip) => implicit(7, ipBytes(ip))),
   ];
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: subject.join(', '),
-    issuer: ca.cert.subject,
+  const tbs = tbsCertificate({
+    issuer: issuer.subject,
+    subject: name([
+      [OID.commonName, opts.commonName],
+      ...(opts.organizations ?? []).map((o) => [OID.organization, o] as const),
+    ]),
     notBefore: new Date(now.getTime() - 5 * 60_000),
     notAfter,
     publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    signingAlgorithm: SIGNING,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension(usages, false),
-      ...(san.length > 0 ? [new x509.SubjectAlternativeNameExtension(san, false)] : []),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey, false),
+      // cA FALSE is the default, and DER leaves defaults out: an empty SEQUENCE.
+      extension(OID.basicConstraints, true, sequence()),
+      extension(OID.keyUsage, true, namedBits([KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment])),
+      extension(OID.extendedKeyUsage, false, sequence(...usages.map(oid))),
+      ...(san.length > 0 ? [extension(OID.subjectAltName, false, sequence(...san))] : []),
+      // AuthorityKeyIdentifier: keyIdentifier is [0] IMPLICIT OCTET STRING.
+      extension(OID.authorityKeyIdentifier, false, sequence(implicit(0, issuer.keyId))),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys), notAfter };
+  return { certPem: signed(tbs, ca.keys.privateKey).toString(), keyPem: exportKey(keys), notAfter };
 }
 
 /** The notAfter of the first certificate in a PEM (a leaf, or the first of a bundle). */
 export function certificateNotAfter(certPem: string): Date {
-  return new x509.X509Certificate(firstCertificate(certPem)).notAfter;
+  return new X509Certificate(firstCertificate(certPem)).validToDate;
 }
 
 /** The PEM blocks of every certificate in a bundle, in order. */
@@ -135,16 +273,24 @@ function firstCertificate(pem: string): string {
  * is not an ECDSA P-256 PKCS#8 key or does not belong to the certificate.
  */
 export async function loadAuthority(certPem: string, keyPem: string): Promise<Authority> {
-  const cert = new x509.X509Certificate(firstCertificate(certPem));
-  const der = Buffer.from(keyPem.replace(/-----(BEGIN|END) PRIVATE KEY-----|\s/g, ''), 'base64');
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
-  const publicKey = await cert.publicKey.export(ALG, ['verify']);
+  const cert = new X509Certificate(firstCertificate(certPem));
+  if (!/^-----BEGIN PRIVATE KEY-----/.test(keyPem.trimStart())) {
+    throw new Error('the CA key is not a PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")');
+  }
+  const privateKey = createPrivateKey(keyPem);
+  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new Error('the CA key is not an ECDSA P-256 key');
+  }
   // Prove the pair: sign with the key, verify with the certificate's public key.
-  const probe = new TextEncoder().encode('lifeboat');
-  const signature = await webcrypto.subtle.sign(SIGNING, privateKey, probe);
-  if (!(await webcrypto.subtle.verify(SIGNING, publicKey, signature, probe))) {
+  const probe = Buffer.from('lifeboat');
+  if (!verify('sha256', probe, cert.publicKey, sign('sha256', probe, privateKey))) {
     throw new Error('the CA key does not belong to the CA certificate');
   }
-  const keys = { privateKey, publicKey } as CryptoKeyPair;
-  return { keys, cert, certPem: cert.toString('pem'), keyPem, notAfter: cert.notAfter };
+  return {
+    keys: { privateKey, publicKey: cert.publicKey },
+    cert,
+    certPem: cert.toString(),
+    keyPem,
+    notAfter: cert.validToDate,
+  };
 }

@@ -3,8 +3,9 @@
  * memory only: docs/design.md#readiness-that-does-backend-io), `/metrics` (Prometheus text from the registry). Other
  * routes can be mounted in front.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
+import { nodeHttp } from '../node-http.ts';
 import { type ServerLifecycle, serverLifecycle } from './lifecycle.ts';
 
 export interface OpsServerOptions {
@@ -28,7 +29,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export function createOpsServer(opts: OpsServerOptions): OpsServer {
-  const server = createServer(async (req, res) => {
+  const server = nodeHttp.createServer(async (req, res) => {
     try {
       if (opts.routes && (await opts.routes(req, res))) return;
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;

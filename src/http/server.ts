@@ -8,8 +8,9 @@
  * - Timeouts on headers, requests and idle keep-alive connections, so slow or stuck clients cannot pile up.
  * - `close()` stops accepting, lets requests in flight finish within a grace period, then cuts the rest.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Catalog } from '../catalog/catalog.ts';
+import { nodeHttp } from '../node-http.ts';
 import { badRequest, type ExistsAnswer, type ExpectedHistoryLookup, existsAnswer, parseExistsPath } from './exists.ts';
 import { type ServerLifecycle, serverLifecycle } from './lifecycle.ts';
 import { CatalogMetrics } from './metrics.ts';
@@ -89,7 +90,7 @@ export function createCatalogServer(options: CatalogServerOptions): CatalogServe
     send(res, 404, { error: `no route for ${pathname}: use /exists/{namespace}/{pvc}, /healthz, /readyz or /metrics` });
   };
 
-  const server = createServer((req, res) => {
+  const server = nodeHttp.createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
       log(`http: ${req.method} ${req.url}: ${error instanceof Error ? error.message : String(error)}`);
       if (req.url?.startsWith('/exists')) metrics.recordExists(catalog.source.backend, undefined);

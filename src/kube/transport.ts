@@ -7,8 +7,9 @@
  * Errors: a non-2xx answer becomes the library's `ApiException` carrying the server's Status (see errors.ts); a
  * network failure becomes an Error naming the request; an abort becomes an Error named `AbortError`.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
+import { nodeHttp } from '../node-http.ts';
 import { statusError } from './errors.ts';
 
 /**
@@ -232,7 +233,7 @@ export class KubeTransport {
   }
 
   private module(url: URL): typeof https | typeof http {
-    return url.protocol === 'http:' ? http : https;
+    return url.protocol === 'http:' ? nodeHttp : https;
   }
 
   /** TLS material and auth headers from the kubeconfig, read per request so rotated tokens and certificates apply. */

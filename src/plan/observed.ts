@@ -51,7 +51,8 @@ export function ownedObjects(
 
 export function sortForDeletion(refs: ObjectRef[]): ObjectRef[] {
   return refs.sort(
-    (a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name),
+    (a, b) =>
+      DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
 }
 

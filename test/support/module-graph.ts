@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The folders of src/, top first. A folder may import only folders after it: the CLI wires everything, the operator's
  * loops sit above the pure decisions, and the readers, the kube layer and the config sit at the bottom. `(root)` is
- * the files directly in src/ (the version). A new folder must be placed here before its first import.
+ * the files directly in src/ (the version, node:http). A new folder must be placed here before its first import.
  */
 export const LAYERS = [
   'cli',

@@ -10,10 +10,10 @@
  *   said NoSuchKey, so a missing bucket, a 403 or a strange 404 is never mistaken for "no backup".
  */
 
-import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { nodeHttp } from '../../node-http.ts';
 import { raceAbort } from '../abort.ts';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError, type StorageErrorCode } from './storage.ts';
 
@@ -313,7 +313,7 @@ async function createClient(endpoint: string, config: S3StorageConfig): Promise<
       connectionTimeout: requestTimeout,
       requestTimeout,
       throwOnRequestTimeout: true,
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpAgent: new nodeHttp.Agent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({
         keepAlive: true,
         maxSockets,
