@@ -28,75 +28,83 @@ import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/re
 describe('real node: full cluster rebuild, kopia on S3 (MinIO), restic on S3, kopia on the NFS-like export', {
   timeout: 2_400_000,
 }, () => {
-  it('a second, fresh cluster on the same repositories restores every labelled PVC, byte for byte', () =>
-    // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.
-    withRealNodeAlone(async () => {
-      const first = await sharedRealNode();
-      const before: Backed[] = [];
-      try {
-        for (const [i, configuration] of REBUILT.entries()) {
-          const backed = await backUpConfiguration(first, configuration, before);
-          // lifeboat takes one repository configuration: the next one's lifeboat is installed beside these claims.
-          // This one goes and its namespaces opt out, so the next leaves them (and their repository) alone; the
-          // last stays installed, and the cluster is lost with lifeboat running.
-          if (i < REBUILT.length - 1) {
-            await backed.scenarios[0]?.uninstall();
-            for (const s of backed.scenarios) await s.optOut();
+  // Its time includes waiting until no other real-node file uses the node (CI ran it past the 10-minute default
+  // test timeout with every step done), so the test has the suite's budget.
+  it(
+    'a second, fresh cluster on the same repositories restores every labelled PVC, byte for byte',
+    {
+      timeout: 2_400_000,
+    },
+    () =>
+      // The rebuild stops the cluster every real-node file of the run uses: it waits until it is the only one.
+      withRealNodeAlone(async () => {
+        const first = await sharedRealNode();
+        const before: Backed[] = [];
+        try {
+          for (const [i, configuration] of REBUILT.entries()) {
+            const backed = await backUpConfiguration(first, configuration, before);
+            // lifeboat takes one repository configuration: the next one's lifeboat is installed beside these claims.
+            // This one goes and its namespaces opt out, so the next leaves them (and their repository) alone; the
+            // last stays installed, and the cluster is lost with lifeboat running.
+            if (i < REBUILT.length - 1) {
+              await backed.scenarios[0]?.uninstall();
+              for (const s of backed.scenarios) await s.optOut();
+            }
           }
+        } catch (error) {
+          // The first cluster stays for the run's other files: leave it as found (the installed lifeboat first).
+          for (const b of before.reverse()) {
+            for (const s of b.scenarios.slice(1)) await s.deleteNamespace().catch(() => undefined);
+            await b.scenarios[0]?.stop();
+          }
+          throw error;
         }
-      } catch (error) {
-        // The first cluster stays for the run's other files: leave it as found (the installed lifeboat first).
-        for (const b of before.reverse()) {
-          for (const s of b.scenarios.slice(1)) await s.deleteNamespace().catch(() => undefined);
-          await b.scenarios[0]?.stop();
-        }
-        throw error;
-      }
-      // The old cluster goes as a whole: what the scenarios hold of it (clients, lock, lifeboat) goes with it.
-      for (const s of before.flatMap((b) => b.scenarios)) {
-        s.kube.close();
-        process.stderr.write(
-          `[realnode] ${s.namespace} before the rebuild, step timings (ms): ${JSON.stringify(s.timings)}\n`,
-        );
-      }
-
-      const t0 = Date.now();
-      const second = await rebuildRealNode();
-      const rebuildMs = Date.now() - t0;
-      assert.notEqual(second.dir, first.dir, 'a new node directory: new etcd data, kubelet, runtime and CSI state');
-      const fresh = new KubeClient(second.kubeConfig, 'lifeboat-test');
-      try {
-        for (const [apiVersion, kind] of [
-          ['v1', 'PersistentVolumeClaim'],
-          [VOLSYNC, 'ReplicationDestination'],
-          [VOLSYNC, 'ReplicationSource'],
-        ] as const) {
-          assert.deepEqual(
-            (await fresh.list(apiVersion, kind)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
-            [],
-            `the fresh cluster has no ${kind}`,
+        // The old cluster goes as a whole: what the scenarios hold of it (clients, lock, lifeboat) goes with it.
+        for (const s of before.flatMap((b) => b.scenarios)) {
+          s.kube.close();
+          process.stderr.write(
+            `[realnode] ${s.namespace} before the rebuild, step timings (ms): ${JSON.stringify(s.timings)}\n`,
           );
         }
-      } finally {
-        fresh.close();
-      }
-      // GitOps installs lifeboat with the same repository, then the apps: the same namespaces and claims as before.
-      // One configuration after another (lifeboat is one per cluster); each is cleaned up, whatever the others did.
-      const failures: Error[] = [];
-      for (const [i, b] of before.entries()) {
-        await restoreConfiguration(
-          second,
-          b,
-          i === 0 ? { 'cluster rebuilt': rebuildMs, 'new node ready': second.startMs } : {},
-        ).catch((error: Error) =>
-          failures.push(new Error(`${b.configuration.name}: ${error.message}`, { cause: error })),
-        );
-      }
-      if (failures.length)
-        throw failures.length === 1
-          ? failures[0]
-          : new AggregateError(failures, failures.map((f) => f.message).join('\n'));
-    }));
+
+        const t0 = Date.now();
+        const second = await rebuildRealNode();
+        const rebuildMs = Date.now() - t0;
+        assert.notEqual(second.dir, first.dir, 'a new node directory: new etcd data, kubelet, runtime and CSI state');
+        const fresh = new KubeClient(second.kubeConfig, 'lifeboat-test');
+        try {
+          for (const [apiVersion, kind] of [
+            ['v1', 'PersistentVolumeClaim'],
+            [VOLSYNC, 'ReplicationDestination'],
+            [VOLSYNC, 'ReplicationSource'],
+          ] as const) {
+            assert.deepEqual(
+              (await fresh.list(apiVersion, kind)).map((o) => `${o.metadata.namespace}/${o.metadata.name}`),
+              [],
+              `the fresh cluster has no ${kind}`,
+            );
+          }
+        } finally {
+          fresh.close();
+        }
+        // GitOps installs lifeboat with the same repository, then the apps: the same namespaces and claims as before.
+        // One configuration after another (lifeboat is one per cluster); each is cleaned up, whatever the others did.
+        const failures: Error[] = [];
+        for (const [i, b] of before.entries()) {
+          await restoreConfiguration(
+            second,
+            b,
+            i === 0 ? { 'cluster rebuilt': rebuildMs, 'new node ready': second.startMs } : {},
+          ).catch((error: Error) =>
+            failures.push(new Error(`${b.configuration.name}: ${error.message}`, { cause: error })),
+          );
+        }
+        if (failures.length)
+          throw failures.length === 1
+            ? failures[0]
+            : new AggregateError(failures, failures.map((f) => f.message).join('\n'));
+      }),
+  );
 });
 
 /**
