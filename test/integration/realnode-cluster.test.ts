@@ -39,7 +39,7 @@ import { sharedRealNode } from '../support/realnode.ts';
 import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
 import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
 import { checkKnownFiles } from '../support/realnode-pods.ts';
-import { type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+import { type Scenario as S, Scenario, TURN, VOLSYNC } from '../support/realnode-scenario.ts';
 
 type Standby = KubeObject &
   DestinationView & {
@@ -148,7 +148,7 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
   let node: Awaited<ReturnType<typeof sharedRealNode>>;
   before(async () => {
     node = await sharedRealNode();
-  });
+  }, TURN);
 
   describe('the standby, kopia on S3 (MinIO), with the real VolSync', () => {
     let s: Scenario;
@@ -157,7 +157,7 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       const { secret, config } = s.s3Repository('kopia');
       // The shortest interval the configuration allows: the in-cluster loop re-arms within about a minute.
       await s.start(secret, { ...config, restore: { sync: { interval: '1m' } } });
-    });
+    }, TURN);
     after(() => s?.stop());
 
     let synced: { manifest: string; newest: { id: string; time: string } } | undefined;
@@ -264,7 +264,7 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       s = new Scenario(node, 'real-ha');
       const { secret, config } = s.s3Repository('kopia');
       await s.start(secret, config, { from: 'manifests', replicas: 2 });
-    });
+    }, TURN);
     after(() => s?.stop());
 
     it('another replica takes the Lease, admission answers throughout, the webhook certificate stays valid', async () => {

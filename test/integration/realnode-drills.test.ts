@@ -34,7 +34,7 @@ import { CNPG_OWNER, cnpgLabels } from '../support/cnpg-claim.ts';
 import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import { podManifest, runPod, writeKnownFiles } from '../support/realnode-pods.ts';
-import { type Claim, type Scenario as S, Scenario, VOLSYNC } from '../support/realnode-scenario.ts';
+import { type Claim, type Scenario as S, Scenario, TURN, VOLSYNC } from '../support/realnode-scenario.ts';
 import { binary } from '../support/testenv.ts';
 
 const DRILLS = { verify: { enabled: false, timeout: '10m' } };
@@ -285,7 +285,7 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
   let node: Awaited<ReturnType<typeof sharedRealNode>>;
   before(async () => {
     node = await sharedRealNode();
-  });
+  }, TURN);
 
   describe('kopia, repository on S3 (MinIO)', () => {
     let s: Scenario;
@@ -293,7 +293,7 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
       s = new Scenario(node, 'drill-kopia');
       const { secret, config } = s.s3Repository('kopia');
       await s.start(secret, { ...config, ...DRILLS });
-    });
+    }, TURN);
     after(() => s?.stop());
 
     it('kopia: a drill restores the newest snapshot into a scratch PVC, checks it and records the proof', () =>
@@ -417,7 +417,7 @@ describe('real node: restore drills', { timeout: 2_400_000 }, () => {
       s = new Scenario(node, 'drill-restic');
       const { secret, config } = s.s3Repository('restic');
       await s.start(secret, { ...config, ...DRILLS });
-    });
+    }, TURN);
     after(() => s?.stop());
 
     it('restic: a drill restores the newest snapshot into a scratch PVC, checks it and records the proof', () =>

@@ -12,7 +12,7 @@ import type { KubeObject } from '../../src/kube/client.ts';
 import { eventually } from '../support/eventually.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import { generatedFor, PVC, writeAndBackUp } from '../support/realnode-flows.ts';
-import { Scenario } from '../support/realnode-scenario.ts';
+import { Scenario, TURN } from '../support/realnode-scenario.ts';
 
 /** The default tiers (docs/configuration.md) without `manual`. */
 const WITHOUT_MANUAL = {
@@ -29,7 +29,7 @@ describe('real node: a tier disabled in the config', { timeout: 2_400_000 }, () 
         s = new Scenario(await sharedRealNode(), `real-${mover}-tier-off`);
         const { secret, config } = s.s3Repository(mover);
         await s.start(secret, config);
-      });
+      }, TURN);
       after(() => s?.stop());
       it(`${mover}: tier removed from the config: generated objects kept, the claim recreated with its label refused, a new one too`, () =>
         tierDisabled(s));

@@ -43,7 +43,7 @@ import {
 } from './realnode-flows.ts';
 import { LIFEBOAT_NAMESPACE, RELEASE } from './realnode-lifeboat.ts';
 import { DATA_UID } from './realnode-pods.ts';
-import { Scenario, VOLSYNC } from './realnode-scenario.ts';
+import { Scenario, TURN, VOLSYNC } from './realnode-scenario.ts';
 
 const REPOSITORIES = {
   s3: 'repository on S3 (MinIO)',
@@ -58,7 +58,7 @@ export function dataPathScenarios(mover: 'kopia' | 'restic', repository: keyof t
       s = new Scenario(await sharedRealNode(), `real-${mover}-${repository}`);
       const { secret, config } = repository === 's3' ? s.s3Repository(mover) : s.nfsRepository(mover);
       await s.start(secret, config);
-    });
+    }, TURN);
     after(() => s?.stop());
     let first: { manifest: string } | undefined;
     // A new PVC's restic repository does not exist yet: admission answers it with one bounded read of exactly that

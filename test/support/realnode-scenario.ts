@@ -23,6 +23,12 @@ import { InClusterLifeboat, LIFEBOAT_NAMESPACE } from './realnode-lifeboat.ts';
 import { DATA_UID } from './realnode-pods.ts';
 
 export const VOLSYNC = 'volsync.backube/v1alpha1';
+
+/**
+ * Options for a hook that waits for a turn at the node (the one lifeboat installation, or the node itself during a
+ * rebuild): `--test-timeout` (10 minutes) applies to hooks too, and a turn can take longer (571 s seen in CI).
+ */
+export const TURN = { timeout: 2_400_000 };
 const OPT_IN = 'lifeboat.test/protected';
 
 export type Source = KubeObject & {
