@@ -7,6 +7,7 @@ import type { CopyCredentialsConfig, ExternalSecretCredentialsConfig, LifeboatCo
 import { backendOf } from './backend/index.ts';
 import { generatedMetadata } from './metadata.ts';
 import { EXTERNAL_SECRETS_API_VERSION, type ExternalSecretObject, type SecretObject } from './objects.ts';
+import { byCodeUnit } from './order.ts';
 
 /**
  * What the controller knows about the copy-mode source Secret. `data` holds the `.data` map exactly as the API
@@ -117,14 +118,6 @@ function base64Values(values: Record<string, string>): Record<string, string> {
 
 function sortKeys(values: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(values).sort(([a], [b]) => byCodeUnit(a, b)));
-}
-
-/**
- * Keys in code-unit order, the order the API server itself returns map keys in. Not localeCompare: its ICU collator
- * pages ~2 MiB of locale data into every operator process for a sort whose order nothing depends on.
- */
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The planner's view of the copy-mode source Secret, from a cache of it (undefined: not watched, external-secret mode). */

@@ -2,6 +2,7 @@ import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { belongsTo } from './metadata.ts';
 import { type ObjectRef, refOf } from './objects.ts';
+import { byCodeUnit } from './order.ts';
 
 /**
  * An object as the controller saw it in the cluster (any of the generated kinds). Only what planning needs: identity,
@@ -50,10 +51,7 @@ export function ownedObjects(
 }
 
 export function sortForDeletion(refs: ObjectRef[]): ObjectRef[] {
-  return refs.sort(
-    (a, b) =>
-      DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
+  return refs.sort((a, b) => DELETE_ORDER.indexOf(a.kind) - DELETE_ORDER.indexOf(b.kind) || byCodeUnit(a.name, b.name));
 }
 
 /** The live `trigger.manual` token of an observed object, which a restore-point refresh or "back up now" wrote. */
