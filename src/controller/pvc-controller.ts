@@ -21,6 +21,7 @@ import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
 import { describeKubeError, type KubeClient, type KubeObject } from '../kube/client.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
 import { InformerCache } from '../kube/informers.ts';
+import { StringInterner } from '../kube/intern.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { changedBeyondStatus } from '../kube/predicates.ts';
 import type { Reflector } from '../kube/reflector.ts';
@@ -91,6 +92,8 @@ export class PvcController {
   readonly guard: MassDeletionGuard;
   readonly guardStore: GuardStore;
   readonly reports = new Map<string, PvcReport>();
+  /** Verdict messages repeat across PVCs (the same tier and schedule): one copy each for thousands of reports. */
+  readonly #messages = new StringInterner(4096);
   /** Reports by verdict (unlabelled and excluded PVCs not counted) and database file copies, for the gauges. */
   readonly #verdictCounts = new Map<PvcReport['verdict'], number>();
   #fileCopies = 0;
@@ -477,7 +480,7 @@ export class PvcController {
       key,
       verdict: verdict.kind,
       reason: verdict.reason,
-      message: verdict.message,
+      message: this.#messages.intern(verdict.message),
       at: this.#now(),
       ...(verdict.databaseFileCopy ? { databaseFileCopy: true } : {}),
     };

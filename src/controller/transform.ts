@@ -2,7 +2,10 @@
  * What the controller keeps of each watched PVC and Namespace. A cluster may hold thousands of PVCs and the watch
  * covers all of them (an unlabelled PVC may be one whose label was just removed), so only the fields planning reads
  * are stored, and the strings thousands of objects repeat (namespaces, label values, kinds, spec values) are kept once
- * (kube/intern.ts). Names, uids and resourceVersions are unique per object and pass through as they are.
+ * (kube/intern.ts). So are names (a child's name is repeated in its parent's spec and in other children's references),
+ * creation times (objects made in the same second share one), and a PVC's uid, which each of its children repeats in
+ * its owner reference. A child's own uid and every resourceVersion are unique and pass through as they are: interning
+ * them would only grow the table.
  */
 import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { OwnerReference } from '../intent/resources.ts';
@@ -12,14 +15,14 @@ import { StringInterner } from '../kube/intern.ts';
 const shared = new StringInterner();
 const intern = (value: string | undefined) => (value === undefined ? undefined : shared.intern(value));
 
-function meta(obj: KubeObject): KubeObject['metadata'] {
+function meta(obj: KubeObject, uid: 'shared' | 'own' = 'own'): KubeObject['metadata'] {
   const m = obj.metadata;
   return {
-    name: m.name,
+    name: shared.intern(m.name),
     ...(m.namespace !== undefined ? { namespace: shared.intern(m.namespace) } : {}),
-    ...(m.uid !== undefined ? { uid: m.uid } : {}),
+    ...(m.uid !== undefined ? { uid: uid === 'shared' ? shared.intern(m.uid) : m.uid } : {}),
     ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-    ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+    ...(m.creationTimestamp !== undefined ? { creationTimestamp: shared.intern(m.creationTimestamp) } : {}),
     ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
     ...(m.labels !== undefined ? { labels: shared.deep(m.labels) } : {}),
     ...(m.annotations !== undefined ? { annotations: shared.deep(withoutLastApplied(m.annotations)) } : {}),
@@ -39,7 +42,7 @@ export function slimPvc(obj: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: { ...meta(obj), ...claimOwners(obj) },
+    metadata: { ...meta(obj, 'shared'), ...claimOwners(obj) },
     spec: {
       accessModes: shared.deep(spec.accessModes),
       storageClassName: intern(spec.storageClassName as string | undefined),
@@ -84,7 +87,7 @@ export function slimChild(obj: KubeObject): KubeObject {
 
 function ownerRefs(obj: KubeObject): Partial<KubeObject['metadata']> {
   const refs = obj.metadata.ownerReferences;
-  return refs === undefined ? {} : { ownerReferences: refs };
+  return refs === undefined ? {} : { ownerReferences: shared.deep(refs) };
 }
 
 function generation(obj: KubeObject): Partial<KubeObject['metadata']> {
