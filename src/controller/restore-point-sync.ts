@@ -30,7 +30,12 @@ import {
 } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { type Decision, decide } from '../decision/decide.ts';
-import { confirmStandby, type StandbyWithReport } from '../decision/standby-evidence.ts';
+import {
+  confirmStandby,
+  type ImageFact,
+  imageIsSnapshot,
+  type StandbyWithReport,
+} from '../decision/standby-evidence.ts';
 import { sleep } from '../kube/backoff.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isConflict, isNotFound } from '../kube/errors.ts';
@@ -38,7 +43,7 @@ import type { EventRecorder, EventSubject } from '../kube/events.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
-import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
+import { VOLSYNC_API_VERSION, VOLUME_SNAPSHOT_API_VERSION } from '../plan/objects.ts';
 import {
   armBody,
   assessStandby,
@@ -146,6 +151,14 @@ export class RestorePointSync {
   #timer: NodeJS.Timeout | undefined;
   #stop = new AbortController();
   #running: Promise<PassReport> | undefined;
+  /**
+   * Creation times of the standbys' image VolumeSnapshots (`namespace/name`), read once per image: an image is a new
+   * VolumeSnapshot per sync and its creationTimestamp never changes, so a pass costs a GET only for images it has not
+   * seen — one per completed sync, not one per standby per pass. A cluster-wide VolumeSnapshot watch would hold every
+   * snapshot of the cluster (not only lifeboat's) in memory and need list/watch. Only images of standbys still listed
+   * are kept.
+   */
+  readonly #imageCreated = new Map<string, string>();
   /** Events being recorded (each looks its PVC up first); a pass returns only when its Events are handed over. */
   readonly #reporting = new Set<Promise<void>>();
 
@@ -248,7 +261,10 @@ export class RestorePointSync {
       if (outcome.action !== 'armed') pending = true;
       outcomes.set(key, outcome);
     }
-    if (!opts.only && opts.namespace === undefined) this.#updateStates(judged);
+    if (!opts.only && opts.namespace === undefined) {
+      this.#updateStates(judged);
+      this.#keepImagesOf(judged.map((j) => j.rd));
+    }
     // A pass's Events are part of its result: whoever reads them after the pass (a test, `lifeboat sync`) finds them.
     while (this.#reporting.size > 0) await Promise.allSettled([...this.#reporting]);
     const report = { startedAtMs, outcomes: [...outcomes.values()], pending };
@@ -296,11 +312,44 @@ export class RestorePointSync {
       if (decision.decision === 'restore' && decision.newest) {
         // The token says a sync ended; the evidence says whether it restored the snapshot it was armed with.
         const state = assessStandby(rd, decision.newest, this.#now(), this.syncTimeoutMs);
-        entry.state = confirmStandby(state, rd, decision, this.#now());
+        // Only a standby that looks current needs its image read: every other state is re-armed or waited for anyway.
+        const image: ImageFact = state.kind === 'current' ? await this.#image(rd) : { state: 'not-a-snapshot' };
+        entry.state = confirmStandby(state, rd, decision, image, this.#now());
       }
       judged.push(entry);
     }
     return judged;
+  }
+
+  /** The VolumeSnapshot `status.latestImage` names, as far as the API server tells (see #imageCreated). */
+  async #image(rd: Destination): Promise<ImageFact> {
+    const image = rd.status?.latestImage;
+    const namespace = rd.metadata.namespace;
+    if (!image?.name || !namespace) return { state: 'missing' };
+    if (!imageIsSnapshot(rd)) return { state: 'not-a-snapshot' };
+    const key = `${namespace}/${image.name}`;
+    const known = this.#imageCreated.get(key);
+    if (known !== undefined) return { state: 'created', createdAt: known };
+    try {
+      const snapshot = await this.opts.kube.get({
+        apiVersion: VOLUME_SNAPSHOT_API_VERSION,
+        kind: 'VolumeSnapshot',
+        namespace,
+        name: image.name,
+      });
+      if (!snapshot) return { state: 'missing' };
+      const createdAt = snapshot.metadata.creationTimestamp;
+      if (!createdAt) return { state: 'unreadable', error: 'it has no creationTimestamp' };
+      this.#imageCreated.set(key, createdAt);
+      return { state: 'created', createdAt };
+    } catch (error) {
+      return { state: 'unreadable', error: formatKubeError(error) };
+    }
+  }
+
+  #keepImagesOf(destinations: Destination[]): void {
+    const live = new Set(destinations.map((rd) => `${rd.metadata.namespace}/${rd.status?.latestImage?.name ?? ''}`));
+    for (const key of this.#imageCreated.keys()) if (!live.has(key)) this.#imageCreated.delete(key);
   }
 
   /**

@@ -11,6 +11,7 @@ import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { OwnerReference } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { StringInterner } from '../kube/intern.ts';
+import { SYNC_FIELD_MANAGER } from '../plan/standby.ts';
 
 const shared = new StringInterner();
 const intern = (value: string | undefined) => (value === undefined ? undefined : shared.intern(value));
@@ -67,8 +68,9 @@ export function slimNamespace(obj: KubeObject): KubeObject {
 }
 
 /**
- * Generated children keep spec, data and status (restore points live in an RD's status) but not managedFields nor
- * the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync — except on
+ * Generated children keep spec, data and status (restore points live in an RD's status) but not managedFields — except
+ * the time of the standby sync's own entry, reduced to manager, operation and time: when lifeboat armed the standby,
+ * by the API server's clock (plan/standby.ts armedAtMs) — nor the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync — except on
  * per-snapshot restore points (few, short-lived), whose log is the evidence of which snapshot was restored.
  */
 export function slimChild(obj: KubeObject): KubeObject {
@@ -80,9 +82,17 @@ export function slimChild(obj: KubeObject): KubeObject {
   const { metadata: _metadata, status: _status, ...rest } = obj;
   return {
     ...shared.deep(rest),
-    metadata: { ...meta(obj), ...ownerRefs(obj), ...generation(obj) },
+    metadata: { ...meta(obj), ...ownerRefs(obj), ...generation(obj), ...syncEntry(obj) },
     ...(slimStatus !== undefined ? { status: shared.deep(slimStatus) } : {}),
   };
+}
+
+function syncEntry(obj: KubeObject): Partial<KubeObject['metadata']> {
+  const entry = obj.metadata.managedFields?.find(
+    (f) => f.manager === SYNC_FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
+  );
+  if (!entry?.time) return {};
+  return { managedFields: [{ manager: SYNC_FIELD_MANAGER, operation: 'Apply', time: entry.time }] };
 }
 
 function ownerRefs(obj: KubeObject): Partial<KubeObject['metadata']> {

@@ -10,9 +10,15 @@
  * successful sync. The same evidence as for restore points settles it (./restore-verdict.ts): the snapshot the mover's
  * report names, or — when the report names none (kopia without VolSync's debug log filter, or a cache that dropped
  * the log) — a repository read made after the mover finished that still holds the armed snapshot.
+ *
+ * And the report is not enough either: when an earlier run's mover had already finished and VolSync had made that
+ * run's VolumeSnapshot before the arm landed, VolSync reruns the mover with the new `restoreAsOf` (its report names
+ * the armed snapshot) but publishes the VolumeSnapshot it already made, which holds the earlier run's data. So the
+ * image itself must have been made after the arm (imageAfterArm).
  */
 
 import {
+  armedAtMs,
   type DestinationView,
   moverOf,
   type StandbyRecord,
@@ -43,6 +49,72 @@ export function readOfDecision(decision: Decision | undefined, nowMs: number): E
   };
 }
 
+/** What the edge found of the VolumeSnapshot `status.latestImage` names. */
+export type ImageFact =
+  /** The image is not a VolumeSnapshot (copyMethod Direct: the volume itself), so it is not made once per run. */
+  | { state: 'not-a-snapshot' }
+  | { state: 'created'; createdAt: string }
+  /** The API server answered that it does not exist. */
+  | { state: 'missing' }
+  /** It could not be read (RBAC, the API server, the network): nothing is known about it. */
+  | { state: 'unreadable'; error: string };
+
+/**
+ * Whether the standby's image is a VolumeSnapshot made per run. Only VolSync's copyMethod Direct publishes the volume
+ * itself (kind PersistentVolumeClaim); any other image, a missing kind included, is checked as a snapshot.
+ */
+export function imageIsSnapshot(rd: DestinationView): boolean {
+  return rd.status?.latestImage?.kind !== 'PersistentVolumeClaim';
+}
+
+export interface ImageCheck {
+  outcome: 'verified' | 'pending' | 'mismatch';
+  message: string;
+}
+
+/**
+ * Whether the standby's image was made by a run started by lifeboat's last arm: its VolumeSnapshot was created at or
+ * after the arm, both times from the API server's clock (metadata.creationTimestamp, and the managedFields time of the
+ * arm: plan/standby.ts armedAtMs), so lifeboat's own clock and its skew play no part. Both have whole seconds; a
+ * snapshot created in the arm's own second counts as after it (a mover cannot restore and be snapshotted within the
+ * second it was armed, so this only matters for the window itself landing within one second).
+ *
+ * Fails towards not current, never towards current: an image older than the arm or gone, or an arm time lifeboat
+ * cannot see, is a mismatch (re-armed: the next run makes a new image and records a new arm time, so this cannot
+ * repeat on a healthy standby); an image that cannot be read is pending (confirming, never re-armed: re-arming would
+ * not make it readable, and a re-arm loop on a standby that may well be healthy is worse than waiting).
+ */
+export function imageAfterArm(rd: DestinationView, record: StandbyRecord, image: ImageFact): ImageCheck {
+  const name = rd.status?.latestImage?.name ?? '';
+  if (image.state === 'not-a-snapshot') return { outcome: 'verified', message: `image ${name} is not a snapshot` };
+  if (image.state === 'unreadable') {
+    return {
+      outcome: 'pending',
+      message:
+        `cannot read VolumeSnapshot ${name} to check it was made after sync ${record.token} was armed: ${image.error}` +
+        ' (lifeboat needs get on volumesnapshots.snapshot.storage.k8s.io)',
+    };
+  }
+  if (image.state === 'missing') {
+    return { outcome: 'mismatch', message: `its image, VolumeSnapshot ${name}, does not exist` };
+  }
+  const armed = armedAtMs(rd);
+  if (armed === undefined) {
+    return {
+      outcome: 'mismatch',
+      message: `when sync ${record.token} was armed is not recorded (no managedFields entry of lifeboat-sync), so image ${name} cannot be shown to come from it`,
+    };
+  }
+  const created = Date.parse(image.createdAt);
+  if (Number.isNaN(created) || created < armed) {
+    return {
+      outcome: 'mismatch',
+      message: `its image, VolumeSnapshot ${name}, was created ${image.createdAt}, before sync ${record.token} was armed at ${new Date(armed).toISOString()}: it holds an earlier run's data`,
+    };
+  }
+  return { outcome: 'verified', message: `image ${name} created ${image.createdAt}, after the arm` };
+}
+
 /**
  * The verdict on the standby's last sync against `record`; undefined when VolSync reported no mover result at all
  * (a VolSync that does not fill `latestMoverStatus`: nothing to check, the token is all there is).
@@ -71,19 +143,31 @@ export function standbyEvidence(
 }
 
 /**
- * The standby's state with its evidence: a `current` state whose sync restored another snapshot (or nothing) is
- * `behind` (re-armed, so it ends up holding the newest snapshot); one that cannot be confirmed yet is `syncing` until
- * a repository read after the mover settles it (never re-armed meanwhile). Every other state is returned as it is.
+ * The standby's state with its evidence: a `current` state whose image predates the arm, or whose sync restored
+ * another snapshot (or nothing), is `behind` (re-armed, so it ends up holding the newest snapshot); one that cannot be
+ * confirmed yet is `syncing` until a repository read after the mover (or a readable image) settles it (never re-armed
+ * meanwhile). Every other state is returned as it is.
  */
 export function confirmStandby(
   state: StandbyState,
   rd: StandbyWithReport,
   decision: Decision | undefined,
+  image: ImageFact,
   nowMs: number,
 ): StandbyState {
   if (state.kind !== 'current') return state;
   const record = standbyRecordOf(rd) ?? state.record;
-  const verdict = standbyEvidence(rd, record, readOfDecision(decision, nowMs));
+  const imageCheck = imageAfterArm(rd, record, image);
+  const report = standbyEvidence(rd, record, readOfDecision(decision, nowMs));
+  // A mismatch of either kind decides; then anything still pending; the report alone may be absent (nothing to check).
+  const verdict =
+    imageCheck.outcome === 'mismatch'
+      ? imageCheck
+      : report?.outcome !== undefined && report.outcome !== 'verified' && report.outcome !== 'pending'
+        ? report
+        : imageCheck.outcome === 'pending'
+          ? imageCheck
+          : report;
   if (!verdict || verdict.outcome === 'verified') return state;
   if (verdict.outcome === 'pending') {
     const syncedAt = Date.parse(rd.status?.lastSyncTime ?? '');

@@ -100,6 +100,16 @@ export const RBAC_RULES: readonly RbacRule[] = [
   },
   {
     scope: 'cluster',
+    apiGroups: ['snapshot.storage.k8s.io'],
+    resources: ['volumesnapshots'],
+    verbs: ['get'],
+    why:
+      "Standby evidence: read the creation time of the VolumeSnapshot a standby's status.latestImage names (once per " +
+      'image), so an image made before lifeboat armed the sync never counts as current (docs/design.md#standby-evidence). ' +
+      'No list or watch: only the images of standbys are read.',
+  },
+  {
+    scope: 'cluster',
     apiGroups: ['external-secrets.io'],
     resources: ['externalsecrets'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],

@@ -32,7 +32,7 @@ export interface KubeObject {
     resourceVersion?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[];
+    managedFields?: { manager?: string; operation?: string; subresource?: string; time?: string; fieldsV1?: unknown }[];
     deletionTimestamp?: string;
     creationTimestamp?: string;
     [key: string]: unknown;

@@ -5,6 +5,8 @@
  */
 
 export const VOLSYNC_API_VERSION = 'volsync.backube/v1alpha1';
+/** The API of the VolumeSnapshots VolSync publishes as a destination's `status.latestImage`. */
+export const VOLUME_SNAPSHOT_API_VERSION = 'snapshot.storage.k8s.io/v1';
 export const EXTERNAL_SECRETS_API_VERSION = 'external-secrets.io/v1';
 
 export interface OwnerReference {

@@ -49,12 +49,14 @@ export interface DestinationView {
     namespace?: string;
     creationTimestamp?: string;
     annotations?: Record<string, string>;
+    /** Only the sync's own entry is read (its `time`: see armedAtMs). */
+    managedFields?: { manager?: string; operation?: string; subresource?: string; time?: string }[];
   };
   spec?: { trigger?: { manual?: string } } & { [mover in Backend]?: unknown };
   status?: {
     lastManualSync?: string;
     lastSyncTime?: string;
-    latestImage?: { name?: string } | null;
+    latestImage?: { apiGroup?: string; kind?: string; name?: string } | null;
   };
 }
 
@@ -79,6 +81,21 @@ export function formatStandbyRecord(record: StandbyRecord): string {
 
 export function standbyRecordOf(rd: DestinationView): StandbyRecord | undefined {
   return parseStandbyRecord(rd.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+}
+
+/**
+ * When lifeboat last armed the RD, by the API server's clock: the `time` of the sync's managedFields entry, which the
+ * API server sets whenever an apply of that manager changes a field it owns — and every arm changes the token. Not
+ * the token's own time: that is lifeboat's clock, and it is compared with a VolumeSnapshot's creationTimestamp, which
+ * is the API server's (docs/design.md#standby-evidence). Whole seconds. Undefined when the entry is gone (never
+ * armed, or managedFields reset by hand).
+ */
+export function armedAtMs(rd: DestinationView): number | undefined {
+  const entry = rd.metadata.managedFields?.find(
+    (f) => f.manager === SYNC_FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
+  );
+  const at = Date.parse(entry?.time ?? '');
+  return Number.isNaN(at) ? undefined : at;
 }
 
 const TOKEN = /^sync-(\d{9,12})$/;

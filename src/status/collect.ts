@@ -17,7 +17,7 @@ import type { SourceSecretFact } from '../plan/credentials.ts';
 import { parseHistory } from '../plan/history.ts';
 import { MAINTENANCE_NAME, planMaintenance } from '../plan/maintenance.ts';
 import { generatedNames } from '../plan/names.ts';
-import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
+import { VOLSYNC_API_VERSION, VOLUME_SNAPSHOT_API_VERSION } from '../plan/objects.ts';
 import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from '../status/maintenance.ts';
 import type { RepositoryFacts } from '../status/repository-report.ts';
 import type { LedgerInput, ReplicationObject } from '../status/types.ts';
@@ -107,11 +107,7 @@ export async function collectLedgerInput(
   const replication = [...sources, ...destinations];
   const managed = replication.filter((o) => o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE);
   const snapshots = await optional(() =>
-    kube.list<KubeObject & { status?: { readyToUse?: boolean } }>(
-      'snapshot.storage.k8s.io/v1',
-      'VolumeSnapshot',
-      scope,
-    ),
+    kube.list<KubeObject & { status?: { readyToUse?: boolean } }>(VOLUME_SNAPSHOT_API_VERSION, 'VolumeSnapshot', scope),
   );
   const labelled = pvcs.filter((p) => {
     const labels = p.metadata.labels ?? {};
@@ -132,7 +128,13 @@ export async function collectLedgerInput(
   };
   if (snapshots) {
     input.volumeSnapshots = new Map(
-      snapshots.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s.status?.readyToUse === true]),
+      snapshots.map((s) => [
+        `${s.metadata.namespace}/${s.metadata.name}`,
+        {
+          ready: s.status?.readyToUse === true,
+          ...(s.metadata.creationTimestamp ? { createdAt: s.metadata.creationTimestamp } : {}),
+        },
+      ]),
     );
   }
   if (opts.catalog) {

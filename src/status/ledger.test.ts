@@ -6,7 +6,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Decision } from '../decision/decide.ts';
 import type { Namespace, OwnerReference, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
-import { formatStandbyRecord, STANDBY_RECORD_ANNOTATION } from '../plan/standby.ts';
+import { formatStandbyRecord, STANDBY_RECORD_ANNOTATION, SYNC_FIELD_MANAGER } from '../plan/standby.ts';
 import { filterLedger, summarizeRows } from './filter.ts';
 import { buildLedger } from './ledger.ts';
 import { ledgerTable } from './table.ts';
@@ -100,7 +100,8 @@ function rd(
   return {
     apiVersion: 'volsync.backube/v1alpha1',
     kind: 'ReplicationDestination',
-    metadata: meta,
+    // lifeboat's last arm, as the API server recorded it: an hour ago.
+    metadata: { ...meta, managedFields: [{ manager: SYNC_FIELD_MANAGER, operation: 'Apply', time: iso(NOW - HOUR) }] },
     spec: { trigger: { manual: token }, kopia: {} },
     status: {
       lastManualSync: opts.lastManualSync ?? token,
@@ -587,7 +588,7 @@ describe('buildLedger: restore readiness (docs/design.md#status)', () => {
     name: string;
     rd?: ReplicationObject;
     decision?: Decision;
-    snapshots?: Map<string, boolean>;
+    snapshots?: Map<string, { ready: boolean; createdAt?: string }>;
     why: string | true;
   }[] = [
     { name: 'no RD', why: 'no restore point: the ReplicationDestination is missing' },
@@ -627,8 +628,17 @@ describe('buildLedger: restore readiness (docs/design.md#status)', () => {
       name: 'VolumeSnapshot not ready',
       rd: rd('web', { record: s2 }),
       decision: restoreDecision(s2),
-      snapshots: new Map([['app/img-web', false]]),
+      snapshots: new Map([['app/img-web', { ready: false, createdAt: iso(NOW - HOUR / 2) }]]),
       why: 'VolumeSnapshot img-web is not readyToUse',
+    },
+    {
+      name: "the image was made before lifeboat's last arm (an earlier run's, docs/design.md#standby-evidence)",
+      rd: rd('web', { record: s2, snapshotsFound: 2 }),
+      decision: restoreDecision(s2, s1),
+      snapshots: new Map([['app/img-web', { ready: true, createdAt: iso(NOW - 2 * HOUR) }]]),
+      why:
+        `behind: its image, VolumeSnapshot img-web, was created ${iso(NOW - 2 * HOUR)}, before sync sync-1 was armed ` +
+        `at ${iso(NOW - HOUR)}: it holds an earlier run's data`,
     },
     {
       name: 'kopia mover found nothing (an empty image, docs/design.md#empty-restore-reported-as-success)',
@@ -681,7 +691,7 @@ describe('buildLedger: restore readiness (docs/design.md#status)', () => {
       name: 'ready',
       rd: rd('web', { record: s2, snapshotsFound: 2 }),
       decision: restoreDecision(s2, s1),
-      snapshots: new Map([['app/img-web', true]]),
+      snapshots: new Map([['app/img-web', { ready: true, createdAt: iso(NOW - HOUR / 2) }]]),
       why: true,
     },
   ];

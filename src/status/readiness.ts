@@ -2,19 +2,25 @@
  * Restore readiness of a persistent restore point (docs/design.md#status, docs/design.md#stale-restore,
  * #empty-restore-reported-as-success): the RD's last sync is the one
  * lifeboat asked for (`status.lastManualSync` equals the recorded token), it published an image, the image's
- * VolumeSnapshot is `readyToUse`, the kopia mover found snapshots, and the snapshot it holds is the newest the
+ * VolumeSnapshot is `readyToUse` and was made after lifeboat armed the sync, the kopia mover found snapshots, and the snapshot it holds is the newest the
  * repository has. Pure; every "no" names the first thing that is missing.
  */
 
 import type { Decision } from '../decision/decide.ts';
-import { readOfDecision, type StandbyWithReport, standbyEvidence } from '../decision/standby-evidence.ts';
+import {
+  imageAfterArm,
+  imageIsSnapshot,
+  readOfDecision,
+  type StandbyWithReport,
+  standbyEvidence,
+} from '../decision/standby-evidence.ts';
 import { type DestinationView, standbyRecordOf } from '../plan/standby.ts';
-import type { ReplicationObject } from './types.ts';
+import type { ReplicationObject, VolumeSnapshotFact } from './types.ts';
 
 export function restoreReadiness(
   rd: ReplicationObject | undefined,
   decision: Decision | undefined,
-  volumeSnapshots: ReadonlyMap<string, boolean> | undefined,
+  volumeSnapshots: ReadonlyMap<string, VolumeSnapshotFact> | undefined,
   nowMs: number,
 ): { ready: boolean; why: string } {
   const no = (why: string) => ({ ready: false, why });
@@ -31,10 +37,16 @@ export function restoreReadiness(
   if (record.token !== status.lastManualSync) {
     return no(`the image comes from sync ${status.lastManualSync}, not lifeboat's ${record.token}`);
   }
-  if (volumeSnapshots) {
-    const ready = volumeSnapshots.get(`${rd.metadata.namespace}/${image}`);
-    if (ready === undefined) return no(`VolumeSnapshot ${image} is missing`);
-    if (!ready) return no(`VolumeSnapshot ${image} is not readyToUse`);
+  if (volumeSnapshots && imageIsSnapshot(rd as DestinationView)) {
+    const snapshot = volumeSnapshots.get(`${rd.metadata.namespace}/${image}`);
+    if (snapshot === undefined) return no(`VolumeSnapshot ${image} is missing`);
+    if (!snapshot.ready) return no(`VolumeSnapshot ${image} is not readyToUse`);
+    // An image made before the arm holds an earlier run's data whatever the mover's report says.
+    const made = imageAfterArm(rd as DestinationView, record, {
+      state: 'created',
+      createdAt: snapshot.createdAt ?? '',
+    });
+    if (made.outcome !== 'verified') return no(`behind: ${made.message}`);
   }
   if (status.kopia?.snapshotsFound === 0) return no('the kopia mover found no snapshots to restore');
   if (decision?.decision === 'unknown') return no(`cannot compare with the repository: ${decision.cause}`);

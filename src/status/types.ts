@@ -144,6 +144,11 @@ export interface Ledger {
 }
 
 /** A ReplicationSource or ReplicationDestination as the API returns it (status included). */
+export interface VolumeSnapshotFact {
+  ready: boolean;
+  createdAt?: string;
+}
+
 export interface ReplicationObject {
   apiVersion: string;
   kind: string;
@@ -155,6 +160,7 @@ export interface ReplicationObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: { kind: string; name: string; uid: string }[];
+    managedFields?: { manager?: string; operation?: string; subresource?: string; time?: string }[];
   };
   spec?: {
     trigger?: { manual?: string; schedule?: string };
@@ -165,7 +171,7 @@ export interface ReplicationObject {
     lastSyncTime?: string;
     lastManualSync?: string;
     latestMoverStatus?: { result?: string; logs?: string };
-    latestImage?: { name?: string } | null;
+    latestImage?: { kind?: string; name?: string } | null;
     kopia?: { snapshotsFound?: number; requestedIdentity?: string };
   };
 }
@@ -186,10 +192,11 @@ export interface LedgerInput {
   /** `namespace/pvc` → the catalog's decision; PVCs without one show no snapshot facts. */
   decisions?: ReadonlyMap<string, Decision>;
   /**
-   * `namespace/name` → `readyToUse` of VolumeSnapshots; when given, an image whose snapshot is absent or not ready
-   * makes the restore point not ready. Omitted: the check is skipped (e.g. no permission to read snapshots).
+   * `namespace/name` → `readyToUse` and creationTimestamp of VolumeSnapshots; when given, an image whose snapshot is
+   * absent, not ready, or older than lifeboat's last arm of the standby makes the restore point not ready. Omitted:
+   * the check is skipped (e.g. no permission to read snapshots).
    */
-  volumeSnapshots?: ReadonlyMap<string, boolean>;
+  volumeSnapshots?: ReadonlyMap<string, VolumeSnapshotFact>;
   /** Tolerance past the schedule period before a protected PVC counts as stale. */
   graceMs: number;
   /** The kopia repository's maintenance, carried into the ledger as it is. */

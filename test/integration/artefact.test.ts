@@ -443,6 +443,8 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
       { verb: 'delete', resource: 'persistentvolumeclaims', namespace: APPS },
       { verb: 'create', group: 'batch', resource: 'jobs', namespace: APPS },
       { verb: 'list', resource: 'pods', namespace: APPS },
+      // Standby evidence: when a standby's image VolumeSnapshot was made.
+      { verb: 'get', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshots', namespace: APPS },
     ];
     const refused: Record<string, string>[] = [
       { verb: 'update', resource: 'secrets', namespace: APPS, name: 'anything' },
@@ -467,6 +469,9 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
       { verb: 'create', resource: 'events', namespace: APPS },
       { verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
       { verb: 'get', resource: 'nodes' },
+      { verb: 'list', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshots', namespace: APPS },
+      { verb: 'delete', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshots', namespace: APPS },
+      { verb: 'get', group: 'snapshot.storage.k8s.io', resource: 'volumesnapshotcontents' },
     ];
     for (const a of allowed) assert.equal(await subjectCan(a), true, `allowed: ${JSON.stringify(a)}`);
     for (const r of refused) assert.equal(await subjectCan(r), false, `refused: ${JSON.stringify(r)}`);

@@ -12,9 +12,9 @@ import { kopiaSource } from '../../src/catalog/kopia-source.ts';
 import type { LifeboatConfig } from '../../src/config/types.ts';
 import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { generatedNames } from '../../src/plan/names.ts';
-import { VOLSYNC_API_VERSION } from '../../src/plan/objects.ts';
+import { VOLSYNC_API_VERSION, VOLUME_SNAPSHOT_API_VERSION } from '../../src/plan/objects.ts';
 import { buildDestination, buildSource } from '../../src/plan/replication.ts';
-import { STANDBY_RECORD_ANNOTATION } from '../../src/plan/standby.ts';
+import { armBody, SYNC_FIELD_MANAGER } from '../../src/plan/standby.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
 
 export { eventually } from '../support/eventually.ts';
@@ -187,8 +187,10 @@ export async function playBind(kube: KubeClient, ns: string, name: string): Prom
 }
 
 /**
- * Plays VolSync finishing a sync of a ReplicationDestination: copies the token into `status.lastManualSync` and
- * publishes an image.
+ * Plays VolSync finishing a sync of a ReplicationDestination: makes the run's VolumeSnapshot (now, as VolSync makes it
+ * once the mover succeeded; no snapshot controller binds it), copies the token into `status.lastManualSync` and
+ * publishes the snapshot as the image. `image` names an existing VolumeSnapshot to publish instead (VolSync
+ * publishing one an earlier run made).
  */
 export async function playDestinationSynced(
   kube: KubeClient,
@@ -196,7 +198,18 @@ export async function playDestinationSynced(
   rd: string,
   token: string,
   at = new Date(),
+  image = `volsync-${rd}-dest-${token}`,
 ): Promise<void> {
+  if (
+    !(await kube.get({ apiVersion: VOLUME_SNAPSHOT_API_VERSION, kind: 'VolumeSnapshot', namespace: ns, name: image }))
+  ) {
+    await kube.create({
+      apiVersion: VOLUME_SNAPSHOT_API_VERSION,
+      kind: 'VolumeSnapshot',
+      metadata: { name: image, namespace: ns },
+      spec: { source: { persistentVolumeClaimName: `volsync-${rd}-dest` } },
+    });
+  }
   await mergePatch(
     kube,
     { apiVersion: VOLSYNC_API_VERSION, kind: 'ReplicationDestination', namespace: ns, name: rd },
@@ -207,7 +220,7 @@ export async function playDestinationSynced(
         latestImage: {
           apiGroup: 'snapshot.storage.k8s.io',
           kind: 'VolumeSnapshot',
-          name: `volsync-${rd}-dest-${token}`,
+          name: image,
         },
       },
     },
@@ -294,6 +307,29 @@ export async function getRd(kube: KubeClient, ns: string, name: string) {
  * Plays what an earlier restore-point sync left: the controller's RD, re-armed for snapshot `s` under `token` (the
  * record lifeboat writes), and VolSync having completed that sync.
  */
+/**
+ * lifeboat's sync arming the standby `rd` for snapshot `s` with `token`: its own apply body under its own field
+ * manager, whose managedFields time is the arm time the standby evidence compares the image with.
+ */
+export async function armAsTheSync(
+  kube: KubeClient,
+  rd: KubeObject,
+  s: { id: string; time: string },
+  token: string,
+): Promise<KubeObject> {
+  const path = await kube.resources.objectPath(
+    VOLSYNC_API_VERSION,
+    'ReplicationDestination',
+    rd.metadata.name,
+    rd.metadata.namespace,
+  );
+  return await kube.http.request<KubeObject>('PATCH', path, {
+    query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
+    contentType: 'application/apply-patch+yaml',
+    body: armBody(rd as Parameters<typeof armBody>[0], { ...s, timeMs: Date.parse(s.time) }, token),
+  });
+}
+
 export async function completedRestorePoint(
   kube: KubeClient,
   config: LifeboatConfig,
@@ -303,16 +339,7 @@ export async function completedRestorePoint(
   token: string,
   syncedAt = new Date(),
 ): Promise<void> {
-  await controllerDestination(kube, config, ns, pvc, token);
-  const name = generatedNames(pvc, config.naming).replicationDestination;
-  await mergePatch(
-    kube,
-    { apiVersion: VOLSYNC_API_VERSION, kind: 'ReplicationDestination', namespace: ns, name },
-    {
-      metadata: {
-        annotations: { [STANDBY_RECORD_ANNOTATION]: JSON.stringify({ snapshotId: s.id, snapshotTime: s.time, token }) },
-      },
-    },
-  );
-  await playDestinationSynced(kube, ns, name, token, syncedAt);
+  const rd = await controllerDestination(kube, config, ns, pvc, token);
+  await armAsTheSync(kube, rd, s, token);
+  await playDestinationSynced(kube, ns, rd.metadata.name, token, syncedAt);
 }

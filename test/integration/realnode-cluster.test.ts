@@ -13,9 +13,16 @@
  * hand-over, the webhook certificate still verifies against the webhook configurations' CA. The full cluster rebuild
  * is realnode-rebuild.test.ts.
  *
- * Nothing here is played except one arming: with lifeboat scaled to 0, the test arms the standby exactly as lifeboat's
- * sync does (plan/standby.ts armBody, under its field manager) for a snapshot it removed from the repository just
- * before, because the window between lifeboat's arming and the mover's choice is too short to hit on purpose.
+ * Then the case the report cannot tell either: VolSync publishing, under lifeboat's new token, the VolumeSnapshot an
+ * earlier run made before the arm — the image holds the earlier data; lifeboat must say behind, re-arm, and the real
+ * VolSync's next run makes a new image with the armed snapshot's bytes.
+ *
+ * Nothing here is played but two windows too short to hit on purpose. With lifeboat scaled to 0, the test arms the
+ * standby exactly as lifeboat's sync does (plan/standby.ts armBody, under its field manager): once for a snapshot it
+ * removed from the repository just before (the window between lifeboat's arming and the mover's choice), and once
+ * for a new snapshot while it writes VolSync's own annotation `volsync.backube/snapname` on VolSync's destination
+ * volume during the mover's run, naming the image the standby already had (the state VolSync is in when a re-arm
+ * lands between an earlier run's snapshot and its record).
  * The played twin of the standby sync (fast, many PVCs, caps) is test/integration/restore-point-sync.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { msToIso, nsToMs, parseTimeNs } from '../../src/catalog/kopia/time.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import {
   armBody,
@@ -38,7 +46,7 @@ import { KopiaTestRepository } from '../support/kopia.ts';
 import { sharedRealNode } from '../support/realnode.ts';
 import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
 import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
-import { checkKnownFiles } from '../support/realnode-pods.ts';
+import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Scenario as S, Scenario, TURN, VOLSYNC } from '../support/realnode-scenario.ts';
 
 type Standby = KubeObject &
@@ -122,8 +130,8 @@ async function imageHolds(s: S, image: string, manifest: string, what: string): 
   assert.equal(check.message, manifest, `${what}: the image holds exactly the files of that backup`);
 }
 
-/** `kopia snapshot delete` of one snapshot in the scenario's repository, as retention or an administrator would. */
-async function forgetSnapshot(s: S, id: string): Promise<void> {
+/** `fn` with the scenario's repository connected as an administrator would connect to it. */
+async function withRepository<T>(s: S, fn: (repo: KopiaTestRepository) => Promise<T>): Promise<T> {
   const root = await mkdtemp(join(tmpdir(), 'lifeboat-kopia-admin-'));
   const { endpoint, accessKeyId, secretAccessKey, region, bucket } = s.node.s3;
   const repo = new KopiaTestRepository(root, 'real-kopia-password', {
@@ -138,10 +146,46 @@ async function forgetSnapshot(s: S, id: string): Promise<void> {
   });
   try {
     await repo.run(['repository', 'connect', ...repo.backendArgs()]);
-    await repo.deleteSnapshots([id]);
+    return await fn(repo);
   } finally {
     await repo.cleanup(); // removes root
   }
+}
+
+/** `kopia snapshot delete` of one snapshot in the scenario's repository, as retention or an administrator would. */
+async function forgetSnapshot(s: S, id: string): Promise<void> {
+  await withRepository(s, (repo) => repo.deleteSnapshots([id]));
+}
+
+/** The snapshot the mover made, as the catalog reports it (its id and start time), read from the repository. */
+async function snapshotOf(s: S, id: string): Promise<{ id: string; time: string }> {
+  const all = await withRepository(s, (repo) => repo.listSnapshots());
+  const found = all.find((snap) => snap.id.startsWith(id));
+  if (!found) throw new Error(`snapshot ${id} not in the repository: ${all.map((x) => x.id).join(', ')}`);
+  // The catalog's own reading of the time (nanoseconds truncated to milliseconds), so the record matches it exactly.
+  const ns = parseTimeNs(found.startTime);
+  if (ns === undefined) throw new Error(`snapshot ${found.id} has an unreadable start time ${found.startTime}`);
+  return { id: found.id, time: msToIso(nsToMs(ns)) };
+}
+
+/** Arms the standby for `snapshot` exactly as lifeboat's sync does: its apply body, under its field manager. */
+async function armAsLifeboat(
+  s: S,
+  snapshot: { id: string; time: string },
+): Promise<{ token: string; armedAt: string }> {
+  const rd = (await s.kube.get<Standby>(standbyRef(s))) as Standby;
+  const token = syncToken(Date.now(), rd.spec?.trigger?.manual);
+  const armed = await s.kube.http.request<Standby>(
+    'PATCH',
+    await s.kube.resources.objectPath(VOLSYNC, 'ReplicationDestination', rd.metadata.name, s.namespace),
+    {
+      query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: armBody(rd, { ...snapshot, timeMs: Date.parse(snapshot.time) }, token),
+    },
+  );
+  const armedAt = armed.metadata.managedFields?.find((f) => f.manager === SYNC_FIELD_MANAGER)?.time ?? '';
+  return { token, armedAt };
 }
 
 describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => {
@@ -211,21 +255,7 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
       // lifeboat steps aside while the test arms the standby as its sync would, for a snapshot it then cannot restore.
       await s.step('lifeboat scaled to 0', () => s.lifeboat.scale(0));
       await s.step('newest snapshot forgotten in the repository', () => forgetSnapshot(s, gone.newest.id));
-      const rd = (await s.kube.get<Standby>(standbyRef(s))) as Standby;
-      const token = syncToken(Date.now(), rd.spec?.trigger?.manual);
-      await s.kube.http.request(
-        'PATCH',
-        await s.kube.resources.objectPath(VOLSYNC, 'ReplicationDestination', rd.metadata.name, s.namespace),
-        {
-          query: { fieldManager: SYNC_FIELD_MANAGER, force: true },
-          contentType: 'application/apply-patch+yaml',
-          body: armBody(
-            rd,
-            { id: gone.newest.id, time: gone.newest.time, timeMs: Date.parse(gone.newest.time) },
-            token,
-          ),
-        },
-      );
+      const { token } = await armAsLifeboat(s, gone.newest);
       const misled = await standbySynced(s, gone.newest.id, 'the real VolSync syncs the armed standby');
       assert.equal(misled.status?.lastManualSync, token, "VolSync credits the sync with lifeboat's token");
       assert.equal(misled.status?.latestMoverStatus?.result, 'Successful', 'and reports it successful');
@@ -255,6 +285,129 @@ describe('real node: the cluster lifeboat keeps', { timeout: 1_800_000 }, () => 
           2000,
         ),
       );
+    });
+
+    it("the image predates lifeboat's arm (VolSync published an earlier run's snapshot): behind, re-armed, current", async () => {
+      // The window of docs/design.md#standby-evidence, with the real VolSync and its mover. Played, and only this:
+      // VolSync's own annotation on its destination volume (volsync.backube/snapname), naming the image the standby
+      // already has, written while the armed run's mover is still running. That is the state VolSync keeps when a
+      // re-arm lands after an earlier run's mover finished and VolSync made that run's snapshot but had not recorded
+      // the sync: the name stays on the volume, and VolSync publishes that snapshot once the new run's mover is done.
+      // Hitting that second-long window with a real stuck sync cannot be done on purpose.
+      assert.ok(synced, 'the first scenario ran');
+      const before = await s.kube.get<Standby>(standbyRef(s));
+      const earlier = before?.status?.latestImage?.name ?? '';
+      const held = parseStandbyRecord(before?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+      assert.equal(held?.snapshotId, synced.newest.id, 'the standby holds the first backup (the earlier scenarios)');
+      // A newer backup the standby must take, made with lifeboat stepped aside (its loop would arm the standby itself).
+      await s.step('lifeboat scaled to 0', () => s.lifeboat.scale(0));
+      await s.step('earlier backup done (standby-window)', () => s.settled(PVC));
+      const manifest = await s.step('writer pod (standby-window)', () =>
+        writeKnownFiles(s.kube, s.namespace, PVC, s.node.toolsImage),
+      );
+      const backup = await s.step('backup standby-window', () => s.backup(PVC, 'standby-window'));
+      const made = Scenario.snapshotInLogs(backup.latestMoverStatus?.logs) ?? '';
+      const newest = await s.step('the new snapshot in the repository', () => snapshotOf(s, made));
+
+      const { token, armedAt } = await armAsLifeboat(s, newest);
+      await s.step('the real VolSync starts the armed run', () =>
+        eventually(
+          'status.lastSyncStartTime of the armed run',
+          async () => {
+            const rd = await s.kube.get<Standby & { status?: { lastSyncStartTime?: string } }>(standbyRef(s));
+            return rd?.spec?.trigger?.manual === token && rd.status?.lastSyncStartTime ? true : undefined;
+          },
+          60_000,
+          100,
+        ),
+      );
+      await s.kube.http.request(
+        'PATCH',
+        await s.kube.resources.objectPath('v1', 'PersistentVolumeClaim', `volsync-${PVC}-restore-dest`, s.namespace),
+        {
+          contentType: 'application/merge-patch+json',
+          body: { metadata: { annotations: { 'volsync.backube/snapname': earlier } } },
+        },
+      );
+      const misled = await s.step("the real VolSync records the run under lifeboat's token", () =>
+        eventually(
+          `lastManualSync ${token}`,
+          async () => {
+            const rd = await s.kube.get<Standby>(standbyRef(s));
+            return rd?.status?.lastManualSync === token ? rd : undefined;
+          },
+          300_000,
+          1000,
+        ),
+      );
+      assert.equal(
+        misled.status?.latestImage?.name,
+        earlier,
+        'VolSync published the snapshot named on its volume (if not, its mover finished before the annotation landed)',
+      );
+      assert.equal(misled.status?.latestMoverStatus?.result, 'Successful', 'and reported the run successful');
+      // What neither the token nor the report can tell: the image holds the earlier data, not the armed snapshot's.
+      await imageHolds(s, earlier, synced.manifest, "the image published under lifeboat's token");
+      const image = await s.kube.get<KubeObject>({
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        namespace: s.namespace,
+        name: earlier,
+      });
+      const createdAt = image?.metadata.creationTimestamp ?? '';
+      assert.ok(Date.parse(createdAt) < Date.parse(armedAt), `image created ${createdAt}, armed ${armedAt}`);
+      const because = `its image, VolumeSnapshot ${earlier}, was created ${createdAt}, before sync ${token} was armed at ${new Date(Date.parse(armedAt)).toISOString()}`;
+
+      const status = await s.step('lifeboat status against the cluster', () =>
+        s.cli('status', '-n', s.namespace, '--output', 'json'),
+      );
+      const row = (JSON.parse(status.out) as { rows: { pvc: string; restoreReady: unknown }[] }).rows.find(
+        (r) => r.pvc === PVC,
+      );
+      assert.deepEqual(row?.restoreReady, { ready: false, why: `behind: ${because}: it holds an earlier run's data` });
+
+      await s.step('lifeboat scaled to 1', () => s.lifeboat.scale(1));
+      const warning = await s.step('RestorePointSyncMismatch reported', () =>
+        eventually(
+          `a RestorePointSyncMismatch Warning for ${token}`,
+          async () => (await events(s, 'RestorePointSyncMismatch')).find((e) => e.note?.includes(token)),
+          240_000,
+          1000,
+        ),
+      );
+      assert.equal(warning.type, 'Warning');
+      assert.ok(warning.note?.includes(because), warning.note);
+      const rearmed = await s.step('re-armed by lifeboat, synced by the real VolSync', () =>
+        eventually(
+          'a sync after the re-arm with a new image',
+          async () => {
+            const rd = await s.kube.get<Standby>(standbyRef(s));
+            const record = parseStandbyRecord(rd?.metadata.annotations?.[STANDBY_RECORD_ANNOTATION]);
+            const done =
+              record?.snapshotId === newest.id &&
+              record.token !== token &&
+              rd?.status?.lastManualSync === record.token &&
+              rd.status.latestImage?.name;
+            return done ? rd : undefined;
+          },
+          300_000,
+          1000,
+        ),
+      );
+      assert.notEqual(rearmed.status?.latestImage?.name, earlier);
+      await imageHolds(s, rearmed.status?.latestImage?.name ?? '', manifest, 'standby image after the re-arm');
+      await s.step('RestorePointSynced for the re-arm', () =>
+        eventually(
+          'a RestorePointSynced Event naming the new image',
+          async () =>
+            (await events(s, 'RestorePointSynced')).find((e) =>
+              e.note?.includes(`image ${rearmed.status?.latestImage?.name}`),
+            ),
+          180_000,
+          1000,
+        ),
+      );
+      assert.equal(await restorePoints(s, 'current'), 1, 'the in-cluster metric counts the standby current');
     });
   });
 

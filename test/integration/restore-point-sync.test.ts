@@ -5,10 +5,12 @@
  * persistent RD as it generates it, under its field manager.
  * Real twin: test/integration/realnode-cluster.test.ts — the standby re-armed by lifeboat's in-cluster sync, synced by
  * the real VolSync and its kopia mover, reported current (Event, metric, `lifeboat status`) with its image's bytes
- * checked, and a standby whose armed snapshot was gone before the mover ran reported and re-armed.
+ * checked, a standby whose armed snapshot was gone before the mover ran reported and re-armed, and a standby whose
+ * image predates lifeboat's arm reported behind, re-armed and synced again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import { RESTORE_POINT_LABEL } from '../../src/config/keys.ts';
@@ -22,6 +24,7 @@ import { runWithEnv } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { memoryLogger } from '../support/memory-logger.ts';
 import {
+  armAsTheSync,
   completedRestorePoint,
   controllerDestination,
   createPvc,
@@ -279,6 +282,61 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
     await events.close();
   });
 
+  it('a standby whose image was made before the arm is behind: re-armed with a Warning naming it, then current', async () => {
+    // The window of docs/design.md#standby-evidence. Played (VolSync): the sync recorded under lifeboat's new token
+    // publishing the VolumeSnapshot an earlier run made before the arm. The report names nothing, and a catalog read
+    // after the sync still holds the armed snapshot: everything but the image says current.
+    await namespace(kube, 'window');
+    const s = await snap('window', 'w', 0);
+    await catalog.refresh();
+    const rd = await controllerDestination(kube, config, 'window', 'w');
+    const earlier = 'volsync-w-restore-dest-20260520021700';
+    await kube.create({
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: earlier, namespace: 'window' },
+      spec: { source: { persistentVolumeClaimName: 'volsync-w-restore-dest' } },
+    });
+    const made = (
+      await kube.get({
+        apiVersion: 'snapshot.storage.k8s.io/v1',
+        kind: 'VolumeSnapshot',
+        namespace: 'window',
+        name: earlier,
+      })
+    )?.metadata.creationTimestamp;
+    // Both times have whole seconds: the arm lands in a later second than the earlier run's snapshot.
+    await sleep(1_050 - (Date.now() % 1_000));
+    const armed = await armAsTheSync(kube, rd, s, 'sync-1779400000');
+    const armedAt = armed.metadata.managedFields?.find((f) => f.manager === SYNC_FIELD_MANAGER)?.time;
+    await playDestinationSynced(kube, 'window', 'w-restore', 'sync-1779400000', new Date(), earlier);
+    await catalog.refresh();
+    await createPvc(kube, 'window', 'w', { labels: { backup: 'hourly' } });
+    const events = new EventRecorder(kube, { reportingInstance: 'test', registry: new Registry() });
+    const sync = new RestorePointSync({ kube, config, catalog, events, staggerMs: 1 });
+    const pass = await sync.runPass({ namespace: 'window' });
+    const outcome = pass.outcomes.find((o) => o.key === 'window/w');
+    assert.equal(outcome?.action, 'armed', JSON.stringify(pass.outcomes));
+    assert.equal(
+      outcome?.message.match(/\(sync .*\)/)?.[0],
+      `(sync sync-1779400000 did not restore what it was armed with: its image, VolumeSnapshot ${earlier}, was created ` +
+        `${made}, before sync sync-1779400000 was armed at ${new Date(Date.parse(armedAt ?? '')).toISOString()}: it holds ` +
+        "an earlier run's data)",
+    );
+    await events.flush();
+    const warnings = (await eventsFor(kube, 'window', 'PersistentVolumeClaim', 'w')).filter(
+      (e) => e.reason === 'RestorePointSyncMismatch',
+    );
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]?.note ?? '', new RegExp(`VolumeSnapshot ${earlier}, was created`));
+
+    // Played (VolSync): the re-arm's own run, whose snapshot is made after it.
+    await playDestinationSynced(kube, 'window', 'w-restore', outcome?.token ?? '');
+    const again = await sync.runPass({ namespace: 'window' });
+    assert.equal(again.outcomes.find((o) => o.key === 'window/w')?.action, 'current', JSON.stringify(again.outcomes));
+    await events.close();
+  });
+
   it('restarts a sync stuck beyond the timeout, and paces arms apart', async () => {
     await namespace(kube, 'stuck');
     for (const pvc of ['s1', 's2']) await snap('stuck', pvc, 0);
@@ -455,6 +513,14 @@ describe('restore-point sync (real API server, real kopia repository)', () => {
         return events.find((e) => e.reason === 'RestorePointSyncStarted');
       });
       assert.match(started.note ?? '', new RegExp(`trigger.manual ${token}`));
+      // Playing VolSync: the armed sync completes with a new snapshot. The leader judges from its RD cache, which
+      // keeps the arm time of the sync's managedFields entry: without it the standby could never be current.
+      await playDestinationSynced(kube, 'operated', 'data-restore', token);
+      const synced = await eventually('the leader reports the sync complete', async () => {
+        const events = await eventsFor(kube, 'operated', 'PersistentVolumeClaim', 'data');
+        return events.find((e) => e.reason === 'RestorePointSynced');
+      });
+      assert.match(synced.note ?? '', new RegExp(`image volsync-data-restore-dest-${token}`));
     } finally {
       await on.operator.stop();
       await on.term;

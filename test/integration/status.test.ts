@@ -71,13 +71,8 @@ before(async () => {
   await controllerSource(kube, config, 'shop', 'orders', 'hourly', schedule('orders'));
   await playSourceSynced(kube, 'shop', 'orders-backup', new Date(t - 10 * MIN));
   await completedRestorePoint(kube, config, 'shop', 'orders', snaps.orders, 'sync-1', new Date(t - 5 * MIN));
+  // The played sync made the image VolumeSnapshot after the arm; playing the snapshot controller, it becomes ready.
   const image = 'volsync-orders-restore-dest-sync-1';
-  await kube.apply({
-    apiVersion: 'snapshot.storage.k8s.io/v1',
-    kind: 'VolumeSnapshot',
-    metadata: { name: image, namespace: 'shop' },
-    spec: { source: { persistentVolumeClaimName: 'orders-restore-dest' } },
-  });
   await mergePatch(
     kube,
     { apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', namespace: 'shop', name: image },
@@ -110,6 +105,13 @@ before(async () => {
   });
   // gone: only its restore point is left (the app was deleted).
   await completedRestorePoint(kube, config, 'shop', 'gone', snaps.gone, 'sync-2', new Date(t - 20 * HOUR));
+  // ...and its image VolumeSnapshot was deleted since.
+  await kube.delete({
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshot',
+    namespace: 'shop',
+    name: 'volsync-gone-restore-dest-sync-2',
+  });
   await createPvc(kube, 'plain', 'web', { labels: hourly });
   await createPvc(kube, 'plain', 'other');
   await createPvc(kube, 'kube-system', 'sys');
