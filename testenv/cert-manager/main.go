@@ -71,12 +71,14 @@ var controllers = []string{
 }
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the API server to run against (required)")
-	namespace := flag.String("namespace", "", "only watch this namespace (default: all)")
-	clusterNS := flag.String("cluster-resource-namespace", "kube-system", "namespace holding ClusterIssuers' Secrets")
-	showVersion := flag.Bool("version", false, "print the cert-manager version this was built from and exit")
-	klog.InitFlags(nil)
-	flag.Parse()
+	// A flag set of its own: controller-runtime registers --kubeconfig on the global one when it is imported.
+	flags := flag.NewFlagSet("cert-manager", flag.ExitOnError)
+	kubeconfig := flags.String("kubeconfig", "", "kubeconfig of the API server to run against (required)")
+	namespace := flags.String("namespace", "", "only watch this namespace (default: all)")
+	clusterNS := flags.String("cluster-resource-namespace", "kube-system", "namespace holding ClusterIssuers' Secrets")
+	showVersion := flags.Bool("version", false, "print the cert-manager version this was built from and exit")
+	klog.InitFlags(flags)
+	_ = flags.Parse(os.Args[1:]) // ExitOnError: a bad flag exits with the usage
 	if *showVersion {
 		fmt.Println(version)
 		return
