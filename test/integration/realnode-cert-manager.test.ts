@@ -108,7 +108,6 @@ describe('real node: lifeboat in cert-manager mode with the real cert-manager', 
     for (const name of crds) {
       await s?.kube.delete({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name });
     }
-    if (s) process.stderr.write(`[realnode] cert-manager timings (ms): ${JSON.stringify(s.timings)}\n`);
   });
 
   let issued: { cert: Certificate; tls: X509Certificate; ca: string } | undefined;
