@@ -12,8 +12,8 @@
  * Issuing condition): cert-manager issues a new key and certificate, lifeboat serves the new one, the CA and caBundle
  * stay, and admission answers every CREATE throughout.
  *
- * Nothing is played. The cert-manager webhook (the validating/mutating admission of cert-manager's own resources) is
- * not run: it checks and defaults what users write, and the chart's objects are complete as rendered.
+ * Nothing is played (the renewal request is what a user's `cmctl renew` writes). cert-manager's own webhook (validation
+ * and defaulting of cert-manager's resources) is not run: the chart's objects are issued as rendered without it.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
