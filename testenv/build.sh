@@ -107,6 +107,33 @@ own_go() {
   say "$name $key: built in $((SECONDS - t0))s"
 }
 
+# cert-manager's controllers and CA injector (the chart's cert-manager mode), as the project's own small program
+# (testenv/cert-manager/main.go) on the cert-manager module: the upstream commands are modules of their own that the Go
+# proxy does not serve. Keyed by the pinned version and the program's sources; the module's CRDs are copied beside it.
+cert_manager_key() {
+  local dir="$here/cert-manager"
+  echo "$CERT_MANAGER_VERSION-$(sources_key "$dir/go.mod" "$dir/go.sum" "$dir/main.go")"
+}
+cert_manager() {
+  local dir="$here/cert-manager" key; key=$(cert_manager_key)
+  local out="$bin/cert-manager-$key" crds="$cache/crds/cert-manager-$CERT_MANAGER_VERSION" log="$logs/cert-manager-$key.log"
+  if [[ -x "$out" && -d "$crds" ]]; then say "cert-manager $key: cached ($out)"; return; fi
+  grep -qE "^\s*(require )?github.com/cert-manager/cert-manager $CERT_MANAGER_VERSION\$" "$dir/go.mod" ||
+    { say "testenv/cert-manager/go.mod does not require cert-manager $CERT_MANAGER_VERSION (versions.env): update one of them (go get + go mod tidy there)"; exit 1; }
+  say "cert-manager $key: building testenv/cert-manager (first time only; log: $log)"
+  local t0=$SECONDS
+  : >"$log"
+  (cd "$dir" && run "$log" go build -ldflags "-X main.version=$CERT_MANAGER_VERSION" -o "$out.partial" .) || exit 1
+  local moddir
+  moddir=$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+  [[ -d $moddir/deploy/crds ]] || { say "the cert-manager module at $moddir has no deploy/crds: where does $CERT_MANAGER_VERSION keep its CRDs?"; exit 1; }
+  rm -rf "$crds.partial" && mkdir -p "$crds.partial"
+  cp "$moddir"/deploy/crds/*.yaml "$crds.partial/" && chmod u+w "$crds.partial"/*.yaml
+  rm -rf "$crds" && mv "$crds.partial" "$crds"
+  mv "$out.partial" "$out"
+  say "cert-manager $key: built in $((SECONDS - t0))s ($(du -h "$out" | cut -f1))"
+}
+
 volsync_src() { echo "${LIFEBOAT_VOLSYNC_SRC:-$here/../../shared/volsync}"; }
 
 # The VolSync controller from the source tarball beside the repository (the module is not on the Go proxy).
@@ -290,13 +317,16 @@ locate() {
   key=$(mover_image_key)
   echo "mover-image=$cache/images/volsync-mover-$key.tar"
   echo "mover-image-ref=lifeboat.test/volsync-mover:$key"
+  key=$(cert_manager_key)
+  echo "cert-manager=$bin/cert-manager-$key"
+  echo "cert-manager-crds=$cache/crds/cert-manager-$CERT_MANAGER_VERSION"
   key=$(lifeboat_image_key)
   echo "lifeboat-image=$cache/images/lifeboat-$key.tar"
   echo "lifeboat-image-ref=lifeboat.test/lifeboat:$key"
 }
 
 node_components=(kubelet kube-controller-manager kube-scheduler kube-proxy csi-provisioner csi-snapshotter
-  snapshot-controller csi-driver volsync mover-image pause-image lifeboat-image)
+  snapshot-controller csi-driver volsync cert-manager mover-image pause-image lifeboat-image)
 print=false
 locate_only=false
 only=()
@@ -341,6 +371,7 @@ for c in csi-snapshotter snapshot-controller; do
 done
 wanted csi-driver && own_go csi-driver
 wanted volsync && volsync
+wanted cert-manager && cert_manager
 wanted pause-image && pause_image
 if wanted mover-image; then
   for c in kopia restic; do [[ -x "$bin/$c-$(eval echo "\$${c^^}_VERSION")" ]] || build_missing=$c; done

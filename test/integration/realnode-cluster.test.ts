@@ -30,7 +30,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
 import { msToIso, nsToMs, parseTimeNs } from '../../src/catalog/kopia/time.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
 import {
@@ -48,6 +47,7 @@ import { PVC, writeAndBackUp } from '../support/realnode-flows.ts';
 import { LIFEBOAT_NAMESPACE, RELEASE } from '../support/realnode-lifeboat.ts';
 import { checkKnownFiles, writeKnownFiles } from '../support/realnode-pods.ts';
 import { type Scenario as S, Scenario, TURN, VOLSYNC } from '../support/realnode-scenario.ts';
+import { admitted, servedCertificate } from '../support/realnode-webhook.ts';
 
 type Standby = KubeObject &
   DestinationView & {
@@ -519,67 +519,3 @@ const LEASE = {
   namespace: LIFEBOAT_NAMESPACE,
   name: 'lifeboat-controller',
 };
-
-/** A labelled PVC CREATE as a dry run: the API server calls lifeboat's webhooks, nothing is stored. */
-async function admitted(s: S, name: string): Promise<{ ok: boolean; error?: string }> {
-  const path = await s.kube.resources.collectionPath('v1', 'PersistentVolumeClaim', s.namespace);
-  try {
-    await s.kube.http.request('POST', path, {
-      query: { dryRun: 'All' },
-      body: {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        metadata: { name, namespace: s.namespace, labels: { backup: 'manual' } },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-      },
-    });
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
-}
-
-/**
- * The certificate lifeboat serves its webhook with, checked as the API server checks it: a TLS handshake with the
- * Service through its cluster IP, trusting only the caBundle of the webhook configuration, for the Service's DNS name.
- */
-async function servedCertificate(s: S): Promise<{ authorized: boolean; caBundle: string; error?: string }> {
-  type Webhooks = KubeObject & {
-    webhooks?: { clientConfig: { caBundle?: string; service?: { name: string; namespace: string; port?: number } } }[];
-  };
-  const config = await s.kube.get<Webhooks>({
-    apiVersion: 'admissionregistration.k8s.io/v1',
-    kind: 'ValidatingWebhookConfiguration',
-    name: 'lifeboat',
-  });
-  const client = config?.webhooks?.[0]?.clientConfig;
-  if (!client?.caBundle || !client.service) throw new Error('the webhook configuration has no caBundle or Service');
-  const svc = await s.kube.get<KubeObject & { spec: { clusterIP: string } }>({
-    apiVersion: 'v1',
-    kind: 'Service',
-    namespace: client.service.namespace,
-    name: client.service.name,
-  });
-  const ca = Buffer.from(client.caBundle, 'base64').toString('utf8');
-  const caBundle = client.caBundle;
-  return await new Promise((resolve) => {
-    const socket = tlsConnect({
-      host: svc?.spec.clusterIP,
-      port: client.service?.port ?? 443,
-      ca,
-      servername: `${client.service?.name}.${client.service?.namespace}.svc`,
-      rejectUnauthorized: false,
-      timeout: 5000,
-    });
-    socket.once('secureConnect', () => {
-      const error = socket.authorizationError ? String(socket.authorizationError) : undefined;
-      resolve({ authorized: socket.authorized, caBundle, ...(error ? { error } : {}) });
-      socket.destroy();
-    });
-    socket.once('error', (error) => resolve({ authorized: false, caBundle, error: error.message }));
-    socket.once('timeout', () => {
-      resolve({ authorized: false, caBundle, error: 'timeout' });
-      socket.destroy();
-    });
-  });
-}

@@ -92,8 +92,8 @@ async function crdFiles(set: CrdSet): Promise<string[]> {
   return files;
 }
 
-/** Server-side applies CRD manifests and waits until every one reports Established. */
-export async function installCrds(kc: KubeConfig, files: string[]): Promise<void> {
+/** Server-side applies CRD manifests and waits until every one reports Established; returns their names. */
+export async function installCrds(kc: KubeConfig, files: string[]): Promise<string[]> {
   const kube = new KubeClient(kc, 'lifeboat-test');
   const names: string[] = [];
   for (const file of files) {
@@ -120,6 +120,7 @@ export async function installCrds(kc: KubeConfig, files: string[]): Promise<void
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   );
+  return names;
 }
 
 export async function startControlPlane(opts: { crds?: CrdSet; network?: NodeNetwork } = {}): Promise<ControlPlane> {
