@@ -33,6 +33,7 @@ export const LAYERS = [
   'manager',
   'kube',
   'config',
+  'mover',
   '(root)',
 ] as const;
 

@@ -18,8 +18,8 @@ import { kopiaRepositoryName } from '../../catalog/kopia-source.ts';
 import { formatResticLocation, parseResticLocation } from '../../catalog/restic/location.ts';
 import { ConfigError } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
-import { MOVER_REPOSITORY_RULES } from '../../config/movers.ts';
 import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
+import { MOVERS } from '../../mover/index.ts';
 import { renderedSecretKeys } from '../credentials.ts';
 import { backendOf } from './index.ts';
 
@@ -82,7 +82,7 @@ describe('the mover registry', () => {
       });
 
       it("the loader's rules describe the repositories the catalog reads", () => {
-        const rules = MOVER_REPOSITORY_RULES[kind];
+        const rules = MOVERS[kind].repository;
         assert.equal(rules.perPvcRepositories !== undefined, source.perPvcRepositories);
         assert.equal(rules.sharedRepository, !source.perPvcRepositories);
         const { url: _url, ...repository } = config.repository;
