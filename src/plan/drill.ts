@@ -21,7 +21,7 @@ import {
   PVC_NAME_ANNOTATION,
   RESTORE_POINT_LABEL,
 } from '../config/keys.ts';
-import type { LifeboatConfig } from '../config/types.ts';
+import { BACKEND_KINDS, type LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import { fitName, generatedNames, MAX_VOLSYNC_NAME, sha256Hex } from './names.ts';
 import type { ReplicationDestinationObject } from './objects.ts';
@@ -183,7 +183,7 @@ export function parseDrillSpec(value: string | undefined): DrillSpec | undefined
     const v = JSON.parse(value) as Partial<DrillSpec>;
     if (typeof v.id !== 'string' || typeof v.of !== 'string' || typeof v.snapshotId !== 'string') return undefined;
     if (typeof v.snapshotTime !== 'string' || typeof v.startedAt !== 'string') return undefined;
-    if (v.mover !== 'kopia' && v.mover !== 'restic') return undefined;
+    if (!(BACKEND_KINDS as readonly unknown[]).includes(v.mover)) return undefined;
     return v as DrillSpec;
   } catch {
     return undefined;
