@@ -9,11 +9,10 @@
  * `KOPIA_REPOSITORY` / `RESTIC_REPOSITORY`, and the inner source is rebuilt whenever those settings change.
  */
 import type { Backend, LifeboatConfig } from '../config/types.ts';
-import type { CredentialProvider } from './credentials.ts';
-import { credentialsFromEnv, defaultLocation, type Env, kopiaS3Settings, repositoryVariable } from './environment.ts';
-import { parseKopiaLocation } from './kopia/location.ts';
-import { kopiaSource } from './kopia-source.ts';
-import { resticSource } from './restic-source.ts';
+import { kopiaSource } from '../mover/kopia/catalog-source.ts';
+import { parseKopiaLocation } from '../mover/kopia/reader/location.ts';
+import { resticSource } from '../mover/restic/catalog-source.ts';
+import type { CredentialProvider } from '../repository/credentials.ts';
 import {
   type BackendLabel,
   type CatalogSource,
@@ -21,7 +20,8 @@ import {
   type PvcRef,
   type RepositoryRead,
   type RepositoryRef,
-} from './source.ts';
+} from '../repository/source.ts';
+import { credentialsFromEnv, defaultLocation, type Env, kopiaS3Settings, repositoryVariable } from './environment.ts';
 
 export interface ConfiguredSourceOptions {
   config: LifeboatConfig;

@@ -6,9 +6,9 @@
  */
 import type { Backend, LifeboatConfig } from '../config/types.ts';
 import { MOVERS } from '../mover/index.ts';
-import type { RepositoryCredentials } from './credentials.ts';
-import type { KopiaS3Settings } from './kopia/location.ts';
-import { CredentialsError } from './source.ts';
+import type { KopiaS3Settings } from '../mover/kopia/reader/location.ts';
+import type { RepositoryCredentials } from '../repository/credentials.ts';
+import { CredentialsError } from '../repository/source.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

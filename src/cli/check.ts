@@ -10,10 +10,10 @@
 
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import { REPOSITORY_ID } from '../config/load-repository.ts';
 import { type Decision, decide } from '../decision/decide.ts';
 import { MOVERS } from '../mover/index.ts';
+import type { Snapshot } from '../repository/types.ts';
 import {
   addKubeOptions,
   configuredIdentity,

@@ -11,15 +11,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
 import { kopiaS3Settings, passwordVariable, repositoryVariable, s3Credentials } from '../catalog/environment.ts';
-import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
-import { KopiaLocationError, parseKopiaLocation } from '../catalog/kopia/location.ts';
-import { kopiaSource } from '../catalog/kopia-source.ts';
-import { LocationError } from '../catalog/restic/location.ts';
-import { ResticSourceError, resticSource } from '../catalog/restic-source.ts';
-import { type CatalogSource, CredentialsError, type PvcRef, pvcRefProblem } from '../catalog/source.ts';
 import { parseDuration } from '../config/formats.ts';
+import { kopiaSource } from '../mover/kopia/catalog-source.ts';
+import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../mover/kopia/reader/identity.ts';
+import { KopiaLocationError, parseKopiaLocation } from '../mover/kopia/reader/location.ts';
+import { ResticSourceError, resticSource } from '../mover/restic/catalog-source.ts';
+import { LocationError } from '../mover/restic/reader/location.ts';
+import type { CredentialProvider, RepositoryCredentials } from '../repository/credentials.ts';
+import { type CatalogSource, CredentialsError, type PvcRef, pvcRefProblem } from '../repository/source.ts';
 import { usage } from './exit-codes.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;

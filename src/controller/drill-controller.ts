@@ -13,7 +13,6 @@
  */
 import type { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   DRILL_OF_ANNOTATION,
   DRILL_SPEC_ANNOTATION,
@@ -48,6 +47,7 @@ import {
 } from '../plan/drill.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { chooseSnapshot } from '../plan/restore-point.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { type DrillMetrics, drillMetrics } from './drill-metrics.ts';
 import { repositoryRead } from './restore-evidence.ts';
 import { decisionForDestination, PERSISTENT_RD_SELECTOR, persistentDestinationKey } from './restore-point-sync.ts';

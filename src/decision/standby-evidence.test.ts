@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   formatStandbyRecord,
   STANDBY_RECORD_ANNOTATION,
   type StandbyRecord,
   type StandbyState,
 } from '../plan/standby.ts';
+import type { Snapshot } from '../repository/types.ts';
 import type { Decision } from './decide.ts';
 import { confirmStandby, readOfDecision, type StandbyWithReport } from './standby-evidence.ts';
 

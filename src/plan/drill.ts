@@ -10,7 +10,6 @@
  * lifeboat finds it and resumes or deletes it.
  */
 import { createHash } from 'node:crypto';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   DRILL_LABEL,
   DRILL_OF_ANNOTATION,
@@ -23,6 +22,7 @@ import {
 } from '../config/keys.ts';
 import { BACKEND_KINDS, type LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { fitName, generatedNames, MAX_VOLSYNC_NAME, sha256Hex } from './names.ts';
 import type { ReplicationDestinationObject } from './objects.ts';
 import { buildRestorePoint } from './restore-point.ts';

@@ -34,6 +34,7 @@ export const LAYERS = [
   'kube',
   'config',
   'mover',
+  'repository',
   '(root)',
 ] as const;
 

@@ -13,13 +13,13 @@ import {
   passwordVariable,
   repositoryVariable,
 } from '../../catalog/environment.ts';
-import { parseKopiaLocation } from '../../catalog/kopia/location.ts';
-import { kopiaRepositoryName } from '../../catalog/kopia-source.ts';
-import { formatResticLocation, parseResticLocation } from '../../catalog/restic/location.ts';
 import { ConfigError } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
 import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
 import { MOVERS } from '../../mover/index.ts';
+import { kopiaRepositoryName } from '../../mover/kopia/catalog-source.ts';
+import { parseKopiaLocation } from '../../mover/kopia/reader/location.ts';
+import { formatResticLocation, parseResticLocation } from '../../mover/restic/reader/location.ts';
 import { renderedSecretKeys } from '../credentials.ts';
 import { backendOf } from './index.ts';
 
