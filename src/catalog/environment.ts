@@ -6,21 +6,18 @@
  */
 import type { Backend, LifeboatConfig } from '../config/types.ts';
 import { MOVERS } from '../mover/index.ts';
-import type { KopiaS3Settings } from '../mover/kopia/reader/location.ts';
-import type { RepositoryCredentials } from '../repository/credentials.ts';
+import type { Env, RepositoryCredentials } from '../repository/credentials.ts';
 import { CredentialsError } from '../repository/source.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../repository/credentials.ts';
 
-/** The variables a VolSync repository Secret holds that the catalog reads (this module). */
-export const REPOSITORY_VARIABLES = [
-  'KOPIA_PASSWORD',
-  'KOPIA_REPOSITORY',
-  'KOPIA_S3_BUCKET',
-  'KOPIA_S3_ENDPOINT',
-  'KOPIA_S3_DISABLE_TLS',
-  'RESTIC_PASSWORD',
-  'RESTIC_REPOSITORY',
+/** The variables of a VolSync repository Secret the catalog reads: each mover's own, then the AWS ones they share. */
+export const REPOSITORY_VARIABLES: readonly string[] = [
+  ...Object.values(MOVERS).flatMap((mover) => [
+    mover.variables.password,
+    mover.variables.repository,
+    ...mover.variables.settings,
+  ]),
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -28,7 +25,7 @@ export const REPOSITORY_VARIABLES = [
   'AWS_DEFAULT_REGION',
   'AWS_S3_ENDPOINT',
   'AWS_S3_DISABLE_TLS',
-] as const;
+];
 
 /** The mover's variable holding the repository password (src/mover/<name>/). */
 export function passwordVariable(backend: Backend): string {
@@ -46,19 +43,6 @@ export function repositoryVariable(backend: Backend): string {
  */
 export function defaultLocation(config: LifeboatConfig): string | undefined {
   return MOVERS[config.repository.backend].defaultLocation(config.repository.nfs);
-}
-
-/** The S3 settings the VolSync kopia mover reads beside KOPIA_REPOSITORY. */
-export function kopiaS3Settings(env: Env): KopiaS3Settings {
-  const settings: KopiaS3Settings = {
-    disableTls: env.KOPIA_S3_DISABLE_TLS === 'true' || env.AWS_S3_DISABLE_TLS === 'true',
-  };
-  const endpoint = env.KOPIA_S3_ENDPOINT || env.AWS_S3_ENDPOINT;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (env.KOPIA_S3_BUCKET) settings.bucket = env.KOPIA_S3_BUCKET;
-  if (endpoint) settings.endpoint = endpoint;
-  if (region) settings.region = region;
-  return settings;
 }
 
 /** The S3 keys, when both are present. */

@@ -8,7 +8,7 @@ import { kopiaMover } from './kopia/index.ts';
 import type { Mover } from './mover.ts';
 import { resticMover } from './restic/index.ts';
 
-/** By `repository.backend`, in the order the config lists them; the first is the default. */
+/** By `repository.backend`, in the order the config lists them (the default, kopia, is config/defaults.ts's choice). */
 const LIST = { kopia: kopiaMover, restic: resticMover };
 
 /** Repository format and VolSync mover: a name in the registry. */

@@ -20,7 +20,7 @@ import {
   PVC_NAME_ANNOTATION,
   RESTORE_POINT_LABEL,
 } from '../config/keys.ts';
-import { BACKEND_KINDS, type LifeboatConfig } from '../config/types.ts';
+import { BACKEND_KINDS, type Backend, type LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import type { Snapshot } from '../repository/types.ts';
 import { fitName, generatedNames, MAX_VOLSYNC_NAME, sha256Hex } from './names.ts';
@@ -172,7 +172,7 @@ export interface DrillSpec {
   sentinel?: string;
   /** RFC 3339. */
   startedAt: string;
-  mover: 'kopia' | 'restic';
+  mover: Backend;
   /** The catalog's repository key, for the per-repository cap after a restart. */
   repository: string;
 }

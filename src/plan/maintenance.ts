@@ -98,11 +98,12 @@ export function planMaintenance(input: MaintenanceInput): MaintenancePlan {
     notes: [],
   });
   const { maintenance, backend } = config.repository;
-  const perPvc = MOVERS[backend].repository.perPvcRepositories;
-  if (perPvc || !maintenance.enabled) {
+  const moverMaintenance = MOVERS[backend].maintenance;
+  if (moverMaintenance !== 'KopiaMaintenance' || !maintenance.enabled) {
     const why =
-      perPvc?.maintenanceOff ??
-      'repository.maintenance.enabled is false: the kopia repository is not maintained by lifeboat';
+      moverMaintenance !== 'KopiaMaintenance'
+        ? moverMaintenance.off
+        : 'repository.maintenance.enabled is false: the kopia repository is not maintained by lifeboat';
     return { state: 'off', message: why, apply: [], delete: deletions(owned, new Set(), namespace), notes: [] };
   }
   if (cluster.volsync === 'upstream' || cluster.kopiaMaintenance === false) {

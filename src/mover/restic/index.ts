@@ -1,6 +1,8 @@
 /** restic: one repository per PVC at a location from the `repository.url` template; no identity inside it. */
-import type { Mover } from '../mover.ts';
+import { type Mover, MoverUsageError } from '../mover.ts';
 import { type Retention, retentionCounts } from '../retention.ts';
+import { ResticSourceError, resticSource } from './catalog-source.ts';
+import { LocationError } from './reader/location.ts';
 
 /** `mover.restic:` */
 export interface ResticOptions {
@@ -22,7 +24,7 @@ const RESTIC_RESTORING =
 const RESTIC_SELECTED = /^\s*Selected restic snapshot with id: ([0-9a-f]{8,64})\s*$/m;
 
 export const resticMover: Mover<ResticOptions, ResticSourceFields, object> = {
-  variables: { password: 'RESTIC_PASSWORD', repository: 'RESTIC_REPOSITORY' },
+  variables: { password: 'RESTIC_PASSWORD', repository: 'RESTIC_REPOSITORY', settings: [] },
   // A per-PVC repository needs a template: the config loader requires `repository.url` for restic.
   defaultLocation: () => undefined,
   repository: {
@@ -38,9 +40,10 @@ export const resticMover: Mover<ResticOptions, ResticSourceFields, object> = {
       why: 'restic keeps one repository per PVC: a missing one is "never backed up", and lifeboat records the IDs it reads in the cluster',
       maintenance:
         'applies only to backend kopia (restic prunes each PVC repository itself, see mover.restic.pruneIntervalDays)',
-      maintenanceOff:
-        'repository.backend is restic: each PVC repository is pruned by its mover (mover.restic.pruneIntervalDays)',
     },
+  },
+  maintenance: {
+    off: 'repository.backend is restic: each PVC repository is pruned by its mover (mover.restic.pruneIntervalDays)',
   },
   options: {
     defaults: { pruneIntervalDays: 7 },
@@ -64,6 +67,21 @@ export const resticMover: Mover<ResticOptions, ResticSourceFields, object> = {
     }
     const id = RESTIC_SELECTED.exec(logs)?.[1];
     return id ? { id } : undefined;
+  },
+  reader: {
+    settings: () => ({}),
+    source: (location, _data, _identity, credentials) => resticSource({ repository: location, credentials }),
+    waitingLabel: (fixed) => ((fixed ?? '').startsWith('s3:') ? 's3' : 'restic-fs'),
+    cliSource: (repository, _env, _identity, credentials, pvc) =>
+      resticSource({ repository, credentials, ...(pvc ? { pvc } : {}) }),
+    isUsageError: (error) =>
+      error instanceof LocationError || error instanceof ResticSourceError || error instanceof MoverUsageError,
+  },
+  cli: {
+    repositoryHelp:
+      'restic: a template with {namespace} and {pvc}, e.g. /mnt/backups/{namespace}-{pvc} or ' +
+      's3:http://minio:9000/volsync/{namespace}/{pvc}',
+    identity: { refused: '--identity applies to Kopia only: a restic PVC is identified by its repository location' },
   },
 };
 

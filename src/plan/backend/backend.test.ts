@@ -1,8 +1,8 @@
 /**
- * The mover registry against every consumer of a mover's facts: for each backend the config accepts, the loader's
- * rules (config/movers.ts), the writer's module (plan/backend/), the catalog's configured source, its variable names
- * and default location must agree, so a mover cannot be half-added. `BACKEND_KINDS` (config/types.ts) is the one list; a kind missing from a per-mover
- * table does not compile, and this test checks that the tables say the same thing.
+ * The mover registry against every consumer of a mover's facts: for each mover in the registry (src/mover/index.ts),
+ * the loader's repository rules, the writer (plan/backend/), the catalog's configured source, its variable names and
+ * default location must agree, so a mover cannot be half-added. Each mover states these facts once, in its own
+ * folder; this test checks that the consumers read them alike.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * The writing side's view of a mover backend, the counterpart of the catalog's `CatalogSource` (catalog/source.ts):
+ * The writing side's view of a mover backend, the counterpart of the catalog's `CatalogSource` (repository/source.ts):
  * everything lifeboat writes that differs between movers — the mover block of a ReplicationSource and
  * ReplicationDestination with its retention, the identity recorded on them, the Secret keys the mover needs and the
  * ones lifeboat renders from the location template. Each mover owns these in its folder under src/mover/; `index.ts`
