@@ -30,10 +30,6 @@ export type MoverOptionsByName = { [K in Backend]: OptionsOf<K> };
 
 export const MOVERS: { readonly [K in Backend]: Mover<OptionsOf<K>, SourceFieldsOf<K>, DestinationFieldsOf<K>> } = LIST;
 
-export function moverOf(backend: Backend): Mover<object, object, object> {
-  return MOVERS[backend] as Mover<object, object, object>;
-}
-
 /** Every mover's default options, by name (the config's `mover:` defaults). */
 export function moverOptionDefaults(): MoverOptionsByName {
   return Object.fromEntries(

@@ -10,6 +10,8 @@ export function backendOf(config: LifeboatConfig): MoverBackend {
   const kind = config.repository.backend;
   const mover = MOVERS[kind];
   const { password, repository } = mover.variables;
+  // The casts: TypeScript cannot tie `kind` to `c.mover[kind]` and to the block's key through a union of movers; the
+  // registry's types (src/mover/index.ts) derive all three from one mover, so they agree.
   return {
     kind,
     requiredSecretKeys: [password, repository],
