@@ -1,7 +1,6 @@
 /**
  * Field rules shared by the config sections: each says what is wrong with a value and how to fix it.
  */
-
 import { KOPIA_IDENTITY_PART, KOPIA_SOURCE_PATH, splitIdentity } from '../mover/index.ts';
 import { placeholders, renderTemplate, type TemplateVariable } from '../template.ts';
 import { isDnsLabel, isDnsSubdomain, isQualifiedKey, isQuantity } from './formats.ts';

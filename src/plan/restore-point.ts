@@ -10,7 +10,6 @@
  * Admission picks the snapshot and names the destination; the controller creates it and deletes it once the PVC is
  * populated (Bound); a PVC still Pending keeps it (docs/design.md#dangling-data-source).
  */
-
 import { RESTORE_POINT_LABEL, RESTORE_SNAPSHOT_ANNOTATION, RESTORE_SNAPSHOT_TIME_ANNOTATION } from '../config/keys.ts';
 import type { NamingConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';

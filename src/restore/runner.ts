@@ -15,7 +15,6 @@
  * continued by running the same command again. Preconditions that fail refuse with what to do; nothing is changed
  * before the request (the lock) is recorded.
  */
-
 import type { PvcFacts } from '../catalog/view.ts';
 import {
   BACKUP_HISTORY_ANNOTATION,
