@@ -11,10 +11,10 @@ import { CatalogDecisions } from '../../src/admission/catalog-decisions.ts';
 import { cachedNamespaces } from '../../src/admission/namespace-cache.ts';
 import { createAdmissionServer } from '../../src/admission/server.ts';
 import { Catalog } from '../../src/catalog/catalog.ts';
-import type { Snapshot } from '../../src/catalog/types.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Namespace } from '../../src/intent/resources.ts';
 import { KubeClient, loadKubeConfig } from '../../src/kube/client.ts';
+import type { Snapshot } from '../../src/repository/types.ts';
 import { ScriptedSource } from '../../test/support/scripted-source.ts';
 
 export interface WebhookSetup {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CatalogSource } from '../../src/catalog/source.ts';
+import type { CatalogSource } from '../../src/repository/source.ts';
 
 /**
  * A full scan of a kopia repository or of restic repositories; or, to show the floor of any reader that checks the
@@ -39,16 +39,20 @@ async function load<T>(module: string): Promise<T> {
 async function deriveOnly(spec: Extract<ColdScanSpec, { kind: 'kopia-key' | 'restic-keys' }>): Promise<ColdScanResult> {
   const started = performance.now();
   if (spec.kind === 'kopia-key') {
-    const crypto = await load<typeof import('../../src/catalog/kopia/crypto.ts')>('catalog/kopia/crypto.js');
+    const crypto = await load<typeof import('../../src/mover/kopia/reader/crypto.ts')>('mover/kopia/reader/crypto.js');
     const loaded = performance.now();
     // The salt is the repository's unique ID: its value does not change the cost.
     await crypto.deriveFormatKey(spec.password, randomBytes(32), crypto.SCRYPT_ALGORITHM);
     return { pvcs: 0, loadMs: loaded - started, scanMs: performance.now() - loaded };
   }
-  const { parseKeyFile } = await load<typeof import('../../src/catalog/restic/keys.ts')>('catalog/restic/keys.js');
-  const { deriveUserKey } = await load<typeof import('../../src/catalog/restic/crypto.ts')>('catalog/restic/crypto.js');
-  const { mapLimit } =
-    await load<typeof import('../../src/catalog/restic/map-limit.ts')>('catalog/restic/map-limit.js');
+  const { parseKeyFile } =
+    await load<typeof import('../../src/mover/restic/reader/keys.ts')>('mover/restic/reader/keys.js');
+  const { deriveUserKey } = await load<typeof import('../../src/mover/restic/reader/crypto.ts')>(
+    'mover/restic/reader/crypto.js',
+  );
+  const { mapLimit } = await load<typeof import('../../src/mover/restic/reader/map-limit.ts')>(
+    'mover/restic/reader/map-limit.js',
+  );
   const loaded = performance.now();
   await mapLimit(spec.keyFiles, spec.concurrency, async (file) =>
     deriveUserKey(spec.password, parseKeyFile(await readFile(file))),
@@ -63,15 +67,18 @@ async function scan(spec: ColdScanSpec): Promise<ColdScanResult> {
   const credentials = async () => ({ password: spec.password });
   let source: CatalogSource;
   if (spec.kind === 'kopia') {
-    const { kopiaSource } = await load<typeof import('../../src/catalog/kopia-source.ts')>('catalog/kopia-source.js');
+    const { kopiaSource } = await load<typeof import('../../src/mover/kopia/catalog-source.ts')>(
+      'mover/kopia/catalog-source.js',
+    );
     source = kopiaSource({
       location: { kind: 'filesystem', path: spec.repoPath },
       identity: spec.identity,
       credentials,
     });
   } else {
-    const { resticSource } =
-      await load<typeof import('../../src/catalog/restic-source.ts')>('catalog/restic-source.js');
+    const { resticSource } = await load<typeof import('../../src/mover/restic/catalog-source.ts')>(
+      'mover/restic/catalog-source.js',
+    );
     source = resticSource({ repository: spec.repository, credentials });
   }
   const loaded = performance.now();

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import { RESTORE_AS_OF_ANNOTATION, RESTORE_REQUEST_ANNOTATION, RESTORE_SNAPSHOT_ANNOTATION } from '../config/keys.ts';
@@ -14,6 +13,7 @@ import type { LifeboatConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { generatedNames } from '../plan/names.ts';
 import { formatRestoreRequest } from '../plan/restore-request.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { CatalogDecisions } from './catalog-decisions.ts';
 import type { AdmissionPvc } from './facts.ts';
 

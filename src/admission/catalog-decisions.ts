@@ -9,7 +9,6 @@
  * `lifeboat restore` request or the PVC's `lifeboat.dev/restore-as-of` annotation asks for.
  */
 import type { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   BACKUP_HISTORY_ANNOTATION,
   RESTORE_AS_OF_ANNOTATION,
@@ -24,6 +23,7 @@ import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import { chooseSnapshot, restorePointName } from '../plan/restore-point.ts';
 import { parseRestoreRequest } from '../plan/restore-request.ts';
+import type { Snapshot } from '../repository/types.ts';
 import type { AdmissionFacts, AdmissionPvc, DecisionSource } from './facts.ts';
 
 export interface CatalogDecisionsOptions {

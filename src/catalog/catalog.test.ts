@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../test/support/manual-clock.ts';
 import { ScriptedSource } from '../../test/support/scripted-source.ts';
 import { decide } from '../decision/decide.ts';
+import { CredentialsError, pvcKey } from '../repository/source.ts';
+import { RepositoryError, type Snapshot } from '../repository/types.ts';
 import { Catalog, type CatalogOptions, type RefreshReport } from './catalog.ts';
-import { CredentialsError, pvcKey } from './source.ts';
-import { RepositoryError, type Snapshot } from './types.ts';
 
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 

@@ -12,12 +12,12 @@
  *   default 5 minutes), and errors are never cached as answers.
  */
 
-import { raceAbort } from './abort.ts';
+import { raceAbort } from '../repository/abort.ts';
+import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from '../repository/source.ts';
 import { type Clock, deadline, systemClock } from './clock.ts';
 import { driftedSources, summarizeSource } from './drift.ts';
 import { type RepositoryHealth, RepositoryState, toFailure } from './health.ts';
 import { PinBook, type PinConflict, type PinStore, SHARED_PIN } from './pins.ts';
-import { type CatalogSource, type PvcRef, pvcKey, pvcRefProblem, type RepositoryRef } from './source.ts';
 import type { DriftedSource, PvcFacts, ReadFailure } from './view.ts';
 
 export interface CatalogOptions {

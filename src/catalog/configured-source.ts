@@ -8,12 +8,8 @@
  * which lifeboat's pod mounts at the same place as the movers); otherwise it comes from the Secret's
  * `KOPIA_REPOSITORY` / `RESTIC_REPOSITORY`, and the inner source is rebuilt whenever those settings change.
  */
-import type { Backend, LifeboatConfig } from '../config/types.ts';
-import type { CredentialProvider } from './credentials.ts';
-import { credentialsFromEnv, defaultLocation, type Env, kopiaS3Settings, repositoryVariable } from './environment.ts';
-import { parseKopiaLocation } from './kopia/location.ts';
-import { kopiaSource } from './kopia-source.ts';
-import { resticSource } from './restic-source.ts';
+import type { LifeboatConfig } from '../config/types.ts';
+import { MOVERS } from '../mover/index.ts';
 import {
   type BackendLabel,
   type CatalogSource,
@@ -21,7 +17,8 @@ import {
   type PvcRef,
   type RepositoryRead,
   type RepositoryRef,
-} from './source.ts';
+} from '../repository/source.ts';
+import { credentialsFromEnv, defaultLocation, type Env, repositoryVariable } from './environment.ts';
 
 export interface ConfiguredSourceOptions {
   config: LifeboatConfig;
@@ -30,37 +27,6 @@ export interface ConfiguredSourceOptions {
   /** `namespace/name` of that Secret, for messages. */
   secretName: string;
 }
-
-/** Per mover, how the catalog reads its repositories: the reader over one location and what it takes from the Secret. */
-interface MoverReader {
-  /** Settings from the Secret that change how a location is reached (kopia's S3 endpoint); part of the rebuild key. */
-  settings(data: Env): object;
-  source(location: string, data: Env, config: LifeboatConfig, credentials: CredentialProvider): CatalogSource;
-  /** PVC Plumber's backend label while no source can be built yet, from the fixed location if any. */
-  waitingLabel(fixed: string | undefined): BackendLabel;
-  /** One repository per PVC (the catalog may read an unknown PVC's own on demand). */
-  perPvcRepositories: boolean;
-}
-
-const READERS: Record<Backend, MoverReader> = {
-  kopia: {
-    settings: kopiaS3Settings,
-    source: (location, data, config, credentials) =>
-      kopiaSource({
-        location: parseKopiaLocation(location, kopiaS3Settings(data)),
-        identity: config.repository.identity,
-        credentials,
-      }),
-    waitingLabel: (fixed) => ((fixed ?? 's3://').startsWith('filesystem:') ? 'kopia-fs' : 'kopia-s3'),
-    perPvcRepositories: false,
-  },
-  restic: {
-    settings: () => ({}),
-    source: (location, _data, _config, credentials) => resticSource({ repository: location, credentials }),
-    waitingLabel: (fixed) => ((fixed ?? '').startsWith('s3:') ? 's3' : 'restic-fs'),
-    perPvcRepositories: true,
-  },
-};
 
 /** Where lifeboat reads the repository, when the config alone says it. */
 export function configuredLocation(config: LifeboatConfig): string | undefined {
@@ -72,7 +38,7 @@ export function configuredLocation(config: LifeboatConfig): string | undefined {
 export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
   const { config } = opts;
   const backend = config.repository.backend;
-  const reader = READERS[backend];
+  const reader = MOVERS[backend].reader;
   const fixed = configuredLocation(config);
   let inner: { key: string; source: CatalogSource } | undefined;
 
@@ -96,7 +62,7 @@ export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
     const key = JSON.stringify([location, settings]);
     if (inner?.key === key) return inner.source;
     inner?.source.close();
-    const source = reader.source(location, data, config, credentials);
+    const source = reader.source(location, data, config.repository.identity, credentials);
     inner = { key, source };
     return source;
   };
@@ -119,7 +85,7 @@ export function configuredSource(opts: ConfiguredSourceOptions): CatalogSource {
     get description(): string {
       return tryCurrent()?.description ?? waitingKey;
     },
-    perPvcRepositories: reader.perPvcRepositories,
+    perPvcRepositories: MOVERS[backend].repository.perPvcRepositories !== undefined,
     locate(ref: PvcRef) {
       const source = tryCurrent();
       if (source) return source.locate(ref);

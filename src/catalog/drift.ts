@@ -8,8 +8,8 @@
  * Both names must appear as whole dash-separated words (so `data` does not match `metadata`), which keeps a PVC from
  * claiming another namespace's or another tool's sources.
  */
-import { type PvcRef, pvcRefProblem } from './source.ts';
-import type { Snapshot } from './types.ts';
+import { type PvcRef, pvcRefProblem } from '../repository/source.ts';
+import type { Snapshot } from '../repository/types.ts';
 import type { DriftedSource } from './view.ts';
 
 /** True when `part` contains `name` as a run of whole `-`/`.`/`_`-separated words. */

@@ -2,24 +2,22 @@
  * Repository settings as the VolSync movers read them: environment-style variables (`KOPIA_PASSWORD`,
  * `AWS_ACCESS_KEY_ID`, `KOPIA_S3_ENDPOINT`, …) from the process environment (the CLI) or from the keys of a mover
  * Secret (the operator). One reading, so lifeboat and the movers cannot disagree about what a key means. The one home
- * of these names: the writing side (plan/backend/) and the CLI take them from here too.
+ * of the names beside each mover's own password and location variables, which src/mover/<name>/ holds.
  */
 import type { Backend, LifeboatConfig } from '../config/types.ts';
-import type { RepositoryCredentials } from './credentials.ts';
-import type { KopiaS3Settings } from './kopia/location.ts';
-import { CredentialsError } from './source.ts';
+import { MOVERS } from '../mover/index.ts';
+import type { Env, RepositoryCredentials } from '../repository/credentials.ts';
+import { CredentialsError } from '../repository/source.ts';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '../repository/credentials.ts';
 
-/** The variables a VolSync repository Secret holds that the catalog reads (this module). */
-export const REPOSITORY_VARIABLES = [
-  'KOPIA_PASSWORD',
-  'KOPIA_REPOSITORY',
-  'KOPIA_S3_BUCKET',
-  'KOPIA_S3_ENDPOINT',
-  'KOPIA_S3_DISABLE_TLS',
-  'RESTIC_PASSWORD',
-  'RESTIC_REPOSITORY',
+/** The variables of a VolSync repository Secret the catalog reads: each mover's own, then the AWS ones they share. */
+export const REPOSITORY_VARIABLES: readonly string[] = [
+  ...Object.values(MOVERS).flatMap((mover) => [
+    mover.variables.password,
+    mover.variables.repository,
+    ...mover.variables.settings,
+  ]),
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
@@ -27,49 +25,24 @@ export const REPOSITORY_VARIABLES = [
   'AWS_DEFAULT_REGION',
   'AWS_S3_ENDPOINT',
   'AWS_S3_DISABLE_TLS',
-] as const;
+];
 
-/** Per mover: the variable holding the repository password and the one holding its location. */
-const MOVER_VARIABLES: Record<Backend, { password: string; repository: string }> = {
-  kopia: { password: 'KOPIA_PASSWORD', repository: 'KOPIA_REPOSITORY' },
-  restic: { password: 'RESTIC_PASSWORD', repository: 'RESTIC_REPOSITORY' },
-};
-
+/** The mover's variable holding the repository password (src/mover/<name>/). */
 export function passwordVariable(backend: Backend): string {
-  return MOVER_VARIABLES[backend].password;
+  return MOVERS[backend].variables.password;
 }
 
+/** The mover's variable holding the repository location. */
 export function repositoryVariable(backend: Backend): string {
-  return MOVER_VARIABLES[backend].repository;
+  return MOVERS[backend].variables.repository;
 }
 
 /**
- * Per mover, where the repository is when `repository.url` names none: the movers (the writer's default) and the
- * catalog (when `catalog.location` does not say otherwise) use the same.
+ * Where the repository is when `repository.url` names none, as the mover says: the movers (the writer's default) and
+ * the catalog (when `catalog.location` does not say otherwise) use the same.
  */
-const DEFAULT_LOCATIONS: Record<Backend, (config: LifeboatConfig) => string | undefined> = {
-  // The NFS export every mover mounts under /mnt; the kopia mover connects to a filesystem repository through the
-  // path in KOPIA_REPOSITORY itself.
-  kopia: (config) => (config.repository.nfs ? `filesystem:///mnt/${config.repository.nfs.mountPath}` : undefined),
-  // A per-PVC repository needs a template: the config loader requires `repository.url` for restic.
-  restic: () => undefined,
-};
-
 export function defaultLocation(config: LifeboatConfig): string | undefined {
-  return DEFAULT_LOCATIONS[config.repository.backend](config);
-}
-
-/** The S3 settings the VolSync kopia mover reads beside KOPIA_REPOSITORY. */
-export function kopiaS3Settings(env: Env): KopiaS3Settings {
-  const settings: KopiaS3Settings = {
-    disableTls: env.KOPIA_S3_DISABLE_TLS === 'true' || env.AWS_S3_DISABLE_TLS === 'true',
-  };
-  const endpoint = env.KOPIA_S3_ENDPOINT || env.AWS_S3_ENDPOINT;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (env.KOPIA_S3_BUCKET) settings.bucket = env.KOPIA_S3_BUCKET;
-  if (endpoint) settings.endpoint = endpoint;
-  if (region) settings.region = region;
-  return settings;
+  return MOVERS[config.repository.backend].defaultLocation(config.repository.nfs);
 }
 
 /** The S3 keys, when both are present. */

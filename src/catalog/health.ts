@@ -3,9 +3,9 @@
  * so its age — not the failure — decides when answers turn unknown), the most recent failure, and health counters.
  * Failures are recorded as health, never as answers: a failed read leaves the previous view untouched.
  */
+import { CredentialsError, type RepositoryRead, type RepositoryRef } from '../repository/source.ts';
+import { RepositoryError, type Snapshot } from '../repository/types.ts';
 import { DeadlineError } from './clock.ts';
-import { CredentialsError, type RepositoryRead, type RepositoryRef } from './source.ts';
-import { RepositoryError, type Snapshot } from './types.ts';
 import type { ReadFailure } from './view.ts';
 
 export interface StoredView {

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../../test/support/manual-clock.ts';
 import { ScriptedSource } from '../../test/support/scripted-source.ts';
 import { decide } from '../decision/decide.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { Catalog, type CatalogIdentityOptions } from './catalog.ts';
 import { PinBook, type PinStore, type RecordedPins, SHARED_PIN } from './pins.ts';
-import type { Snapshot } from './types.ts';
 
 const T0 = Date.parse('2026-05-01T00:00:00Z');
 const A = 'a'.repeat(64);

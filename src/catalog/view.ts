@@ -2,7 +2,7 @@
  * What the catalog knows about one PVC at one moment: the facts the pure decision (src/decision/decide.ts) turns
  * into `restore | fresh | unknown`. Types only, so `decision/` can depend on them without pulling in any I/O.
  */
-import type { RepositoryErrorCode, Snapshot } from './types.ts';
+import type { RepositoryErrorCode, Snapshot } from '../repository/types.ts';
 
 /**
  * Why the catalog could not read a repository: the readers' codes plus two the catalog adds itself —

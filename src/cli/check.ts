@@ -10,9 +10,10 @@
 
 import type { Command } from 'commander';
 import { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import { REPOSITORY_ID } from '../config/load-repository.ts';
 import { type Decision, decide } from '../decision/decide.ts';
+import { MOVERS } from '../mover/index.ts';
+import type { Snapshot } from '../repository/types.ts';
 import {
   addKubeOptions,
   configuredIdentity,
@@ -66,7 +67,10 @@ export async function runCheck(target: string, flags: CheckFlags, io: Io, env: E
   let catalog: Catalog | undefined;
   try {
     const access = await repositoryAccess(flags, env, io, cluster);
-    if (access.settings.backend === 'restic' && (flags.expectedId !== undefined || flags.firstInstall)) {
+    if (
+      MOVERS[access.settings.backend].repository.perPvcRepositories &&
+      (flags.expectedId !== undefined || flags.firstInstall)
+    ) {
       throw usage(
         '--expected-id and --first-install are for the shared Kopia repository: restic keeps one repository per PVC, and a missing one is "never backed up"',
       );

@@ -11,9 +11,9 @@
  * limit, and an assumed namespace opt-in.
  */
 import { isDnsLabel, isDnsSubdomain, isLabelValue } from '../config/formats.ts';
-import { renderTemplate } from '../config/template.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { generatedNames } from '../plan/names.ts';
+import { renderTemplate } from '../template.ts';
 import type { RenderedPvc } from './render-output.ts';
 
 export interface Finding {

@@ -11,15 +11,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import type { CredentialProvider, RepositoryCredentials } from '../catalog/credentials.ts';
-import { kopiaS3Settings, passwordVariable, repositoryVariable, s3Credentials } from '../catalog/environment.ts';
-import { DEFAULT_IDENTITY_TEMPLATE, IdentityTemplateError } from '../catalog/kopia/identity.ts';
-import { KopiaLocationError, parseKopiaLocation } from '../catalog/kopia/location.ts';
-import { kopiaSource } from '../catalog/kopia-source.ts';
-import { LocationError } from '../catalog/restic/location.ts';
-import { ResticSourceError, resticSource } from '../catalog/restic-source.ts';
-import { type CatalogSource, CredentialsError, type PvcRef, pvcRefProblem } from '../catalog/source.ts';
+import { passwordVariable, repositoryVariable, s3Credentials } from '../catalog/environment.ts';
 import { parseDuration } from '../config/formats.ts';
+import { BACKEND_KINDS, type Backend, MOVERS } from '../mover/index.ts';
+import type { CredentialProvider, RepositoryCredentials } from '../repository/credentials.ts';
+import { type CatalogSource, CredentialsError, type PvcRef, pvcRefProblem } from '../repository/source.ts';
 import { usage } from './exit-codes.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -32,7 +28,7 @@ export interface RepositoryFlags {
 }
 
 export interface RepositorySettings {
-  backend: 'kopia' | 'restic';
+  backend: Backend;
   repository: string;
   /** Where `repository` came from (`--repository`, `KOPIA_REPOSITORY`, …), for error messages. */
   repositoryFrom?: string;
@@ -43,40 +39,44 @@ export interface RepositorySettings {
 }
 
 export function addRepositoryOptions(command: Command): Command {
+  const movers = BACKEND_KINDS.map((name) => MOVERS[name]);
+  const identityHelp = movers.flatMap(({ cli }) => ('help' in cli.identity ? [cli.identity.help] : [])).join('; ');
   return command
-    .addOption(new Option('--backend <kind>', 'repository format the movers write').choices(['kopia', 'restic']))
+    .addOption(new Option('--backend <kind>', 'repository format the movers write').choices(BACKEND_KINDS))
     .option(
       '--repository <url-or-template>',
-      'Kopia: KOPIA_REPOSITORY (/path, filesystem:///path or s3://bucket/prefix); restic: a template with ' +
-        '{namespace} and {pvc}, e.g. /mnt/backups/{namespace}-{pvc} or s3:http://minio:9000/volsync/{namespace}/{pvc} ' +
-        '(default: $KOPIA_REPOSITORY / $RESTIC_REPOSITORY)',
+      `${movers.map(({ cli }) => cli.repositoryHelp).join('; ')} ` +
+        `(default: ${movers.map(({ variables }) => `$${variables.repository}`).join(' / ')})`,
     )
-    .option('--identity <template>', `Kopia source of a PVC (default ${DEFAULT_IDENTITY_TEMPLATE})`)
+    .option('--identity <template>', identityHelp)
     .option(
       '--password-file <path>',
-      'read the repository password from this file instead of $KOPIA_PASSWORD / $RESTIC_PASSWORD',
+      `read the repository password from this file instead of ${movers.map(({ variables }) => `$${variables.password}`).join(' / ')}`,
     );
 }
 
 /** Flags first, then the environment; throws a usage error naming the missing piece. */
 export function resolveRepository(flags: RepositoryFlags, env: Env, fallback: Partial<RepositorySettings> = {}) {
   const backend = flags.backend ?? fallback.backend;
-  if (backend !== 'kopia' && backend !== 'restic') {
-    throw usage('--backend is required: kopia (one shared repository) or restic (one repository per PVC)');
+  if (!(BACKEND_KINDS as readonly unknown[]).includes(backend)) {
+    const kinds = BACKEND_KINDS.map(
+      (name) =>
+        `${name} (${MOVERS[name].repository.sharedRepository ? 'one shared repository' : 'one repository per PVC'})`,
+    );
+    throw usage(`--backend is required: ${kinds.join(' or ')}`);
   }
-  const variable = repositoryVariable(backend);
+  const mover = MOVERS[backend as Backend];
+  const variable = repositoryVariable(backend as Backend);
   const [repository, repositoryFrom] = flags.repository
     ? [flags.repository, '--repository']
     : fallback.repository
       ? [fallback.repository, fallback.repositoryFrom ?? 'repository.url']
       : [env[variable], variable];
   if (!repository) throw usage(`--repository is required (or set ${variable}, or give --config with repository.url)`);
-  if (backend === 'restic' && flags.identity) {
-    throw usage('--identity applies to Kopia only: a restic PVC is identified by its repository location');
-  }
-  const settings: RepositorySettings = { backend, repository, repositoryFrom };
+  if ('refused' in mover.cli.identity && flags.identity) throw usage(mover.cli.identity.refused);
+  const settings: RepositorySettings = { backend: backend as Backend, repository, repositoryFrom };
   const identity = flags.identity ?? fallback.identity;
-  if (identity && backend === 'kopia') settings.identity = identity;
+  if (identity && 'help' in mover.cli.identity) settings.identity = identity;
   if (flags.passwordFile) settings.passwordFile = flags.passwordFile;
   return settings;
 }
@@ -114,34 +114,14 @@ export function credentialsFrom(settings: RepositorySettings, env: Env): Credent
  */
 export function buildSource(settings: RepositorySettings, env: Env, pvc?: PvcRef): CatalogSource {
   const credentials = credentialsFrom(settings, env);
+  const { reader, variables } = MOVERS[settings.backend];
   try {
-    if (settings.backend === 'kopia') {
-      if (/[{}]/.test(settings.repository)) {
-        throw usage(
-          'the Kopia repository must not contain placeholders: the catalog reads one shared Kopia repository and ' +
-            'tells PVCs apart by --identity',
-        );
-      }
-      // A bare absolute path is a filesystem location, as restic and `kopia repository connect filesystem` take it.
-      const url = settings.repository.startsWith('/') ? `filesystem://${settings.repository}` : settings.repository;
-      const location = parseKopiaLocation(url, kopiaS3Settings(env));
-      return kopiaSource({
-        location,
-        credentials,
-        ...(settings.identity ? { identity: settings.identity } : {}),
-      });
-    }
-    return resticSource({ repository: settings.repository, credentials, ...(pvc ? { pvc } : {}) });
+    return reader.cliSource(settings.repository, env, settings.identity, credentials, pvc);
   } catch (error) {
-    if (
-      error instanceof KopiaLocationError ||
-      error instanceof LocationError ||
-      error instanceof IdentityTemplateError ||
-      error instanceof ResticSourceError
-    ) {
+    if (reader.isUsageError(error)) {
       // The readers name the movers' variable; the user may have given the location another way.
-      const from = settings.repositoryFrom ?? repositoryVariable('kopia');
-      throw usage(error.message.replace(/^KOPIA_REPOSITORY\b/, from));
+      const from = settings.repositoryFrom ?? variables.repository;
+      throw usage((error as Error).message.replace(new RegExp(`^${variables.repository}\\b`), from));
     }
     throw error;
   }

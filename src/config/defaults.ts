@@ -1,3 +1,4 @@
+import { moverOptionDefaults } from '../mover/index.ts';
 import { LIFEBOAT_PREFIX, VOLSYNC_PRIVILEGED_MOVERS_ANNOTATION } from './keys.ts';
 import type { DatabaseOperatorConfig, LifeboatConfig, TierConfig } from './types.ts';
 
@@ -96,8 +97,7 @@ export const DEFAULT_CONFIG: Readonly<LifeboatConfig> = {
     volumeSnapshotClassByStorageClass: {},
     cacheCapacity: '2Gi',
     moverSecurityContext: { runAsUser: 568, runAsGroup: 568, fsGroup: 568 },
-    kopia: { compression: 'zstd-fastest', parallelism: 2 },
-    restic: { pruneIntervalDays: 7 },
+    ...moverOptionDefaults(),
   },
   restore: {
     initialTrigger: 'restore-once',

@@ -15,8 +15,8 @@ export const PVC_LABEL = `${LIFEBOAT_PREFIX}pvc`;
 export const PVC_NAME_ANNOTATION = `${LIFEBOAT_PREFIX}pvc-name`;
 /** Label on generated ReplicationSources naming the tier, for `kubectl get -l`. */
 export const TIER_LABEL = `${LIFEBOAT_PREFIX}tier`;
-/** Annotation on kopia sources and destinations with the full snapshot source, `user@host:/data`. */
-export const KOPIA_IDENTITY_ANNOTATION = `${LIFEBOAT_PREFIX}kopia-identity`;
+/** Annotation on kopia sources and destinations with the full snapshot source, `user@host:/data` (the mover's own). */
+export { KOPIA_IDENTITY_ANNOTATION } from '../mover/index.ts';
 /** Annotation on copy-mode Secrets naming the source Secret (`namespace/name`) their credentials come from. */
 export const CREDENTIALS_FROM_ANNOTATION = `${LIFEBOAT_PREFIX}credentials-from`;
 

@@ -1,9 +1,10 @@
-import { KOPIA_COMPRESSIONS } from './formats.ts';
+import { BACKEND_KINDS, MOVERS, type MoverOptionsByName } from '../mover/index.ts';
+import type { MoverOption } from '../mover/mover.ts';
 import { childPath } from './issues.ts';
-import type { Reader, Section } from './reader.ts';
+import type { Reader, Rule, Section } from './reader.ts';
 import { dnsSubdomain, quantity } from './rules.ts';
 import { closest } from './suggest.ts';
-import type { MoverConfig } from './types.ts';
+import type { Backend, MoverConfig } from './types.ts';
 
 /** `mover:`: fields every generated ReplicationSource and ReplicationDestination carries. */
 export function readMover(r: Reader, root: Section, d: MoverConfig): MoverConfig {
@@ -13,8 +14,7 @@ export function readMover(r: Reader, root: Section, d: MoverConfig): MoverConfig
     'volumeSnapshotClassByStorageClass',
     'cacheCapacity',
     'moverSecurityContext',
-    'kopia',
-    'restic',
+    ...BACKEND_KINDS,
   ]);
   const storageClassName = r.optionalString(s, 'storageClassName', dnsSubdomain);
   const volumeSnapshotClassName = r.optionalString(s, 'volumeSnapshotClassName', dnsSubdomain);
@@ -38,16 +38,9 @@ export function readMover(r: Reader, root: Section, d: MoverConfig): MoverConfig
     );
   }
 
-  const kopia = r.section(s.values.kopia, childPath(s.path, 'kopia'), ['compression', 'parallelism']);
-  const compression = r.string(kopia, 'compression', d.kopia.compression, {
-    check: (v) => {
-      if (KOPIA_COMPRESSIONS.includes(v)) return undefined;
-      const guess = closest(v, KOPIA_COMPRESSIONS);
-      return `"${v}" is not a kopia compression algorithm${guess ? ` (did you mean ${guess}?)` : ''}`;
-    },
-    fix: `use one of ${KOPIA_COMPRESSIONS.join(', ')}`,
-  });
-  const restic = r.section(s.values.restic, childPath(s.path, 'restic'), ['pruneIntervalDays']);
+  // Each mover's options, its section first: in two passes, so problems keep the order they were always reported in
+  // (sections and names, then the shared sizes and ids, then the counts).
+  const options = BACKEND_KINDS.map((name) => readOptions(r, s, name, d[name]));
 
   return {
     ...(storageClassName !== undefined && { storageClassName }),
@@ -59,7 +52,37 @@ export function readMover(r: Reader, root: Section, d: MoverConfig): MoverConfig
       runAsGroup: r.integer(sc, 'runAsGroup', d.moverSecurityContext.runAsGroup, 0),
       fsGroup: r.integer(sc, 'fsGroup', d.moverSecurityContext.fsGroup, 0),
     },
-    kopia: { compression, parallelism: r.integer(kopia, 'parallelism', d.kopia.parallelism, 1, 64) },
-    restic: { pruneIntervalDays: r.integer(restic, 'pruneIntervalDays', d.restic.pruneIntervalDays, 1) },
+    ...(Object.fromEntries(options.map((read) => read())) as MoverOptionsByName),
+  };
+}
+
+/**
+ * `mover.<name>:` by the mover's own field list: reads its section and string fields now, and returns the reading of
+ * its integer fields for later.
+ */
+function readOptions(r: Reader, mover: Section, name: Backend, defaults: object): () => [Backend, object] {
+  const s = r.section(mover.values[name], childPath(mover.path, name), Object.keys(MOVERS[name].options.fields));
+  const fields = Object.entries(MOVERS[name].options.fields) as [string, MoverOption][];
+  const fallback = defaults as Record<string, string | number>;
+  const read: Record<string, string | number> = {};
+  for (const [key, field] of fields) {
+    if (field.type === 'string') read[key] = r.string(s, key, String(fallback[key]), field.oneOf && oneOf(field.oneOf));
+  }
+  return () => {
+    for (const [key, field] of fields) {
+      if (field.type === 'integer') read[key] = r.integer(s, key, Number(fallback[key]), field.min, field.max);
+    }
+    return [name, Object.fromEntries(fields.map(([key]) => [key, read[key]]))];
+  };
+}
+
+function oneOf(set: { values: readonly string[]; what: string }): Rule<string> {
+  return {
+    check: (v) => {
+      if (set.values.includes(v)) return undefined;
+      const guess = closest(v, set.values);
+      return `"${v}" is not ${set.what}${guess ? ` (did you mean ${guess}?)` : ''}`;
+    },
+    fix: `use one of ${set.values.join(', ')}`,
   };
 }

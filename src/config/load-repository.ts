@@ -1,10 +1,10 @@
+import { placeholders } from '../template.ts';
 import { DEFAULT_EXTERNAL_SECRET_REFRESH, DEFAULT_NFS_MOUNT_PATH } from './defaults.ts';
 import { SPREAD_MINUTE, scheduleProblem } from './formats.ts';
 import { childPath } from './issues.ts';
-import { locationProblem, MOVER_REPOSITORY_RULES, type MoverRepositoryRules } from './movers.ts';
+import { locationProblem, type MoverRepositoryRules, repositoryRules, sharedRepositoryMovers } from './movers.ts';
 import type { Reader, Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, identityTemplate } from './rules.ts';
-import { placeholders } from './template.ts';
 import {
   BACKEND_KINDS,
   type Backend,
@@ -25,7 +25,7 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
     'maintenance',
   ]);
   const backend = r.oneOf<Backend>(s, 'backend', defaults.backend, BACKEND_KINDS);
-  const rules = MOVER_REPOSITORY_RULES[backend];
+  const rules = repositoryRules(backend);
   const url = r.optionalString(s, 'url', {
     check: (v) => locationProblem(rules, v),
     fix: rules.urlFix,
@@ -53,8 +53,9 @@ export function readRepository(r: Reader, root: Section, defaults: RepositoryCon
   if (rules.perPvcRepositories) {
     const why = rules.perPvcRepositories.why;
     if (s.values.expectedId !== undefined)
-      r.report(childPath(s.path, 'expectedId'), `is for kopia only (${why})`, 'remove it');
-    if (firstInstall) r.report(childPath(s.path, 'firstInstall'), `is for kopia only (${why})`, 'remove it');
+      r.report(childPath(s.path, 'expectedId'), `is for ${sharedRepositoryMovers()} only (${why})`, 'remove it');
+    if (firstInstall)
+      r.report(childPath(s.path, 'firstInstall'), `is for ${sharedRepositoryMovers()} only (${why})`, 'remove it');
   } else if (firstInstall && expectedId !== undefined) {
     r.report(
       childPath(s.path, 'firstInstall'),

@@ -6,7 +6,7 @@ import { readMover } from './load-mover.ts';
 import { readCredentials, readRepository } from './load-repository.ts';
 import { readTiers } from './load-tiers.ts';
 import { readVerify } from './load-verify.ts';
-import { locationProblem, MOVER_REPOSITORY_RULES } from './movers.ts';
+import { locationProblem, repositoryRules } from './movers.ts';
 import { describe, Reader, type Section } from './reader.ts';
 import { dnsLabel, dnsSubdomain, nameTemplate, qualifiedKey } from './rules.ts';
 import type { KeysConfig, LifeboatConfig } from './types.ts';
@@ -199,7 +199,7 @@ function readTimers(r: Reader, root: Section) {
 function checkCatalogLocation(r: Reader, config: LifeboatConfig): void {
   const location = config.catalog.location;
   if (location === undefined) return;
-  const rules = MOVER_REPOSITORY_RULES[config.repository.backend];
+  const rules = repositoryRules(config.repository.backend);
   const problem = locationProblem(rules, location);
   if (problem) {
     r.report(

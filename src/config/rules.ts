@@ -1,9 +1,10 @@
 /**
  * Field rules shared by the config sections: each says what is wrong with a value and how to fix it.
  */
+import { KOPIA_IDENTITY_PART, KOPIA_SOURCE_PATH, splitIdentity } from '../mover/index.ts';
+import { placeholders, renderTemplate, type TemplateVariable } from '../template.ts';
 import { isDnsLabel, isDnsSubdomain, isQualifiedKey, isQuantity } from './formats.ts';
 import type { Rule } from './reader.ts';
-import { placeholders, renderTemplate, type TemplateVariable } from './template.ts';
 
 export const dnsLabel: Rule<string> = {
   check: (v) => (isDnsLabel(v) ? undefined : `"${v}" is not a valid namespace-style name`),
@@ -55,25 +56,7 @@ export const nameTemplate: Rule<string> = {
   fix: 'write lowercase letters, digits and "-" around {pvc}, e.g. {pvc}-backup',
 };
 
-/** The CRD pattern of the fork's `kopia.username` and `kopia.hostname`. */
-export const KOPIA_IDENTITY_PART = /^[a-zA-Z0-9][a-zA-Z0-9._-]*[a-zA-Z0-9]$|^[a-zA-Z0-9]$/;
-
-/** kopia requires the snapshot source path to be where VolSync mounts the volume. */
-export const KOPIA_SOURCE_PATH = '/data';
-
-export interface IdentityTemplate {
-  username: string;
-  hostname: string;
-  path: string;
-}
-
-/** Splits `user@host:/path` into its templates; undefined when it has another shape. */
-export function splitIdentity(template: string): IdentityTemplate | undefined {
-  const match = /^([^@:]+)@([^@:]+):(\/.*)$/.exec(template);
-  if (!match?.[1] || !match[2] || !match[3]) return undefined;
-  return { username: match[1], hostname: match[2], path: match[3] };
-}
-
+/** `repository.identity`: kopia's snapshot-source form, checked for every mover as before. */
 export const identityTemplate: Rule<string> = {
   check: (v) => {
     const parts = splitIdentity(v);

@@ -7,14 +7,15 @@
 /** A duration in milliseconds. In YAML: a string such as `90s`, `15m`, `2h`, `1h30m` or `7d`. */
 export type Milliseconds = number;
 
+import type { Backend, MoverOptionsByName } from '../mover/index.ts';
+import type { Retention } from '../mover/retention.ts';
+
 /**
  * Repository format and VolSync mover: `kopia` needs the perfectra1n/volsync fork; `restic` runs on both. The one list
- * of movers: the config loader accepts these, and every per-mover table (the writer's `plan/backend/`, the catalog's
- * variable names and default locations) is a `Record<Backend, …>`, so a new entry here fails to compile until each has
- * one.
+ * of movers is the registry in src/mover/index.ts; every per-mover table is derived from it.
  */
-export const BACKEND_KINDS = ['kopia', 'restic'] as const;
-export type Backend = (typeof BACKEND_KINDS)[number];
+export { BACKEND_KINDS, type Backend } from '../mover/index.ts';
+export type { Retention } from '../mover/retention.ts';
 
 export interface LifeboatConfig {
   /**
@@ -167,16 +168,6 @@ export interface ManualTrigger {
   manual: string;
 }
 
-export interface Retention {
-  hourly?: number;
-  daily?: number;
-  weekly?: number;
-  monthly?: number;
-  yearly?: number;
-  /** Keep the newest N snapshots whatever their age (restic `retain.last`, kopia `retain.latest`). */
-  last?: number;
-}
-
 export interface RepositoryConfig {
   /** `kopia` (default; needs the perfectra1n/volsync fork) or `restic`. */
   backend: Backend;
@@ -247,7 +238,8 @@ export interface ExternalSecretCredentialsConfig {
   data: Record<string, { key: string; property?: string }>;
 }
 
-export interface MoverConfig {
+/** `mover:`; beside the fields every mover shares, one entry per mover with its own options (src/mover/<name>/). */
+export interface MoverConfig extends MoverOptionsByName {
   /** StorageClass of the point-in-time copy and of the restore volume. Default: the PVC's own class. */
   storageClassName?: string;
   /** VolumeSnapshotClass for `copyMethod: Snapshot`. Default: unset, so VolSync uses the cluster's default class. */
@@ -262,16 +254,6 @@ export interface MoverConfig {
    * root in namespaces annotated `volsync.backube/privileged-movers: "true"`.
    */
   moverSecurityContext: { runAsUser: number; runAsGroup: number; fsGroup: number };
-  kopia: {
-    /** kopia compression algorithm; VolSync does not validate it, so lifeboat does. Default `zstd-fastest`. */
-    compression: string;
-    /** Parallel upload streams. Default 2. */
-    parallelism: number;
-  };
-  restic: {
-    /** Run `restic prune` every N days. Default 7. */
-    pruneIntervalDays: number;
-  };
 }
 
 export interface RestoreConfig {

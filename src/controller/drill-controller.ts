@@ -13,7 +13,6 @@
  */
 import type { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   DRILL_OF_ANNOTATION,
   DRILL_SPEC_ANNOTATION,
@@ -32,6 +31,7 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { formatKubeError, isAlreadyExists, isConflict, isNotFound } from '../kube/errors.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
+import { MOVERS } from '../mover/index.ts';
 import {
   buildDrill,
   DRILL_SELECTOR,
@@ -47,6 +47,7 @@ import {
 } from '../plan/drill.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { chooseSnapshot } from '../plan/restore-point.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { type DrillMetrics, drillMetrics } from './drill-metrics.ts';
 import { repositoryRead } from './restore-evidence.ts';
 import { decisionForDestination, PERSISTENT_RD_SELECTOR, persistentDestinationKey } from './restore-point-sync.ts';
@@ -332,8 +333,8 @@ export class DrillController {
     const job = jobState(flight);
     let readAfter: ReturnType<typeof repositoryRead> | undefined;
     let moverDoneByMs: number | undefined;
-    if (status.result === 'Successful' && spec.mover === 'kopia') {
-      // The kopia mover's report does not name the snapshot: a read after it finished settles it (restore-verdict.ts).
+    if (status.result === 'Successful' && !MOVERS[spec.mover].reportNamesSnapshot) {
+      // This mover's report does not name the snapshot (kopia's): a read after it finished settles it (restore-verdict.ts).
       const synced = Date.parse(String((flight.rd?.status as Status)?.lastSyncTime ?? ''));
       moverDoneByMs = Number.isNaN(synced) ? now : Math.min(now, synced + 1000);
       readAfter = repositoryRead(await this.opts.catalog.reread({ namespace, pvc }, moverDoneByMs), moverDoneByMs);

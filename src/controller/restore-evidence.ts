@@ -32,6 +32,7 @@ import type { PersistentVolumeClaim } from '../intent/resources.ts';
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { describeKubeError, isConflict, isNotFound } from '../kube/errors.ts';
 import type { EventRecorder, EventSubject } from '../kube/events.ts';
+import { moverOf } from '../plan/standby.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 /** The field manager of the evidence annotations: the PVC is not lifeboat's, only these two keys are. */
@@ -147,7 +148,7 @@ export class RestoreEvidence {
     }
 
     const status = rd.status ?? {};
-    const mover = rd.spec?.kopia ? 'kopia' : 'restic';
+    const mover = moverOf(rd) ?? 'restic';
     const identity = rd.metadata.annotations?.[KOPIA_IDENTITY_ANNOTATION]?.split(':', 1)[0];
     const base = {
       pinned: point,

@@ -16,7 +16,6 @@
  * - A catalog that cannot vouch for its facts (unknown) never leads to a re-arm: the RD is left as it is.
  */
 import type { Registry } from 'prom-client';
-import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { DEFAULT_CONFIG } from '../config/defaults.ts';
 import {
@@ -54,6 +53,7 @@ import {
   syncToken,
 } from '../plan/standby.ts';
 import { type PassEntry, planPass } from '../plan/standby-pass.ts';
+import type { PvcRef } from '../repository/source.ts';
 import { type PointState, type RestorePointMetrics, restorePointMetrics } from './restore-point-metrics.ts';
 
 /** What the sync needs of the catalog: the facts for one PVC (memory, or an on-demand read for restic). */

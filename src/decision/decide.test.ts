@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import type { FailureCode, PvcFacts } from '../catalog/view.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { type DecisionCause, type DecisionValue, decide, type ExpectedHistory, REMEDIES } from './decide.ts';
 
 const NOW = Date.parse('2026-05-01T12:00:00Z');

@@ -8,8 +8,8 @@
  * recent read that found no complete snapshot, with no sign that history went missing.
  */
 
-import type { Snapshot } from '../catalog/types.ts';
 import type { DriftedSource, FailureCode, PvcFacts } from '../catalog/view.ts';
+import type { Snapshot } from '../repository/types.ts';
 
 export type DecisionValue = 'restore' | 'fresh' | 'unknown';
 

@@ -11,15 +11,13 @@
  * Both scripts print "No eligible snapshots found" / "=== No data will be restored ===" and exit 0 when no snapshot is
  * at or before `restoreAsOf`: an empty volume reported as a successful sync.
  */
+import type { Backend } from '../config/types.ts';
+import { MOVERS } from '../mover/index.ts';
+import type { MoverSelection } from '../mover/mover.ts';
 
-export type MoverKind = 'kopia' | 'restic';
+export type MoverKind = Backend;
 
-export interface MoverSelection {
-  /** As the mover printed it: restic's 8-hex short id (or a full id), kopia's manifest id. */
-  id: string;
-  /** RFC 3339 (UTC), when the mover printed the snapshot's time (restic does). */
-  time?: string;
-}
+export type { MoverSelection } from '../mover/mover.ts';
 
 export interface MoverReport {
   /** The snapshot the mover says it restored; undefined when its report does not name one. */
@@ -28,30 +26,14 @@ export interface MoverReport {
   empty: boolean;
 }
 
-// restic ≥ 0.17 prints `restoring snapshot 1a2b3c4d of [/data] at 2026-01-02 03:04:05.123456789 +0000 UTC by
-// root@host to .`; older versions wrapped the same text in `<Snapshot … >`.
-const RESTIC_RESTORING =
-  /^\s*restoring <?[Ss]napshot ([0-9a-f]{8,64}) of \[[^\]]*\] at (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)? ([+-]\d{2})(\d{2})/m;
-// The scripts' own lines (mover-restic/entry.sh, mover-kopia/entry.sh do_restore).
-const RESTIC_SELECTED = /^\s*Selected restic snapshot with id: ([0-9a-f]{8,64})\s*$/m;
-const KOPIA_SELECTED = /^\s*Selected snapshot with id: (\S+)\s*$/m;
+// Both scripts' own lines (mover-restic/entry.sh, mover-kopia/entry.sh do_restore).
 const NOTHING_RESTORED = /^\s*(No eligible snapshots found|=== No data will be restored ===)/m;
 
+/** What the mover's log says: the selection in its own words (src/mover/<name>/), and whether it restored nothing. */
 export function parseMoverReport(mover: MoverKind, logs: string): MoverReport {
   const empty = NOTHING_RESTORED.test(logs);
-  if (mover === 'restic') {
-    const restoring = RESTIC_RESTORING.exec(logs);
-    if (restoring) {
-      const [, id = '', date, clock, fraction = '', offsetHours, offsetMinutes] = restoring;
-      const ms = Date.parse(`${date}T${clock}${fraction.slice(0, 4)}${offsetHours}:${offsetMinutes}`);
-      const time = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-      return { selected: { id, ...(time ? { time } : {}) }, empty };
-    }
-    const selected = RESTIC_SELECTED.exec(logs)?.[1];
-    return selected ? { selected: { id: selected }, empty } : { empty };
-  }
-  const selected = KOPIA_SELECTED.exec(logs)?.[1];
-  return selected ? { selected: { id: selected }, empty } : { empty };
+  const selected = MOVERS[mover].reportedSelection(logs);
+  return selected ? { selected, empty } : { empty };
 }
 
 /**

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   formatStandbyRecord,
   STANDBY_RECORD_ANNOTATION,
@@ -8,6 +7,7 @@ import {
   type StandbyState,
   SYNC_FIELD_MANAGER,
 } from '../plan/standby.ts';
+import type { Snapshot } from '../repository/types.ts';
 import type { Decision } from './decide.ts';
 import {
   confirmStandby,

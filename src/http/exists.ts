@@ -13,8 +13,8 @@
  * Fields beyond the contract (`cause`, `message`, `snapshots`, `newest`, `ageSeconds`) are additions callers ignore.
  */
 import type { Catalog } from '../catalog/catalog.ts';
-import { type PvcRef, pvcRefProblem } from '../catalog/source.ts';
 import { type Decision, type DecisionValue, decide, type ExpectedHistory } from '../decision/decide.ts';
+import { type PvcRef, pvcRefProblem } from '../repository/source.ts';
 
 export interface ExistsBody {
   exists: boolean;

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../test/support/manual-clock.ts';
 import { type Script, ScriptedSource } from '../../test/support/scripted-source.ts';
 import { Catalog } from '../catalog/catalog.ts';
-import { RepositoryError, type Snapshot } from '../catalog/types.ts';
+import { RepositoryError, type Snapshot } from '../repository/types.ts';
 import { parseExistsPath } from './exists.ts';
 import { type CatalogServer, createCatalogServer } from './server.ts';
 

@@ -1,4 +1,5 @@
 import type { LifeboatConfig } from '../config/types.ts';
+import { MOVERS } from '../mover/index.ts';
 
 /**
  * Which VolSync the cluster runs. Upstream `backube/volsync` has no kopia mover; the `perfectra1n/volsync` fork is a
@@ -24,12 +25,8 @@ export interface ClusterCapabilities {
  */
 export function capabilityProblems(config: LifeboatConfig, cluster: ClusterCapabilities): string[] {
   const problems: string[] = [];
-  if (config.repository.backend === 'kopia' && cluster.volsync === 'upstream') {
-    problems.push(
-      'repository.backend is kopia, but the cluster runs upstream VolSync (backube/volsync), which has no kopia mover: ' +
-        'install the perfectra1n/volsync fork, or set repository.backend: restic with a per-PVC repository.url',
-    );
-  }
+  const upstreamProblem = MOVERS[config.repository.backend].upstreamProblem;
+  if (upstreamProblem && cluster.volsync === 'upstream') problems.push(upstreamProblem);
   if (config.credentials.mode === 'external-secret' && cluster.externalSecrets === false) {
     problems.push(
       'credentials.mode is external-secret, but the ExternalSecret CRD (external-secrets.io/v1) is not installed: ' +

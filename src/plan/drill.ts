@@ -10,7 +10,6 @@
  * lifeboat finds it and resumes or deletes it.
  */
 import { createHash } from 'node:crypto';
-import type { Snapshot } from '../catalog/types.ts';
 import {
   DRILL_LABEL,
   DRILL_OF_ANNOTATION,
@@ -21,8 +20,9 @@ import {
   PVC_NAME_ANNOTATION,
   RESTORE_POINT_LABEL,
 } from '../config/keys.ts';
-import type { LifeboatConfig } from '../config/types.ts';
+import { BACKEND_KINDS, type Backend, type LifeboatConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { fitName, generatedNames, MAX_VOLSYNC_NAME, sha256Hex } from './names.ts';
 import type { ReplicationDestinationObject } from './objects.ts';
 import { buildRestorePoint } from './restore-point.ts';
@@ -172,7 +172,7 @@ export interface DrillSpec {
   sentinel?: string;
   /** RFC 3339. */
   startedAt: string;
-  mover: 'kopia' | 'restic';
+  mover: Backend;
   /** The catalog's repository key, for the per-repository cap after a restart. */
   repository: string;
 }
@@ -183,7 +183,7 @@ export function parseDrillSpec(value: string | undefined): DrillSpec | undefined
     const v = JSON.parse(value) as Partial<DrillSpec>;
     if (typeof v.id !== 'string' || typeof v.of !== 'string' || typeof v.snapshotId !== 'string') return undefined;
     if (typeof v.snapshotTime !== 'string' || typeof v.startedAt !== 'string') return undefined;
-    if (v.mover !== 'kopia' && v.mover !== 'restic') return undefined;
+    if (!(BACKEND_KINDS as readonly unknown[]).includes(v.mover)) return undefined;
     return v as DrillSpec;
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { formatHistory, mergeHistory, parseHistory } from './history.ts';
 
 const snap = (id: string, time: string): Snapshot => ({ id, time, timeMs: Date.parse(time) });

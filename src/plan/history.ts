@@ -4,7 +4,7 @@
  * cluster on the persistent ReplicationDestination. It only ever grows: a repository that suddenly shows nothing for
  * a PVC does not erase it, which is exactly what lets admission answer "unknown" instead of "fresh" then.
  */
-import type { Snapshot } from '../catalog/types.ts';
+import type { Snapshot } from '../repository/types.ts';
 
 export interface BackupHistory {
   /** When lifeboat first saw a snapshot of this PVC (RFC 3339). */

@@ -22,6 +22,7 @@
  */
 import { LIFEBOAT_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PVC_NAME_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
+import { MOVERS } from '../mover/index.ts';
 import type { ClusterCapabilities } from './capability.ts';
 import { planCredentials, type SourceSecretFact } from './credentials.ts';
 import {
@@ -97,10 +98,11 @@ export function planMaintenance(input: MaintenanceInput): MaintenancePlan {
     notes: [],
   });
   const { maintenance, backend } = config.repository;
-  if (backend !== 'kopia' || !maintenance.enabled) {
+  const moverMaintenance = MOVERS[backend].maintenance;
+  if (moverMaintenance !== 'KopiaMaintenance' || !maintenance.enabled) {
     const why =
-      backend !== 'kopia'
-        ? 'repository.backend is restic: each PVC repository is pruned by its mover (mover.restic.pruneIntervalDays)'
+      moverMaintenance !== 'KopiaMaintenance'
+        ? moverMaintenance.off
         : 'repository.maintenance.enabled is false: the kopia repository is not maintained by lifeboat';
     return { state: 'off', message: why, apply: [], delete: deletions(owned, new Set(), namespace), notes: [] };
   }

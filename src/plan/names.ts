@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isLabelValue } from '../config/formats.ts';
-import { renderTemplate } from '../config/template.ts';
 import type { NamingConfig } from '../config/types.ts';
+import { renderTemplate } from '../template.ts';
 
 /** Kubernetes limit for object names that are DNS subdomains (Secrets, custom resources). */
 export const MAX_OBJECT_NAME = 253;

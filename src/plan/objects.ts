@@ -3,6 +3,7 @@
  * #movers-and-secrets; external-secrets v1).
  * Only fields lifeboat sets are listed: a field missing here cannot be emitted by accident.
  */
+import type { Backend, DestinationFieldsOf, SourceFieldsOf } from '../mover/index.ts';
 
 export const VOLSYNC_API_VERSION = 'volsync.backube/v1alpha1';
 /** The API of the VolumeSnapshots VolSync publishes as a destination's `status.latestImage`. */
@@ -70,23 +71,6 @@ export interface MoverCommonSpec {
   moverVolumes?: MoverVolume[];
 }
 
-export interface ResticSourceSpec extends MoverCommonSpec {
-  retain: { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number; last?: string };
-  pruneIntervalDays: number;
-}
-
-/** Explicit identity, so history never depends on object names (docs/design.md#movers-and-secrets). */
-export interface KopiaIdentityFields {
-  username: string;
-  hostname: string;
-}
-
-export interface KopiaSourceSpec extends MoverCommonSpec, KopiaIdentityFields {
-  retain: { hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number; latest?: number };
-  compression: string;
-  parallelism: number;
-}
-
 export interface DestinationCommonSpec extends MoverCommonSpec {
   capacity: string;
   accessModes: string[];
@@ -95,27 +79,33 @@ export interface DestinationCommonSpec extends MoverCommonSpec {
   restoreAsOf?: string;
 }
 
-export type ResticDestinationSpec = DestinationCommonSpec;
-export interface KopiaDestinationSpec extends DestinationCommonSpec, KopiaIdentityFields {}
+/** A mover's block on a ReplicationSource: the shared fields and its own, under its name (src/mover/<name>/). */
+export type MoverSourceSpec<K extends Backend> = MoverCommonSpec & SourceFieldsOf<K>;
+/** A mover's block on a ReplicationDestination. */
+export type MoverDestinationSpec<K extends Backend> = DestinationCommonSpec & DestinationFieldsOf<K>;
+
+/** Exactly one mover block per object, under the mover's name. */
+type OneOf<Blocks extends Record<Backend, object>> = {
+  [K in Backend]: { [P in K]: Blocks[K] } & { [P in Exclude<Backend, K>]?: never };
+}[Backend];
+
+/** The mover block of a ReplicationSource spec. */
+export type SourceMover = OneOf<{ [K in Backend]: MoverSourceSpec<K> }>;
+/** The mover block of a ReplicationDestination spec. */
+export type DestinationMover = OneOf<{ [K in Backend]: MoverDestinationSpec<K> }>;
 
 export interface ReplicationSourceObject {
   apiVersion: typeof VOLSYNC_API_VERSION;
   kind: 'ReplicationSource';
   metadata: GeneratedMetadata;
-  spec: { sourcePVC: string; trigger: VolSyncTrigger } & (
-    | { restic: ResticSourceSpec; kopia?: never }
-    | { kopia: KopiaSourceSpec; restic?: never }
-  );
+  spec: { sourcePVC: string; trigger: VolSyncTrigger } & SourceMover;
 }
 
 export interface ReplicationDestinationObject {
   apiVersion: typeof VOLSYNC_API_VERSION;
   kind: 'ReplicationDestination';
   metadata: GeneratedMetadata;
-  spec: { trigger: { manual: string } } & (
-    | { restic: ResticDestinationSpec; kopia?: never }
-    | { kopia: KopiaDestinationSpec; restic?: never }
-  );
+  spec: { trigger: { manual: string } } & DestinationMover;
 }
 
 /**

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { Namespace, PersistentVolumeClaim } from '../intent/resources.ts';
-import { identityFor } from './backend/kopia.ts';
+import { identityFor } from '../mover/kopia/identity.ts';
 import type { ClusterCapabilities } from './capability.ts';
 import type { SourceSecretFact } from './credentials.ts';
 import type {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import { loadConfig } from '../config/load.ts';
 import { classifyPvc } from '../intent/classify.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { formatHistory } from './history.ts';
 import { planPvcDeleted } from './observed.ts';
 import { planPvc } from './plan.ts';

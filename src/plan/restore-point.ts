@@ -10,10 +10,10 @@
  * Admission picks the snapshot and names the destination; the controller creates it and deletes it once the PVC is
  * populated (Bound); a PVC still Pending keeps it (docs/design.md#dangling-data-source).
  */
-import type { Snapshot } from '../catalog/types.ts';
 import { RESTORE_POINT_LABEL, RESTORE_SNAPSHOT_ANNOTATION, RESTORE_SNAPSHOT_TIME_ANNOTATION } from '../config/keys.ts';
 import type { NamingConfig } from '../config/types.ts';
 import type { PersistentVolumeClaim } from '../intent/resources.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { fitName, generatedNames, MAX_VOLSYNC_NAME, sha256Hex } from './names.ts';
 import type { ReplicationDestinationObject } from './objects.ts';
 import { buildDestination, type ReplicationInput } from './replication.ts';

@@ -14,9 +14,9 @@
  *   is recorded. Only behind RDs are re-armed: a blind re-sync of every RD restores every volume every interval.
  */
 
-import type { Snapshot } from '../catalog/types.ts';
 import { LIFEBOAT_PREFIX } from '../config/keys.ts';
 import { BACKEND_KINDS, type Backend } from '../config/types.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { restoreAsOfFor } from './restore-point.ts';
 
 /**

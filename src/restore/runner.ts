@@ -15,7 +15,6 @@
  * continued by running the same command again. Preconditions that fail refuse with what to do; nothing is changed
  * before the request (the lock) is recorded.
  */
-import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import {
   BACKUP_HISTORY_ANNOTATION,
@@ -33,6 +32,7 @@ import { parseHistory } from '../plan/history.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { heldByOther, RESTORE_STEPS, type RestoreRequest, type RestoreStep, reached } from '../plan/restore-request.ts';
+import type { PvcRef } from '../repository/source.ts';
 import { type ClaimObject, capturePvc } from './capture.ts';
 import { RequestStore, RestoreLocked } from './request-store.ts';
 import { describeSelection, type Selection, selectSnapshot } from './select.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import type { Decision } from '../decision/decide.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { parseSelection, type Selection, selectSnapshot } from './select.ts';
 
 const snap = (id: string, time: string): Snapshot => ({ id, time, timeMs: Date.parse(time) });

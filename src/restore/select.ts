@@ -3,8 +3,8 @@
  * before the newest (`--previous n`, 0 = newest, as VolSync's `previous`), or one by id (`--snapshot`, a unique
  * prefix is enough). Only complete snapshots count: an unfinished Kopia checkpoint is never a restore point. Pure.
  */
-import type { Snapshot } from '../catalog/types.ts';
 import type { Decision } from '../decision/decide.ts';
+import type { Snapshot } from '../repository/types.ts';
 
 export type Selection =
   | { kind: 'newest' }

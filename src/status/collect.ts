@@ -4,7 +4,6 @@
  * the snapshot check is skipped, without the source Secret the credentials are "not read", without a catalog no
  * snapshot facts are shown.
  */
-import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { BACKUP_HISTORY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, PVC_NAME_ANNOTATION } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
@@ -18,6 +17,7 @@ import { parseHistory } from '../plan/history.ts';
 import { MAINTENANCE_NAME, planMaintenance } from '../plan/maintenance.ts';
 import { generatedNames } from '../plan/names.ts';
 import { VOLSYNC_API_VERSION, VOLUME_SNAPSHOT_API_VERSION } from '../plan/objects.ts';
+import type { PvcRef } from '../repository/source.ts';
 import { type LiveKopiaMaintenance, type MaintenanceStatus, maintenanceStatus } from '../status/maintenance.ts';
 import type { RepositoryFacts } from '../status/repository-report.ts';
 import type { LedgerInput, ReplicationObject } from '../status/types.ts';

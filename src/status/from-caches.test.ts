@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PvcRef } from '../catalog/source.ts';
 import type { PvcFacts } from '../catalog/view.ts';
 import { loadConfig } from '../config/load.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { sourceSecretFactFrom } from '../plan/credentials.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
+import type { PvcRef } from '../repository/source.ts';
 import { ledgerFromCaches } from './from-caches.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');

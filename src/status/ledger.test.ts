@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Snapshot } from '../catalog/types.ts';
 import { RESTORE_REQUEST_ANNOTATION, RESTORE_VERDICT_ANNOTATION, RESTORED_FROM_ANNOTATION } from '../config/keys.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Decision } from '../decision/decide.ts';
 import type { Namespace, OwnerReference, PersistentVolumeClaim } from '../intent/resources.ts';
 import { generatedMetadata } from '../plan/metadata.ts';
 import { formatStandbyRecord, STANDBY_RECORD_ANNOTATION, SYNC_FIELD_MANAGER } from '../plan/standby.ts';
+import type { Snapshot } from '../repository/types.ts';
 import { filterLedger, summarizeRows } from './filter.ts';
 import { buildLedger } from './ledger.ts';
 import { ledgerTable } from './table.ts';

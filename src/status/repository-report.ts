@@ -7,8 +7,8 @@
 import type { CatalogIdentityStatus } from '../catalog/catalog.ts';
 import { guessPvc, likelyPvc } from '../catalog/drift.ts';
 import type { RepositoryHealth } from '../catalog/health.ts';
-import type { PvcRef } from '../catalog/source.ts';
 import type { DriftedSource } from '../catalog/view.ts';
+import type { PvcRef } from '../repository/source.ts';
 
 /** What the report needs of the catalog. */
 export interface RepositoryFacts {

@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Catalog } from '../../src/catalog/catalog.ts';
-import { kopiaSource } from '../../src/catalog/kopia-source.ts';
 import { decide } from '../../src/decision/decide.ts';
+import { kopiaSource } from '../../src/mover/kopia/catalog-source.ts';
 import {
   createKopiaRepository,
   type ExpectedSnapshot,

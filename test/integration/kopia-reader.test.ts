@@ -8,12 +8,12 @@ import { cp, mkdir, open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { kopiaLocationFromEnv } from '../../src/catalog/kopia/location.ts';
-import { type KopiaRepository, openKopiaRepository } from '../../src/catalog/kopia/repository.ts';
-import { FsStorage } from '../../src/catalog/storage/fs.ts';
-import { S3Storage } from '../../src/catalog/storage/s3.ts';
-import type { BlobInfo, BlobStorage, ByteRange } from '../../src/catalog/storage/storage.ts';
-import { RepositoryError, type Snapshot } from '../../src/catalog/types.ts';
+import { kopiaLocationFromEnv } from '../../src/mover/kopia/reader/location.ts';
+import { type KopiaRepository, openKopiaRepository } from '../../src/mover/kopia/reader/repository.ts';
+import { FsStorage } from '../../src/repository/storage/fs.ts';
+import { S3Storage } from '../../src/repository/storage/s3.ts';
+import type { BlobInfo, BlobStorage, ByteRange } from '../../src/repository/storage/storage.ts';
+import { RepositoryError, type Snapshot } from '../../src/repository/types.ts';
 import {
   createKopiaRepository,
   DEFAULT_PASSWORD,

@@ -30,8 +30,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { msToIso, nsToMs, parseTimeNs } from '../../src/catalog/kopia/time.ts';
 import type { KubeObject } from '../../src/kube/client.ts';
+import { msToIso, nsToMs, parseTimeNs } from '../../src/mover/kopia/reader/time.ts';
 import {
   armBody,
   type DestinationView,

@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { ResticCache } from '../../src/catalog/restic/cache.ts';
-import { discoverResticRepositories } from '../../src/catalog/restic/discover.ts';
-import { type PvcRef, parseResticLocation, parseResticTemplate } from '../../src/catalog/restic/location.ts';
-import { openResticRepository } from '../../src/catalog/restic/repository.ts';
-import { isVolSyncSnapshot } from '../../src/catalog/restic/snapshot.ts';
-import { storageForResticLocation } from '../../src/catalog/restic/storage-for-location.ts';
-import { S3Storage } from '../../src/catalog/storage/s3.ts';
-import type { BlobStorage } from '../../src/catalog/storage/storage.ts';
-import { RepositoryError, type RepositoryErrorCode } from '../../src/catalog/types.ts';
+import { ResticCache } from '../../src/mover/restic/reader/cache.ts';
+import { discoverResticRepositories } from '../../src/mover/restic/reader/discover.ts';
+import { type PvcRef, parseResticLocation, parseResticTemplate } from '../../src/mover/restic/reader/location.ts';
+import { openResticRepository } from '../../src/mover/restic/reader/repository.ts';
+import { isVolSyncSnapshot } from '../../src/mover/restic/reader/snapshot.ts';
+import { storageForResticLocation } from '../../src/mover/restic/reader/storage-for-location.ts';
+import { S3Storage } from '../../src/repository/storage/s3.ts';
+import type { BlobStorage } from '../../src/repository/storage/storage.ts';
+import { RepositoryError, type RepositoryErrorCode } from '../../src/repository/types.ts';
 import { freePort } from '../support/processes.ts';
 import {
   createResticRepository,

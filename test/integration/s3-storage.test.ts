@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { mapLimit } from '../../src/catalog/restic/map-limit.ts';
-import { S3Storage, type S3StorageConfig } from '../../src/catalog/storage/s3.ts';
-import { StorageError, type StorageErrorCode } from '../../src/catalog/storage/storage.ts';
+import { mapLimit } from '../../src/mover/restic/reader/map-limit.ts';
+import { S3Storage, type S3StorageConfig } from '../../src/repository/storage/s3.ts';
+import { StorageError, type StorageErrorCode } from '../../src/repository/storage/storage.ts';
 import { type S3Server, startS3Server } from '../support/s3server.ts';
 
 async function rejectsWith(promise: Promise<unknown>, code: StorageErrorCode): Promise<StorageError> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIdentity, identityFor } from '../../src/plan/backend/kopia.ts';
+import { formatIdentity, identityFor } from '../../src/mover/kopia/identity.ts';
 import { resolveDestinationIdentity, resolveSourceIdentity } from './kopia-fork-identity.ts';
 
 describe('identityFor', () => {

@@ -5,7 +5,7 @@
  * the real-node data-path tests (test/integration/realnode-data-path-kopia-*.test.ts), where the real fork controller
  * builds the movers from lifeboat's objects and the restore finds the backup only if both resolve to the same identity.
  */
-import type { KopiaIdentity } from '../../src/plan/backend/kopia.ts';
+import type { KopiaIdentity } from '../../src/mover/kopia/identity.ts';
 
 /** The kopia fields of a source or destination that decide its identity (fork CRD names). */
 export interface KopiaIdentitySpec {

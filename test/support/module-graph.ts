@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The folders of src/, top first. A folder may import only folders after it: the CLI wires everything, the operator's
- * loops sit above the pure decisions, and the readers, the kube layer and the config sit at the bottom. `(root)` is
- * the files directly in src/ (the version, node:http). A new folder must be placed here before its first import.
+ * loops sit above the pure decisions, and the kube layer, the config, the movers (each with its repository reader)
+ * and what every reader shares sit at the bottom. `(root)` is the files directly in src/ (the version, node:http, the
+ * template renderer). A new folder must be placed here before its first import.
  */
 export const LAYERS = [
   'cli',
@@ -33,6 +34,8 @@ export const LAYERS = [
   'manager',
   'kube',
   'config',
+  'mover',
+  'repository',
   '(root)',
 ] as const;
 

@@ -1,8 +1,8 @@
 /** Shortcuts over lifeboat's restic reader that only tests need. */
-import { formatResticLocation, type PvcRef, parseResticTemplate } from '../../src/catalog/restic/location.ts';
-import { openResticRepository, type ResticReaderOptions } from '../../src/catalog/restic/repository.ts';
-import type { ResticSnapshot } from '../../src/catalog/restic/snapshot.ts';
-import type { BlobStorage } from '../../src/catalog/storage/storage.ts';
+import { formatResticLocation, type PvcRef, parseResticTemplate } from '../../src/mover/restic/reader/location.ts';
+import { openResticRepository, type ResticReaderOptions } from '../../src/mover/restic/reader/repository.ts';
+import type { ResticSnapshot } from '../../src/mover/restic/reader/snapshot.ts';
+import type { BlobStorage } from '../../src/repository/storage/storage.ts';
 
 /** `openResticRepository` then `listSnapshots`, under one signal. */
 export async function listResticSnapshots(

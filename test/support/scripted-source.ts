@@ -3,8 +3,8 @@
  * stages what real storage cannot on demand (reads that hang and ignore cancellation, failures mid-refresh,
  * overlapping reads). The real readers are exercised in test/integration/catalog.test.ts.
  */
-import type { CatalogSource, PvcRef, RepositoryRead, RepositoryRef } from '../../src/catalog/source.ts';
-import type { Snapshot } from '../../src/catalog/types.ts';
+import type { CatalogSource, PvcRef, RepositoryRead, RepositoryRef } from '../../src/repository/source.ts';
+import type { Snapshot } from '../../src/repository/types.ts';
 
 /** What one repository answers on its next reads: data, an error, or a read that never ends. */
 export type Script =

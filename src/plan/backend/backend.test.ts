@@ -1,8 +1,8 @@
 /**
- * The mover registry against every consumer of a mover's facts: for each backend the config accepts, the loader's
- * rules (config/movers.ts), the writer's module (plan/backend/), the catalog's configured source, its variable names
- * and default location must agree, so a mover cannot be half-added. `BACKEND_KINDS` (config/types.ts) is the one list; a kind missing from a per-mover
- * table does not compile, and this test checks that the tables say the same thing.
+ * The mover registry against every consumer of a mover's facts: for each mover in the registry (src/mover/index.ts),
+ * the loader's repository rules, the writer (plan/backend/), the catalog's configured source, its variable names and
+ * default location must agree, so a mover cannot be half-added. Each mover states these facts once, in its own
+ * folder; this test checks that the consumers read them alike.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -13,13 +13,13 @@ import {
   passwordVariable,
   repositoryVariable,
 } from '../../catalog/environment.ts';
-import { parseKopiaLocation } from '../../catalog/kopia/location.ts';
-import { kopiaRepositoryName } from '../../catalog/kopia-source.ts';
-import { formatResticLocation, parseResticLocation } from '../../catalog/restic/location.ts';
 import { ConfigError } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
-import { MOVER_REPOSITORY_RULES } from '../../config/movers.ts';
 import { BACKEND_KINDS, type Backend } from '../../config/types.ts';
+import { MOVERS } from '../../mover/index.ts';
+import { kopiaRepositoryName } from '../../mover/kopia/catalog-source.ts';
+import { parseKopiaLocation } from '../../mover/kopia/reader/location.ts';
+import { formatResticLocation, parseResticLocation } from '../../mover/restic/reader/location.ts';
 import { renderedSecretKeys } from '../credentials.ts';
 import { backendOf } from './index.ts';
 
@@ -82,7 +82,7 @@ describe('the mover registry', () => {
       });
 
       it("the loader's rules describe the repositories the catalog reads", () => {
-        const rules = MOVER_REPOSITORY_RULES[kind];
+        const rules = MOVERS[kind].repository;
         assert.equal(rules.perPvcRepositories !== undefined, source.perPvcRepositories);
         assert.equal(rules.sharedRepository, !source.perPvcRepositories);
         const { url: _url, ...repository } = config.repository;

@@ -1,16 +1,27 @@
-/** The mover backends by `repository.backend`: adding a mover is a module beside these and a line here. */
+/** The mover backend `repository.backend` names, bound to the config: the registry's mover (src/mover/) behind it. */
 import type { LifeboatConfig } from '../../config/types.ts';
+import { MOVERS } from '../../mover/index.ts';
+import type { DestinationMover, SourceMover } from '../objects.ts';
 import type { MoverBackend } from './backend.ts';
-import { kopiaBackend } from './kopia.ts';
-import { resticBackend } from './restic.ts';
 
 export type { DestinationMover, MoverBackend, SourceMover } from './backend.ts';
 
-const BACKENDS: Record<LifeboatConfig['repository']['backend'], MoverBackend> = {
-  kopia: kopiaBackend,
-  restic: resticBackend,
-};
-
 export function backendOf(config: LifeboatConfig): MoverBackend {
-  return BACKENDS[config.repository.backend];
+  const kind = config.repository.backend;
+  const mover = MOVERS[kind];
+  const { password, repository } = mover.variables;
+  // The casts: TypeScript cannot tie `kind` to `c.mover[kind]` and to the block's key through a union of movers; the
+  // registry's types (src/mover/index.ts) derive all three from one mover, so they agree.
+  return {
+    kind,
+    requiredSecretKeys: [password, repository],
+    renderedSecretKeys: (location) => ({ [repository]: location }),
+    identityAnnotations: (c, at) => mover.identityAnnotations(c.repository.identity, at),
+    source: (common, retain, c, at) =>
+      ({
+        [kind]: mover.source(common, retain, { identity: c.repository.identity, options: c.mover[kind] as never }, at),
+      }) as unknown as SourceMover,
+    destination: (common, c, at) =>
+      ({ [kind]: mover.destination(common, { identity: c.repository.identity }, at) }) as unknown as DestinationMover,
+  };
 }

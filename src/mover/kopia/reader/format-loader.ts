@@ -3,7 +3,7 @@
  * a content decryptor. The scrypt/PBKDF2 result is kept per (keyAlgo, uniqueID) and the whole opened state is
  * reused while the format blob's bytes stay the same, so a periodic refresh costs one small read.
  */
-import { RepositoryError } from '../types.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import type { BlobLayout } from './blob-layout.ts';
 import { type ContentDecryptor, contentDecryptor, deriveFormatKey } from './crypto.ts';
 import { corrupt } from './errors.ts';

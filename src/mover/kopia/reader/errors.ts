@@ -3,8 +3,8 @@
  * caller can tell "the repository says there is nothing" apart from "we could not find out"
  * (docs/design.md#fail-open-answers, #authoritative-no-over-existing-data).
  */
-import { StorageError, type StorageErrorCode } from '../storage/storage.ts';
-import { RepositoryError, type RepositoryErrorCode } from '../types.ts';
+import { StorageError, type StorageErrorCode } from '../../../repository/storage/storage.ts';
+import { RepositoryError, type RepositoryErrorCode } from '../../../repository/types.ts';
 
 const STORAGE_TO_REPOSITORY: Record<StorageErrorCode, RepositoryErrorCode> = {
   unreachable: 'unreachable',

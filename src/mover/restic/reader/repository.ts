@@ -9,8 +9,8 @@
  * - 'corrupt' for anything damaged after the password was accepted (MAC, hash, zstd, JSON);
  * - 'unsupported' for a repository version, KDF or legacy layout this reader does not handle.
  */
-import type { BlobStorage } from '../storage/storage.ts';
-import { RepositoryError } from '../types.ts';
+import type { BlobStorage } from '../../../repository/storage/storage.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import { defaultResticCache, masterKeyFingerprint, type ResticCache } from './cache.ts';
 import { AuthenticationError, decrypt, type ResticKey } from './crypto.ts';
 import { toRepositoryError } from './errors.ts';

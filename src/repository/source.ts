@@ -5,10 +5,9 @@
  *   template.
  * - restic: one repository per PVC at a location from a template; a repository that was never written is simply
  *   absent.
- * Implementations over the real readers live in kopia-source.ts and restic-source.ts; tests may implement it
- * directly to drive the catalog through failures that are hard to stage with real storage.
+ * Implementations over the real readers live with each mover (src/mover/<name>/catalog-source.ts); tests may
+ * implement it directly to drive the catalog through failures that are hard to stage with real storage.
  */
-import type { Backend } from '../config/types.ts';
 import type { Snapshot } from './types.ts';
 
 export interface PvcRef {
@@ -70,7 +69,8 @@ export interface RepositoryRead {
 export type BackendLabel = 'kopia-fs' | 'kopia-s3' | 's3' | 'restic-fs';
 
 export interface CatalogSource {
-  readonly kind: Backend;
+  /** The mover's name in the registry (src/mover/index.ts), which this layer below it does not know. */
+  readonly kind: string;
   readonly backend: BackendLabel;
   /** Where this source reads, without credentials (a location or a template), for messages. */
   readonly description: string;

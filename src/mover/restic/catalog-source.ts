@@ -13,19 +13,7 @@
  * - A plain location (no placeholders) is accepted for a single PVC (`lifeboat check` against one repository).
  */
 import { posix } from 'node:path';
-import { type CredentialProvider, fingerprint, type RepositoryCredentials } from './credentials.ts';
-import type { ResticCache } from './restic/cache.ts';
-import { type BrowsableStorage, discoverResticRepositories } from './restic/discover.ts';
-import {
-  formatResticLocation,
-  parseResticLocation,
-  parseResticTemplate,
-  type ResticLocation,
-  type ResticTemplate,
-} from './restic/location.ts';
-import { openResticRepository } from './restic/repository.ts';
-import { isVolSyncSnapshot } from './restic/snapshot.ts';
-import { storageForResticLocation } from './restic/storage-for-location.ts';
+import { type CredentialProvider, fingerprint, type RepositoryCredentials } from '../../repository/credentials.ts';
 import {
   type BackendLabel,
   type CatalogSource,
@@ -34,9 +22,21 @@ import {
   pvcKey,
   type RepositoryRead,
   type RepositoryRef,
-} from './source.ts';
-import { S3Storage } from './storage/s3.ts';
-import { RepositoryError, type Snapshot } from './types.ts';
+} from '../../repository/source.ts';
+import { S3Storage } from '../../repository/storage/s3.ts';
+import { RepositoryError, type Snapshot } from '../../repository/types.ts';
+import type { ResticCache } from './reader/cache.ts';
+import { type BrowsableStorage, discoverResticRepositories } from './reader/discover.ts';
+import {
+  formatResticLocation,
+  parseResticLocation,
+  parseResticTemplate,
+  type ResticLocation,
+  type ResticTemplate,
+} from './reader/location.ts';
+import { openResticRepository } from './reader/repository.ts';
+import { isVolSyncSnapshot } from './reader/snapshot.ts';
+import { storageForResticLocation } from './reader/storage-for-location.ts';
 
 export interface ResticSourceOptions {
   /**

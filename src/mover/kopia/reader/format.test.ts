@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { RepositoryError } from '../types.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import { contentDecryptor, contentIv, deriveFormatKey, indexBlobIv } from './crypto.ts';
 import { type FormatBlob, openRepositoryConfig, parseFormatBlob, verifyBlobCfg } from './format.ts';
 import { parseIndexBlob } from './index-blob.ts';

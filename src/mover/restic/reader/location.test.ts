@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderResticTemplate } from '../../../test/support/restic-reader.ts';
+import { renderResticTemplate } from '../../../../test/support/restic-reader.ts';
 import {
   formatResticLocation,
   LocationError,

@@ -4,7 +4,7 @@
  * 'unsupported' rather
  * than guessed at.
  */
-import { RepositoryError } from '../types.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import {
   AuthenticationError,
   CONTENT_ENCRYPTIONS,

@@ -6,8 +6,8 @@
  * decrypted immutable blob (index blobs and manifest contents never change under their names) are kept between
  * calls, so a periodic re-scan lists blobs, re-reads the small format blob and fetches only what is new.
  */
-import type { BlobStorage } from '../storage/storage.ts';
-import { RepositoryError } from '../types.ts';
+import type { BlobStorage } from '../../../repository/storage/storage.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import { type BlobLayout, type BlobMeta, filesystemLayout, s3Layout } from './blob-layout.ts';
 import { contentPrefix, MANIFEST_PREFIX } from './content-id.ts';
 import { MissingBlobError, readContent } from './content-reader.ts';

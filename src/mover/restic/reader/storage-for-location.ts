@@ -2,8 +2,8 @@
  * The BlobStorage behind a parsed restic location: a directory (NFS mount) or an S3-compatible bucket and prefix.
  * Credentials come from the repository Secret's AWS_* variables, exactly as the VolSync mover passes them to restic.
  */
-import { FsStorage } from '../storage/fs.ts';
-import { S3Storage } from '../storage/s3.ts';
+import { FsStorage } from '../../../repository/storage/fs.ts';
+import { S3Storage } from '../../../repository/storage/s3.ts';
 import { LocationError, type ResticLocation } from './location.ts';
 
 export interface ResticS3Access {

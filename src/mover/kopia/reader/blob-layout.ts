@@ -8,7 +8,7 @@
  *   so an unexpected shard layout still lists correctly.
  * - S3: object key = prefix + blob ID, no sharding, no suffix.
  */
-import type { BlobStorage, ByteRange } from '../storage/storage.ts';
+import type { BlobStorage, ByteRange } from '../../../repository/storage/storage.ts';
 import { corrupt } from './errors.ts';
 
 export interface BlobMeta {

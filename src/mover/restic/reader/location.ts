@@ -18,7 +18,7 @@
  * the path of a repository found below the base to recover (namespace, pvc).
  */
 import { posix } from 'node:path';
-import { renderTemplate } from '../../config/template.ts';
+import { renderTemplate } from '../../../template.ts';
 
 export type ResticLocation =
   | { backend: 'local'; path: string }

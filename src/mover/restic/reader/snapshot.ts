@@ -3,7 +3,7 @@
  * filters on.
  * The ID is not stored in the JSON: it is the file name (sha256 of the encrypted file).
  */
-import type { Snapshot } from '../types.ts';
+import type { Snapshot } from '../../../repository/types.ts';
 import { FormatError } from './format.ts';
 
 export interface ResticSnapshot extends Snapshot {

@@ -19,7 +19,7 @@ export interface RepositoryCredentials {
   s3?: S3Credentials;
 }
 
-/** Throws CredentialsError (src/catalog/source.ts) when the credentials cannot be read right now. */
+/** Throws CredentialsError (src/repository/source.ts) when the credentials cannot be read right now. */
 export type CredentialProvider = () => Promise<RepositoryCredentials>;
 
 /**
@@ -38,3 +38,6 @@ export function fingerprint(credentials: RepositoryCredentials): string {
   }
   return hash.digest('hex');
 }
+
+/** Environment-style variables (`KOPIA_PASSWORD`, `AWS_ACCESS_KEY_ID`, …): the process environment or a Secret's keys. */
+export type Env = Readonly<Record<string, string | undefined>>;

@@ -7,9 +7,9 @@
  * then also verify `config` — if it does not, the repository is damaged, not the password wrong.
  */
 import { createHash } from 'node:crypto';
-import { raceAbort } from '../abort.ts';
-import type { BlobStorage } from '../storage/storage.ts';
-import { RepositoryError } from '../types.ts';
+import { raceAbort } from '../../../repository/abort.ts';
+import type { BlobStorage } from '../../../repository/storage/storage.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import { keyResultId, type ResticCache } from './cache.ts';
 import { AuthenticationError, checkScryptParams, decrypt, deriveUserKey, type ResticKey } from './crypto.ts';
 import { FormatError, parseConfig, parseJson, type ResticConfig } from './format.ts';

@@ -3,7 +3,7 @@
  * level at a time — never a recursive listing, which on S3 would page through every pack file of every repository —
  * keep the paths the template's pattern accepts, and recover (namespace, pvc) from each.
  */
-import type { BlobStorage } from '../storage/storage.ts';
+import type { BlobStorage } from '../../../repository/storage/storage.ts';
 import type { PvcRef, ResticLocation, ResticTemplate } from './location.ts';
 import { mapLimit } from './map-limit.ts';
 

@@ -5,7 +5,7 @@
  * (explicit username/hostname, pvc-plumber v4). The inverse lets the catalog list every PVC in a repository.
  */
 
-import { renderTemplate } from '../../config/template.ts';
+import { renderTemplate } from '../../../template.ts';
 
 export const DEFAULT_IDENTITY_TEMPLATE = '{pvc}-backup@{namespace}:/data';
 export const PVC_IDENTITY_TEMPLATE = '{pvc}@{namespace}:/data';

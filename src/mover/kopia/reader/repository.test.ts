@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type BlobStorage, StorageError, type StorageErrorCode } from '../storage/storage.ts';
-import { RepositoryError } from '../types.ts';
+import { type BlobStorage, StorageError, type StorageErrorCode } from '../../../repository/storage/storage.ts';
+import { RepositoryError } from '../../../repository/types.ts';
 import { openKopiaRepository } from './repository.ts';
 
 function storage(get: BlobStorage['get'], keys: string[] = []): BlobStorage & { reads: string[] } {

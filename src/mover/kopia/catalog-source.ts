@@ -5,15 +5,7 @@
  * `{pvc}-backup@{namespace}:/data`. Reads go through engineer B's native reader; the reader object is kept between
  * refreshes (its caches make a re-scan cheap) and rebuilt only when the credentials change.
  */
-import { type CredentialProvider, fingerprint, type RepositoryCredentials } from './credentials.ts';
-import {
-  DEFAULT_IDENTITY_TEMPLATE,
-  matchIdentity,
-  renderIdentity,
-  validateIdentityTemplate,
-} from './kopia/identity.ts';
-import type { KopiaLocation } from './kopia/location.ts';
-import { type KopiaRepository, openKopiaRepository } from './kopia/repository.ts';
+import { type CredentialProvider, fingerprint, type RepositoryCredentials } from '../../repository/credentials.ts';
 import {
   type CatalogSource,
   CredentialsError,
@@ -21,10 +13,18 @@ import {
   pvcKey,
   type RepositoryRead,
   type RepositoryRef,
-} from './source.ts';
-import { FsStorage } from './storage/fs.ts';
-import { S3Storage } from './storage/s3.ts';
-import { RepositoryError, type Snapshot } from './types.ts';
+} from '../../repository/source.ts';
+import { FsStorage } from '../../repository/storage/fs.ts';
+import { S3Storage } from '../../repository/storage/s3.ts';
+import { RepositoryError, type Snapshot } from '../../repository/types.ts';
+import {
+  DEFAULT_IDENTITY_TEMPLATE,
+  matchIdentity,
+  renderIdentity,
+  validateIdentityTemplate,
+} from './reader/identity.ts';
+import type { KopiaLocation } from './reader/location.ts';
+import { type KopiaRepository, openKopiaRepository } from './reader/repository.ts';
 
 export interface KopiaSourceOptions {
   location: KopiaLocation;

@@ -4,7 +4,7 @@
  * Snapshot, grouped by source `user@host:path` the way `kopia snapshot list --all --json` groups them: sources in
  * string order, snapshots ascending by start time (ties: end time).
  */
-import type { Snapshot } from '../types.ts';
+import type { Snapshot } from '../../../repository/types.ts';
 import { type ManifestEntry, ManifestFormatError } from './manifests.ts';
 import { msToIso, nsToMs, parseTimeNs } from './time.ts';
 

@@ -3,8 +3,8 @@
  * says there is nothing" stays apart from "we could not find out" (docs/design.md#fail-open-answers,
  * #authoritative-no-over-existing-data; kopia's source, repo/format and repo/content).
  */
-import { StorageError, type StorageErrorCode } from '../storage/storage.ts';
-import { RepositoryError, type RepositoryErrorCode } from '../types.ts';
+import { StorageError, type StorageErrorCode } from '../../../repository/storage/storage.ts';
+import { RepositoryError, type RepositoryErrorCode } from '../../../repository/types.ts';
 
 const FROM_STORAGE: Record<StorageErrorCode, RepositoryErrorCode> = {
   unreachable: 'unreachable',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BlobInfo, BlobStorage } from '../storage/storage.ts';
+import type { BlobInfo, BlobStorage } from '../../../repository/storage/storage.ts';
 import {
   blobIdFromShardedKey,
   filesystemLayout,
