@@ -11,7 +11,7 @@ import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { OwnerReference } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { StringInterner } from '../kube/intern.ts';
-import { SYNC_FIELD_MANAGER } from '../plan/standby.ts';
+import { armEntry, SYNC_FIELD_MANAGER } from '../plan/standby.ts';
 
 const shared = new StringInterner();
 const intern = (value: string | undefined) => (value === undefined ? undefined : shared.intern(value));
@@ -69,9 +69,10 @@ export function slimNamespace(obj: KubeObject): KubeObject {
 
 /**
  * Generated children keep spec, data and status (restore points live in an RD's status) but not managedFields — except
- * the time of the standby sync's own entry, reduced to manager, operation and time: when lifeboat armed the standby,
- * by the API server's clock (plan/standby.ts armedAtMs) — nor the mover's log tail, which VolSync copies into `status.latestMoverStatus.logs` after every sync — except on
- * per-snapshot restore points (few, short-lived), whose log is the evidence of which snapshot was restored.
+ * the standby sync's own entry, reduced to manager, operation and time: when lifeboat armed the standby, by the API
+ * server's clock (plan/standby.ts armedAtMs) — nor the mover's log tail, which VolSync copies into
+ * `status.latestMoverStatus.logs` after every sync — except on per-snapshot restore points (few, short-lived), whose
+ * log is the evidence of which snapshot was restored.
  */
 export function slimChild(obj: KubeObject): KubeObject {
   const status = obj.status as { latestMoverStatus?: { logs?: string } } | undefined;
@@ -88,9 +89,7 @@ export function slimChild(obj: KubeObject): KubeObject {
 }
 
 function syncEntry(obj: KubeObject): Partial<KubeObject['metadata']> {
-  const entry = obj.metadata.managedFields?.find(
-    (f) => f.manager === SYNC_FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
-  );
+  const entry = armEntry(obj.metadata.managedFields);
   if (!entry?.time) return {};
   return { managedFields: [{ manager: SYNC_FIELD_MANAGER, operation: 'Apply', time: entry.time }] };
 }

@@ -91,11 +91,15 @@ export function standbyRecordOf(rd: DestinationView): StandbyRecord | undefined 
  * armed, or managedFields reset by hand).
  */
 export function armedAtMs(rd: DestinationView): number | undefined {
-  const entry = rd.metadata.managedFields?.find(
-    (f) => f.manager === SYNC_FIELD_MANAGER && f.operation === 'Apply' && !f.subresource,
-  );
-  const at = Date.parse(entry?.time ?? '');
+  const at = Date.parse(armEntry(rd.metadata.managedFields)?.time ?? '');
   return Number.isNaN(at) ? undefined : at;
+}
+
+type ManagedFieldsEntry = NonNullable<DestinationView['metadata']['managedFields']>[number];
+
+/** The sync's own apply to the RD (not a status write, not an update): the entry whose `time` is the arm. */
+export function armEntry<T extends ManagedFieldsEntry>(entries: T[] | undefined): T | undefined {
+  return entries?.find((f) => f.manager === SYNC_FIELD_MANAGER && f.operation === 'Apply' && !f.subresource);
 }
 
 const TOKEN = /^sync-(\d{9,12})$/;

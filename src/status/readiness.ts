@@ -2,8 +2,8 @@
  * Restore readiness of a persistent restore point (docs/design.md#status, docs/design.md#stale-restore,
  * #empty-restore-reported-as-success): the RD's last sync is the one
  * lifeboat asked for (`status.lastManualSync` equals the recorded token), it published an image, the image's
- * VolumeSnapshot is `readyToUse` and was made after lifeboat armed the sync, the kopia mover found snapshots, and the snapshot it holds is the newest the
- * repository has. Pure; every "no" names the first thing that is missing.
+ * VolumeSnapshot is `readyToUse` and was made after lifeboat armed the sync, the kopia mover found snapshots, and the
+ * snapshot it holds is the newest the repository has. Pure; every "no" names the first thing that is missing.
  */
 
 import type { Decision } from '../decision/decide.ts';

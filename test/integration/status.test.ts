@@ -3,8 +3,9 @@
  * Kopia repository, with credentials read from the cluster's copy-mode source Secret. Nothing runs in the cluster:
  * the test plays the controller (applies the RS/RD it would generate), VolSync (writes RS/RD status) and the PV
  * controller (binds claims), and says so at each step. Every row of the JSON ledger is compared field by field.
- * Real twin: test/integration/realnode-data-path-*.test.ts, where the real VolSync writes the source and restore-point
- * status this ledger reads; `lifeboat status` itself does not run on the real node yet (issue 10).
+ * Real twins: test/integration/realnode-data-path-*.test.ts, where the real VolSync writes the source and restore-point
+ * status this ledger reads, and test/integration/realnode-cluster.test.ts, which runs `lifeboat status` against the
+ * real cluster (RESTORE-READY of a standby synced by the real VolSync, and behind for an image older than the arm).
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
