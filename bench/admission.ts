@@ -15,12 +15,12 @@ import { applyWebhookConfigurations, deleteWebhookConfigurations } from '../src/
 import { loadConfig } from '../src/config/load.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { createKopiaRepository, makeSourceDir } from '../test/support/kopia.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
 import type { WebhookSetup } from './support/admission-webhook.ts';
 import { atLeast, atMost } from './support/goal.ts';
-import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 import { compared, measured } from './support/report.ts';
 
 const PVCS = 5_000;
@@ -84,7 +84,7 @@ async function startWebhook(setup: WebhookSetup): Promise<{
   const child = spawn(
     process.execPath,
     [...IMAGE_NODE_FLAGS, join(REPO_ROOT, 'bench/support/admission-webhook.ts'), JSON.stringify(setup)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...IMAGE_ENV } },
   );
   const exited = new Promise((r) => child.once('exit', r));
   const port = await new Promise<number>((resolve, reject) => {
@@ -290,7 +290,11 @@ export default async function admissionBench(): Promise<BenchResult> {
     name: 'admission',
     setup: [
       `catalog: ${PVCS} PVCs × ${SNAPSHOTS_PER_PVC} snapshots = ${PVCS * SNAPSHOTS_PER_PVC} snapshots in memory`,
-      `the webhook runs in a process of its own with the image's V8 flags (${IMAGE_NODE_FLAGS.join(' ')}); latency is measured by the client, round trip over HTTPS`,
+      `the webhook runs in a process of its own with the image's V8 flags (${IMAGE_NODE_FLAGS.join(' ')}) and environment (${Object.entries(
+        IMAGE_ENV,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}); latency is measured by the client, round trip over HTTPS`,
       `latency: ${lat.count} AdmissionReviews (mutate and validate alternating) over HTTPS keep-alive at ${RATE}/s, after ${WARMUP_SECONDS} s of the same not counted`,
       `DR storm: ${STORM} labelled PVC CREATEs in ${STORM_SECONDS / 4}s through kube-apiserver with lifeboat's webhooks registered (half restore, half fresh)`,
       'alternative: one `kopia snapshot list <source> --json` per decision on a real repository (what PVC Plumber v1 did)',

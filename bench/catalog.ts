@@ -9,7 +9,7 @@
  * 4. Heap held by a catalog of 100,000 snapshots.
  *
  * How, so the numbers cannot flatter:
- * - "Cold" is a new process on both sides: a fresh `node` (image V8 flags, compiled `dist/`, no module cache, no
+ * - "Cold" is a new process on both sides: a fresh `node` (image V8 flags and ENV, compiled `dist/`, no module cache, no
  *   derived keys) running lifeboat's reader against a fresh `kopia` / `restic` process; both timed from spawn to
  *   exit. The baselines keep their on-disk caches warm (kopia's connected config and cache, restic's cache
  *   directory): lifeboat's cold process has no cache at all.
@@ -33,12 +33,12 @@ import { ResticCache } from '../src/mover/restic/reader/cache.ts';
 import { mapLimit } from '../src/mover/restic/reader/map-limit.ts';
 import type { CatalogSource, PvcRef, RepositoryRead } from '../src/repository/source.ts';
 import type { Snapshot } from '../src/repository/types.ts';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { createKopiaRepository, DEFAULT_PASSWORD, makeSourceDir } from '../test/support/kopia.ts';
 import { createResticRepository, RESTIC_TEST_PASSWORD } from '../test/support/restic.ts';
 import { binary, REPO_ROOT } from '../test/support/testenv.ts';
 import type { ColdScanResult, ColdScanSpec } from './support/cold-scan.ts';
 import { atLeast, atMost } from './support/goal.ts';
-import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 import { alternated, run, timed } from './support/measure.ts';
 import { type BenchResult, type Comparison, compared, type Measurement, measured } from './support/report.ts';
 import { pairedRatios } from './support/stats.ts';
@@ -92,6 +92,7 @@ async function coldScan(spec: ColdScanSpec): Promise<ColdScanResult & { wallMs: 
   let out = '';
   const wallMs = await timed(async () => {
     out = await run(process.execPath, [...IMAGE_NODE_FLAGS, file, JSON.stringify(spec)], {
+      ...IMAGE_ENV,
       PATH: process.env.PATH,
       LIFEBOAT_DIST: join(REPO_ROOT, 'dist/'),
     });
@@ -114,11 +115,12 @@ async function decisionMicros(catalog: Catalog, count: number): Promise<number> 
   return micros;
 }
 
-const COLD = 'a fresh `node` process per sample (spawn to exit), image V8 flags, compiled dist/, no cache of any kind';
+const COLD =
+  'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, no cache of any kind';
 const CLI = (tool: string) => `a fresh \`${tool}\` process per sample (spawn to exit), its on-disk cache warm`;
 const WARM = 'long-running catalog in the bench process, refresh after a first full read';
 const FLOOR =
-  'a fresh `node` process per sample (spawn to exit), image V8 flags, compiled dist/, deriving the keys only';
+  'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, deriving the keys only';
 const alternating = (n: number) => `${n} rounds, order alternating`;
 
 /**

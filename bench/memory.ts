@@ -1,5 +1,5 @@
 /**
- * Resident memory of the real `lifeboat run` process (compiled, the image's V8 flags), on fresh API servers:
+ * Resident memory of the real `lifeboat run` process (compiled, the image's V8 flags and ENV), on fresh API servers:
  * 1. Idle: an operator with no PVC to protect, once it leads and every cache has synced (goal: peak ≤ 70 MiB). The
  *    same run counts, at the API server (`apiserver_request_total`), the LIST and WATCH requests the process made to
  *    get there: each watched resource should be listed and watched once.
@@ -15,13 +15,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
+import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { spawnLifeboatRun } from '../test/support/lifeboat-run.ts';
 import { freePort } from '../test/support/processes.ts';
 import { REPO_ROOT } from '../test/support/testenv.ts';
 import { installSourceSecret, populate, procMemory } from './controller.ts';
 import type { BenchResult } from './run.ts';
 import { atMost } from './support/goal.ts';
-import { IMAGE_NODE_FLAGS } from './support/image-flags.ts';
 import { compared, measured } from './support/report.ts';
 
 const progress = (message: string) => process.stderr.write(`[bench] memory: ${message}\n`);
@@ -34,6 +34,11 @@ const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
 const NODE_FLAGS = [...IMAGE_NODE_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const IDLE_GOAL = 70;
 const LOADED_GOAL = 100;
+
+const imageEnv = () =>
+  Object.entries(IMAGE_ENV)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,6 +103,7 @@ async function run(pvcs: number): Promise<MemoryRun> {
       ports: { ops: port, webhook: await freePort() },
       entry: ENTRY,
       nodeFlags: NODE_FLAGS,
+      env: IMAGE_ENV,
       logLevel: 'warn',
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -198,7 +204,7 @@ export default async function memoryBench(): Promise<BenchResult> {
   return {
     name: 'memory',
     setup: [
-      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.length > IMAGE_NODE_FLAGS.length ? 'the image’s and more' : 'the image’s'}), one per fresh control plane; ${SAMPLES} samples of /proc/<pid>/status 2 s apart, 5 s after it leads with an empty work queue`,
+      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.length > IMAGE_NODE_FLAGS.length ? 'the image’s and more' : 'the image’s'}; the image’s environment ${imageEnv()}), one per fresh control plane; ${SAMPLES} samples of /proc/<pid>/status 2 s apart, 5 s after it leads with an empty work queue`,
       `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
       'peak is the kernel high-water mark (VmHWM) of the worst sample, so it covers convergence; "met" only when the worst sample meets the goal',
       `API requests of the idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,

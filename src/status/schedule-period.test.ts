@@ -38,4 +38,15 @@ describe('schedulePeriodMs', () => {
       assert.equal(schedulePeriodMs(schedule), period);
     });
   }
+
+  it('answers the same when asked again, also after more distinct schedules than it remembers', () => {
+    for (let round = 0; round < 2; round++) {
+      for (let minute = 0; minute < 60; minute++)
+        for (const hours of ['*', '*/2', '*/3', '*/4', '*/6']) {
+          const every = hours === '*' ? 1 : Number(hours.slice(2));
+          assert.equal(schedulePeriodMs(`${minute} ${hours} * * *`), every * HOUR);
+        }
+    }
+    assert.equal(schedulePeriodMs('@daily'), DAY);
+  });
 });

@@ -49,8 +49,24 @@ function expand(field: string, [min, max]: [number, number]): Set<number> | unde
   return values;
 }
 
+/**
+ * Answers by schedule text. A cluster has a handful of distinct schedules but asks once per PVC (the status ledger
+ * rebuilds for every protected PVC), and each answer walks two years of days: ~17,000 steps for an hourly schedule.
+ * Schedules can come from PVC annotations, so the table is bounded; past the bound it starts over.
+ */
+const answers = new Map<string, number | undefined>();
+const MAX_ANSWERS = 256;
+
 /** Milliseconds of the longest gap between consecutive runs, or undefined for a schedule it cannot read. */
 export function schedulePeriodMs(schedule: string): number | undefined {
+  if (answers.has(schedule)) return answers.get(schedule);
+  const period = longestGapMs(schedule);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  answers.set(schedule, period);
+  return period;
+}
+
+function longestGapMs(schedule: string): number | undefined {
   const expression = MACROS[schedule.trim()] ?? schedule.trim();
   const fields = expression.split(/\s+/);
   if (fields.length !== 5) return undefined;

@@ -30,6 +30,7 @@ import { DEFAULT_RESOURCES, DEFAULT_RUN_AS, resolveValues } from '../../src/depl
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { type Artefact, buildArtefact } from '../support/artefact.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
+import { IMAGE_ENV } from '../support/image.ts';
 import { createKopiaRepository, type KopiaTestRepository } from '../support/kopia.ts';
 import { parseExposition } from '../support/metrics-text.ts';
 import { freePort, type Managed, startProcess, waitUntil } from '../support/processes.ts';
@@ -273,7 +274,7 @@ describe('the release artefact: compiled lifeboat run, as installed by the rende
       ],
       {
         cwd: artefact.dir,
-        env: { PATH: process.env.PATH, HOME: scratch, POD_NAME: POD, POD_NAMESPACE: NAMESPACE },
+        env: { ...IMAGE_ENV, PATH: process.env.PATH, HOME: scratch, POD_NAME: POD, POD_NAMESPACE: NAMESPACE },
         logFile,
       },
     );

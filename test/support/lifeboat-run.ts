@@ -18,6 +18,8 @@ export interface LifeboatRunOptions {
   entry?: string;
   /** V8 flags in front of the entry (the image's, for measurements). */
   nodeFlags?: readonly string[];
+  /** Variables added to this process's environment (the image's ENV, for measurements). */
+  env?: Readonly<Record<string, string>>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   stdio?: StdioOptions;
   /**
@@ -58,7 +60,7 @@ export function spawnLifeboatRun(o: LifeboatRunOptions): ChildProcess {
       `https://127.0.0.1:${o.ports.webhook}`,
       ...(o.logLevel ? ['--log-level', o.logLevel] : []),
     ],
-    { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'lifeboat-test-0' } },
+    { stdio: o.stdio ?? ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...o.env, POD_NAME: 'lifeboat-test-0' } },
   );
 }
 
