@@ -2,22 +2,22 @@
  * Kopia content compression (repo/compression): a compressed content's plaintext is a 4-byte big-endian header ID
  * followed by the compressed stream; the index entry repeats the header ID so a mismatch is detectable.
  */
-import { gunzipSync, inflateRawSync } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
+import { gunzipSync, inflateRawSync, zstdDecompressSync } from 'node:zlib';
 
 type Decoder = (stream: Uint8Array) => Uint8Array;
 
 // gzip and pgzip streams are both gzip (pgzip may concatenate members; gunzipSync reads them all). zstd frames from
-// klauspost's streaming encoder may omit the content size, which fzstd handles. s2 (0x12xx) and lz4 (0x1400) have
+// klauspost's streaming encoder may omit the content size, which Node's zstd (libzstd's streaming decoder) handles;
+// being native, it is ~4x faster than a JavaScript decoder and does not depend on the JIT. s2 (0x12xx) and lz4 (0x1400) have
 // no decoder here; Kopia only applies them to file data by policy, never to manifests.
 const DECODERS = new Map<number, { name: string; decode: Decoder }>([
   [0x1000, { name: 'gzip', decode: gunzipSync }],
   [0x1001, { name: 'gzip-best-speed', decode: gunzipSync }],
   [0x1002, { name: 'gzip-best-compression', decode: gunzipSync }],
-  [0x1100, { name: 'zstd', decode: (s) => zstdDecompress(s) }],
-  [0x1101, { name: 'zstd-fastest', decode: (s) => zstdDecompress(s) }],
-  [0x1102, { name: 'zstd-better-compression', decode: (s) => zstdDecompress(s) }],
-  [0x1103, { name: 'zstd-best-compression', decode: (s) => zstdDecompress(s) }],
+  [0x1100, { name: 'zstd', decode: zstdDecompressSync }],
+  [0x1101, { name: 'zstd-fastest', decode: zstdDecompressSync }],
+  [0x1102, { name: 'zstd-better-compression', decode: zstdDecompressSync }],
+  [0x1103, { name: 'zstd-best-compression', decode: zstdDecompressSync }],
   [0x1300, { name: 'pgzip', decode: gunzipSync }],
   [0x1301, { name: 'pgzip-best-speed', decode: gunzipSync }],
   [0x1302, { name: 'pgzip-best-compression', decode: gunzipSync }],

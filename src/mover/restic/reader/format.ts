@@ -2,7 +2,8 @@
  * Decoding restic's small "unpacked" files once decrypted: `config` (A.5) and snapshots/index/locks (A.6).
  * Errors here are plain FormatErrors; the repository code decides what they mean (corrupt vs unsupported).
  */
-import { decompress } from 'fzstd';
+
+import { zstdDecompressSync } from 'node:zlib';
 
 export class FormatError extends Error {
   override readonly name = 'FormatError';
@@ -48,7 +49,7 @@ export function decodeUnpacked(plaintext: Uint8Array, version: 1 | 2): Uint8Arra
   if (first === 0x7b || first === 0x5b) return plaintext;
   if (first === 0x02) {
     try {
-      return decompress(plaintext.subarray(1));
+      return zstdDecompressSync(plaintext.subarray(1));
     } catch (error) {
       throw new FormatError(`zstd data does not decompress: ${error instanceof Error ? error.message : error}`);
     }
