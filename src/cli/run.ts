@@ -133,7 +133,13 @@ async function runOperator(ctx: RunContext): Promise<void> {
   collectDefaultMetrics({ register: registry });
   const identity = `${process.env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
 
-  const manager = new Manager({ cache: new InformerCache(kube, { logger }), logger });
+  // Behind the chart's Service (no --webhook-url), a deleted pod keeps answering for 5 s while the endpoint change
+  // reaches kube-proxy: the other replica takes over admission without a refused request in between.
+  const manager = new Manager({
+    cache: new InformerCache(kube, { logger }),
+    logger,
+    drainMs: flags.webhookUrl ? 0 : 5000,
+  });
 
   // Every replica: the credentials Secret, the catalog over it, and lifeboat's destinations (ledger, requests).
   const credentials = secretRef ? manager.cache.informer(secretInformer(secretRef)) : undefined;

@@ -135,6 +135,58 @@ describe('Manager', () => {
     assert.deepEqual(calls, ['start deaf', 'stop deaf'], 'stopped, and nothing after it started');
   });
 
+  it('drains: after the term ends, the every-replica components keep serving (not ready) for drainMs, then stop', async () => {
+    const draining = new Manager({
+      cache: new InformerCache(api.kube),
+      logger: log,
+      stopTimeoutMs: 2_000,
+      drainMs: 150,
+    });
+    const at: Record<string, number> = {};
+    const timed = (name: string, leaderOnly = false): Runnable =>
+      component(name, {
+        leaderOnly,
+        stop: async () => {
+          at[name] = Date.now();
+          calls.push(`stop ${name}`);
+        },
+      });
+    draining.add(timed('webhook'), timed('controller', true));
+    await draining.start();
+    const term = new AbortController();
+    const leading = draining.lead(term.signal);
+    await new Promise((r) => setTimeout(r, 20));
+    const stopping = draining.stop();
+    term.abort();
+    await leading;
+    assert.deepEqual(calls.slice(-1), ['stop controller'], 'the term ended at once');
+    assert.equal(draining.notReady(), 'shutting down', 'not ready while draining');
+    assert.equal(await stopping, true);
+    assert.deepEqual(calls.slice(-2), ['stop controller', 'stop webhook']);
+    const served = (at.webhook as number) - (at.controller as number);
+    assert.ok(served >= 140, `the webhook served ${served} ms after the term ended`);
+    assert.ok(
+      log.lines.some((l) => l.includes('serving while the Service stops routing here')),
+      log.lines.join('\n'),
+    );
+  });
+
+  it('drains at most half of what is left of the stop budget, so the components still stop in time', async () => {
+    const draining = new Manager({
+      cache: new InformerCache(api.kube),
+      logger: log,
+      stopTimeoutMs: 2_000,
+      drainMs: 60_000,
+    });
+    draining.add(component('webhook'));
+    await draining.start();
+    const started = Date.now();
+    assert.equal(await draining.stop(), true, 'every component stopped within the budget');
+    const took = Date.now() - started;
+    assert.ok(took >= 950 && took < 1_900, `drained about half of the 2 s budget, not all of it: ${took} ms`);
+    assert.deepEqual(calls, ['start webhook', 'stop webhook']);
+  });
+
   it('refuses components added after the start', async () => {
     await manager.start();
     assert.throws(() => manager.add(component('late')), /components are added before the manager starts \(late\)/);

@@ -35,6 +35,12 @@ export interface ManagerOptions {
   logger?: Logger;
   /** The whole graceful stop, default 25 s (within Kubernetes' default 30 s grace period). */
   stopTimeoutMs?: number;
+  /**
+   * How long the every-replica components keep serving once the leader's term has ended, default 0. A pod that is
+   * being deleted still receives requests through its Service until the endpoint change reaches every node's proxy;
+   * closing the webhook's listener before that turns admission requests routed here into failures.
+   */
+  drainMs?: number;
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -43,6 +49,7 @@ export class Manager {
   readonly cache: InformerCache;
   readonly log: Logger;
   readonly #stopTimeoutMs: number;
+  readonly #drainMs: number;
   readonly #runnables: Runnable[] = [];
   /** Every-replica components that started, in start order. */
   readonly #started: Runnable[] = [];
@@ -60,6 +67,7 @@ export class Manager {
     this.cache = opts.cache;
     this.log = opts.logger ?? silentLogger;
     this.#stopTimeoutMs = opts.stopTimeoutMs ?? 25_000;
+    this.#drainMs = opts.drainMs ?? 0;
   }
 
   /** Adds components; they start in this order, after those added before. */
@@ -139,8 +147,8 @@ export class Manager {
   }
 
   /**
-   * Graceful stop, bounded by `stopTimeoutMs`: the leader's term first (the caller's elector ends it), then the
-   * every-replica components in reverse order, then the cache. Resolves true when everything stopped in time, false
+   * Graceful stop, bounded by `stopTimeoutMs`: the leader's term first (the caller's elector ends it), then `drainMs`
+   * of serving while not ready, then the every-replica components in reverse order, then the cache. Resolves true when everything stopped in time, false
    * when something was left behind (it is logged by name).
    */
   stop(): Promise<boolean> {
@@ -155,6 +163,12 @@ export class Manager {
     this.#abort.abort();
     let clean = true;
     if (this.#term) clean = (await this.#bounded('leader term', this.#term, deadline)) && clean;
+    // At most half of what is left of the budget: the components still need time to stop cleanly.
+    const drain = Math.min(this.#drainMs, (deadline - Date.now()) / 2);
+    if (drain > 0 && this.#started.length > 0) {
+      this.log.info('serving while the Service stops routing here', { ms: drain });
+      await new Promise((resolve) => setTimeout(resolve, drain));
+    }
     clean = (await this.#stopAll([...this.#started].reverse(), deadline)) && clean;
     clean = (await this.#bounded('informer cache', this.cache.stop(), deadline)) && clean;
     this.#phase = 'stopped';
