@@ -194,6 +194,11 @@ export class AdmissionRuntime {
     };
   }
 
+  /** Keeps answering, but ends each client connection after its response (manager `drain`). */
+  drain(): void {
+    this.#server?.drain();
+  }
+
   async stop(): Promise<void> {
     this.#leading = false;
     await this.#server?.close();

@@ -213,6 +213,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
       logger.info('serving health, metrics and /exists', { address: `${address.address}:${address.port}` });
     },
     stop: () => ops.close(),
+    drain: () => ops.drain(),
   });
   if (runtime) {
     manager.add(
@@ -223,6 +224,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
           await runtime.start();
         },
         stop: () => runtime.stop(),
+        drain: () => runtime.drain(),
       },
       runtime.registrationComponent(),
     );

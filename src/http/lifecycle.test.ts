@@ -96,4 +96,28 @@ describe('serverLifecycle', () => {
     await life.close();
     await assert.rejects(inflight, /socket hang up|ECONNRESET/);
   });
+
+  it('drain: keeps accepting and answering, but ends a kept-alive connection once its response is done', async () => {
+    const { server, life, release } = slowServer(10_000);
+    const { port } = await life.listen('127.0.0.1', 0);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      await get(port, '/', agent);
+      const sockets = () => Object.values(agent.freeSockets).flat().length + Object.values(agent.sockets).flat().length;
+      assert.equal(sockets(), 1, 'the client keeps its connection alive before the drain');
+      const inflight = get(port, '/slow', agent);
+      await new Promise((r) => setTimeout(r, 50));
+      life.drain();
+      assert.equal(server.listening, true, 'still accepting while draining');
+      release();
+      assert.deepEqual(await inflight, { status: 200, body: 'late' }, 'the request in flight is answered');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sockets(), 0, 'the connection ended after its response');
+      assert.deepEqual(await get(port, '/', agent), { status: 200, body: 'ok' }, 'a new connection is answered');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sockets(), 0, 'and ended after its response too');
+    } finally {
+      agent.destroy();
+    }
+  });
 });

@@ -6,6 +6,9 @@
  *   grace period, then cuts what is left. While closing, a connection whose response is done is closed right away
  *   instead of idling until the grace period ends. Connections with a request in flight are never cut early: the API
  *   server's Go client does not retry a POST that died with EOF, so an admission request would fail.
+ * - `drain()` keeps listening and answering, but like `close()` ends every connection once its response is done, and
+ *   idle ones at once. A client with a kept-alive connection to a pod that is going away (the API server calling the
+ *   webhook) then connects afresh through the Service, which routes it to a replica that stays.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -16,19 +19,23 @@ export interface ServerLifecycle {
   listen(host: string, port: number): Promise<AddressInfo>;
   /** Stops accepting, waits up to `graceMs` for requests in flight, then closes what is left. */
   close(graceMs?: number): Promise<void>;
+  /** Keeps serving, but no connection outlives its current response. */
+  drain(): void;
 }
 
 export function serverLifecycle(server: HttpServer | HttpsServer, defaultGraceMs: number): ServerLifecycle {
   let closing = false;
+  let draining = false;
   // A second 'request' listener next to the server's handler: it only watches each response's end.
   server.on('request', (_req, res) => {
     res.on('finish', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections());
+      if (closing || draining) setImmediate(() => server.closeIdleConnections());
     });
   });
   return {
     listen(host, port) {
       closing = false;
+      draining = false;
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         server.once('error', onError);
@@ -37,6 +44,10 @@ export function serverLifecycle(server: HttpServer | HttpsServer, defaultGraceMs
           resolve(server.address() as AddressInfo);
         });
       });
+    },
+    drain() {
+      draining = true;
+      server.closeIdleConnections();
     },
     async close(graceMs = defaultGraceMs) {
       if (!server.listening) return;

@@ -135,7 +135,7 @@ describe('Manager', () => {
     assert.deepEqual(calls, ['start deaf', 'stop deaf'], 'stopped, and nothing after it started');
   });
 
-  it('drains: after the term ends, the every-replica components keep serving (not ready) for drainMs, then stop', async () => {
+  it('drains: after the term ends, the every-replica components are told to drain and keep serving (not ready) for drainMs, then stop', async () => {
     const draining = new Manager({
       cache: new InformerCache(api.kube),
       logger: log,
@@ -150,6 +150,9 @@ describe('Manager', () => {
           at[name] = Date.now();
           calls.push(`stop ${name}`);
         },
+        drain: () => {
+          calls.push(`drain ${name}`);
+        },
       });
     draining.add(timed('webhook'), timed('controller', true));
     await draining.start();
@@ -159,10 +162,14 @@ describe('Manager', () => {
     const stopping = draining.stop();
     term.abort();
     await leading;
-    assert.deepEqual(calls.slice(-1), ['stop controller'], 'the term ended at once');
+    assert.ok(calls.includes('stop controller') && !calls.includes('stop webhook'), 'the term ended at once, first');
     assert.equal(draining.notReady(), 'shutting down', 'not ready while draining');
     assert.equal(await stopping, true);
-    assert.deepEqual(calls.slice(-2), ['stop controller', 'stop webhook']);
+    assert.deepEqual(
+      calls.slice(-3),
+      ['stop controller', 'drain webhook', 'stop webhook'],
+      'only the every-replica component that still runs is told to drain',
+    );
     const served = (at.webhook as number) - (at.controller as number);
     assert.ok(served >= 140, `the webhook served ${served} ms after the term ended`);
     assert.ok(

@@ -26,6 +26,8 @@ export interface Runnable {
   start(signal: AbortSignal): Promise<void>;
   /** Ends the component; resolves once nothing of it runs. */
   stop(): Promise<void>;
+  /** Called when the manager's drain begins (see `drainMs`): a server ends kept-alive connections, keeps answering. */
+  drain?(): void;
   /** Why it cannot serve yet, or undefined when it can. */
   notReady?(): string | undefined;
 }
@@ -148,8 +150,8 @@ export class Manager {
 
   /**
    * Graceful stop, bounded by `stopTimeoutMs`: the leader's term first (the caller's elector ends it), then `drainMs`
-   * of serving while not ready, then the every-replica components in reverse order, then the cache. Resolves true when everything stopped in time, false
-   * when something was left behind (it is logged by name).
+   * of serving while not ready, then the every-replica components in reverse order, then the cache. Resolves true
+   * when everything stopped in time, false when something was left behind (it is logged by name).
    */
   stop(): Promise<boolean> {
     this.#stopping ??= this.#stop();
@@ -167,6 +169,7 @@ export class Manager {
     const drain = Math.min(this.#drainMs, (deadline - Date.now()) / 2);
     if (drain > 0 && this.#started.length > 0) {
       this.log.info('serving while the Service stops routing here', { ms: drain });
+      for (const r of this.#started) r.drain?.();
       await new Promise((resolve) => setTimeout(resolve, drain));
     }
     clean = (await this.#stopAll([...this.#started].reverse(), deadline)) && clean;
