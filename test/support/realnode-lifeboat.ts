@@ -10,9 +10,9 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { spawnCli } from './cli.ts';
@@ -139,8 +139,9 @@ export class InClusterLifeboat {
     await this.serving();
   }
 
-  /** Waits until the webhook configurations carry lifeboat's CA and the Service accepts connections. */
+  /** Waits until the webhook configurations carry lifeboat's CA and lifeboat answers through the Service. */
   private async serving(): Promise<void> {
+    let caBundle = '';
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       await eventually(
         `${kind} lifeboat has the CA of lifeboat's own certificate`,
@@ -150,6 +151,7 @@ export class InClusterLifeboat {
             kind,
             name: 'lifeboat',
           });
+          caBundle = w?.webhooks?.[0]?.clientConfig.caBundle ?? '';
           return w?.webhooks?.every((h) => h.clientConfig.caBundle && h.clientConfig.service) ? true : undefined;
         },
         60_000,
@@ -164,9 +166,13 @@ export class InClusterLifeboat {
     )[0];
     if (!this.service) throw new Error('the chart installed no Service');
     // The pod is Ready before kube-proxy has written the new Service's endpoint rules: until then the Service IP
-    // refuses connections, and the API server refuses every labelled PVC (failurePolicy Fail).
+    // does not lead to lifeboat, and the API server refuses every labelled PVC (failurePolicy Fail). An accepted
+    // connection proves nothing: this machine's egress proxy accepts any port 443 and answers with its own
+    // certificate. So the webhook port must present a certificate lifeboat's CA verifies for the Service's name, and
+    // the http port must answer lifeboat's /healthz.
     const t0 = Date.now();
-    for (const name of ['webhook', 'http']) await this.reachable(name);
+    await this.reachable('webhook', (host, port) => this.verifiedTls(host, port, caBundle));
+    await this.reachable('http', (host, port) => this.healthz(host, port));
     this.serviceLagMs = Date.now() - t0;
   }
 
@@ -174,25 +180,44 @@ export class InClusterLifeboat {
   serviceLagMs = 0;
 
   /** Waits until a TCP connection to the Service's `port` is accepted (kube-proxy routes it to a ready pod). */
-  private async reachable(port: string): Promise<void> {
+  private async reachable(port: string, answers: (host: string, port: number) => Promise<boolean>): Promise<void> {
     const svc = this.service as Service;
-    const number = svc.spec.ports.find((p) => p.name === port)?.port;
+    const number = svc.spec.ports.find((p) => p.name === port)?.port as number;
     await eventually(
-      `Service ${svc.metadata.name} port ${port} (${svc.spec.clusterIP}:${number}) accepting connections`,
-      () =>
-        new Promise<true | undefined>((resolve) => {
-          const socket = connect({ host: svc.spec.clusterIP, port: number as number, timeout: 2000 });
-          const done = (ok: boolean) => {
-            socket.destroy();
-            resolve(ok ? true : undefined);
-          };
-          socket.once('connect', () => done(true));
-          socket.once('error', () => done(false));
-          socket.once('timeout', () => done(false));
-        }),
+      `Service ${svc.metadata.name} port ${port} (${svc.spec.clusterIP}:${number}) answered by lifeboat`,
+      async () => ((await answers(svc.spec.clusterIP, number)) ? true : undefined),
       60_000,
       200,
     );
+  }
+
+  /** A TLS handshake whose certificate `caBundle` (base64 PEM) verifies for the Service's DNS name. */
+  private verifiedTls(host: string, port: number, caBundle: string): Promise<boolean> {
+    const svc = this.service as Service;
+    return new Promise((resolve) => {
+      const socket = tlsConnect({
+        host,
+        port,
+        ca: Buffer.from(caBundle, 'base64').toString('utf8'),
+        servername: `${svc.metadata.name}.${svc.metadata.namespace}.svc`,
+        rejectUnauthorized: false,
+        timeout: 2000,
+      });
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('secureConnect', () => done(socket.authorized));
+      socket.once('error', () => done(false));
+      socket.once('timeout', () => done(false));
+    });
+  }
+
+  /** lifeboat's liveness endpoint answering 200. */
+  private async healthz(host: string, port: number): Promise<boolean> {
+    return await fetch(`http://${host}:${port}/healthz`, { signal: AbortSignal.timeout(2000) })
+      .then((r) => r.status === 200)
+      .catch(() => false);
   }
 
   /** lifeboat's HTTP port (health, metrics, /exists) through its Service's cluster IP. */
