@@ -24,18 +24,17 @@ export interface ServerLifecycle {
 }
 
 export function serverLifecycle(server: HttpServer | HttpsServer, defaultGraceMs: number): ServerLifecycle {
-  let closing = false;
-  let draining = false;
+  // Set by drain() and close(): from then on no connection outlives its response.
+  let ending = false;
   // A second 'request' listener next to the server's handler: it only watches each response's end.
   server.on('request', (_req, res) => {
     res.on('finish', () => {
-      if (closing || draining) setImmediate(() => server.closeIdleConnections());
+      if (ending) setImmediate(() => server.closeIdleConnections());
     });
   });
   return {
     listen(host, port) {
-      closing = false;
-      draining = false;
+      ending = false;
       return new Promise((resolve, reject) => {
         const onError = (error: Error) => reject(error);
         server.once('error', onError);
@@ -46,12 +45,12 @@ export function serverLifecycle(server: HttpServer | HttpsServer, defaultGraceMs
       });
     },
     drain() {
-      draining = true;
+      ending = true;
       server.closeIdleConnections();
     },
     async close(graceMs = defaultGraceMs) {
       if (!server.listening) return;
-      closing = true;
+      ending = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);

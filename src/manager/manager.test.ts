@@ -37,6 +37,11 @@ function component(name: string, extra: Partial<Runnable> = {}): Runnable {
   };
 }
 
+/** A manager with a 2 s stop budget that drains for `drainMs`. */
+function drainingManager(drainMs: number): Manager {
+  return new Manager({ cache: new InformerCache(api.kube), logger: log, stopTimeoutMs: 2_000, drainMs });
+}
+
 describe('Manager', () => {
   it('starts in order, runs leader-only components only during a term, and stops in reverse order', async () => {
     manager.add(component('a'), component('l1', { leaderOnly: true }), component('b'));
@@ -136,12 +141,7 @@ describe('Manager', () => {
   });
 
   it('drains: after the term ends, the every-replica components are told to drain and keep serving (not ready) for drainMs, then stop', async () => {
-    const draining = new Manager({
-      cache: new InformerCache(api.kube),
-      logger: log,
-      stopTimeoutMs: 2_000,
-      drainMs: 150,
-    });
+    const draining = drainingManager(150);
     const at: Record<string, number> = {};
     const timed = (name: string, leaderOnly = false): Runnable =>
       component(name, {
@@ -179,12 +179,7 @@ describe('Manager', () => {
   });
 
   it('drains at most half of what is left of the stop budget, so the components still stop in time', async () => {
-    const draining = new Manager({
-      cache: new InformerCache(api.kube),
-      logger: log,
-      stopTimeoutMs: 2_000,
-      drainMs: 60_000,
-    });
+    const draining = drainingManager(60_000);
     draining.add(component('webhook'));
     await draining.start();
     const started = Date.now();
