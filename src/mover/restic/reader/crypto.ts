@@ -1,11 +1,11 @@
 /**
  * restic's authenticated encryption (restic's design document, doc/design.rst): every encrypted unit is
  * `IV(16) ‖ AES-256-CTR ciphertext ‖ Poly1305-AES MAC(16)`, encrypt-then-MAC over the ciphertext only.
- * Node has AES but no raw Poly1305, which comes from @noble/ciphers.
+ * Node has AES but no raw Poly1305, which poly1305.ts computes.
  */
 
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { poly1305 } from './poly1305.ts';
 
 /** restic's key: 32 bytes AES-256 key plus the Poly1305-AES key pair (k: AES-128 key, r: Poly1305 multiplier). */
 export interface ResticKey {
