@@ -13,31 +13,30 @@
  *   derived keys) running lifeboat's reader against a fresh `kopia` / `restic` process; both timed from spawn to
  *   exit. The baselines keep their on-disk caches warm (kopia's connected config and cache, restic's cache
  *   directory): lifeboat's cold process has no cache at all.
- * - "Warm" is the periodic refresh of a long-running catalog in this process, a separate line.
+ * - "Warm" is the periodic refresh of a long-running catalog, a separate line; it and the decisions run in a `node`
+ *   process of their own with the image's flags and ENV (as `lifeboat run` would), not in this process.
  * - Each ratio pairs round i of lifeboat with round i of the baseline, the order alternating every round; the report
  *   gives the median and range of the paired ratios and judges each goal by the worst round.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Catalog, DEFAULTS } from '../src/catalog/catalog.ts';
 import { DEFAULT_CONFIG } from '../src/config/defaults.ts';
-import { decide } from '../src/decision/decide.ts';
-import { kopiaSource } from '../src/mover/kopia/catalog-source.ts';
-import { resticSource } from '../src/mover/restic/catalog-source.ts';
-import { ResticCache } from '../src/mover/restic/reader/cache.ts';
 import { mapLimit } from '../src/mover/restic/reader/map-limit.ts';
-import type { CatalogSource, PvcRef, RepositoryRead } from '../src/repository/source.ts';
+import type { CatalogSource, RepositoryRead } from '../src/repository/source.ts';
 import type { Snapshot } from '../src/repository/types.ts';
 import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { createKopiaRepository, DEFAULT_PASSWORD, makeSourceDir } from '../test/support/kopia.ts';
 import { createResticRepository, RESTIC_TEST_PASSWORD } from '../test/support/restic.ts';
 import { binary, REPO_ROOT } from '../test/support/testenv.ts';
-import type { ColdScanResult, ColdScanSpec } from './support/cold-scan.ts';
+import type { ColdScanResult, ColdScanSpec, WarmReply, WarmRequest } from './support/catalog-process.ts';
 import { atLeast, atMost } from './support/goal.ts';
 import { alternated, run, timed } from './support/measure.ts';
 import { type BenchResult, type Comparison, compared, type Measurement, measured } from './support/report.ts';
@@ -67,58 +66,103 @@ function gc(): () => void {
 }
 
 /**
- * bench/support/cold-scan.ts with its types stripped, written once per run: the cold process runs plain JavaScript,
- * as the image does. Run as TypeScript, each cold sample paid ≈ 0.15 s of type stripping the image never pays.
+ * bench/support/catalog-process.ts with its types stripped, written once per run: the cold and warm processes run
+ * plain JavaScript, as the image does. Run as TypeScript, each cold sample paid ≈ 0.15 s of type stripping the image
+ * never pays (and under `--jitless` node cannot strip types at all: its stripper is WebAssembly).
  */
 let harness: { dir: string; file: string } | undefined;
 
 async function coldHarness(): Promise<string> {
   if (!harness) {
     const dir = await mkdtemp(join(tmpdir(), 'lifeboat-bench-cold-'));
-    const file = join(dir, 'cold-scan.mjs');
-    const source = await readFile(join(REPO_ROOT, 'bench/support/cold-scan.ts'), 'utf8');
+    const file = join(dir, 'catalog-process.mjs');
+    const source = await readFile(join(REPO_ROOT, 'bench/support/catalog-process.ts'), 'utf8');
     await writeFile(file, stripTypeScriptTypes(source));
     harness = { dir, file };
   }
   return harness.file;
 }
 
-/** A cold scan in a fresh `node` process (bench/support/cold-scan.ts as JavaScript), timed from spawn to exit. */
-async function coldScan(spec: ColdScanSpec): Promise<ColdScanResult & { wallMs: number }> {
+/** The environment of a catalog process: the image's, plus where the compiled tree is. */
+function catalogProcessEnv(): NodeJS.ProcessEnv {
   if (!existsSync(join(REPO_ROOT, 'dist/catalog/catalog.js'))) {
-    throw new Error('the cold scan runs the compiled reader: run `npm run build` first (`npm run bench` does)');
+    throw new Error('the catalog process runs the compiled reader: run `npm run build` first (`npm run bench` does)');
   }
+  return { ...IMAGE_ENV, PATH: process.env.PATH, LIFEBOAT_DIST: join(REPO_ROOT, 'dist/') };
+}
+
+/** A cold scan in a fresh `node` process (bench/support/catalog-process.ts as JavaScript), timed spawn to exit. */
+async function coldScan(spec: ColdScanSpec): Promise<ColdScanResult & { wallMs: number }> {
   const file = await coldHarness();
+  const env = catalogProcessEnv();
   let out = '';
   const wallMs = await timed(async () => {
-    out = await run(process.execPath, [...IMAGE_NODE_FLAGS, file, JSON.stringify(spec)], {
-      ...IMAGE_ENV,
-      PATH: process.env.PATH,
-      LIFEBOAT_DIST: join(REPO_ROOT, 'dist/'),
-    });
+    out = await run(process.execPath, [...IMAGE_NODE_FLAGS, file, 'cold', JSON.stringify(spec)], env);
   });
   return { ...(JSON.parse(out) as ColdScanResult), wallMs };
 }
 
-/** Mean microseconds per decision over `count` lookups from a warm catalog (the admission and /exists path). */
-async function decisionMicros(catalog: Catalog, count: number): Promise<number> {
-  const refs: PvcRef[] = catalog.pvcs();
-  let restores = 0;
-  const start = performance.now();
-  for (let i = 0; i < count; i++) {
-    const ref = refs[i % refs.length] as PvcRef;
-    const d = decide({ facts: await catalog.lookup(ref), nowMs: catalog.now(), staleAfterMs: catalog.staleAfterMs });
-    if (d.decision === 'restore') restores++;
+/**
+ * A long-running catalog in a `node` process of its own with the image's flags (bench/support/catalog-process.ts,
+ * warm mode), as `lifeboat run` keeps one: its periodic refresh and its decisions are timed inside it, so they run
+ * as the image runs them and not with this process's JIT.
+ */
+class WarmCatalog {
+  readonly pvcs: number;
+  readonly #child: ReturnType<typeof spawn>;
+  readonly #lines: AsyncIterator<string>;
+
+  private constructor(child: ReturnType<typeof spawn>, lines: AsyncIterator<string>, pvcs: number) {
+    this.#child = child;
+    this.#lines = lines;
+    this.pvcs = pvcs;
   }
-  const micros = ((performance.now() - start) * 1000) / count;
-  if (restores !== count) throw new Error(`expected only restore decisions, got ${restores} of ${count}`);
-  return micros;
+
+  /** Starts the process and waits for its first full read. */
+  static async start(spec: ColdScanSpec): Promise<WarmCatalog> {
+    const file = await coldHarness();
+    const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, file, 'warm', JSON.stringify(spec)], {
+      env: catalogProcessEnv(),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    if (first.done) throw new Error(`the warm ${spec.kind} catalog process exited before its first read`);
+    return new WarmCatalog(child, lines, (JSON.parse(first.value) as { pvcs: number }).pvcs);
+  }
+
+  async #ask(request: WarmRequest): Promise<WarmReply> {
+    (this.#child.stdin as NodeJS.WritableStream).write(`${JSON.stringify(request)}\n`);
+    const line = await this.#lines.next();
+    if (line.done) throw new Error('the warm catalog process exited');
+    const reply = JSON.parse(line.value) as WarmReply;
+    if ('error' in reply) throw new Error(`the warm catalog process: ${reply.error}`);
+    return reply;
+  }
+
+  /** Milliseconds of one periodic refresh. */
+  async refresh(): Promise<number> {
+    return ((await this.#ask({ op: 'refresh' })) as { ms: number }).ms;
+  }
+
+  /** Mean microseconds per decision over `count` decisions. */
+  async decide(count: number): Promise<number> {
+    return ((await this.#ask({ op: 'decide', count })) as { micros: number }).micros;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
+    (this.#child.stdin as NodeJS.WritableStream).end();
+    await exited;
+  }
 }
 
 const COLD =
   'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, no cache of any kind';
 const CLI = (tool: string) => `a fresh \`${tool}\` process per sample (spawn to exit), its on-disk cache warm`;
-const WARM = 'long-running catalog in the bench process, refresh after a first full read';
+const WARM =
+  'long-running catalog in a `node` process of its own (image V8 flags and ENV, compiled dist/), refresh after a ' +
+  'first full read';
 const FLOOR =
   'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, deriving the keys only';
 const alternating = (n: number) => `${n} rounds, order alternating`;
@@ -248,27 +292,20 @@ async function kopiaBench(measurements: Measurement[], comparisons: Comparison[]
       return (await coldScan({ kind: 'kopia-key', password: DEFAULT_PASSWORD })).wallMs;
     });
 
-    const source = kopiaSource({
-      location: { kind: 'filesystem', path: repo.repoPath as string },
-      identity,
-      credentials: async () => ({ password: DEFAULT_PASSWORD }),
-    });
-    const catalog = new Catalog({ source });
-    await catalog.refresh();
-    if (catalog.pvcs().length !== sources) throw new Error(`expected ${sources} PVCs, found ${catalog.pvcs().length}`);
+    const catalog = await WarmCatalog.start(spec);
+    if (catalog.pvcs !== sources) throw new Error(`expected ${sources} PVCs, found ${catalog.pvcs}`);
     progress(`kopia warm: ${ROUNDS} rounds`);
-    const warm = await alternated(ROUNDS, kopiaAll, () => timed(() => catalog.refresh()));
+    const warm = await alternated(ROUNDS, kopiaAll, () => catalog.refresh());
 
     progress(`kopia decision: ${ROUNDS} rounds`);
     const firstSource = `bench@ns-0:${dirs[0]}`;
-    await decisionMicros(catalog, DECISIONS); // JIT warm-up of the lookup path, not counted
+    await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
     const decision = await alternated(
       ROUNDS,
       () => timed(() => repo.run(['snapshot', 'list', firstSource, '--json'])),
-      () => decisionMicros(catalog, DECISIONS),
+      () => catalog.decide(DECISIONS),
     );
     await catalog.stop();
-    source.close();
 
     measurements.push(
       measured('kopia snapshot list --all --json (cold round)', 'ms', cold.first, `${CLI('kopia')}; ${ROUNDS} rounds`),
@@ -387,28 +424,21 @@ async function resticBench(measurements: Measurement[], comparisons: Comparison[
     };
     const floor = await alternated(ROUNDS, resticAll, async () => (await coldScan(floorSpec)).wallMs);
 
-    const source: CatalogSource = resticSource({
-      repository: template,
-      credentials: async () => ({ password: RESTIC_TEST_PASSWORD }),
-      cache: new ResticCache(),
-    });
-    const catalog = new Catalog({ source, concurrency: CONCURRENCY });
-    await catalog.refresh();
-    if (catalog.pvcs().length !== RESTIC_REPOSITORIES) {
-      throw new Error(`expected ${RESTIC_REPOSITORIES} PVCs, found ${catalog.pvcs().length}`);
+    const catalog = await WarmCatalog.start(spec);
+    if (catalog.pvcs !== RESTIC_REPOSITORIES) {
+      throw new Error(`expected ${RESTIC_REPOSITORIES} PVCs, found ${catalog.pvcs}`);
     }
     progress(`restic warm: ${ROUNDS} rounds`);
-    const warm = await alternated(ROUNDS, resticAll, () => timed(() => catalog.refresh()));
+    const warm = await alternated(ROUNDS, resticAll, () => catalog.refresh());
 
     progress(`restic decision: ${ROUNDS} rounds`);
-    await decisionMicros(catalog, DECISIONS); // JIT warm-up of the lookup path, not counted
+    await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
     const decision = await alternated(
       ROUNDS,
       () => timed(() => resticOne(repositories[0] as string)),
-      () => decisionMicros(catalog, DECISIONS),
+      () => catalog.decide(DECISIONS),
     );
     await catalog.stop();
-    source.close();
 
     const both = `${CONCURRENCY} repositories at once on both sides`;
     measurements.push(
