@@ -9,18 +9,16 @@
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:https';
-import { join } from 'node:path';
 import { createAuthority, issueCertificate } from '../src/admission/pki.ts';
 import { applyWebhookConfigurations, deleteWebhookConfigurations } from '../src/admission/registration.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { KubeClient } from '../src/kube/client.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
-import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { createKopiaRepository, makeSourceDir } from '../test/support/kopia.ts';
-import { REPO_ROOT } from '../test/support/testenv.ts';
 import type { BenchResult } from './run.ts';
 import type { WebhookSetup } from './support/admission-webhook.ts';
 import { atLeast, atMost } from './support/goal.ts';
+import { IMAGE_PROCESS_METHOD, imageProcess, removeImageProcessFiles } from './support/image-process.ts';
 import { compared, measured } from './support/report.ts';
 
 const PVCS = 5_000;
@@ -75,17 +73,14 @@ function post(agent: Agent, port: number, path: string, body: string, ca: string
   });
 }
 
-/** The webhook in its own process (bench/admission-webhook.ts), run with the image's V8 flags. */
+/** The webhook in its own process (bench/support/admission-webhook.ts), run as the image runs lifeboat. */
 async function startWebhook(setup: WebhookSetup): Promise<{
   port: number;
   durations(): Promise<number[]>;
   stop(): Promise<void>;
 }> {
-  const child = spawn(
-    process.execPath,
-    [...IMAGE_NODE_FLAGS, join(REPO_ROOT, 'bench/support/admission-webhook.ts'), JSON.stringify(setup)],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...IMAGE_ENV } },
-  );
+  const { command, args, env } = await imageProcess('admission-webhook', [JSON.stringify(setup)]);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   const exited = new Promise((r) => child.once('exit', r));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -279,9 +274,15 @@ async function drStorm(): Promise<{
 
 export default async function admissionBench(): Promise<BenchResult> {
   progress(`latency at ${RATE}/s for ${SECONDS}s with ${PVCS} PVCs × ${SNAPSHOTS_PER_PVC} snapshots`);
-  const lat = await latencyAtRate();
-  progress(`DR storm: ${STORM} labelled PVC CREATEs through the real API server`);
-  const storm = await drStorm();
+  let lat: Awaited<ReturnType<typeof latencyAtRate>>;
+  let storm: Awaited<ReturnType<typeof drStorm>>;
+  try {
+    lat = await latencyAtRate();
+    progress(`DR storm: ${STORM} labelled PVC CREATEs through the real API server`);
+    storm = await drStorm();
+  } finally {
+    await removeImageProcessFiles();
+  }
   // One run each: a percentile is already a statement over every request of the run, so the report names the run.
   const client = `one run: ${lat.count} requests at ${RATE}/s, client side (HTTPS keep-alive), warm webhook process`;
   const server = `one run: the same requests, timed inside the webhook process`;
@@ -290,11 +291,7 @@ export default async function admissionBench(): Promise<BenchResult> {
     name: 'admission',
     setup: [
       `catalog: ${PVCS} PVCs × ${SNAPSHOTS_PER_PVC} snapshots = ${PVCS * SNAPSHOTS_PER_PVC} snapshots in memory`,
-      `the webhook runs in a process of its own with the image's V8 flags (${IMAGE_NODE_FLAGS.join(' ')}) and environment (${Object.entries(
-        IMAGE_ENV,
-      )
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}); latency is measured by the client, round trip over HTTPS`,
+      `the webhook runs in ${IMAGE_PROCESS_METHOD}; latency is measured by the client, round trip over HTTPS`,
       `latency: ${lat.count} AdmissionReviews (mutate and validate alternating) over HTTPS keep-alive at ${RATE}/s, after ${WARMUP_SECONDS} s of the same not counted`,
       `DR storm: ${STORM} labelled PVC CREATEs in ${STORM_SECONDS / 4}s through kube-apiserver with lifeboat's webhooks registered (half restore, half fresh)`,
       'alternative: one `kopia snapshot list <source> --json` per decision on a real repository (what PVC Plumber v1 did)',

@@ -19,9 +19,7 @@
  *   gives the median and range of the paired ratios and judges each goal by the worst round.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { stripTypeScriptTypes } from 'node:module';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,12 +30,12 @@ import { DEFAULT_CONFIG } from '../src/config/defaults.ts';
 import { mapLimit } from '../src/mover/restic/reader/map-limit.ts';
 import type { CatalogSource, RepositoryRead } from '../src/repository/source.ts';
 import type { Snapshot } from '../src/repository/types.ts';
-import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../test/support/image.ts';
 import { createKopiaRepository, DEFAULT_PASSWORD, makeSourceDir } from '../test/support/kopia.ts';
 import { createResticRepository, RESTIC_TEST_PASSWORD } from '../test/support/restic.ts';
-import { binary, REPO_ROOT } from '../test/support/testenv.ts';
+import { binary } from '../test/support/testenv.ts';
 import type { ColdScanResult, ColdScanSpec, WarmReply, WarmRequest } from './support/catalog-process.ts';
 import { atLeast, atMost } from './support/goal.ts';
+import { imageProcess, removeImageProcessFiles } from './support/image-process.ts';
 import { alternated, run, timed } from './support/measure.ts';
 import { type BenchResult, type Comparison, compared, type Measurement, measured } from './support/report.ts';
 import { pairedRatios } from './support/stats.ts';
@@ -65,39 +63,12 @@ function gc(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-/**
- * bench/support/catalog-process.ts with its types stripped, written once per run: the cold and warm processes run
- * plain JavaScript, as the image does. Run as TypeScript, each cold sample paid ≈ 0.15 s of type stripping the image
- * never pays (and under `--jitless` node cannot strip types at all: its stripper is WebAssembly).
- */
-let harness: { dir: string; file: string } | undefined;
-
-async function coldHarness(): Promise<string> {
-  if (!harness) {
-    const dir = await mkdtemp(join(tmpdir(), 'lifeboat-bench-cold-'));
-    const file = join(dir, 'catalog-process.mjs');
-    const source = await readFile(join(REPO_ROOT, 'bench/support/catalog-process.ts'), 'utf8');
-    await writeFile(file, stripTypeScriptTypes(source));
-    harness = { dir, file };
-  }
-  return harness.file;
-}
-
-/** The environment of a catalog process: the image's, plus where the compiled tree is. */
-function catalogProcessEnv(): NodeJS.ProcessEnv {
-  if (!existsSync(join(REPO_ROOT, 'dist/catalog/catalog.js'))) {
-    throw new Error('the catalog process runs the compiled reader: run `npm run build` first (`npm run bench` does)');
-  }
-  return { ...IMAGE_ENV, PATH: process.env.PATH, LIFEBOAT_DIST: join(REPO_ROOT, 'dist/') };
-}
-
-/** A cold scan in a fresh `node` process (bench/support/catalog-process.ts as JavaScript), timed spawn to exit. */
+/** A cold scan in a fresh `node` process (bench/support/catalog-process.ts as the image runs), timed spawn to exit. */
 async function coldScan(spec: ColdScanSpec): Promise<ColdScanResult & { wallMs: number }> {
-  const file = await coldHarness();
-  const env = catalogProcessEnv();
+  const { command, args, env } = await imageProcess('catalog-process', ['cold', JSON.stringify(spec)]);
   let out = '';
   const wallMs = await timed(async () => {
-    out = await run(process.execPath, [...IMAGE_NODE_FLAGS, file, 'cold', JSON.stringify(spec)], env);
+    out = await run(command, args, env);
   });
   return { ...(JSON.parse(out) as ColdScanResult), wallMs };
 }
@@ -120,11 +91,8 @@ class WarmCatalog {
 
   /** Starts the process and waits for its first full read. */
   static async start(spec: ColdScanSpec): Promise<WarmCatalog> {
-    const file = await coldHarness();
-    const child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, file, 'warm', JSON.stringify(spec)], {
-      env: catalogProcessEnv(),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const { command, args, env } = await imageProcess('catalog-process', ['warm', JSON.stringify(spec)]);
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
     const first = await lines.next();
     if (first.done) throw new Error(`the warm ${spec.kind} catalog process exited before its first read`);
@@ -581,8 +549,7 @@ export default async function catalogBench(): Promise<BenchResult> {
     await kopiaBench(measurements, comparisons, setup);
     await resticBench(measurements, comparisons, setup);
   } finally {
-    if (harness) await rm(harness.dir, { recursive: true, force: true });
-    harness = undefined;
+    await removeImageProcessFiles();
   }
   return { name: 'catalog', setup, measurements, comparisons };
 }

@@ -9,18 +9,17 @@
  * The real process's memory with 5,000 PVCs is measured in memory.ts (which reuses the helpers exported here).
  */
 import { readFile } from 'node:fs/promises';
-import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config/load.ts';
 import { detectCapabilities } from '../src/controller/capabilities.ts';
-import { PvcController } from '../src/controller/pvc-controller.ts';
 import { classifyPvc } from '../src/intent/classify.ts';
 import { KubeClient, type KubeObject } from '../src/kube/client.ts';
-import { EventRecorder } from '../src/kube/events.ts';
 import { planPvc } from '../src/plan/plan.ts';
 import { startControlPlane } from '../test/support/controlplane.ts';
 import type { BenchResult } from './run.ts';
+import type { ControllerRun } from './support/controller-process.ts';
 import { atMost } from './support/goal.ts';
-import { alternated } from './support/measure.ts';
+import { IMAGE_PROCESS_METHOD, imageProcess, removeImageProcessFiles } from './support/image-process.ts';
+import { alternated, run } from './support/measure.ts';
 import { compared, measured } from './support/report.ts';
 import { pairedRatios } from './support/stats.ts';
 
@@ -160,28 +159,17 @@ async function convergeOnce(contender: 'raw loop' | 'controller'): Promise<numbe
       return ms;
     }
 
-    // The controller, from start (cold caches) until every PVC is protected and the queue is idle.
-    const registry = new Registry();
-    const events = new EventRecorder(kube, { reportingInstance: 'bench', registry });
-    const controller = new PvcController({
-      kube,
-      config,
-      capabilities,
-      events,
-      registry,
+    // The controller, from start (cold caches) until every PVC is protected and the queue is idle, timed inside a
+    // process of its own that runs as the image does.
+    const controllerRun: ControllerRun = {
+      kubeconfig: cp.kubeconfigPath,
+      config: CONFIG,
+      pvcs: PVCS,
       concurrency: CONCURRENCY,
-      now: () => Date.now() + 3 * HOUR,
-    });
-    const started = performance.now();
-    await controller.start();
-    for (;;) {
-      const protectedCount = [...controller.reports.values()].filter((r) => r.verdict === 'protected').length;
-      if (protectedCount === PVCS && controller.queue.depth === 0 && controller.queue.active === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const ms = performance.now() - started;
-    await controller.stop();
-    await events.close();
+      clockOffsetMs: 3 * HOUR,
+    };
+    const { command, args, env } = await imageProcess('controller-process', [JSON.stringify(controllerRun)]);
+    const { ms } = JSON.parse(await run(command, args, env)) as { ms: number };
     progress(`controller: converged in ${(ms / 1000).toFixed(1)} s`);
     return ms;
   } finally {
@@ -192,11 +180,16 @@ async function convergeOnce(contender: 'raw loop' | 'controller'): Promise<numbe
 
 export default async function controllerBench(): Promise<BenchResult> {
   // Each sample on its own fresh API server, the order alternating every round (see alternated).
-  const convergence = await alternated(
-    CONVERGENCE_ROUNDS,
-    () => convergeOnce('raw loop'),
-    () => convergeOnce('controller'),
-  );
+  let convergence: { first: number[]; second: number[] };
+  try {
+    convergence = await alternated(
+      CONVERGENCE_ROUNDS,
+      () => convergeOnce('raw loop'),
+      () => convergeOnce('controller'),
+    );
+  } finally {
+    await removeImageProcessFiles();
+  }
   const rawS = convergence.first.map((ms) => ms / 1000);
   const ctlS = convergence.second.map((ms) => ms / 1000);
   const convergenceMethod = `${CONVERGENCE_ROUNDS} rounds, order alternating, each sample on a fresh API server with ${PVCS} new PVCs; concurrency ${CONCURRENCY}`;
@@ -205,7 +198,8 @@ export default async function controllerBench(): Promise<BenchResult> {
     name: 'controller',
     setup: [
       `${PVCS} labelled, Bound PVCs in ${NAMESPACES} namespaces → ${3 * PVCS} generated objects; concurrency ${CONCURRENCY} for both`,
-      'raw loop: plans precomputed, one server-side apply per object; controller: cold start, list+watch, plan, conflict check, apply, Events',
+      'raw loop: plans precomputed, one server-side apply per object, in the benchmark process; controller: cold start, list+watch, plan, conflict check, apply, Events',
+      `the controller runs in ${IMAGE_PROCESS_METHOD} (bench/support/controller-process.ts), timed inside it from its start; the raw loop in the benchmark process`,
       `convergence: ${CONVERGENCE_ROUNDS} rounds of each, every sample on a fresh API server, raw loop first in odd rounds and the controller first in even ones; the ratio pairs the two samples of each round`,
     ],
     measurements: [

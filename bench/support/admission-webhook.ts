@@ -1,21 +1,17 @@
 /**
- * lifeboat's webhook server in a process of its own, as in its pod, for bench/admission.ts (bench/run.ts runs only the top-level files of bench/): the load generator must
- * not share the webhook's event loop and heap, or its own work and garbage collections show up as webhook latency.
+ * lifeboat's webhook server in a process of its own, as in its pod, for bench/admission.ts (bench/run.ts runs only the
+ * top-level files of bench/): the load generator must not share the webhook's event loop and heap, or its own work and
+ * garbage collections show up as webhook latency. It runs as the image runs lifeboat (bench/support/image-process.ts:
+ * the image's V8 flags and ENV, the compiled dist/), so it loads lifeboat only from dist/.
  *
  * Argument: a JSON setup (`mode`, TLS pair, and for `storm` a kubeconfig). It builds the catalog the mode asks for,
  * answers namespaces the way `lifeboat run` does (a short-lived cache over the API server in `storm`), prints
  * `{"port":N}` once listening, and serves `GET /durations`: the server-side handling time (ms) of every review so far.
  */
-import { Registry } from 'prom-client';
-import { CatalogDecisions } from '../../src/admission/catalog-decisions.ts';
-import { cachedNamespaces } from '../../src/admission/namespace-cache.ts';
-import { createAdmissionServer } from '../../src/admission/server.ts';
-import { Catalog } from '../../src/catalog/catalog.ts';
-import { loadConfig } from '../../src/config/load.ts';
 import type { Namespace } from '../../src/intent/resources.ts';
-import { KubeClient, loadKubeConfig } from '../../src/kube/client.ts';
+import type { CatalogSource, RepositoryRead } from '../../src/repository/source.ts';
 import type { Snapshot } from '../../src/repository/types.ts';
-import { ScriptedSource } from '../../test/support/scripted-source.ts';
+import { load, loadPackage } from './dist.ts';
 
 export interface WebhookSetup {
   mode: 'latency' | 'storm';
@@ -54,13 +50,41 @@ function stormCatalog(pvcs: number): Record<string, Snapshot[]> {
   return out;
 }
 
+/** One kopia-like repository holding `snapshots` (PVC key → its snapshots), read from memory. */
+function memorySource(snapshots: Record<string, Snapshot[]>): CatalogSource {
+  return {
+    kind: 'kopia',
+    backend: 'kopia-fs',
+    description: 'in memory',
+    perPvcRepositories: false,
+    locate: (ref) => ({ repository: { key: '/repo' }, source: `${ref.pvc}-backup@${ref.namespace}:/data` }),
+    discover: async () => [{ key: '/repo' }],
+    async read(): Promise<RepositoryRead> {
+      const pvcs = new Map(Object.entries(snapshots));
+      let snapshotCount = 0;
+      for (const list of pvcs.values()) snapshotCount += list.length;
+      return { exists: true, pvcs, snapshotCount, unmatchedSources: [] };
+    },
+    close() {},
+  };
+}
+
+const { Registry } = await loadPackage<typeof import('prom-client')>('prom-client');
+const { CatalogDecisions } = await load<typeof import('../../src/admission/catalog-decisions.ts')>(
+  'admission/catalog-decisions.js',
+);
+const { cachedNamespaces } =
+  await load<typeof import('../../src/admission/namespace-cache.ts')>('admission/namespace-cache.js');
+const { createAdmissionServer } = await load<typeof import('../../src/admission/server.ts')>('admission/server.js');
+const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('catalog/catalog.js');
+const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
+const { KubeClient, loadKubeConfig } = await load<typeof import('../../src/kube/client.ts')>('kube/client.js');
+
 const setup = JSON.parse(process.argv[2] ?? '{}') as WebhookSetup;
 const config = loadConfig('namespace: lifeboat-system');
-const source = new ScriptedSource('kopia');
-source.scripts.set('/repo', {
-  pvcs: setup.mode === 'storm' ? stormCatalog(setup.pvcs) : latencyCatalog(setup.pvcs, setup.snapshotsPerPvc),
-});
-source.discoverScript = ['/repo'];
+const source = memorySource(
+  setup.mode === 'storm' ? stormCatalog(setup.pvcs) : latencyCatalog(setup.pvcs, setup.snapshotsPerPvc),
+);
 const catalog = new Catalog({ source });
 await catalog.refresh();
 

@@ -10,10 +10,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogSource, PvcRef } from '../../src/repository/source.ts';
+import { load } from './dist.ts';
 
 /**
  * A full scan of a kopia repository or of restic repositories; or, to show the floor of any reader that checks the
@@ -32,13 +32,6 @@ export interface ColdScanResult {
   loadMs: number;
   /** The full refresh: key derivation, index and snapshot reads. */
   scanMs: number;
-}
-
-/** The compiled tree; bench/catalog.ts runs a type-stripped copy of this file from elsewhere and says where. */
-const DIST = process.env.LIFEBOAT_DIST ?? new URL('../../dist/', import.meta.url).pathname;
-
-async function load<T>(module: string): Promise<T> {
-  return (await import(join(DIST, module))) as T;
 }
 
 /** Only the key derivations (see ColdScanSpec); `pvcs` is 0. */

@@ -1,0 +1,56 @@
+/**
+ * lifeboat's PVC controller in a process of its own, as the image runs it (bench/support/image-process.ts: the image's
+ * V8 flags and ENV, the compiled dist/), for bench/controller.ts's convergence comparison. In the benchmark's own
+ * process the controller would run with that process's JIT, which the image may not have (`--jitless`).
+ *
+ * Argument: a JSON ControllerRun. The PVCs exist already; it loads lifeboat, detects the cluster's capabilities, then
+ * times the controller from a cold start (list+watch, plan, conflict check, apply, Events) until every PVC is
+ * protected and the work queue is idle, prints `{"ms":N}` and exits.
+ */
+import { load, loadPackage } from './dist.ts';
+
+export interface ControllerRun {
+  kubeconfig: string;
+  /** lifeboat's configuration (YAML). */
+  config: string;
+  pvcs: number;
+  concurrency: number;
+  /** Added to the clock, so that freshly created PVCs are past minPvcAge. */
+  clockOffsetMs: number;
+}
+
+const run = JSON.parse(process.argv[2] ?? '{}') as ControllerRun;
+const { Registry } = await loadPackage<typeof import('prom-client')>('prom-client');
+const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
+const { detectCapabilities } =
+  await load<typeof import('../../src/controller/capabilities.ts')>('controller/capabilities.js');
+const { PvcController } =
+  await load<typeof import('../../src/controller/pvc-controller.ts')>('controller/pvc-controller.js');
+const { KubeClient, loadKubeConfig } = await load<typeof import('../../src/kube/client.ts')>('kube/client.js');
+const { EventRecorder } = await load<typeof import('../../src/kube/events.ts')>('kube/events.js');
+
+const kube = new KubeClient(loadKubeConfig(run.kubeconfig));
+const capabilities = await detectCapabilities(kube);
+const registry = new Registry();
+const events = new EventRecorder(kube, { reportingInstance: 'bench', registry });
+const controller = new PvcController({
+  kube,
+  config: loadConfig(run.config),
+  capabilities,
+  events,
+  registry,
+  concurrency: run.concurrency,
+  now: () => Date.now() + run.clockOffsetMs,
+});
+const started = performance.now();
+await controller.start();
+for (;;) {
+  const protectedCount = [...controller.reports.values()].filter((r) => r.verdict === 'protected').length;
+  if (protectedCount === run.pvcs && controller.queue.depth === 0 && controller.queue.active === 0) break;
+  await new Promise((r) => setTimeout(r, 20));
+}
+const ms = performance.now() - started;
+await controller.stop();
+await events.close();
+kube.close();
+process.stdout.write(`${JSON.stringify({ ms })}\n`);
