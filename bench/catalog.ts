@@ -33,9 +33,9 @@ import type { Snapshot } from '../src/repository/types.ts';
 import { createKopiaRepository, DEFAULT_PASSWORD, makeSourceDir } from '../test/support/kopia.ts';
 import { createResticRepository, RESTIC_TEST_PASSWORD } from '../test/support/restic.ts';
 import { binary } from '../test/support/testenv.ts';
-import type { ColdScanResult, ColdScanSpec, WarmReply, WarmRequest } from './support/catalog-process.ts';
+import type { ColdScanResult, ColdScanSpec, ScanSpec, WarmReply, WarmRequest } from './support/catalog-process.ts';
 import { atLeast, atMost } from './support/goal.ts';
-import { imageProcess, removeImageProcessFiles } from './support/image-process.ts';
+import { IMAGE_FLAGS_NOTE, imageProcess, removeImageProcessFiles } from './support/image-process.ts';
 import { alternated, run, timed } from './support/measure.ts';
 import { type BenchResult, type Comparison, compared, type Measurement, measured } from './support/report.ts';
 import { pairedRatios } from './support/stats.ts';
@@ -89,20 +89,27 @@ class WarmCatalog {
     this.pvcs = pvcs;
   }
 
-  /** Starts the process and waits for its first full read. */
-  static async start(spec: ColdScanSpec): Promise<WarmCatalog> {
+  /** Starts the process and waits for its first full read; the process is stopped if that fails. */
+  static async start(spec: ScanSpec): Promise<WarmCatalog> {
     const { command, args, env } = await imageProcess('catalog-process', ['warm', JSON.stringify(spec)]);
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    // A write to a process that died is reported by the next read (which ends), not as an unhandled EPIPE.
+    child.stdin?.on('error', () => {});
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
-    const first = await lines.next();
-    if (first.done) throw new Error(`the warm ${spec.kind} catalog process exited before its first read`);
-    return new WarmCatalog(child, lines, (JSON.parse(first.value) as { pvcs: number }).pvcs);
+    try {
+      const first = await lines.next();
+      if (first.done) throw new Error(`the warm ${spec.kind} catalog process ${exitOf(child)} before its first read`);
+      return new WarmCatalog(child, lines, (JSON.parse(first.value) as { pvcs: number }).pvcs);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
   }
 
   async #ask(request: WarmRequest): Promise<WarmReply> {
     (this.#child.stdin as NodeJS.WritableStream).write(`${JSON.stringify(request)}\n`);
     const line = await this.#lines.next();
-    if (line.done) throw new Error('the warm catalog process exited');
+    if (line.done) throw new Error(`the warm catalog process ${exitOf(this.#child)} during ${request.op}`);
     const reply = JSON.parse(line.value) as WarmReply;
     if ('error' in reply) throw new Error(`the warm catalog process: ${reply.error}`);
     return reply;
@@ -118,21 +125,28 @@ class WarmCatalog {
     return ((await this.#ask({ op: 'decide', count })) as { micros: number }).micros;
   }
 
+  /** Ends the process (closing its stdin) and waits for it; rejects when it did not exit cleanly. */
   async stop(): Promise<void> {
-    const exited = new Promise((resolve) => this.#child.once('exit', resolve));
-    (this.#child.stdin as NodeJS.WritableStream).end();
-    await exited;
+    const child = this.#child;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      (child.stdin as NodeJS.WritableStream).end();
+      await exited;
+    }
+    if (child.exitCode !== 0) throw new Error(`the warm catalog process ${exitOf(child)}`);
   }
 }
 
-const COLD =
-  'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, no cache of any kind';
+/** How a child process ended, for an error message. */
+function exitOf(child: ReturnType<typeof spawn>): string {
+  if (child.signalCode) return `was killed by ${child.signalCode}`;
+  return child.exitCode === null ? 'closed its output' : `exited with code ${child.exitCode}`;
+}
+
+const COLD = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, compiled dist/, no cache of any kind`;
 const CLI = (tool: string) => `a fresh \`${tool}\` process per sample (spawn to exit), its on-disk cache warm`;
-const WARM =
-  'long-running catalog in a `node` process of its own (image V8 flags and ENV, compiled dist/), refresh after a ' +
-  'first full read';
-const FLOOR =
-  'a fresh `node` process per sample (spawn to exit), image V8 flags and ENV, compiled dist/, deriving the keys only';
+const WARM = `long-running catalog in a \`node\` process of its own (${IMAGE_FLAGS_NOTE}, compiled dist/), refresh after a first full read`;
+const FLOOR = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, compiled dist/, deriving the keys only`;
 const alternating = (n: number) => `${n} rounds, order alternating`;
 
 /**
@@ -239,7 +253,7 @@ async function kopiaBench(measurements: Measurement[], comparisons: Comparison[]
     const identity = `bench@{namespace}:${repo.root}/{pvc}`;
 
     progress(`kopia cold: ${ROUNDS} rounds`);
-    const spec: ColdScanSpec = {
+    const spec: ScanSpec = {
       kind: 'kopia',
       repoPath: repo.repoPath as string,
       identity,
@@ -261,19 +275,24 @@ async function kopiaBench(measurements: Measurement[], comparisons: Comparison[]
     });
 
     const catalog = await WarmCatalog.start(spec);
-    if (catalog.pvcs !== sources) throw new Error(`expected ${sources} PVCs, found ${catalog.pvcs}`);
-    progress(`kopia warm: ${ROUNDS} rounds`);
-    const warm = await alternated(ROUNDS, kopiaAll, () => catalog.refresh());
+    let warm: { first: number[]; second: number[] };
+    let decision: { first: number[]; second: number[] };
+    try {
+      if (catalog.pvcs !== sources) throw new Error(`expected ${sources} PVCs, found ${catalog.pvcs}`);
+      progress(`kopia warm: ${ROUNDS} rounds`);
+      warm = await alternated(ROUNDS, kopiaAll, () => catalog.refresh());
 
-    progress(`kopia decision: ${ROUNDS} rounds`);
-    const firstSource = `bench@ns-0:${dirs[0]}`;
-    await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
-    const decision = await alternated(
-      ROUNDS,
-      () => timed(() => repo.run(['snapshot', 'list', firstSource, '--json'])),
-      () => catalog.decide(DECISIONS),
-    );
-    await catalog.stop();
+      progress(`kopia decision: ${ROUNDS} rounds`);
+      const firstSource = `bench@ns-0:${dirs[0]}`;
+      await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
+      decision = await alternated(
+        ROUNDS,
+        () => timed(() => repo.run(['snapshot', 'list', firstSource, '--json'])),
+        () => catalog.decide(DECISIONS),
+      );
+    } finally {
+      await catalog.stop();
+    }
 
     measurements.push(
       measured('kopia snapshot list --all --json (cold round)', 'ms', cold.first, `${CLI('kopia')}; ${ROUNDS} rounds`),
@@ -365,7 +384,7 @@ async function resticBench(measurements: Measurement[], comparisons: Comparison[
 
     progress(`restic cold: ${ROUNDS} rounds`);
     const template = `${base}/{namespace}/{pvc}`;
-    const spec: ColdScanSpec = {
+    const spec: ScanSpec = {
       kind: 'restic',
       repository: template,
       password: RESTIC_TEST_PASSWORD,
@@ -393,20 +412,25 @@ async function resticBench(measurements: Measurement[], comparisons: Comparison[
     const floor = await alternated(ROUNDS, resticAll, async () => (await coldScan(floorSpec)).wallMs);
 
     const catalog = await WarmCatalog.start(spec);
-    if (catalog.pvcs !== RESTIC_REPOSITORIES) {
-      throw new Error(`expected ${RESTIC_REPOSITORIES} PVCs, found ${catalog.pvcs}`);
-    }
-    progress(`restic warm: ${ROUNDS} rounds`);
-    const warm = await alternated(ROUNDS, resticAll, () => catalog.refresh());
+    let warm: { first: number[]; second: number[] };
+    let decision: { first: number[]; second: number[] };
+    try {
+      if (catalog.pvcs !== RESTIC_REPOSITORIES) {
+        throw new Error(`expected ${RESTIC_REPOSITORIES} PVCs, found ${catalog.pvcs}`);
+      }
+      progress(`restic warm: ${ROUNDS} rounds`);
+      warm = await alternated(ROUNDS, resticAll, () => catalog.refresh());
 
-    progress(`restic decision: ${ROUNDS} rounds`);
-    await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
-    const decision = await alternated(
-      ROUNDS,
-      () => timed(() => resticOne(repositories[0] as string)),
-      () => catalog.decide(DECISIONS),
-    );
-    await catalog.stop();
+      progress(`restic decision: ${ROUNDS} rounds`);
+      await catalog.decide(DECISIONS); // warm-up of the lookup path (the JIT's, when it runs with one), not counted
+      decision = await alternated(
+        ROUNDS,
+        () => timed(() => resticOne(repositories[0] as string)),
+        () => catalog.decide(DECISIONS),
+      );
+    } finally {
+      await catalog.stop();
+    }
 
     const both = `${CONCURRENCY} repositories at once on both sides`;
     measurements.push(

@@ -116,6 +116,8 @@ async function convergeOnce(contender: 'raw loop' | 'controller'): Promise<numbe
   const kube = new KubeClient(cp.kubeConfig);
   try {
     const config = loadConfig(CONFIG);
+    // Both contenders make these requests before their PVCs exist (the controller process repeats them for itself),
+    // so each meets an API server warmed the same way.
     await installSourceSecret(kube);
     const secret = (await kube.get<KubeObject & { data: Record<string, string> }>({
       apiVersion: 'v1',

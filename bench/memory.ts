@@ -12,7 +12,8 @@
  * when the worst process meets it.
  *
  * `BENCH_LIFEBOAT_ENTRY` measures another build (e.g. the previous commit's `dist/cli/main.js`) under the same
- * conditions; `BENCH_EXTRA_NODE_FLAGS` adds V8 flags to the image's (to try a flag before the image ships it).
+ * conditions; `BENCH_EXTRA_NODE_FLAGS` adds V8 flags to the image's (to try a flag before the image ships it), and
+ * `BENCH_DROP_NODE_FLAGS` leaves some of the image's out (to measure what they do).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import { REPO_ROOT } from '../test/support/testenv.ts';
 import { installSourceSecret, populate, procMemory } from './controller.ts';
 import type { BenchResult } from './run.ts';
 import { atMost } from './support/goal.ts';
+import { NODE_FLAGS as IMAGE_RUN_FLAGS } from './support/image-process.ts';
 import { compared, measured } from './support/report.ts';
 
 const progress = (message: string) => process.stderr.write(`[bench] memory: ${message}\n`);
@@ -35,7 +37,8 @@ const PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 const SAMPLES = Math.max(5, Number(process.env.BENCH_MEMORY_SAMPLES ?? 5));
 const ENTRY = process.env.BENCH_LIFEBOAT_ENTRY ?? join(REPO_ROOT, 'dist/cli/main.js');
 const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
-const NODE_FLAGS = [...IMAGE_NODE_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+/** The image's flags (less any BENCH_DROP_NODE_FLAGS, see image-process.ts), and any BENCH_EXTRA_NODE_FLAGS. */
+const NODE_FLAGS = [...IMAGE_RUN_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const IDLE_GOAL = 70;
 const LOADED_GOAL = 100;
 
@@ -212,7 +215,7 @@ export default async function memoryBench(): Promise<BenchResult> {
   return {
     name: 'memory',
     setup: [
-      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.length > IMAGE_NODE_FLAGS.length ? 'the image’s and more' : 'the image’s'}; the image’s environment ${imageEnv()}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
+      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.join(' ') === IMAGE_NODE_FLAGS.join(' ') ? 'the image’s' : `the image’s are ${IMAGE_NODE_FLAGS.join(' ')}`}; the image’s environment ${imageEnv()}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
       `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
       'peak is the kernel high-water mark (VmHWM) of each process, so it covers convergence; "met" only when the worst process meets the goal',
       `API requests of the first idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,

@@ -80,7 +80,8 @@ const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('c
 const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
 const { KubeClient, loadKubeConfig } = await load<typeof import('../../src/kube/client.ts')>('kube/client.js');
 
-const setup = JSON.parse(process.argv[2] ?? '{}') as WebhookSetup;
+if (!process.argv[2]) throw new Error('usage: node bench/support/admission-webhook.ts <WebhookSetup as JSON>');
+const setup = JSON.parse(process.argv[2]) as WebhookSetup;
 const config = loadConfig('namespace: lifeboat-system');
 const source = memorySource(
   setup.mode === 'storm' ? stormCatalog(setup.pvcs) : latencyCatalog(setup.pvcs, setup.snapshotsPerPvc),

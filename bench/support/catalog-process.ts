@@ -59,7 +59,8 @@ async function deriveOnly(spec: Extract<ColdScanSpec, { kind: 'kopia-key' | 'res
   return { pvcs: 0, loadMs: loaded - started, scanMs: performance.now() - loaded };
 }
 
-type ScanSpec = Extract<ColdScanSpec, { kind: 'kopia' | 'restic' }>;
+/** The specs that read repositories (cold or warm). */
+export type ScanSpec = Extract<ColdScanSpec, { kind: 'kopia' | 'restic' }>;
 
 /** The catalog of `spec`'s repositories, and how long loading lifeboat's modules took. */
 async function openCatalog(spec: ScanSpec): Promise<{ catalog: Catalog; source: CatalogSource; loadMs: number }> {

@@ -19,7 +19,14 @@ export interface ControllerRun {
   clockOffsetMs: number;
 }
 
-const run = JSON.parse(process.argv[2] ?? '{}') as ControllerRun;
+/** A controller that has not converged by then is reported as a failure, not waited for. */
+const DEADLINE_MS = 10 * 60_000;
+
+if (!process.argv[2]) throw new Error('usage: node bench/support/controller-process.ts <ControllerRun as JSON>');
+const run = JSON.parse(process.argv[2]) as ControllerRun;
+if (!run.kubeconfig || !(run.pvcs > 0)) {
+  throw new Error(`a ControllerRun needs kubeconfig and pvcs > 0, got ${JSON.stringify(Object.keys(run))}`);
+}
 const { Registry } = await loadPackage<typeof import('prom-client')>('prom-client');
 const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
 const { detectCapabilities } =
@@ -47,6 +54,9 @@ await controller.start();
 for (;;) {
   const protectedCount = [...controller.reports.values()].filter((r) => r.verdict === 'protected').length;
   if (protectedCount === run.pvcs && controller.queue.depth === 0 && controller.queue.active === 0) break;
+  if (performance.now() - started > DEADLINE_MS) {
+    throw new Error(`not converged in ${DEADLINE_MS / 60_000} min: ${protectedCount} of ${run.pvcs} PVCs protected`);
+  }
   await new Promise((r) => setTimeout(r, 20));
 }
 const ms = performance.now() - started;
@@ -54,3 +64,5 @@ await controller.stop();
 await events.close();
 kube.close();
 process.stdout.write(`${JSON.stringify({ ms })}\n`);
+// Whatever handle is left (a keep-alive socket, a timer) must not keep the sample waiting.
+process.exit(0);

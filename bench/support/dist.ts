@@ -4,8 +4,9 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const DIST = process.env.LIFEBOAT_DIST ?? new URL('../../dist/', import.meta.url).pathname;
+const DIST = process.env.LIFEBOAT_DIST ?? fileURLToPath(new URL('../../dist/', import.meta.url));
 
 /** A module of dist/ by its path there (`catalog/catalog.js`), typed by the caller as its source's module. */
 export async function load<T>(module: string): Promise<T> {

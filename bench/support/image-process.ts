@@ -14,19 +14,43 @@ import { basename, join } from 'node:path';
 import { IMAGE_ENV, IMAGE_NODE_FLAGS } from '../../test/support/image.ts';
 import { REPO_ROOT } from '../../test/support/testenv.ts';
 
-let dir: string | undefined;
-const written = new Map<string, string>();
+let dir: Promise<string> | undefined;
+const written = new Map<string, Promise<string>>();
 
 /** Imports of another helper beside it (`./dist.ts`), which get their own stripped copy. */
 const SIBLING = /from '\.\/([\w-]+)\.ts'/g;
 
-/** The JavaScript copy of `bench/support/<name>.ts` (and of the helpers beside it that it imports). */
-async function stripped(name: string): Promise<string> {
-  const known = written.get(name);
-  if (known) return known;
-  dir ??= await mkdtemp(join(tmpdir(), 'lifeboat-bench-helpers-'));
-  const file = join(dir, `${basename(name)}.mjs`);
-  written.set(name, file);
+/**
+ * Image flags a run leaves out, to measure the same benchmark without them (`BENCH_DROP_NODE_FLAGS="--jitless
+ * --optimize-for-size"` measures with V8's JIT); the reports say which flags ran.
+ */
+const DROPPED = new Set((process.env.BENCH_DROP_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
+for (const flag of DROPPED) {
+  if (!IMAGE_NODE_FLAGS.includes(flag)) {
+    throw new Error(`BENCH_DROP_NODE_FLAGS: ${flag} is not one of the image's flags (${IMAGE_NODE_FLAGS.join(' ')})`);
+  }
+}
+/** The V8 flags benchmark helpers run with. */
+export const NODE_FLAGS: readonly string[] = IMAGE_NODE_FLAGS.filter((f) => !DROPPED.has(f));
+
+/**
+ * The JavaScript copy of `bench/support/<name>.ts` (and of the helpers beside it that it imports), written once per
+ * run: the path of the copy.
+ */
+export function stripped(name: string): Promise<string> {
+  let file = written.get(name);
+  if (!file) {
+    file = writeStripped(name);
+    written.set(name, file);
+    // A failed copy is not remembered: the next call tries again.
+    file.catch(() => written.delete(name));
+  }
+  return file;
+}
+
+async function writeStripped(name: string): Promise<string> {
+  dir ??= mkdtemp(join(tmpdir(), 'lifeboat-bench-helpers-'));
+  const file = join(await dir, `${basename(name)}.mjs`);
   const source = stripTypeScriptTypes(await readFile(join(REPO_ROOT, 'bench/support', `${name}.ts`), 'utf8'));
   for (const [, sibling] of source.matchAll(SIBLING)) await stripped(sibling as string);
   await writeFile(file, source.replace(SIBLING, "from './$1.mjs'"));
@@ -45,21 +69,26 @@ export async function imageProcess(
   }
   return {
     command: process.execPath,
-    args: [...IMAGE_NODE_FLAGS, await stripped(name), ...args],
+    args: [...NODE_FLAGS, await stripped(name), ...args],
     env: { ...IMAGE_ENV, PATH: process.env.PATH, LIFEBOAT_DIST: join(REPO_ROOT, 'dist/') },
   };
 }
 
 /** Removes the stripped copies (at the end of a benchmark). */
 export async function removeImageProcessFiles(): Promise<void> {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  const made = dir;
   dir = undefined;
   written.clear();
+  if (made) await rm(await made, { recursive: true, force: true });
 }
 
 /** What the report says about how a helper ran. */
 export const IMAGE_PROCESS_METHOD =
-  `a \`node\` process of its own with the image's V8 flags (${IMAGE_NODE_FLAGS.join(' ')}) and ENV ` +
+  `a \`node\` process of its own with ${DROPPED.size > 0 ? `the image's V8 flags without ${[...DROPPED].join(' ')} (${NODE_FLAGS.join(' ')})` : `the image's V8 flags (${NODE_FLAGS.join(' ')})`} and ENV ` +
   `(${Object.entries(IMAGE_ENV)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}), compiled dist/`;
+
+/** The same, short, for method lines. */
+export const IMAGE_FLAGS_NOTE =
+  DROPPED.size > 0 ? `the image's V8 flags without ${[...DROPPED].join(' ')}, its ENV` : 'image V8 flags and ENV';
