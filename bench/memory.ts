@@ -26,7 +26,7 @@ import { REPO_ROOT } from '../test/support/testenv.ts';
 import { installSourceSecret, populate, procMemory } from './controller.ts';
 import type { BenchResult } from './run.ts';
 import { atMost } from './support/goal.ts';
-import { NODE_FLAGS as IMAGE_RUN_FLAGS } from './support/image-process.ts';
+import { IMAGE_ENV_TEXT, NODE_FLAGS as IMAGE_RUN_FLAGS } from './support/image-process.ts';
 import { compared, measured } from './support/report.ts';
 
 const progress = (message: string) => process.stderr.write(`[bench] memory: ${message}\n`);
@@ -41,11 +41,6 @@ const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
 const NODE_FLAGS = [...IMAGE_RUN_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const IDLE_GOAL = 70;
 const LOADED_GOAL = 100;
-
-const imageEnv = () =>
-  Object.entries(IMAGE_ENV)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -215,7 +210,7 @@ export default async function memoryBench(): Promise<BenchResult> {
   return {
     name: 'memory',
     setup: [
-      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.join(' ') === IMAGE_NODE_FLAGS.join(' ') ? 'the image’s' : `the image’s are ${IMAGE_NODE_FLAGS.join(' ')}`}; the image’s environment ${imageEnv()}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
+      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.join(' ') === IMAGE_NODE_FLAGS.join(' ') ? 'the image’s' : `the image’s are ${IMAGE_NODE_FLAGS.join(' ')}`}; the image’s environment ${IMAGE_ENV_TEXT}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
       `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
       'peak is the kernel high-water mark (VmHWM) of each process, so it covers convergence; "met" only when the worst process meets the goal',
       `API requests of the first idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,

@@ -82,12 +82,15 @@ export async function removeImageProcessFiles(): Promise<void> {
   if (made) await rm(await made, { recursive: true, force: true });
 }
 
+/** The image's ENV as `NAME=value …`, for reports. */
+export const IMAGE_ENV_TEXT = Object.entries(IMAGE_ENV)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(' ');
+
 /** What the report says about how a helper ran. */
 export const IMAGE_PROCESS_METHOD =
   `a \`node\` process of its own with ${DROPPED.size > 0 ? `the image's V8 flags without ${[...DROPPED].join(' ')} (${NODE_FLAGS.join(' ')})` : `the image's V8 flags (${NODE_FLAGS.join(' ')})`} and ENV ` +
-  `(${Object.entries(IMAGE_ENV)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ')}), compiled dist/`;
+  `(${IMAGE_ENV_TEXT}), compiled dist/`;
 
 /** The same, short, for method lines. */
 export const IMAGE_FLAGS_NOTE =

@@ -179,7 +179,7 @@ export class InClusterLifeboat {
   /** How long the Service refused connections after `helm install --wait` returned (kube-proxy's lag). */
   serviceLagMs = 0;
 
-  /** Waits until a TCP connection to the Service's `port` is accepted (kube-proxy routes it to a ready pod). */
+  /** Waits until lifeboat itself `answers` on the Service's `port` (kube-proxy routes it to a ready pod). */
   private async reachable(port: string, answers: (host: string, port: number) => Promise<boolean>): Promise<void> {
     const svc = this.service as Service;
     const number = svc.spec.ports.find((p) => p.name === port)?.port as number;
