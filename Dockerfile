@@ -43,12 +43,13 @@ USER 65532:65532
 EXPOSE 8080 9443
 # V8 flags measured by bench/memory.ts (which reads them from here, as the other benchmarks and the artefact test do;
 # docs/install.md "Resources" has the figures):
-# - a small young generation and a capped old one keep an operator watching 5,000 PVCs near 125 MiB instead of
-#   ~275 MiB after a burst;
+# - a small young generation and a capped old one keep an operator watching 5,000 PVCs near 100 MiB instead of
+#   ~275 MiB after a burst; with 2 MiB semi-spaces rather than 1, fewer of a convergence's short-lived objects are
+#   promoted to die in the old generation (a median peak ~1.5 MiB lower);
 # - --jitless --optimize-for-size: no optimising compilers, so none of their code pages, optimised code or the heap
-#   slack they leave, and a heap V8 keeps small. Together ~10 MiB less idle (~70 MiB) and ~20 MiB less at 5,000 PVCs
-#   (100-108 MiB). lifeboat's heavy work is native either way (JSON, TLS, AES, scrypt, zstd; Poly1305 on BigInt); the
+#   slack they leave, and a heap V8 keeps small. Together ~10 MiB less idle (~69 MiB) and ~20 MiB less at 5,000 PVCs
+#   (98-106 MiB). lifeboat's heavy work is native either way (JSON, TLS, AES, scrypt, zstd; Poly1305 on BigInt); the
 #   cost is its own and node's JavaScript running interpreted: a first convergence of 1,000 PVCs ~13% slower, an
 #   admission p99 of 2 ms. --jitless also turns WebAssembly off, which nothing in the image uses.
-ENTRYPOINT ["node", "--max-semi-space-size=1", "--max-old-space-size=192", "--jitless", "--optimize-for-size", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=192", "--jitless", "--optimize-for-size", "dist/cli/main.js"]
 CMD ["run", "--config", "/etc/lifeboat/config.yaml"]

@@ -5,28 +5,31 @@
  * (kube/intern.ts). So are names (a child's name is repeated in its parent's spec and in other children's references),
  * creation times (objects made in the same second share one), and a PVC's uid, which each of its children repeats in
  * its owner reference. A child's own uid and every resourceVersion are unique and pass through as they are: interning
- * them would only grow the table.
+ * them would only grow the table. Below the metadata, equal sub-objects are kept once as well (kube/shared-values.ts):
+ * a spec, its trigger and retention, the labels, a Secret's data. They come out frozen, because many cached objects
+ * read the same copy: the cache is read-only to its consumers, which build new objects from it.
  */
 import { RESTORE_POINT_LABEL } from '../config/keys.ts';
 import type { OwnerReference } from '../intent/resources.ts';
 import type { KubeObject } from '../kube/client.ts';
 import { StringInterner } from '../kube/intern.ts';
+import { ValueSharer } from '../kube/shared-values.ts';
 import { armEntry, SYNC_FIELD_MANAGER } from '../plan/standby.ts';
 
-const shared = new StringInterner();
-const intern = (value: string | undefined) => (value === undefined ? undefined : shared.intern(value));
+const strings = new StringInterner();
+const shared = new ValueSharer(strings);
 
 function meta(obj: KubeObject, uid: 'shared' | 'own' = 'own'): KubeObject['metadata'] {
   const m = obj.metadata;
   return {
-    name: shared.intern(m.name),
-    ...(m.namespace !== undefined ? { namespace: shared.intern(m.namespace) } : {}),
-    ...(m.uid !== undefined ? { uid: uid === 'shared' ? shared.intern(m.uid) : m.uid } : {}),
+    name: strings.intern(m.name),
+    ...(m.namespace !== undefined ? { namespace: strings.intern(m.namespace) } : {}),
+    ...(m.uid !== undefined ? { uid: uid === 'shared' ? strings.intern(m.uid) : m.uid } : {}),
     ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-    ...(m.creationTimestamp !== undefined ? { creationTimestamp: shared.intern(m.creationTimestamp) } : {}),
+    ...(m.creationTimestamp !== undefined ? { creationTimestamp: strings.intern(m.creationTimestamp) } : {}),
     ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
-    ...(m.labels !== undefined ? { labels: shared.deep(m.labels) } : {}),
-    ...(m.annotations !== undefined ? { annotations: shared.deep(withoutLastApplied(m.annotations)) } : {}),
+    ...(m.labels !== undefined ? { labels: shared.share(m.labels) } : {}),
+    ...(m.annotations !== undefined ? { annotations: shared.share(withoutLastApplied(m.annotations)) } : {}),
   };
 }
 
@@ -44,15 +47,15 @@ export function slimPvc(obj: KubeObject): KubeObject {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
     metadata: { ...meta(obj, 'shared'), ...claimOwners(obj) },
-    spec: {
-      accessModes: shared.deep(spec.accessModes),
-      storageClassName: intern(spec.storageClassName as string | undefined),
-      resources: { requests: shared.deep(spec.resources?.requests) },
-      dataSourceRef: shared.deep(spec.dataSourceRef),
-      dataSource: shared.deep(spec.dataSource),
-      volumeMode: intern(spec.volumeMode as string | undefined),
-    },
-    status: { phase: intern(status.phase) },
+    spec: shared.share({
+      accessModes: spec.accessModes,
+      storageClassName: spec.storageClassName as string | undefined,
+      resources: { requests: spec.resources?.requests },
+      dataSourceRef: spec.dataSourceRef,
+      dataSource: spec.dataSource,
+      volumeMode: spec.volumeMode as string | undefined,
+    }),
+    status: shared.share({ phase: status.phase }),
   };
 }
 
@@ -60,7 +63,7 @@ export function slimPvc(obj: KubeObject): KubeObject {
 function claimOwners(obj: KubeObject): Partial<KubeObject['metadata']> {
   const refs = obj.metadata.ownerReferences as OwnerReference[] | undefined;
   if (!Array.isArray(refs) || refs.length === 0) return {};
-  return { ownerReferences: refs.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name })) };
+  return { ownerReferences: shared.share(refs.map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name }))) };
 }
 
 export function slimNamespace(obj: KubeObject): KubeObject {
@@ -81,22 +84,24 @@ export function slimChild(obj: KubeObject): KubeObject {
       ? { ...status, latestMoverStatus: { ...status.latestMoverStatus, logs: undefined } }
       : status;
   const { metadata: _metadata, status: _status, ...rest } = obj;
-  return {
-    ...shared.deep(rest),
+  const out: KubeObject = {
+    ...rest,
     metadata: { ...meta(obj), ...ownerRefs(obj), ...generation(obj), ...syncEntry(obj) },
-    ...(slimStatus !== undefined ? { status: shared.deep(slimStatus) } : {}),
   };
+  for (const [field, value] of Object.entries(rest)) (out as Record<string, unknown>)[field] = shared.share(value);
+  if (slimStatus !== undefined) out.status = shared.share(slimStatus);
+  return out;
 }
 
 function syncEntry(obj: KubeObject): Partial<KubeObject['metadata']> {
   const entry = armEntry(obj.metadata.managedFields);
   if (!entry?.time) return {};
-  return { managedFields: [{ manager: SYNC_FIELD_MANAGER, operation: 'Apply', time: entry.time }] };
+  return { managedFields: shared.share([{ manager: SYNC_FIELD_MANAGER, operation: 'Apply', time: entry.time }]) };
 }
 
 function ownerRefs(obj: KubeObject): Partial<KubeObject['metadata']> {
   const refs = obj.metadata.ownerReferences;
-  return refs === undefined ? {} : { ownerReferences: shared.deep(refs) };
+  return refs === undefined ? {} : { ownerReferences: shared.share(refs) };
 }
 
 function generation(obj: KubeObject): Partial<KubeObject['metadata']> {

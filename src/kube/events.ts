@@ -13,6 +13,7 @@
  *
  * `kubectl describe` finds Events by the object's uid: pass objects that still carry `metadata.uid`.
  */
+import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import type { KubeClient } from './client.ts';
 import { formatKubeError, isNotFound } from './errors.ts';
@@ -58,6 +59,8 @@ export interface EventRecorderOptions {
 type Result = 'created' | 'aggregated' | 'series_updated' | 'rate_limited' | 'failed';
 
 interface Series {
+  /** A digest of the subject and the Event's type, reason, action and note: thousands of series are kept for the
+   * aggregation window, and the whole text (the note may be a KiB) would be held once more for each. */
   key: string;
   subject: string;
   namespace: string;
@@ -149,7 +152,9 @@ export class EventRecorder {
       if (this.closed) return;
       const namespace = subject.metadata.namespace || 'default';
       const subjectKey = `${subject.kind}/${namespace}/${subject.metadata.name}/${subject.metadata.uid ?? ''}`;
-      const key = [subjectKey, event.type, event.reason, event.action, event.note].join('\u0000');
+      const key = createHash('sha256')
+        .update([subjectKey, event.type, event.reason, event.action, event.note].join('\u0000'))
+        .digest('base64');
       const now = Date.now();
       const existing = this.series.get(key);
       if (existing && now - existing.lastObserved <= this.windowMs) {
