@@ -2,7 +2,7 @@
  * One copy of each repeated sub-object in the cache (hash-consing). Thousands of cached objects carry parts that are
  * equal field for field: a tier's `trigger` and `retain`, the mover's security context, a PVC's access modes and
  * requests, the same labels. JSON.parse gives each its own copy; `share` returns one frozen copy per distinct value,
- * so the cache keeps it once. At 5,000 PVCs this is about half of what the cache holds (docs/install.md, Resources).
+ * so the cache keeps it once. The objects of 5,000 PVCs take about 9 MiB instead of 13 (docs/install.md, Resources).
  *
  * A value is shared bottom-up: its children first, then the value itself, looked up by a short key made of its field
  * names and its children's keys (a shared child by its number, not by its whole text), so a key is never longer than
