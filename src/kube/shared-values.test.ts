@@ -49,6 +49,14 @@ describe('ValueSharer', () => {
     });
   }
 
+  it('keeps a field named __proto__ as a field (a Secret may have such a key), not as the prototype', () => {
+    const sharer = new ValueSharer();
+    const data = sharer.share(parse('{"data":{"__proto__":"c2VjcmV0","other":"eA=="}}')).data as object;
+    assert.deepEqual(Object.keys(data), ['__proto__', 'other']);
+    assert.equal(Object.getPrototypeOf(data), Object.prototype);
+    assert.equal(JSON.stringify(data), '{"__proto__":"c2VjcmV0","other":"eA=="}');
+  });
+
   it('keeps primitives as they are, with equal strings as one copy', () => {
     const sharer = new ValueSharer();
     for (const v of [undefined, null, 0, 568, true, false, '']) assert.equal(sharer.share(v), v);

@@ -83,7 +83,9 @@ export class ValueSharer {
       key = '{';
       for (const [name, field] of Object.entries(value)) {
         const child = this.#share(field);
-        fields[name] = child.value;
+        // `__proto__` is a valid key in JSON (a Secret's data may have it); assigning it would set the prototype.
+        if (name === '__proto__') Object.defineProperty(fields, name, { value: child.value, enumerable: true });
+        else fields[name] = child.value;
         key =
           key === undefined || child.token === undefined ? undefined : `${key}${JSON.stringify(name)}:${child.token},`;
       }
