@@ -45,10 +45,10 @@ EXPOSE 8080 9443
 # docs/install.md "Resources" has the figures):
 # - a small young generation and a capped old one keep an operator watching 5,000 PVCs near 100 MiB instead of
 #   ~275 MiB after a burst; with 2 MiB semi-spaces rather than 1, fewer of a convergence's short-lived objects are
-#   promoted to die in the old generation (a median peak ~1.5 MiB lower);
+#   promoted to die in the old generation (a median peak ~1.5 MiB lower, same conditions);
 # - --jitless --optimize-for-size: no optimising compilers, so none of their code pages, optimised code or the heap
 #   slack they leave, and a heap V8 keeps small. Together ~10 MiB less idle (~69 MiB) and ~20 MiB less at 5,000 PVCs
-#   (98-106 MiB). lifeboat's heavy work is native either way (JSON, TLS, AES, scrypt, zstd; Poly1305 on BigInt); the
+#   (98-119 MiB). lifeboat's heavy work is native either way (JSON, TLS, AES, scrypt, zstd; Poly1305 on BigInt); the
 #   cost is its own and node's JavaScript running interpreted: a first convergence of 1,000 PVCs ~13% slower, an
 #   admission p99 of 2 ms. --jitless also turns WebAssembly off, which nothing in the image uses.
 ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=192", "--jitless", "--optimize-for-size", "dist/cli/main.js"]
