@@ -2,7 +2,7 @@
  * The transforms over objects written here by hand. The ReplicationSource's `status.latestMoverStatus` (result and
  * log) plays what VolSync writes; its real twin is the real-node suite, where VolSync's own status passes through this
  * transform into the cache and the restore evidence is read from it (test/integration/realnode-data-path-*.test.ts
- * through test/support/realnode-flows.ts, step "restore evidence recorded").
+ * through test/support/realnode-data-path.ts and realnode-flows.ts, step "restore evidence recorded").
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
