@@ -11,11 +11,14 @@ export interface DesiredObject {
   namespace: string;
   /** The live object from lifeboat's cache, undefined when the cache has none. */
   live: KubeObject | undefined;
+  /** The caller knows that no object holds the name (foreign-names.ts): it is created without being read first. */
+  free?: boolean;
 }
 
 /** One write: a new object, or a repaired one with the first path that had drifted. */
 export interface Written {
   obj: DesiredObject['obj'];
+  namespace: string;
   reason: 'Created' | 'Repaired';
   diff?: string;
 }
@@ -30,11 +33,13 @@ export async function applyDrifted(
   written: (w: Written) => void,
 ): Promise<string | undefined> {
   const work = desired.filter(({ obj, live }) => !(live && isSubset(obj, live)));
-  // Not in lifeboat's cache: either absent, or someone else's object with the same name (never touched). The reads
-  // go out together: a new PVC's three objects cost one round trip of reads instead of three.
+  // Not in lifeboat's cache and not known to be free: either absent, or someone else's object with the same name
+  // (never touched). The reads go out together: a PVC's three objects cost one round trip of reads, not three.
   const existing = await Promise.all(
-    work.map(({ obj, namespace, live }) =>
-      live ? undefined : kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace }),
+    work.map(({ obj, namespace, live, free }) =>
+      live || free
+        ? undefined
+        : kube.get({ apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace }),
     ),
   );
   for (const [i, { obj, namespace, live }] of work.entries()) {
@@ -50,7 +55,9 @@ export async function applyDrifted(
     if (!live && found && isSubset(obj, found)) continue;
     await kube.apply(obj as unknown as KubeObject, { force: true });
     written(
-      current ? { obj, reason: 'Repaired', diff: firstDifference(obj, current) ?? '' } : { obj, reason: 'Created' },
+      current
+        ? { obj, namespace, reason: 'Repaired', diff: firstDifference(obj, current) ?? '' }
+        : { obj, namespace, reason: 'Created' },
     );
   }
   return undefined;

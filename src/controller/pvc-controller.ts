@@ -7,9 +7,9 @@
  *     classify (intent) ─► plan (pure) ─► apply what drifted ─► delete through the mass-deletion guard ─► Events
  *
  * Only the leader runs it (see operator.ts). Reads come from the process's shared informer cache; the API server sees writes only when
- * desired and actual differ (docs/design.md#api-server-overload), plus one GET before creating an object, to refuse to
- * take over an object of
- * the same name that lifeboat does not own.
+ * desired and actual differ (docs/design.md#api-server-overload). lifeboat refuses to take over an object of the same
+ * name that it does not own: metadata-only watches of other tools' objects of the generated kinds tell which names
+ * are free (foreign-names.ts); a name they cannot vouch for is read with one GET before it is created.
  */
 import type { Registry } from 'prom-client';
 import { BREAK_GLASS_LABEL } from '../admission/keys.ts';
@@ -39,11 +39,12 @@ import type { Verdict } from '../plan/verdict.ts';
 import { schedulePeriodMs } from '../status/schedule-period.ts';
 import { ChildIndex, parentKey } from './children.ts';
 import { applyDrifted } from './converge.ts';
+import { ForeignNames } from './foreign-names.ts';
 import { type GuardAnswer, MassDeletionGuard, removesRestoreCapability } from './guard.ts';
 import { confirmCommand, GuardStore } from './guard-store.ts';
 import { type ControllerMetrics, controllerMetrics } from './metrics.ts';
 import { type EvidenceOutcome, RestoreEvidence, type RestorePointObject } from './restore-evidence.ts';
-import { childInformers, namespaceInformer, pvcInformer, secretInformer } from './watched.ts';
+import { childInformers, foreignInformers, namespaceInformer, pvcInformer, secretInformer } from './watched.ts';
 
 export interface PvcControllerOptions {
   kube: KubeClient;
@@ -87,6 +88,8 @@ export class PvcController {
   readonly pvcs: Reflector;
   readonly namespaces: Reflector;
   readonly children: Reflector[];
+  /** Which names of the generated kinds other tools' objects hold (metadata-only watches). */
+  readonly #foreignNames: ForeignNames;
   readonly sourceSecret: Reflector | undefined;
   readonly index = new ChildIndex();
   readonly guard: MassDeletionGuard;
@@ -122,6 +125,10 @@ export class PvcController {
     this.pvcs = cache.informer(pvcInformer(config));
     this.namespaces = cache.informer(namespaceInformer);
     this.children = childInformers(config, opts.capabilities.externalSecrets).map((spec) => cache.informer(spec));
+    const foreign = foreignInformers(config, opts.capabilities.externalSecrets).map(
+      (spec) => [spec.kind, cache.informer(spec)] as const,
+    );
+    this.#foreignNames = new ForeignNames(new Map(foreign), { now: () => this.#now() });
     if (config.credentials.mode === 'copy')
       this.sourceSecret = cache.informer(secretInformer(config.credentials.secretRef));
     this.evidence = new RestoreEvidence({
@@ -163,8 +170,14 @@ export class PvcController {
     });
     for (const reflector of this.children) {
       on(reflector, (e) => {
-        if (e.type === 'delete') this.index.remove(e.object);
-        else this.index.upsert(e.object);
+        const { kind, metadata } = e.object;
+        if (e.type === 'delete') {
+          this.index.remove(e.object);
+          this.#foreignNames.departed(kind, metadata.namespace ?? '', metadata.name);
+        } else {
+          this.index.upsert(e.object);
+          this.#foreignNames.arrived(kind, metadata.namespace ?? '', metadata.name);
+        }
         // A restore point's status is its mover's report: the restore evidence must see it as soon as it lands.
         if (e.type === 'update' && e.old && !changedBeyondStatus(e.old, e.object) && !isRestorePoint(e.object)) {
           return;
@@ -200,7 +213,8 @@ export class PvcController {
       ...(this.sourceSecret ? [this.sourceSecret] : []),
     ];
     this.#ownCache?.start();
-    // Reconciling before every cache is complete would plan from a partial view (e.g. delete a "missing" child).
+    // Reconciling before every cache is complete would plan from a partial view (e.g. delete a "missing" child). The
+    // foreign watches are not waited for: until they are current, names are read before they are created.
     await Promise.all(reflectors.map((r) => r.waitForSync({ signal })));
     const persisted = await this.guardStore.load().catch(() => undefined);
     if (persisted && !persisted.confirmed) this.guard.restore(persisted.state);
@@ -359,9 +373,11 @@ export class PvcController {
   async #apply(key: string, pvc: KubeObject, desired: GeneratedObject[]): Promise<string | undefined> {
     const items = desired.map((obj) => {
       const namespace = obj.metadata.namespace ?? pvc.metadata.namespace ?? '';
-      return { obj, namespace, live: this.index.get(key, obj.kind, namespace, obj.metadata.name) };
+      const live = this.index.get(key, obj.kind, namespace, obj.metadata.name);
+      return { obj, namespace, live, free: !live && this.#foreignNames.free(obj.kind, namespace, obj.metadata.name) };
     });
-    return await applyDrifted(this.opts.kube, items, ({ obj, reason, diff }) => {
+    return await applyDrifted(this.opts.kube, items, ({ obj, namespace, reason, diff }) => {
+      this.#foreignNames.written(obj.kind, namespace, obj.metadata.name);
       this.metrics.applies.inc({ kind: obj.kind, reason: reason.toLowerCase() });
       this.#event(
         pvc,

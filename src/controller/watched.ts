@@ -4,11 +4,13 @@
  * restore-point sync, admission's decision facts, the repository maintenance and `/audit` all read these.
  * A spec fixes what the cache keeps of each object (transform.ts): consumers read only those fields.
  */
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../config/keys.ts';
 import type { LifeboatConfig } from '../config/types.ts';
 import { type InformerSpec, namedInformer } from '../kube/informers.ts';
 import { MAINTENANCE_SELECTOR } from '../plan/maintenance.ts';
 import { EXTERNAL_SECRETS_API_VERSION, VOLSYNC_API_VERSION } from '../plan/objects.ts';
 import { MANAGED_SELECTOR } from './children.ts';
+import { nameOnly } from './foreign-names.ts';
 import { slimChild, slimNamespace, slimPvc } from './transform.ts';
 
 /** Every PVC of the cluster (an unlabelled one may be one whose label was just removed), re-emitted every resync. */
@@ -32,15 +34,40 @@ export function childInformer(apiVersion: string, kind: string): InformerSpec {
 export const destinationInformer: InformerSpec = childInformer(VOLSYNC_API_VERSION, 'ReplicationDestination');
 
 /** The kinds lifeboat generates per PVC in this configuration and cluster. */
-export function childInformers(config: LifeboatConfig, externalSecrets: boolean | undefined): InformerSpec[] {
+function childKinds(config: LifeboatConfig, externalSecrets: boolean | undefined): [string, string][] {
   return [
-    childInformer(VOLSYNC_API_VERSION, 'ReplicationSource'),
-    destinationInformer,
-    childInformer('v1', 'Secret'),
+    [VOLSYNC_API_VERSION, 'ReplicationSource'],
+    [VOLSYNC_API_VERSION, 'ReplicationDestination'],
+    ['v1', 'Secret'],
     ...(config.credentials.mode === 'external-secret' && externalSecrets
-      ? [childInformer(EXTERNAL_SECRETS_API_VERSION, 'ExternalSecret')]
+      ? [[EXTERNAL_SECRETS_API_VERSION, 'ExternalSecret'] as [string, string]]
       : []),
   ];
+}
+
+/** lifeboat's objects of the kinds it generates per PVC. */
+export function childInformers(config: LifeboatConfig, externalSecrets: boolean | undefined): InformerSpec[] {
+  return childKinds(config, externalSecrets).map(([apiVersion, kind]) =>
+    kind === 'ReplicationDestination' ? destinationInformer : childInformer(apiVersion, kind),
+  );
+}
+
+/**
+ * The names other tools' objects of those kinds hold, metadata only (foreign-names.ts): lifeboat creates a name in
+ * neither cache without reading it first.
+ */
+export function foreignInformers(config: LifeboatConfig, externalSecrets: boolean | undefined): InformerSpec[] {
+  return childKinds(config, externalSecrets).map(([apiVersion, kind]) => ({
+    apiVersion,
+    kind,
+    labelSelector: `${MANAGED_BY_LABEL}!=${MANAGED_BY_VALUE}`,
+    metadataOnly: true,
+    transform: nameOnly,
+    resyncMs: 0,
+    // Its normal end each minute tells that the watch is alive when nothing of the kind changes (Reflector.isCurrent
+    // needs a word from the server within 90 s; bookmarks come only while the kind changes).
+    watchTimeoutSeconds: 60,
+  }));
 }
 
 /** One Secret by name (the repository credentials the catalog reads and copy mode copies). */

@@ -75,9 +75,10 @@ export const RBAC_RULES: readonly RbacRule[] = [
     resources: ['replicationsources', 'replicationdestinations'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
     why:
-      'The generated VolSync objects: a label-selected cache (list+watch), a get before creating one (never take over ' +
-      'a foreign object), server-side apply (patch, and create when new), cleanup with a uid precondition (delete). ' +
-      'No update: every write is a server-side apply.',
+      'The generated VolSync objects: a label-selected cache (list+watch), a metadata-only cache of the names other ' +
+      'tools’ objects hold and a get where it cannot vouch (never take over a foreign object), server-side apply ' +
+      '(patch, and create when new), cleanup with a uid precondition (delete). No update: every write is a ' +
+      'server-side apply.',
   },
   {
     scope: 'cluster',
@@ -85,9 +86,10 @@ export const RBAC_RULES: readonly RbacRule[] = [
     resources: ['secrets'],
     verbs: ['get', 'list', 'watch'],
     why:
-      'Generated credentials Secrets (the code lists only label app.kubernetes.io/managed-by=lifeboat, but RBAC cannot ' +
-      'restrict by label, so this covers every Secret), the get before creating one, and the copy-mode source Secret ' +
-      '(watched by name). Sensitive: see docs/install.md.',
+      'Generated credentials Secrets (the code lists their contents only under label app.kubernetes.io/managed-by=' +
+      'lifeboat, but RBAC cannot restrict by label, so this covers every Secret), the names other Secrets hold ' +
+      '(metadata only: their data is not requested) and a get where that cache cannot vouch, and the copy-mode ' +
+      'source Secret (watched by name). Sensitive: see docs/install.md.',
   },
   {
     scope: 'cluster',

@@ -15,13 +15,22 @@ import { Reflector, type ReflectorOptions, type ReflectorStats } from './reflect
 /** What to watch and what to keep of each object: the options a shared informer is built from. */
 export type InformerSpec<T extends KubeObject = KubeObject> = Pick<
   ReflectorOptions<T>,
-  'apiVersion' | 'kind' | 'namespace' | 'labelSelector' | 'fieldSelector' | 'transform' | 'resyncMs'
+  | 'apiVersion'
+  | 'kind'
+  | 'namespace'
+  | 'labelSelector'
+  | 'fieldSelector'
+  | 'metadataOnly'
+  | 'transform'
+  | 'resyncMs'
+  | 'watchTimeoutSeconds'
 >;
 
 export function informerKey(spec: InformerSpec<KubeObject>): string {
   const where = spec.namespace ? ` in ${spec.namespace}` : '';
   const selectors = [spec.labelSelector, spec.fieldSelector].filter(Boolean).join(';');
-  return `${spec.kind}.${spec.apiVersion}${where}${selectors ? ` [${selectors}]` : ''}`;
+  const form = spec.metadataOnly ? ' (metadata)' : '';
+  return `${spec.kind}.${spec.apiVersion}${form}${where}${selectors ? ` [${selectors}]` : ''}`;
 }
 
 /** One object by name, watched through a field selector on its namespace (a Secret lifeboat reads or writes by name). */

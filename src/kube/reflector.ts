@@ -44,6 +44,20 @@ export interface ReflectorOptions<T extends KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Ask the server for metadata only (PartialObjectMetadata): for knowing which objects exist without their contents
+   * (a Secret's data, a Helm release) crossing the wire. Annotations still come along, and may carry contents (kubectl's
+   * last-applied-configuration): keep only what is needed in `transform`. Objects are stored with `apiVersion` and
+   * `kind` of the watched resource.
+   */
+  metadataOnly?: boolean;
+  /**
+   * How long without a word from the server before the store stops counting as current (`isCurrent`). A word is a
+   * list, an event, a bookmark, or a watch the server ended at its timeout. Bookmarks are not to be relied on: the API
+   * server sends them only while its watch cache sees changes of the kind, so a store that must stay current on a
+   * quiet kind also sets a `watchTimeoutSeconds` below this limit. Default 90 s.
+   */
+  quietLimitMs?: number;
   /** Reduces each object before it is stored and emitted; default: drop managedFields. */
   transform?: (object: KubeObject) => T;
   /** Interval of `resync` events; 0 turns them off. Default 10 minutes. */
@@ -70,6 +84,14 @@ export interface ReflectorStats {
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 800, maxMs: 30_000 };
 
+/**
+ * The API server's PartialObjectMetadata forms (meta.k8s.io/v1), for metadata-only lists and watches; plain JSON
+ * (whole objects) from a server that cannot, as client-go asks.
+ */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+const DEFAULT_QUIET_LIMIT_MS = 90_000;
+
 /** The default transform: managedFields are large and nothing in a controller reads them from a cache. */
 export function stripManagedFields(object: KubeObject): KubeObject {
   if (!object.metadata.managedFields) return object;
@@ -88,6 +110,9 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
   private store = new Map<string, T>();
   private lastResourceVersion: string | undefined;
   private synced = false;
+  private failing = false;
+  /** performance.now() of the last list, event or bookmark. */
+  private lastHeard = Number.NEGATIVE_INFINITY;
   private syncWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -97,7 +122,8 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
     this.kube = kube;
     this.opts = opts;
     this.log = opts.logger ?? silentLogger;
-    this.what = `${opts.kind}.${opts.apiVersion}${opts.namespace ? ` in ${opts.namespace}` : ''}`;
+    const form = opts.metadataOnly ? ' (metadata)' : '';
+    this.what = `${opts.kind}.${opts.apiVersion}${form}${opts.namespace ? ` in ${opts.namespace}` : ''}`;
     this.transform = opts.transform ?? (stripManagedFields as (object: KubeObject) => T);
   }
 
@@ -129,6 +155,19 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
   /** True once the first list has been stored and its events emitted. */
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * Whether what the store lacks was created at most a watch delivery ago: synced, no list or watch failed since the
+   * last one that worked, and the server spoke within `quietLimitMs`. A failure makes it false until the next list
+   * completes or the next watch delivers; silence (a connection that died without closing, a server whose watch
+   * stalled, or merely a quiet kind without a short `watchTimeoutSeconds`) makes it false until the server speaks.
+   */
+  isCurrent(): boolean {
+    const quietLimit = this.opts.quietLimitMs ?? DEFAULT_QUIET_LIMIT_MS;
+    return (
+      this.synced && !this.failing && !this.abort.signal.aborted && performance.now() - this.lastHeard <= quietLimit
+    );
   }
 
   waitForSync(opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
@@ -202,19 +241,24 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
         await this.watch(signal, () => {
           delivered = true;
           failures = 0;
+          this.failing = false;
         });
         // Normally the server ends a watch at its timeout: resume at once. A watch that ends at once without a single
         // event is not healthy (a proxy closing streams, say): back off instead of spinning.
         if (!delivered && performance.now() - opened < 1000) {
           failures++;
+          this.failing = true;
           this.stats.watchErrors++;
           await sleep(backoffDelay(failures, backoff), signal);
         } else {
           failures = 0;
+          // The server ended the stream at its timeout: it was there, and this watch missed nothing.
+          this.lastHeard = performance.now();
         }
       } catch (error) {
         if (signal.aborted) break;
         failures++;
+        this.failing = true;
         const gone = isGone(error);
         if (gone) {
           this.stats.expired++;
@@ -253,8 +297,10 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
           continue: token,
         },
         signal,
+        ...(this.opts.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
       });
-      for (const item of page.items) {
+      // An empty PartialObjectMetadataList says `items: null`.
+      for (const item of page.items ?? []) {
         // List items come without apiVersion/kind; watch events carry them, so the store is uniform.
         const object = this.transform({ ...item, apiVersion, kind });
         next.set(objectKey(object), object);
@@ -267,6 +313,8 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
     const previous = this.store;
     this.store = next;
     this.lastResourceVersion = resourceVersion;
+    this.failing = false;
+    this.lastHeard = performance.now();
     const events: ReflectorEvent<T>[] = [];
     for (const [key, object] of next) {
       const old = previous.get(key);
@@ -308,18 +356,25 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
         this.apply(event);
       },
       // The server ends the watch after timeoutSeconds; silence well past that means the connection is dead.
-      { signal, idleTimeoutMs: timeoutSeconds * 1000 + 30_000 },
+      {
+        signal,
+        idleTimeoutMs: timeoutSeconds * 1000 + 30_000,
+        ...(this.opts.metadataOnly ? { accept: METADATA_ACCEPT } : {}),
+      },
     );
   }
 
   private apply(event: WatchEvent): void {
+    this.lastHeard = performance.now();
     const raw = event.object as KubeObject;
     const resourceVersion = raw.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (resourceVersion) this.lastResourceVersion = resourceVersion;
       return;
     }
-    const object = this.transform({ ...raw, apiVersion: raw.apiVersion ?? this.opts.apiVersion, kind: this.opts.kind });
+    // A metadata-only watch's objects say `meta.k8s.io/v1 PartialObjectMetadata`: store them as what was watched.
+    const apiVersion = this.opts.metadataOnly ? this.opts.apiVersion : (raw.apiVersion ?? this.opts.apiVersion);
+    const object = this.transform({ ...raw, apiVersion, kind: this.opts.kind });
     const key = objectKey(object);
     const old = this.store.get(key);
     if (event.type === 'DELETED') {

@@ -33,6 +33,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Deadline for the whole exchange; default the transport's (30 s). */
   timeoutMs?: number;
+  /** Default `application/json`; a metadata-only read asks for PartialObjectMetadata here. */
+  accept?: string;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -46,6 +48,8 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Fail the watch when no byte arrived for this long (a silently dead connection never ends on its own). */
   idleTimeoutMs: number;
+  /** Default `application/json`; a metadata-only watch asks for PartialObjectMetadata here. */
+  accept?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -84,7 +88,7 @@ export class KubeTransport {
       opts.body === undefined
         ? undefined
         : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
     if (payload) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = String(payload.length);
@@ -145,7 +149,7 @@ export class KubeTransport {
   async watch(path: string, query: Query, onEvent: (event: WatchEvent) => void, opts: WatchOptions): Promise<void> {
     const url = this.url(path, { ...query, watch: 1 });
     const what = `watch ${url.pathname}`;
-    const options = await this.options('GET', { accept: 'application/json' });
+    const options = await this.options('GET', { accept: opts.accept ?? 'application/json' });
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       let idle: NodeJS.Timeout | undefined;

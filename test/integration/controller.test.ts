@@ -16,8 +16,12 @@ import type { LifeboatConfig } from '../../src/config/types.ts';
 import { detectCapabilities } from '../../src/controller/capabilities.ts';
 import { GUARD_CONFIGMAP, GUARD_CONFIRM_ANNOTATION } from '../../src/controller/guard-store.ts';
 import { PvcController } from '../../src/controller/pvc-controller.ts';
+import { foreignInformers } from '../../src/controller/watched.ts';
 import { KubeClient, type KubeObject } from '../../src/kube/client.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
+import { InformerCache } from '../../src/kube/informers.ts';
+import type { Reflector } from '../../src/kube/reflector.ts';
+import { generatedNames } from '../../src/plan/names.ts';
 import { type ControlPlane, startControlPlane } from '../support/controlplane.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -31,16 +35,19 @@ function config(extra = ''): LifeboatConfig {
   return loadConfig(`namespace: lifeboat-system\nmassDeletionGuard: { threshold: 5, window: 10m }\n${extra}`);
 }
 
-async function startController(opts: { clockOffsetMs?: number; config?: LifeboatConfig } = {}) {
+async function startController(
+  opts: { clockOffsetMs?: number; config?: LifeboatConfig; kube?: KubeClient; informers?: InformerCache } = {},
+) {
   const registry = new Registry();
   const events = new EventRecorder(kube, { reportingInstance: 'test', registry });
   const controller = new PvcController({
-    kube,
+    kube: opts.kube ?? kube,
     config: opts.config ?? config(),
     capabilities: await detectCapabilities(kube),
     events,
     registry,
     now: () => Date.now() + (opts.clockOffsetMs ?? 0),
+    ...(opts.informers ? { informers: opts.informers } : {}),
   });
   await controller.start();
   const handle = { controller, events };
@@ -53,6 +60,53 @@ async function stopAll() {
     await controller.stop();
     await events.close();
   }
+}
+
+/**
+ * A client for the controller whose reads (GETs) are recorded, with a started informer cache on it and the foreign
+ * watches the controller will ask that cache for. Watch events can be held back: lifeboat's own child watches by
+ * `managedDelayMs`, the metadata-only foreign watches by `foreignDelayMs` (each stream keeps its order).
+ */
+async function watchedClient(opts: { managedDelayMs?: number; foreignDelayMs?: number } = {}) {
+  const client = new KubeClient(cp.kubeConfig);
+  const reads: string[] = [];
+  /** `get Kind ns/name` and `apply Kind ns/name`, in the order they were sent. */
+  const requests: string[] = [];
+  const get = client.get.bind(client);
+  client.get = async <T extends KubeObject>(r: Parameters<KubeClient['get']>[0]) => {
+    reads.push(`${r.kind} ${r.namespace}/${r.name}`);
+    requests.push(`get ${r.kind} ${r.namespace}/${r.name}`);
+    return await get<T>(r);
+  };
+  const apply = client.apply.bind(client);
+  client.apply = async <T extends KubeObject>(obj: T, applyOpts?: Parameters<KubeClient['apply']>[1]) => {
+    requests.push(`apply ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`);
+    return await apply<T>(obj, applyOpts);
+  };
+  const watch = client.http.watch.bind(client.http);
+  client.http.watch = (path, query, onEvent, watchOpts) => {
+    const foreignWatch = watchOpts.accept?.includes('PartialObjectMetadata');
+    const managedWatch = String(query.labelSelector ?? '').startsWith('app.kubernetes.io/managed-by=lifeboat');
+    const delay = (foreignWatch ? opts.foreignDelayMs : managedWatch ? opts.managedDelayMs : 0) ?? 0;
+    const late: typeof onEvent = (event) => {
+      setTimeout(() => onEvent(event), delay);
+    };
+    return watch(path, query, delay ? late : onEvent, watchOpts);
+  };
+  const cache = new InformerCache(client);
+  cache.start();
+  const foreign = foreignInformers(config(), false).map((spec) => cache.informer(spec) as Reflector);
+  return { client, reads, requests, cache, foreign };
+}
+
+/** The name lifeboat gives a PVC's object of `kind` (default naming). */
+function generatedName(pvcName: string, kind: string): string {
+  const names = generatedNames(pvcName, config().naming);
+  return kind === 'Secret'
+    ? names.secret
+    : kind === 'ReplicationSource'
+      ? names.replicationSource
+      : names.replicationDestination;
 }
 
 const ref = (kind: string, namespace: string, name: string) => ({
@@ -232,6 +286,129 @@ describe('intent controller (real API server)', () => {
     assert.equal(await kube.get(ref('ReplicationDestination', 'drift', 'cache-restore')), undefined);
   });
 
+  it('creates names no one holds without reading them first, and refuses a name another tool holds', async () => {
+    await namespace('names');
+    const { client, requests, cache, foreign } = await watchedClient();
+    try {
+      const { controller } = await startController({ clockOffsetMs: 3 * HOUR, kube: client, informers: cache });
+      await eventually('the foreign watches are current', async () => foreign.every((r) => r.isCurrent()) || undefined);
+
+      // Names no object holds: created at once, not read.
+      await pvc('names', 'fresh', { backup: 'daily' });
+      await bind('names', 'fresh');
+      await eventually(
+        'fresh protected',
+        async () => controller.reports.get('names/fresh')?.verdict === 'protected' || undefined,
+      );
+      for (const kind of ['Secret', 'ReplicationSource', 'ReplicationDestination']) {
+        const target = `${kind} names/${generatedName('fresh', kind)}`;
+        assert.ok(await kube.get(ref(kind, 'names', generatedName('fresh', kind))), `${kind} created`);
+        // A later reconcile may read it (its own write, before its own watch shows it); the creation did not.
+        assert.equal(
+          requests.find((r) => r.endsWith(` ${target}`)),
+          `apply ${target}`,
+          `${target} was created without being read first`,
+        );
+      }
+
+      // Another tool creates a ReplicationSource while lifeboat runs; then a PVC whose source would take its name.
+      await kube.apply({
+        apiVersion: VOLSYNC,
+        kind: 'ReplicationSource',
+        metadata: { name: 'later-backup', namespace: 'names' },
+        spec: { sourcePVC: 'elsewhere', trigger: { manual: 'mine' } },
+      });
+      await eventually('the foreign watch saw it', async () =>
+        foreign.some((r) => r.get('names/later-backup')) ? true : undefined,
+      );
+      await pvc('names', 'later', { backup: 'daily' });
+      await bind('names', 'later');
+      const conflict = await eventually('later in conflict', async () =>
+        controller.reports.get('names/later')?.verdict === 'conflict'
+          ? controller.reports.get('names/later')
+          : undefined,
+      );
+      assert.match(
+        conflict.message,
+        /ReplicationSource names\/later-backup already exists and is not managed by lifeboat/,
+      );
+      const theirs = await kube.get<KubeObject & { spec: { sourcePVC: string } }>(
+        ref('ReplicationSource', 'names', 'later-backup'),
+      );
+      assert.equal(theirs?.spec.sourcePVC, 'elsewhere', 'the other tool’s object is untouched');
+      assert.equal(theirs?.metadata.labels?.['app.kubernetes.io/managed-by'], undefined);
+    } finally {
+      await stopAll();
+      await cache.stop();
+      client.close();
+    }
+  });
+
+  it('reads a name first while its two watches may disagree: a managed-by label just removed, its own write not yet seen', async () => {
+    await namespace('settle');
+    // Both orders of two streams, made certain: lifeboat's own watches deliver 2 s late, the foreign ones 3 s late.
+    const { client, reads, cache, foreign } = await watchedClient({ managedDelayMs: 2_000, foreignDelayMs: 3_000 });
+    try {
+      const { controller } = await startController({ clockOffsetMs: 3 * HOUR, kube: client, informers: cache });
+      await eventually('the foreign watches are current', async () => foreign.every((r) => r.isCurrent()) || undefined);
+      const created = async (kind: string) =>
+        (await controller.metrics.applies.get()).values.find(
+          (v) => v.labels.kind === kind && v.labels.reason === 'created',
+        )?.value ?? 0;
+      const children = (key: string) => controller.index.of(key).length === 3 || undefined;
+
+      // Someone takes lifeboat's ReplicationSource over by removing its managed-by label. It leaves lifeboat's watch
+      // before it enters the foreign one: lifeboat reads the name, refuses, and never takes the object back.
+      await pvc('settle', 'taken', { backup: 'daily' });
+      await bind('settle', 'taken');
+      await eventually('taken’s objects in lifeboat’s cache', async () => children('settle/taken'));
+      await mergePatch(ref('ReplicationSource', 'settle', 'taken-backup'), {
+        metadata: { labels: { 'app.kubernetes.io/managed-by': null } },
+      });
+      const taken = await eventually('taken in conflict', async () =>
+        controller.reports.get('settle/taken')?.verdict === 'conflict'
+          ? controller.reports.get('settle/taken')
+          : undefined,
+      );
+      assert.match(
+        taken.message,
+        /ReplicationSource settle\/taken-backup already exists and is not managed by lifeboat/,
+      );
+      assert.ok(reads.includes('ReplicationSource settle/taken-backup'), 'the departed name was read before any write');
+      await eventually('the foreign watch saw it', async () =>
+        foreign.some((r) => r.get('settle/taken-backup')) ? true : undefined,
+      );
+      const kept = await kube.get(ref('ReplicationSource', 'settle', 'taken-backup'));
+      assert.equal(kept?.metadata.labels?.['app.kubernetes.io/managed-by'], undefined, 'not taken back');
+
+      // A second reconcile before lifeboat's own watch shows what the first created: the names are read, found to be
+      // lifeboat's and as desired, and nothing is written or announced twice.
+      const before = await Promise.all(['Secret', 'ReplicationSource', 'ReplicationDestination'].map(created));
+      await pvc('settle', 'twice', { backup: 'daily' });
+      await bind('settle', 'twice');
+      await eventually(
+        'twice protected',
+        async () => controller.reports.get('settle/twice')?.verdict === 'protected' || undefined,
+      );
+      assert.equal(controller.index.of('settle/twice').length, 0, 'its own watch has not delivered yet');
+      await mergePatch(
+        { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'settle', name: 'twice' },
+        { metadata: { annotations: { touched: '1' } } },
+      );
+      await eventually('twice’s objects in lifeboat’s cache', async () => children('settle/twice'));
+      const after = await Promise.all(['Secret', 'ReplicationSource', 'ReplicationDestination'].map(created));
+      assert.deepEqual(
+        after.map((n, i) => n - (before[i] ?? 0)),
+        [1, 1, 1],
+        'each object created once',
+      );
+      assert.ok(reads.includes('ReplicationSource settle/twice-backup'), 'the second reconcile read its own write');
+    } finally {
+      await stopAll();
+      await cache.stop();
+      client.close();
+    }
+  });
   it('label removed → RS, RD and Secret deleted; PVC deleted → RS deleted, RD and Secret kept', async () => {
     await namespace('life');
     for (const name of ['gone', 'unlabelled']) {

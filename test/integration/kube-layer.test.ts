@@ -223,6 +223,94 @@ describe('Reflector', () => {
     await reflector.stop();
   });
 
+  it('metadata only: knows which objects exist without their contents, and follows a label selector in and out', async () => {
+    const ns = await namespace('reflect-meta');
+    const secret = (name: string, labels: Record<string, string> = {}) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: ns, labels },
+      stringData: { password: `${name}-secret-value` },
+    });
+    await kube.apply(secret('theirs'));
+    await kube.apply(secret('ours', { 'app.kubernetes.io/managed-by': 'lifeboat' }));
+    const reflector = new Reflector(kube, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: ns,
+      labelSelector: 'app.kubernetes.io/managed-by!=lifeboat',
+      metadataOnly: true,
+    });
+    cleanups.push(() => reflector.stop());
+    const events = collect(reflector);
+    assert.equal(reflector.isCurrent(), false, 'not current before its first list');
+    reflector.start();
+    await reflector.waitForSync({ timeoutMs: 20_000 });
+    assert.equal(reflector.isCurrent(), true);
+    assert.deepEqual(reflector.keys(), [`${ns}/theirs`], 'the unlabelled Secret only');
+    const listed = reflector.get(`${ns}/theirs`) as KubeObject;
+    assert.equal(listed.apiVersion, 'v1', 'stored as what was watched, not as PartialObjectMetadata');
+    assert.equal(listed.kind, 'Secret');
+    assert.equal(listed.data, undefined, 'no contents crossed the wire');
+    assert.equal(JSON.stringify(listed).includes('secret-value'), false);
+
+    await kube.apply(secret('later'));
+    await waitFor('add of a new unlabelled Secret', () => has(events, 'add', `${ns}/later`));
+    const watched = reflector.get(`${ns}/later`) as KubeObject;
+    assert.deepEqual([watched.apiVersion, watched.kind, watched.data], ['v1', 'Secret', undefined]);
+    // The label removed: the Secret enters the selection; set again: it leaves it.
+    await kube.http.request('PATCH', `/api/v1/namespaces/${ns}/secrets/ours`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { 'app.kubernetes.io/managed-by': null } } },
+    });
+    await waitFor('the relabelled Secret enters', () => has(events, 'add', `${ns}/ours`));
+    await kube.http.request('PATCH', `/api/v1/namespaces/${ns}/secrets/ours`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { 'app.kubernetes.io/managed-by': 'lifeboat' } } },
+    });
+    await waitFor('and leaves again', () => has(events, 'delete', `${ns}/ours`));
+    assert.deepEqual(reflector.keys().sort(), [`${ns}/later`, `${ns}/theirs`]);
+    await reflector.stop();
+    assert.equal(reflector.isCurrent(), false, 'a stopped reflector is not current');
+  });
+
+  it('is not current after quietLimitMs without a word from the server, and current again when it speaks', async () => {
+    const ns = await namespace('reflect-quiet');
+    const reflector = new Reflector(kube, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, quietLimitMs: 1_500 });
+    cleanups.push(() => reflector.stop());
+    const events = collect(reflector);
+    reflector.start();
+    await reflector.waitForSync({ timeoutMs: 20_000 });
+    assert.equal(reflector.isCurrent(), true, 'the list just answered');
+    await waitFor('silence past the limit', () => !reflector.isCurrent(), 10_000);
+    assert.equal(reflector.stats.watchErrors, 0, 'nothing failed: the watch is merely quiet');
+    await kube.apply(configMap(ns, 'speaks', { v: '1' }));
+    await waitFor('the event', () => has(events, 'add', `${ns}/speaks`));
+    assert.equal(reflector.isCurrent(), true);
+    await reflector.stop();
+  });
+
+  it('a quiet kind stays current when its watch ends at a timeout below the limit (the server was there)', async () => {
+    const ns = await namespace('reflect-still');
+    const reflector = new Reflector(kube, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      quietLimitMs: 4_000,
+      watchTimeoutSeconds: 1,
+    });
+    cleanups.push(() => reflector.stop());
+    reflector.start();
+    await reflector.waitForSync({ timeoutMs: 20_000 });
+    const until = Date.now() + 9_000; // more than twice the limit
+    while (Date.now() < until) {
+      assert.equal(reflector.isCurrent(), true, 'no event for seconds, yet the server ended each watch on time');
+      await delay(250);
+    }
+    assert.ok(reflector.stats.watches >= 5, `watches reopened (${reflector.stats.watches})`);
+    assert.equal(reflector.stats.watchErrors, 0);
+    await reflector.stop();
+  });
+
   it('survives a cut connection: reconnects from its resourceVersion and delivers what changed meanwhile', async () => {
     const ns = await namespace('reflect-cut');
     for (const name of ['keep', 'change', 'remove']) await kube.apply(configMap(ns, name, { v: '1' }));
@@ -243,6 +331,7 @@ describe('Reflector', () => {
     await reflector.waitForSync({ timeoutMs: 20_000 });
     await waitFor('the watch is open', () => reflector.stats.watches >= 1);
     await delay(200);
+    assert.equal(reflector.isCurrent(), true, 'synced and nothing failed');
 
     await proxy.close();
     await kube.apply(configMap(ns, 'new', { v: '1' }));
@@ -250,6 +339,7 @@ describe('Reflector', () => {
     await kube.delete({ apiVersion: 'v1', kind: 'ConfigMap', name: 'remove', namespace: ns });
     await waitFor('the reflector noticed the outage', () => reflector.stats.watchErrors >= 2);
     assert.equal(has(events, 'add', `${ns}/new`), false, 'nothing arrives while the port is closed');
+    assert.equal(reflector.isCurrent(), false, 'a store that may lack what was created meanwhile is not current');
     await proxy.open();
 
     await waitFor('missed add, update and delete', () =>
@@ -259,6 +349,7 @@ describe('Reflector', () => {
       }),
     );
     assert.equal(reflector.stats.lists, 1, 'resumed from its resourceVersion: no relist needed');
+    assert.equal(reflector.isCurrent(), true, 'current again once the new watch delivered');
     assert.equal(has(events, 'update', `${ns}/keep`), false);
     assert.deepEqual(reflector.keys().sort(), [`${ns}/change`, `${ns}/keep`, `${ns}/new`]);
     await reflector.stop();
