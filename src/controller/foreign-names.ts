@@ -69,7 +69,9 @@ export class ForeignNames {
 
   /** lifeboat's own watch shows the object: its cache answers for the name from now on. */
   arrived(kind: string, namespace: string, name: string): void {
+    if (this.#unsettled.size === 0) return;
     this.#unsettled.delete(`${kind}/${namespace}/${name}`);
+    this.#forget(this.#now());
   }
 
   /** True only when no object holds the name (see the top of this file); false means "read it first". */

@@ -377,7 +377,10 @@ export class PvcController {
       return { obj, namespace, live, free: !live && this.#foreignNames.free(obj.kind, namespace, obj.metadata.name) };
     });
     return await applyDrifted(this.opts.kube, items, ({ obj, namespace, reason, diff }) => {
-      this.#foreignNames.written(obj.kind, namespace, obj.metadata.name);
+      // Unsettled until lifeboat's own watch shows it, unless that watch was faster than the apply's answer.
+      if (!this.index.get(key, obj.kind, namespace, obj.metadata.name)) {
+        this.#foreignNames.written(obj.kind, namespace, obj.metadata.name);
+      }
       this.metrics.applies.inc({ kind: obj.kind, reason: reason.toLowerCase() });
       this.#event(
         pvc,
