@@ -47,9 +47,7 @@ function childKinds(config: LifeboatConfig, externalSecrets: boolean | undefined
 
 /** lifeboat's objects of the kinds it generates per PVC. */
 export function childInformers(config: LifeboatConfig, externalSecrets: boolean | undefined): InformerSpec[] {
-  return childKinds(config, externalSecrets).map(([apiVersion, kind]) =>
-    kind === 'ReplicationDestination' ? destinationInformer : childInformer(apiVersion, kind),
-  );
+  return childKinds(config, externalSecrets).map(([apiVersion, kind]) => childInformer(apiVersion, kind));
 }
 
 /**

@@ -111,7 +111,7 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
   private lastResourceVersion: string | undefined;
   private synced = false;
   private failing = false;
-  /** performance.now() of the last list, event or bookmark. */
+  /** performance.now() of the last word from the server: a list, an event or bookmark, a watch ended on time. */
   private lastHeard = Number.NEGATIVE_INFINITY;
   private syncWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly abort = new AbortController();
