@@ -10,17 +10,19 @@
 # build with a base made locally (--build-arg NODE_IMAGE=...) where no registry is reachable.
 ARG NODE_IMAGE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
 
-# Compile TypeScript to dist/ (tsc is a dev dependency, so this stage installs everything).
+# Bundle the TypeScript sources into dist/ (scripts/build.ts and bundle.ts; esbuild is a dev dependency, so this stage installs
+# everything; its native binary comes as an optional package, so no install script has to run).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: the `prepare` script would compile before the sources are copied.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts scripts/bundle.ts ./scripts/
 COPY src ./src
 RUN npm run build
 
-# Runtime dependencies only, from the lockfile.
+# Runtime dependencies only, from the lockfile: the bundle carries the others' code, but loads @kubernetes/client-node
+# from here for kubeconfigs that need it.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -35,7 +37,7 @@ ENV NODE_ENV=production
 ENV MALLOC_ARENA_MAX=1
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-# package.json marks dist/ as ES modules ("type": "module") and carries the version `lifeboat version` prints.
+# package.json marks dist/ as ES modules ("type": "module"); the version `lifeboat version` prints is built in.
 COPY package.json ./
 # 65532: the conventional non-root uid (distroless "nonroot") when the image runs on its own; the chart runs the pod
 # as the repository's owner instead (podSecurityContext, default the movers' 568), so it can read kopia's 0600 files.
@@ -51,5 +53,5 @@ EXPOSE 8080 9443
 #   (98-119 MiB). lifeboat's heavy work is native either way (JSON, TLS, AES, scrypt, zstd; Poly1305 on BigInt); the
 #   cost is its own and node's JavaScript running interpreted: a first convergence of 1,000 PVCs ~13% slower, an
 #   admission p99 of 2 ms. --jitless also turns WebAssembly off, which nothing in the image uses.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=192", "--jitless", "--optimize-for-size", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=2", "--max-old-space-size=192", "--jitless", "--optimize-for-size", "dist/lifeboat.js"]
 CMD ["run", "--config", "/etc/lifeboat/config.yaml"]

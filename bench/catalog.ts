@@ -9,7 +9,7 @@
  * 4. Heap held by a catalog of 100,000 snapshots.
  *
  * How, so the numbers cannot flatter:
- * - "Cold" is a new process on both sides: a fresh `node` (image V8 flags and ENV, compiled `dist/`, no module cache, no
+ * - "Cold" is a new process on both sides: a fresh `node` (image V8 flags and ENV, lifeboat bundled as in the image, no module cache, no
  *   derived keys) running lifeboat's reader against a fresh `kopia` / `restic` process; both timed from spawn to
  *   exit. The baselines keep their on-disk caches warm (kopia's connected config and cache, restic's cache
  *   directory): lifeboat's cold process has no cache at all.
@@ -143,10 +143,10 @@ function exitOf(child: ReturnType<typeof spawn>): string {
   return child.exitCode === null ? 'closed its output' : `exited with code ${child.exitCode}`;
 }
 
-const COLD = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, compiled dist/, no cache of any kind`;
+const COLD = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, lifeboat bundled as in the image, no cache of any kind`;
 const CLI = (tool: string) => `a fresh \`${tool}\` process per sample (spawn to exit), its on-disk cache warm`;
-const WARM = `long-running catalog in a \`node\` process of its own (${IMAGE_FLAGS_NOTE}, compiled dist/), refresh after a first full read`;
-const FLOOR = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, compiled dist/, deriving the keys only`;
+const WARM = `long-running catalog in a \`node\` process of its own (${IMAGE_FLAGS_NOTE}, lifeboat bundled as in the image), refresh after a first full read`;
+const FLOOR = `a fresh \`node\` process per sample (spawn to exit), ${IMAGE_FLAGS_NOTE}, lifeboat bundled as in the image, deriving the keys only`;
 const alternating = (n: number) => `${n} rounds, order alternating`;
 
 /**

@@ -35,7 +35,7 @@ export default async function bench(): Promise<BenchResult> {
         await handle.close();
       }
     }
-    const built = join(REPO_ROOT, 'dist/cli/main.js');
+    const built = join(REPO_ROOT, 'dist/lifeboat.js');
     const entry = existsSync(built) ? built : join(REPO_ROOT, 'src/cli/main.ts');
     const args = [
       entry,

@@ -1,5 +1,5 @@
 /**
- * Resident memory of the real `lifeboat run` process (compiled, the image's V8 flags and ENV), on fresh API servers:
+ * Resident memory of the real `lifeboat run` process (bundled, the image's V8 flags and ENV), on fresh API servers:
  * 1. Idle: an operator with no PVC to protect, once it leads and every cache has synced (goal: peak ≤ 70 MiB). The
  *    same run counts, at the API server (`apiserver_request_total`), the LIST and WATCH requests the process made to
  *    get there: each watched resource should be listed and watched once.
@@ -11,7 +11,7 @@
  * high-water mark of the process) and the resident size of every process, median and range; a goal is "met" only
  * when the worst process meets it.
  *
- * `BENCH_LIFEBOAT_ENTRY` measures another build (e.g. the previous commit's `dist/cli/main.js`) under the same
+ * `BENCH_LIFEBOAT_ENTRY` measures another build (e.g. the previous commit's `dist/lifeboat.js`) under the same
  * conditions; `BENCH_EXTRA_NODE_FLAGS` adds V8 flags to the image's (to try a flag before the image ships it), and
  * `BENCH_DROP_NODE_FLAGS` leaves some of the image's out (to measure what they do).
  */
@@ -35,7 +35,8 @@ const NAMESPACES = 50;
 const PVCS = Number(process.env.BENCH_MEMORY_PVCS ?? 5_000);
 /** Processes per scenario (each one sample). */
 const SAMPLES = Math.max(5, Number(process.env.BENCH_MEMORY_SAMPLES ?? 5));
-const ENTRY = process.env.BENCH_LIFEBOAT_ENTRY ?? join(REPO_ROOT, 'dist/cli/main.js');
+const BUNDLE = join(REPO_ROOT, 'dist/lifeboat.js');
+const ENTRY = process.env.BENCH_LIFEBOAT_ENTRY ?? BUNDLE;
 const CONFIG = 'namespace: lifeboat-system\nminPvcAge: 1s\n';
 /** The image's flags (less any BENCH_DROP_NODE_FLAGS, see image-process.ts), and any BENCH_EXTRA_NODE_FLAGS. */
 const NODE_FLAGS = [...IMAGE_RUN_FLAGS, ...(process.env.BENCH_EXTRA_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
@@ -210,7 +211,7 @@ export default async function memoryBench(): Promise<BenchResult> {
   return {
     name: 'memory',
     setup: [
-      `the real \`lifeboat run\` process (compiled, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.join(' ') === IMAGE_NODE_FLAGS.join(' ') ? 'the image’s' : `the image’s are ${IMAGE_NODE_FLAGS.join(' ')}`}; the image’s environment ${IMAGE_ENV_TEXT}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
+      `the real \`lifeboat run\` process (${ENTRY === BUNDLE ? 'the bundle dist/lifeboat.js' : ENTRY}, V8 flags ${NODE_FLAGS.join(' ')}: ${NODE_FLAGS.join(' ') === IMAGE_NODE_FLAGS.join(' ') ? 'the image’s' : `the image’s are ${IMAGE_NODE_FLAGS.join(' ')}`}; the image’s environment ${IMAGE_ENV_TEXT}), one per fresh control plane, ${SAMPLES} processes per scenario; /proc/<pid>/status read ${SETTLE_MS / 1000} s after it leads with an empty work queue`,
       `idle: no PVC to protect; loaded: ${PVCS} labelled, Bound PVCs past minPvcAge in ${NAMESPACES} namespaces, from a cold start until their ${3 * PVCS} objects exist`,
       'peak is the kernel high-water mark (VmHWM) of each process, so it covers convergence; "met" only when the worst process meets the goal',
       `API requests of the first idle process until it leads and its caches synced, counted by the API server: ${requests.map(([k, n]) => `${k} ×${n}`).join(', ')}`,

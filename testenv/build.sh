@@ -236,13 +236,13 @@ pause_image() {
 }
 
 # lifeboat's own image, as close to the Dockerfile as a machine without a registry or a Docker engine gets: the same
-# /app (dist/ compiled by `npm run build`'s command, the production packages of package-lock.json, package.json) and
+# /app (dist/ bundled by `npm run build`'s command, the production packages of package-lock.json, package.json) and
 # the same ENTRYPOINT, CMD, USER, WORKDIR, ENV and EXPOSE, read from the Dockerfile's last stage. What differs: the
 # base is not node:24-bookworm-slim but this machine's `node` binary at /usr/local/bin/node with the shared libraries
 # it links (no shell, no npm, no Debian userland in the image); the production packages are copied from the
 # checkout's node_modules (installed from the same lockfile) rather than installed by `npm ci --omit=dev`; and it is
 # one layer. Keyed by everything that goes into it, so a change to the sources builds a new image.
-LIFEBOAT_IMAGE_INPUTS=(Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json)
+LIFEBOAT_IMAGE_INPUTS=(Dockerfile package.json package-lock.json tsconfig.json scripts/build.ts scripts/bundle.ts)
 lifeboat_image_key() {
   local repo; repo=$(cd "$here/.." && pwd)
   { node --version; readlink -f "$(command -v node)"; sha256sum "$(readlink -f "$(command -v node)")"
@@ -258,8 +258,8 @@ lifeboat_image() {
   mkdir -p "$cache/images" "$root/tmp" "$root/etc" "$root/app/node_modules" "$root/usr/local/bin"
   chmod 1777 "$root/tmp"
   local build; build=$(node -p "require('$repo/package.json').scripts.build")
-  [[ $build == tsc\ * ]] || { say "package.json's build script is '$build'; lifeboat_image knows how to run tsc"; exit 1; }
-  (cd "$repo" && node_modules/.bin/$build --outDir "$root/app/dist") || { rm -rf "$root"; exit 1; }
+  [[ $build == "node scripts/build.ts" ]] || { say "package.json's build script is '$build'; lifeboat_image knows how to run 'node scripts/build.ts'"; exit 1; }
+  (cd "$repo" && $build --out-dir "$root/app/dist") || { rm -rf "$root"; exit 1; }
   cp "$repo/package.json" "$root/app/"
   local pkg
   while read -r pkg; do

@@ -2,7 +2,7 @@
  * lifeboat's webhook server in a process of its own, as in its pod, for bench/admission.ts (bench/run.ts runs only the
  * top-level files of bench/): the load generator must not share the webhook's event loop and heap, or its own work and
  * garbage collections show up as webhook latency. It runs as the image runs lifeboat (bench/support/image-process.ts:
- * the image's V8 flags and ENV, the compiled dist/), so it loads lifeboat only from dist/.
+ * the image's V8 flags and ENV, lifeboat's code bundled as the image's is).
  *
  * Argument: a JSON setup (`mode`, TLS pair, and for `storm` a kubeconfig). It builds the catalog the mode asks for,
  * answers namespaces the way `lifeboat run` does (a short-lived cache over the API server in `storm`), prints
@@ -11,7 +11,6 @@
 import type { Namespace } from '../../src/intent/resources.ts';
 import type { CatalogSource, RepositoryRead } from '../../src/repository/source.ts';
 import type { Snapshot } from '../../src/repository/types.ts';
-import { load, loadPackage } from './dist.ts';
 
 export interface WebhookSetup {
   mode: 'latency' | 'storm';
@@ -69,16 +68,13 @@ function memorySource(snapshots: Record<string, Snapshot[]>): CatalogSource {
   };
 }
 
-const { Registry } = await loadPackage<typeof import('prom-client')>('prom-client');
-const { CatalogDecisions } = await load<typeof import('../../src/admission/catalog-decisions.ts')>(
-  'admission/catalog-decisions.js',
-);
-const { cachedNamespaces } =
-  await load<typeof import('../../src/admission/namespace-cache.ts')>('admission/namespace-cache.js');
-const { createAdmissionServer } = await load<typeof import('../../src/admission/server.ts')>('admission/server.js');
-const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('catalog/catalog.js');
-const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
-const { KubeClient, loadKubeConfig } = await load<typeof import('../../src/kube/client.ts')>('kube/client.js');
+const { Registry } = await import('prom-client');
+const { CatalogDecisions } = await import('../../src/admission/catalog-decisions.ts');
+const { cachedNamespaces } = await import('../../src/admission/namespace-cache.ts');
+const { createAdmissionServer } = await import('../../src/admission/server.ts');
+const { Catalog } = await import('../../src/catalog/catalog.ts');
+const { loadConfig } = await import('../../src/config/load.ts');
+const { KubeClient, loadKubeConfig } = await import('../../src/kube/client.ts');
 
 if (!process.argv[2]) throw new Error('usage: node bench/support/admission-webhook.ts <WebhookSetup as JSON>');
 const setup = JSON.parse(process.argv[2]) as WebhookSetup;

@@ -1,6 +1,6 @@
 /**
  * lifeboat's catalog in a process of its own, started by bench/catalog.ts with the image's V8 flags and ENV and
- * loading lifeboat as shipped (the compiled `dist/`), so what it measures runs as it runs in the image (`--jitless`
+ * loading lifeboat as shipped (bundled as the image's code is), so what it measures runs as it runs in the image (`--jitless`
  * or not), not with the warm JIT of the benchmark process. Two modes:
  * - **cold** (`cold <spec>`): a fresh `node` (no JIT warmth, no module cache, no derived keys, no open connections)
  *   reads every repository once, prints one JSON line and exits. Its twin is a fresh `kopia` or `restic` process.
@@ -13,7 +13,6 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Catalog } from '../../src/catalog/catalog.ts';
 import type { CatalogSource, PvcRef } from '../../src/repository/source.ts';
-import { load } from './dist.ts';
 
 /**
  * A full scan of a kopia repository or of restic repositories; or, to show the floor of any reader that checks the
@@ -38,20 +37,15 @@ export interface ColdScanResult {
 async function deriveOnly(spec: Extract<ColdScanSpec, { kind: 'kopia-key' | 'restic-keys' }>): Promise<ColdScanResult> {
   const started = performance.now();
   if (spec.kind === 'kopia-key') {
-    const crypto = await load<typeof import('../../src/mover/kopia/reader/crypto.ts')>('mover/kopia/reader/crypto.js');
+    const crypto = await import('../../src/mover/kopia/reader/crypto.ts');
     const loaded = performance.now();
     // The salt is the repository's unique ID: its value does not change the cost.
     await crypto.deriveFormatKey(spec.password, randomBytes(32), crypto.SCRYPT_ALGORITHM);
     return { pvcs: 0, loadMs: loaded - started, scanMs: performance.now() - loaded };
   }
-  const { parseKeyFile } =
-    await load<typeof import('../../src/mover/restic/reader/keys.ts')>('mover/restic/reader/keys.js');
-  const { deriveUserKey } = await load<typeof import('../../src/mover/restic/reader/crypto.ts')>(
-    'mover/restic/reader/crypto.js',
-  );
-  const { mapLimit } = await load<typeof import('../../src/mover/restic/reader/map-limit.ts')>(
-    'mover/restic/reader/map-limit.js',
-  );
+  const { parseKeyFile } = await import('../../src/mover/restic/reader/keys.ts');
+  const { deriveUserKey } = await import('../../src/mover/restic/reader/crypto.ts');
+  const { mapLimit } = await import('../../src/mover/restic/reader/map-limit.ts');
   const loaded = performance.now();
   await mapLimit(spec.keyFiles, spec.concurrency, async (file) =>
     deriveUserKey(spec.password, parseKeyFile(await readFile(file))),
@@ -65,22 +59,18 @@ export type ScanSpec = Extract<ColdScanSpec, { kind: 'kopia' | 'restic' }>;
 /** The catalog of `spec`'s repositories, and how long loading lifeboat's modules took. */
 async function openCatalog(spec: ScanSpec): Promise<{ catalog: Catalog; source: CatalogSource; loadMs: number }> {
   const started = performance.now();
-  const { Catalog } = await load<typeof import('../../src/catalog/catalog.ts')>('catalog/catalog.js');
+  const { Catalog } = await import('../../src/catalog/catalog.ts');
   const credentials = async () => ({ password: spec.password });
   let source: CatalogSource;
   if (spec.kind === 'kopia') {
-    const { kopiaSource } = await load<typeof import('../../src/mover/kopia/catalog-source.ts')>(
-      'mover/kopia/catalog-source.js',
-    );
+    const { kopiaSource } = await import('../../src/mover/kopia/catalog-source.ts');
     source = kopiaSource({
       location: { kind: 'filesystem', path: spec.repoPath },
       identity: spec.identity,
       credentials,
     });
   } else {
-    const { resticSource } = await load<typeof import('../../src/mover/restic/catalog-source.ts')>(
-      'mover/restic/catalog-source.js',
-    );
+    const { resticSource } = await import('../../src/mover/restic/catalog-source.ts');
     source = resticSource({ repository: spec.repository, credentials });
   }
   const loadMs = performance.now() - started;
@@ -115,7 +105,7 @@ export type WarmReply = { ms: number } | { micros: number } | { error: string };
 
 /** Mean microseconds per decision over `count` lookups (the admission and `/exists` path), all of them restores. */
 async function decisionMicros(catalog: Catalog, count: number): Promise<number> {
-  const { decide } = await load<typeof import('../../src/decision/decide.ts')>('decision/decide.js');
+  const { decide } = await import('../../src/decision/decide.ts');
   const refs: PvcRef[] = catalog.pvcs();
   let restores = 0;
   const start = performance.now();

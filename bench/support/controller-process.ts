@@ -1,13 +1,12 @@
 /**
  * lifeboat's PVC controller in a process of its own, as the image runs it (bench/support/image-process.ts: the image's
- * V8 flags and ENV, the compiled dist/), for bench/controller.ts's convergence comparison. In the benchmark's own
+ * V8 flags and ENV, lifeboat's code bundled as the image's is), for bench/controller.ts's convergence comparison. In the benchmark's own
  * process the controller would run with that process's JIT, which the image may not have (`--jitless`).
  *
  * Argument: a JSON ControllerRun. The PVCs exist already; it loads lifeboat, detects the cluster's capabilities, then
  * times the controller from a cold start (list+watch, plan, conflict check, apply, Events) until every PVC is
  * protected and the work queue is idle, prints `{"ms":N}` and exits.
  */
-import { load, loadPackage } from './dist.ts';
 
 export interface ControllerRun {
   kubeconfig: string;
@@ -27,14 +26,12 @@ const run = JSON.parse(process.argv[2]) as ControllerRun;
 if (!run.kubeconfig || !(run.pvcs > 0)) {
   throw new Error(`a ControllerRun needs kubeconfig and pvcs > 0, got ${JSON.stringify(Object.keys(run))}`);
 }
-const { Registry } = await loadPackage<typeof import('prom-client')>('prom-client');
-const { loadConfig } = await load<typeof import('../../src/config/load.ts')>('config/load.js');
-const { detectCapabilities } =
-  await load<typeof import('../../src/controller/capabilities.ts')>('controller/capabilities.js');
-const { PvcController } =
-  await load<typeof import('../../src/controller/pvc-controller.ts')>('controller/pvc-controller.js');
-const { KubeClient, loadKubeConfig } = await load<typeof import('../../src/kube/client.ts')>('kube/client.js');
-const { EventRecorder } = await load<typeof import('../../src/kube/events.ts')>('kube/events.js');
+const { Registry } = await import('prom-client');
+const { loadConfig } = await import('../../src/config/load.ts');
+const { detectCapabilities } = await import('../../src/controller/capabilities.ts');
+const { PvcController } = await import('../../src/controller/pvc-controller.ts');
+const { KubeClient, loadKubeConfig } = await import('../../src/kube/client.ts');
+const { EventRecorder } = await import('../../src/kube/events.ts');
 
 const kube = new KubeClient(loadKubeConfig(run.kubeconfig));
 const capabilities = await detectCapabilities(kube);

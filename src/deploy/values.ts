@@ -57,7 +57,7 @@ export interface ChartValues {
 }
 
 /**
- * Resource numbers (docs/install.md, "Resources"): measured on the compiled operator (`node dist/cli/main.js run`,
+ * Resource numbers (docs/install.md, "Resources"): measured on the bundled operator (`node dist/lifeboat.js run`,
  * Node 24, in-cluster credentials, controller + catalog + webhook) against kube-apiserver 1.34 with 25 / 250 / 1000
  * labelled PVCs: steady RSS 103 / 114 / 133 MiB, 1.0 / 2.3 / 3.8 CPU-seconds to converge, idle about 6 millicores.
  * The request covers the steady state of a home-lab fleet; the limit leaves room for bursts and catalog refreshes.

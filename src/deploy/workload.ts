@@ -39,7 +39,7 @@ export function imageReference(ctx: RenderContext, appVersion: string): string {
   return digest ? `${repository}@${digest}` : `${repository}:${tag || appVersion}`;
 }
 
-/** The arguments after the image's entrypoint (`node dist/cli/main.js`): every listener's address is explicit. */
+/** The arguments after the image's entrypoint (`node dist/lifeboat.js`): every listener's address is explicit. */
 export function containerArgs(ctx: RenderContext): string[] {
   const args = ['run', '--config', CONFIG_FILE, '--listen', `0.0.0.0:${PORTS.http.containerPort}`];
   if (ctx.config.admission.enabled) args.push('--webhook-listen', `0.0.0.0:${PORTS.webhook.containerPort}`);

@@ -60,7 +60,7 @@ describe('npm package', () => {
       await mkdir(dirname(join(copy, file)), { recursive: true });
       await cp(join(REPO_ROOT, file), join(copy, file));
     }
-    // The build (`prepack`) needs the dev dependencies (tsc); the copy borrows the checkout's.
+    // The build (`prepack`) needs the dev dependencies (esbuild); the copy borrows the checkout's.
     await symlink(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
     const packed = await run(npm, ['pack', '--json', '--pack-destination', scratch], {
       cwd: copy,
@@ -87,10 +87,10 @@ describe('npm package', () => {
   });
   after(() => rm(scratch, { recursive: true, force: true }));
 
-  it('is the scoped package with the compiled CLI, the examples and no source or tests', () => {
+  it('is the scoped package with the bundled CLI, the examples and no source or tests', () => {
     assert.ok(files.includes('bin/lifeboat.js'));
     assert.ok(files.includes('bin/kubectl-lifeboat.js'));
-    assert.ok(files.includes('dist/cli/main.js'));
+    assert.ok(files.includes('dist/lifeboat.js'));
     assert.ok(files.includes('examples/pvc-daily.yaml'));
     assert.deepEqual(
       files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || /\.test\.js$/.test(f)),

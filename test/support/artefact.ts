@@ -1,7 +1,7 @@
 /**
- * The built JavaScript the container image runs, assembled like the image's /app: `dist/` compiled by the build
- * script's own command (`tsc -p tsconfig.build.json`, into a temporary directory so concurrent builds in the shared
- * working tree never collide), package.json beside it (ES modules, the version), and node_modules.
+ * The built JavaScript the container image runs, assembled like the image's /app: `dist/` bundled by the build
+ * script's own command (`node scripts/build.ts`, into a temporary directory so concurrent builds in the shared
+ * working tree never collide), package.json beside it (ES modules), and node_modules.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
@@ -25,10 +25,9 @@ export async function buildArtefact(): Promise<Artefact> {
   const dir = await mkdtemp(join(tmpdir(), 'lifeboat-artefact-'));
   try {
     const [tool, ...args] = pkg.scripts.build.split(' ');
-    if (tool !== 'tsc') throw new Error(`the build script is "${pkg.scripts.build}"; this helper knows how to run tsc`);
-    await run(join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), [...args, '--outDir', join(dir, 'dist')], {
-      cwd: REPO_ROOT,
-    });
+    if (tool !== 'node' || args.join(' ') !== 'scripts/build.ts')
+      throw new Error(`the build script is "${pkg.scripts.build}"; this helper knows how to run node scripts/build.ts`);
+    await run(process.execPath, [...args, '--out-dir', join(dir, 'dist')], { cwd: REPO_ROOT });
     await copyFile(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'));
     await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   } catch (error) {

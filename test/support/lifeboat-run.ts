@@ -14,7 +14,7 @@ export interface LifeboatRunOptions {
   config: string;
   kubeconfig: string;
   ports: { ops: number; webhook: number };
-  /** Default the TypeScript source; the benchmarks run the compiled `dist/cli/main.js` as the image does. */
+  /** Default the TypeScript source; the benchmarks run the bundle `dist/lifeboat.js` as the image does. */
   entry?: string;
   /** V8 flags in front of the entry (the image's, for measurements). */
   nodeFlags?: readonly string[];

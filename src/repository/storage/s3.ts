@@ -17,17 +17,11 @@ import { nodeHttp } from '../../node-http.ts';
 import { raceAbort } from '../abort.ts';
 import { type BlobInfo, type BlobStorage, type ByteRange, StorageError, type StorageErrorCode } from './storage.ts';
 
-/**
- * The AWS SDK is loaded on first use: it adds about 30 MiB to the process, and most installations read a filesystem
- * (NFS) repository and never need it.
- */
-type Sdk = { s3: typeof import('@aws-sdk/client-s3'); http: typeof import('@smithy/node-http-handler') };
+/** The AWS SDK, loaded on first use (./s3-sdk.ts says why). */
+type Sdk = typeof import('./s3-sdk.ts');
 let sdk: Promise<Sdk> | undefined;
 function loadSdk(): Promise<Sdk> {
-  sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@smithy/node-http-handler')]).then(([s3, http]) => ({
-    s3,
-    http,
-  }));
+  sdk ??= import('./s3-sdk.ts');
   return sdk;
 }
 
@@ -166,7 +160,7 @@ export class S3Storage implements BlobStorage {
     if (range !== undefined && range.length <= 0) return new Uint8Array(0);
     let response: GetObjectCommandOutput;
     try {
-      const [client, { s3 }] = await Promise.all([this.client, loadSdk()]);
+      const [client, s3] = await Promise.all([this.client, loadSdk()]);
       response = await client.send(
         new s3.GetObjectCommand({
           Bucket: this.bucket,
@@ -210,7 +204,7 @@ export class S3Storage implements BlobStorage {
     do {
       let page: ListObjectsV2CommandOutput;
       try {
-        const [client, { s3 }] = await Promise.all([this.client, loadSdk()]);
+        const [client, s3] = await Promise.all([this.client, loadSdk()]);
         page = await client.send(
           new s3.ListObjectsV2Command({
             Bucket: this.bucket,
@@ -296,7 +290,7 @@ export class S3Storage implements BlobStorage {
 async function createClient(endpoint: string, config: S3StorageConfig): Promise<S3Client> {
   const maxSockets = config.maxSockets ?? 32;
   const requestTimeout = config.requestTimeoutMs ?? 10_000;
-  const { s3, http } = await loadSdk();
+  const s3 = await loadSdk();
   return new s3.S3Client({
     endpoint,
     region: config.region || 'us-east-1',
@@ -309,7 +303,7 @@ async function createClient(endpoint: string, config: S3StorageConfig): Promise<
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: config.maxAttempts ?? 2,
-    requestHandler: new http.NodeHttpHandler({
+    requestHandler: new s3.NodeHttpHandler({
       connectionTimeout: requestTimeout,
       requestTimeout,
       throwOnRequestTimeout: true,
