@@ -8,6 +8,7 @@
  * answers namespaces the way `lifeboat run` does (a short-lived cache over the API server in `storm`), prints
  * `{"port":N}` once listening, and serves `GET /durations`: the server-side handling time (ms) of every review so far.
  */
+import { Registry } from 'prom-client';
 import type { Namespace } from '../../src/intent/resources.ts';
 import type { CatalogSource, RepositoryRead } from '../../src/repository/source.ts';
 import type { Snapshot } from '../../src/repository/types.ts';
@@ -68,7 +69,6 @@ function memorySource(snapshots: Record<string, Snapshot[]>): CatalogSource {
   };
 }
 
-const { Registry } = await import('prom-client');
 const { CatalogDecisions } = await import('../../src/admission/catalog-decisions.ts');
 const { cachedNamespaces } = await import('../../src/admission/namespace-cache.ts');
 const { createAdmissionServer } = await import('../../src/admission/server.ts');

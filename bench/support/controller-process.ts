@@ -7,6 +7,7 @@
  * times the controller from a cold start (list+watch, plan, conflict check, apply, Events) until every PVC is
  * protected and the work queue is idle, prints `{"ms":N}` and exits.
  */
+import { Registry } from 'prom-client';
 
 export interface ControllerRun {
   kubeconfig: string;
@@ -26,7 +27,6 @@ const run = JSON.parse(process.argv[2]) as ControllerRun;
 if (!run.kubeconfig || !(run.pvcs > 0)) {
   throw new Error(`a ControllerRun needs kubeconfig and pvcs > 0, got ${JSON.stringify(Object.keys(run))}`);
 }
-const { Registry } = await import('prom-client');
 const { loadConfig } = await import('../../src/config/load.ts');
 const { detectCapabilities } = await import('../../src/controller/capabilities.ts');
 const { PvcController } = await import('../../src/controller/pvc-controller.ts');
