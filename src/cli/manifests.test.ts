@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { renderManifests } from '../deploy/manifests.ts';
 import { resolveValues } from '../deploy/values.ts';
@@ -29,6 +29,13 @@ const objects = (yaml: string) =>
     .filter((o): o is KubeObject => o !== null);
 
 const examples = new URL('../../examples/lifeboat.yaml', import.meta.url).pathname;
+
+/** A scratch directory for one test, removed after it. */
+function scratch(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeboat-manifests-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('lifeboat manifests', () => {
   it('prints the generator’s objects, Namespace first, each RBAC rule with its reason', async () => {
@@ -59,8 +66,8 @@ describe('lifeboat manifests', () => {
     );
   });
 
-  it('--namespace and --no-namespace-object; values files merge in order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-manifests-'));
+  it('--namespace and --no-namespace-object; values files merge in order', async (t) => {
+    const dir = scratch(t);
     writeFileSync(join(dir, 'a.yaml'), 'replicaCount: 3\nlogLevel: warn\n');
     writeFileSync(join(dir, 'b.yaml'), 'replicaCount: 4\n');
     const { status, out, err } = await run(
@@ -84,8 +91,8 @@ describe('lifeboat manifests', () => {
     assert.equal(deployment.metadata.namespace, 'backup');
   });
 
-  it('exits 1 with the reason for a misspelt setting, an invalid config or an unreadable file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeboat-manifests-'));
+  it('exits 1 with the reason for a misspelt setting, an invalid config or an unreadable file', async (t) => {
+    const dir = scratch(t);
     writeFileSync(join(dir, 'typo.yaml'), 'serviceMonitor:\n  enable: true\n');
     writeFileSync(join(dir, 'config.yaml'), 'minPvcAge: soon\n');
     const cases: [string[], RegExp][] = [

@@ -85,6 +85,7 @@ after(async () => {
   await stopLifeboatRun(lifeboat);
   kube?.close();
   await cp?.stop();
+  await kopia?.repo.cleanup();
 });
 
 async function audit(): Promise<Ledger> {

@@ -3,6 +3,7 @@
  * Kopia repository. No kubelet, controller-manager or VolSync runs: helpers named `play…` act their part explicitly
  * (binding a claim, completing a VolSync sync, scaling a workload), and each says whose part it plays.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,8 +70,24 @@ export async function sourceSecret(kube: KubeClient, kopia: KopiaFixture): Promi
   });
 }
 
+const madeDirs: string[] = [];
+
+/** A scratch directory under the system's temp dir, removed when this test file's process exits. */
 export async function tempDir(prefix: string): Promise<string> {
-  return await mkdtemp(join(tmpdir(), prefix));
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  if (madeDirs.length === 0) {
+    process.once('exit', () => {
+      for (const made of madeDirs) {
+        try {
+          rmSync(made, { recursive: true, force: true });
+        } catch {
+          // best effort: a failure here must not turn a passing test file into a failing one
+        }
+      }
+    });
+  }
+  madeDirs.push(dir);
+  return dir;
 }
 
 export async function namespace(kube: KubeClient, name: string, optIn = true): Promise<void> {

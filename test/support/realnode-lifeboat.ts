@@ -9,6 +9,7 @@
  * is read from the kubelet's container log files on the node.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export class InClusterLifeboat {
    * configurations carry the CA lifeboat's leader made.
    */
   async install(config: Record<string, unknown>): Promise<void> {
-    this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-helm-'));
+    this.scratch = await scratchDir('lifeboat-helm-');
     await this.helm(['install', RELEASE, CHART, '--values', await this.values(config), '--wait', '--timeout', '180s']);
     await this.serving();
   }
@@ -91,7 +92,7 @@ export class InClusterLifeboat {
    * the Deployment's pods are all ready and the webhook is served.
    */
   async installFromManifests(config: Record<string, unknown>, replicas: number): Promise<void> {
-    this.scratch = await mkdtemp(join(tmpdir(), 'lifeboat-manifests-'));
+    this.scratch = await scratchDir('lifeboat-manifests-');
     const values = await this.values(config, replicas);
     const rendered = await spawnCli(['manifests', '--values', values, '--output', 'json'], {
       env: { HOME: this.scratch },
@@ -380,4 +381,27 @@ export class InClusterLifeboat {
     this.scratch = '';
     this.service = undefined;
   }
+}
+
+const scratchDirs = new Set<string>();
+
+/**
+ * A scratch directory for helm's or the CLI's files. `uninstall` removes it; this removes it too when the test process
+ * exits, for an installation that goes with its cluster instead (the rebuild test leaves the last one running).
+ */
+async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  if (scratchDirs.size === 0) {
+    process.once('exit', () => {
+      for (const made of scratchDirs) {
+        try {
+          rmSync(made, { recursive: true, force: true });
+        } catch {
+          // best effort: a failure here must not turn a passing test file into a failing one
+        }
+      }
+    });
+  }
+  scratchDirs.add(dir);
+  return dir;
 }
