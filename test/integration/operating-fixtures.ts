@@ -3,9 +3,7 @@
  * Kopia repository. No kubelet, controller-manager or VolSync runs: helpers named `play…` act their part explicitly
  * (binding a claim, completing a VolSync sync, scaling a workload), and each says whose part it plays.
  */
-import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog } from '../../src/catalog/catalog.ts';
 import type { LifeboatConfig } from '../../src/config/types.ts';
@@ -17,6 +15,7 @@ import { VOLSYNC_API_VERSION, VOLUME_SNAPSHOT_API_VERSION } from '../../src/plan
 import { buildDestination, buildSource } from '../../src/plan/replication.ts';
 import { armBody, SYNC_FIELD_MANAGER } from '../../src/plan/standby.ts';
 import { createKopiaRepository, type KopiaTestRepository, makeSourceDir } from '../support/kopia.ts';
+import { scratchDir } from '../support/scratch-dir.ts';
 
 export { eventually } from '../support/eventually.ts';
 
@@ -70,24 +69,9 @@ export async function sourceSecret(kube: KubeClient, kopia: KopiaFixture): Promi
   });
 }
 
-const madeDirs: string[] = [];
-
 /** A scratch directory under the system's temp dir, removed when this test file's process exits. */
 export async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  if (madeDirs.length === 0) {
-    process.once('exit', () => {
-      for (const made of madeDirs) {
-        try {
-          rmSync(made, { recursive: true, force: true });
-        } catch {
-          // best effort: a failure here must not turn a passing test file into a failing one
-        }
-      }
-    });
-  }
-  madeDirs.push(dir);
-  return dir;
+  return await scratchDir(prefix);
 }
 
 export async function namespace(kube: KubeClient, name: string, optIn = true): Promise<void> {

@@ -9,9 +9,7 @@
  * is read from the kubelet's container log files on the node.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
@@ -19,6 +17,7 @@ import type { KubeClient, KubeObject } from '../../src/kube/client.ts';
 import { spawnCli } from './cli.ts';
 import { eventually } from './eventually.ts';
 import type { RealNodeInfo } from './realnode.ts';
+import { scratchDir } from './scratch-dir.ts';
 import { binary, REPO_ROOT } from './testenv.ts';
 
 const run = promisify(execFile);
@@ -62,6 +61,7 @@ export class InClusterLifeboat {
    * configurations carry the CA lifeboat's leader made.
    */
   async install(config: Record<string, unknown>): Promise<void> {
+    // Removed by uninstall, or at exit for an installation that goes with its cluster (the rebuild test's last one).
     this.scratch = await scratchDir('lifeboat-helm-');
     await this.helm(['install', RELEASE, CHART, '--values', await this.values(config), '--wait', '--timeout', '180s']);
     await this.serving();
@@ -381,27 +381,4 @@ export class InClusterLifeboat {
     this.scratch = '';
     this.service = undefined;
   }
-}
-
-const scratchDirs = new Set<string>();
-
-/**
- * A scratch directory for helm's or the CLI's files. `uninstall` removes it; this removes it too when the test process
- * exits, for an installation that goes with its cluster instead (the rebuild test leaves the last one running).
- */
-async function scratchDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  if (scratchDirs.size === 0) {
-    process.once('exit', () => {
-      for (const made of scratchDirs) {
-        try {
-          rmSync(made, { recursive: true, force: true });
-        } catch {
-          // best effort: a failure here must not turn a passing test file into a failing one
-        }
-      }
-    });
-  }
-  scratchDirs.add(dir);
-  return dir;
 }
