@@ -73,13 +73,21 @@ async function nothingLeft(s: S): Promise<void> {
  */
 async function inventory(s: S): Promise<Set<string>> {
   const found = new Set<string>();
-  // The standby restore points (not drill-labelled) are re-synced while the test runs, and VolSync names each sync's
-  // image `volsync-<rd>-<time>` and deletes the one it replaces: those images rotate on their own, not leaked by a drill.
-  const standbys = (await s.kube.list(VOLSYNC, 'ReplicationDestination', { namespace: s.namespace }))
-    .filter((rd) => !rd.metadata.labels?.['lifeboat.dev/drill'])
-    .map((rd) => `volsync-${rd.metadata.name}-`);
+  // The standby restore points (not drill-labelled) are re-synced while the test runs. VolSync names each sync's image
+  // after the destination PVC and the time, `volsync-<rd>-dest-<YYYYMMDDHHMMSS>`, and deletes the one it replaces:
+  // those images rotate on their own, not leaked by a drill.
+  const standbyRds = (await s.kube.list(VOLSYNC, 'ReplicationDestination', { namespace: s.namespace })).filter(
+    (rd) => !rd.metadata.labels?.['lifeboat.dev/drill'],
+  );
+  const standbys = standbyRds.map((rd) => `volsync-${rd.metadata.name}-dest-`);
   const standbyImage = (name: string | undefined): boolean =>
-    !!name && standbys.some((prefix) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)));
+    !!name && standbys.some((prefix) => name.startsWith(prefix) && /^\d{14}$/.test(name.slice(prefix.length)));
+  // The pattern must name what VolSync really makes, or every re-sync would read as a leak (and a wrong pattern
+  // could hide one): each standby's current image is checked against it.
+  for (const rd of standbyRds) {
+    const image = (rd as KubeObject & { status?: { latestImage?: { name?: string } } }).status?.latestImage?.name;
+    assert.ok(!image || standbyImage(image), `standby ${rd.metadata.name}'s image ${image} is VolSync's naming`);
+  }
   for (const [apiVersion, kind] of [
     [VOLSYNC, 'ReplicationDestination'],
     ['v1', 'PersistentVolumeClaim'],
