@@ -7,6 +7,22 @@ import type { MoverBackend } from './backend.ts';
 export type { DestinationMover, MoverBackend, SourceMover } from './backend.ts';
 
 export function backendOf(config: LifeboatConfig): MoverBackend {
+  let backend = bound.get(config);
+  if (!backend) {
+    backend = bind(config);
+    bound.set(config, backend);
+  }
+  return backend;
+}
+
+/**
+ * One backend per configuration object: planning asks for it several times per reconcile, and each binding makes
+ * five closures (which the bundle also names one by one), all garbage a moment later. A configuration is never
+ * changed in place (a reload builds a new object), so the binding stays right for as long as its key lives.
+ */
+const bound = new WeakMap<LifeboatConfig, MoverBackend>();
+
+function bind(config: LifeboatConfig): MoverBackend {
   const kind = config.repository.backend;
   const mover = MOVERS[kind];
   const { password, repository } = mover.variables;
