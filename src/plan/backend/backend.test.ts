@@ -40,6 +40,14 @@ describe('the mover registry', () => {
     assert.deepEqual([...BACKEND_KINDS], ['kopia', 'restic']);
   });
 
+  it('binds a configuration once, and another configuration (a reload) anew', () => {
+    const config = configFor('kopia');
+    assert.equal(backendOf(config), backendOf(config));
+    const reloaded = configFor('restic');
+    assert.notEqual(backendOf(reloaded), backendOf(config));
+    assert.equal(backendOf(reloaded).kind, 'restic');
+  });
+
   for (const kind of BACKEND_KINDS) {
     describe(kind, () => {
       const config = configFor(kind);
