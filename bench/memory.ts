@@ -83,7 +83,22 @@ interface MemoryRun {
   memory: Awaited<ReturnType<typeof procMemory>>;
   convergedMs: number;
   heap: number;
+  /** Lists after each informer's first (a watch expired) and watches that failed: either can explain a peak. */
+  relists: number;
+  watchFailures: number;
   requests?: Record<string, number>;
+}
+
+/** The sum of a metric's series in a /metrics text, and how many series it has. */
+function seriesSum(text: string, name: string): { sum: number; series: number } {
+  let sum = 0;
+  let series = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    series++;
+  }
+  return { sum, series };
 }
 
 /** One process on a fresh control plane with `pvcs` labelled PVCs; read once it has converged and settled. */
@@ -133,8 +148,12 @@ async function run(pvcs: number): Promise<MemoryRun> {
       await sleep(SETTLE_MS);
       const requests = before ? difference(await listWatchCounts(kube), before) : undefined;
       const memory = await procMemory(child.pid ?? 0);
-      const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(await metrics(port))?.[1] ?? Number.NaN) / 2 ** 20;
-      return { memory, convergedMs, heap, ...(requests ? { requests } : {}) };
+      const text = await metrics(port);
+      const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+      const lists = seriesSum(text, 'lifeboat_cache_lists_total');
+      const relists = lists.sum - lists.series;
+      const watchFailures = seriesSum(text, 'lifeboat_cache_watch_failures_total').sum;
+      return { memory, convergedMs, heap, relists, watchFailures, ...(requests ? { requests } : {}) };
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -185,6 +204,18 @@ function summary(label: string, runs: MemoryRun[]) {
         'MiB',
         runs.map((r) => r.heap),
         `${SAMPLE_METHOD}; /metrics read right after`,
+      ),
+      measured(
+        `${label}: relists (complete lists after each informer's first)`,
+        'lists',
+        runs.map((r) => r.relists),
+        `${SAMPLE_METHOD}; lifeboat_cache_lists_total read right after; a relist holds the old and the new list at once`,
+      ),
+      measured(
+        `${label}: watches that failed and were started again`,
+        'watches',
+        runs.map((r) => r.watchFailures),
+        `${SAMPLE_METHOD}; lifeboat_cache_watch_failures_total read right after`,
       ),
     ],
   };

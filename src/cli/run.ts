@@ -26,6 +26,7 @@ import { auditRoute } from '../http/audit.ts';
 import { badRequest, existsAnswer, parseExistsPath } from '../http/exists.ts';
 import { CatalogMetrics } from '../http/metrics.ts';
 import { createOpsServer } from '../http/ops-server.ts';
+import { registerCacheMetrics } from '../kube/cache-metrics.ts';
 import { KubeClient, type KubeObject } from '../kube/client.ts';
 import { InformerCache } from '../kube/informers.ts';
 import { jsonLogger, type Logger, type LogLevel } from '../kube/log.ts';
@@ -140,6 +141,7 @@ async function runOperator(ctx: RunContext): Promise<void> {
     logger,
     drainMs: flags.webhookUrl ? 0 : 5000,
   });
+  registerCacheMetrics(registry, manager.cache);
 
   // Every replica: the credentials Secret, the catalog over it, and lifeboat's destinations (ledger, requests).
   const credentials = secretRef ? manager.cache.informer(secretInformer(secretRef)) : undefined;

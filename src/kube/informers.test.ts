@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import { type ScriptedApi, scriptedApi } from '../../test/support/scripted-api.ts';
+import { registerCacheMetrics } from './cache-metrics.ts';
 import type { KubeObject } from './client.ts';
 import { InformerCache } from './informers.ts';
 import type { ReflectorEvent } from './reflector.ts';
@@ -39,7 +41,14 @@ describe('InformerCache', () => {
     await Promise.all([first.waitForSync(), other.waitForSync()]);
     await until('both watches open', () => api.requests.filter((r) => r.startsWith('watch')).length === 2);
     assert.deepEqual([...api.requests].sort(), ['list app=a', 'list app=b', 'watch app=a', 'watch app=b']);
-    assert.deepEqual(cache.stats(), { informers: 2, lists: 2, listPages: 2, watches: 2, expired: 0, watchErrors: 0 });
+    const calls = { lists: 1, listPages: 1, watches: 1, expired: 0, watchErrors: 0 };
+    assert.deepEqual(
+      cache.stats().sort((a, b) => a.key.localeCompare(b.key)),
+      [
+        { key: 'ConfigMap.v1 [app=a]', objects: 2, ...calls },
+        { key: 'ConfigMap.v1 [app=b]', objects: 2, ...calls },
+      ],
+    );
   });
 
   it('starts an informer asked for after the cache started, and replays what it holds to a late subscriber', async () => {
@@ -80,5 +89,19 @@ describe('InformerCache', () => {
   it('a stopped cache watches nothing new', async () => {
     await cache.stop();
     assert.throws(() => cache.informer(maps), /the informer cache is stopped: cannot watch ConfigMap\.v1 \[app=a\]/);
+  });
+});
+
+describe('the cache metrics', () => {
+  it('serve each informer’s objects, lists and failed watches under its key', async () => {
+    api.names = ['one', 'two', 'three'];
+    const registry = new Registry();
+    registerCacheMetrics(registry, cache);
+    cache.start();
+    await cache.informer(maps).waitForSync();
+    const text = await registry.metrics();
+    assert.match(text, /^lifeboat_cache_objects\{informer="ConfigMap\.v1 \[app=a\]"\} 3$/m);
+    assert.match(text, /^lifeboat_cache_lists_total\{informer="ConfigMap\.v1 \[app=a\]"\} 1$/m);
+    assert.match(text, /^lifeboat_cache_watch_failures_total\{informer="ConfigMap\.v1 \[app=a\]"\} 0$/m);
   });
 });

@@ -49,6 +49,12 @@ export function namedInformer(ref: {
   };
 }
 
+/** One informer's objects and API calls (`key`: informerKey of its spec). */
+export interface InformerStats extends ReflectorStats {
+  key: string;
+  objects: number;
+}
+
 interface Entry {
   spec: InformerSpec<KubeObject>;
   reflector: Reflector<KubeObject>;
@@ -117,17 +123,12 @@ export class InformerCache {
     return this.#entries.get(key)?.reflector.hasSynced();
   }
 
-  /** API calls of every informer together (lists, pages, watches, relists): the cache's cost at the API server. */
-  stats(): ReflectorStats & { informers: number } {
-    const total = { informers: this.#entries.size, lists: 0, listPages: 0, watches: 0, expired: 0, watchErrors: 0 };
-    for (const { reflector } of this.#entries.values()) {
-      total.lists += reflector.stats.lists;
-      total.listPages += reflector.stats.listPages;
-      total.watches += reflector.stats.watches;
-      total.expired += reflector.stats.expired;
-      total.watchErrors += reflector.stats.watchErrors;
-    }
-    return total;
+  /**
+   * Each informer's objects and the API calls behind them (lists, pages, watches, relists): the cache's cost in the
+   * process's memory and at the API server, served as metrics (cache-metrics.ts).
+   */
+  stats(): InformerStats[] {
+    return [...this.#entries].map(([key, { reflector }]) => ({ key, objects: reflector.size, ...reflector.stats }));
   }
 
   /** Ends every watch; resolves once none is running. */
