@@ -83,9 +83,9 @@ interface MemoryRun {
   memory: Awaited<ReturnType<typeof procMemory>>;
   convergedMs: number;
   heap: number;
-  /** Lists after each informer's first (a watch expired) and watches that failed: either can explain a peak. */
+  /** Complete lists after each informer's first (a watch expired), and lists or watches that failed and were retried. */
   relists: number;
-  watchFailures: number;
+  failures: number;
   requests?: Record<string, number>;
 }
 
@@ -152,8 +152,8 @@ async function run(pvcs: number): Promise<MemoryRun> {
       const heap = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
       const lists = seriesSum(text, 'lifeboat_cache_lists_total');
       const relists = lists.sum - lists.series;
-      const watchFailures = seriesSum(text, 'lifeboat_cache_watch_failures_total').sum;
-      return { memory, convergedMs, heap, relists, watchFailures, ...(requests ? { requests } : {}) };
+      const failures = seriesSum(text, 'lifeboat_cache_failures_total').sum;
+      return { memory, convergedMs, heap, relists, failures, ...(requests ? { requests } : {}) };
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -212,10 +212,10 @@ function summary(label: string, runs: MemoryRun[]) {
         `${SAMPLE_METHOD}; lifeboat_cache_lists_total read right after; a relist holds the old and the new list at once`,
       ),
       measured(
-        `${label}: watches that failed and were started again`,
-        'watches',
-        runs.map((r) => r.watchFailures),
-        `${SAMPLE_METHOD}; lifeboat_cache_watch_failures_total read right after`,
+        `${label}: lists and watches that failed and were started again`,
+        'retries',
+        runs.map((r) => r.failures),
+        `${SAMPLE_METHOD}; lifeboat_cache_failures_total read right after`,
       ),
     ],
   };

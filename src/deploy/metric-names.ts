@@ -72,10 +72,10 @@ export const EXPORTED: readonly ExportedMetric[] = [
     'Complete lists by informer: the first, then one per relist after the watch expired',
   ),
   run(
-    'lifeboat_cache_watch_failures_total',
+    'lifeboat_cache_failures_total',
     'counter',
     ['informer'],
-    'Watches that ended in an error (410 Gone included) and were started again, by informer',
+    'Lists and watches that failed and were started again (410 Gone included), by informer',
   ),
   run('workqueue_depth', 'gauge', ['name'], 'Items waiting in the work queue'),
   run('workqueue_adds_total', 'counter', ['name'], 'Items added to the work queue'),

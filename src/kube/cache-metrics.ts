@@ -34,8 +34,8 @@ export function registerCacheMetrics(registry: Registry, cache: InformerCache): 
     },
   });
   new Counter({
-    name: 'lifeboat_cache_watch_failures_total',
-    help: 'Watches that ended in an error (410 Gone included) and were started again, by informer.',
+    name: 'lifeboat_cache_failures_total',
+    help: 'Lists and watches that failed and were started again (410 Gone included), by informer.',
     labelNames,
     registers,
     collect() {

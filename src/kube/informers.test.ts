@@ -102,6 +102,6 @@ describe('the cache metrics', () => {
     const text = await registry.metrics();
     assert.match(text, /^lifeboat_cache_objects\{informer="ConfigMap\.v1 \[app=a\]"\} 3$/m);
     assert.match(text, /^lifeboat_cache_lists_total\{informer="ConfigMap\.v1 \[app=a\]"\} 1$/m);
-    assert.match(text, /^lifeboat_cache_watch_failures_total\{informer="ConfigMap\.v1 \[app=a\]"\} 0$/m);
+    assert.match(text, /^lifeboat_cache_failures_total\{informer="ConfigMap\.v1 \[app=a\]"\} 0$/m);
   });
 });

@@ -73,12 +73,13 @@ export interface ReflectorOptions<T extends KubeObject> {
 
 /** Counters of API calls and recoveries, for metrics and for tests that count API traffic. */
 export interface ReflectorStats {
+  /** Complete lists: the first, then one per relist. */
   lists: number;
   listPages: number;
   watches: number;
   /** Watches or lists that ended in 410 Gone and forced a relist. */
   expired: number;
-  /** Watches that ended with an error other than 410 (network, idle, server). */
+  /** Lists and watches that ended with an error other than 410 (network, idle, server). */
   watchErrors: number;
 }
 
@@ -283,7 +284,6 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
   private async relist(signal: AbortSignal): Promise<void> {
     const { apiVersion, kind } = this.opts;
     const path = await this.kube.resources.collectionPath(apiVersion, kind, this.opts.namespace);
-    this.stats.lists++;
     const next = new Map<string, T>();
     let token: string | undefined;
     let resourceVersion: string | undefined;
@@ -309,6 +309,8 @@ export class Reflector<T extends KubeObject = KubeObject> implements ObjectStore
       resourceVersion = page.metadata?.resourceVersion;
     } while (token);
     if (signal.aborted) return;
+    // Only a list that arrived whole counts: a failed one is a failure (watchErrors), retried.
+    this.stats.lists++;
 
     const previous = this.store;
     this.store = next;
