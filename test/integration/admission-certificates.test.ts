@@ -74,9 +74,35 @@ describe('webhook certificates Secret (real API server)', () => {
     kube.close();
   });
 
+  /**
+   * Clients whose first `method` requests (the write) wait until `parties` of them arrived, so every replica has read
+   * before any writes. Without it the race is left to timing: a replica that reads after the other's write just
+   * adopts it, and the AlreadyExists or Conflict path goes untested.
+   */
+  const racingClients = (parties: number, method: 'POST' | 'PUT'): KubeClient[] => {
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return Array.from({ length: parties }, () => {
+      const http = Object.create(kube.http) as KubeClient['http'];
+      http.request = (async (...args: Parameters<KubeClient['http']['request']>) => {
+        if (args[0] === method) {
+          if (++arrived === parties) release();
+          await allArrived;
+        }
+        return await kube.http.request(...args);
+      }) as KubeClient['http']['request'];
+      return Object.assign(Object.create(kube) as KubeClient, { http });
+    });
+  };
+
   it('two replicas creating the Secret at once end up with one CA and the same serving pair', async () => {
-    const a = selfSigned('race-create');
-    const b = selfSigned('race-create');
+    // Both read "no Secret" and both create: one create wins, the other gets AlreadyExists and adopts the winner's.
+    const [ka, kb] = racingClients(2, 'POST');
+    const a = selfSigned('race-create', { kube: ka });
+    const b = selfSigned('race-create', { kube: kb });
     const [ma, mb] = await Promise.all([a.manager.sync(), b.manager.sync()]);
     assert.ok(ma && mb);
     assert.equal(ma.certPem, mb.certPem);
@@ -99,8 +125,10 @@ describe('webhook certificates Secret (real API server)', () => {
   it('two replicas renewing at once: one write wins, the other re-reads and agrees', async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
-    const a = selfSigned('race-renew', { leafValidityMs: HOUR, now });
-    const b = selfSigned('race-renew', { leafValidityMs: HOUR, now });
+    // Creating the Secret is a POST; both renewals (PUTs) wait until both replicas planned theirs.
+    const [ka, kb] = racingClients(2, 'PUT');
+    const a = selfSigned('race-renew', { leafValidityMs: HOUR, now, kube: ka });
+    const b = selfSigned('race-renew', { leafValidityMs: HOUR, now, kube: kb });
     const first = await a.manager.sync();
     assert.ok(first);
     await b.manager.sync();
