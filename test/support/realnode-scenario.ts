@@ -467,25 +467,43 @@ export class Scenario {
 
   /** Waits until the real mover finished the sync of the source's manual `token`; returns the source's status. */
   async synced(pvc: string, token: string): Promise<NonNullable<Source['status']>> {
-    return await eventually(
-      `backup '${token}' of ${pvc} done by the real mover`,
-      async () => {
-        const status = (await this.kube.get<Source>(this.sourceRef(pvc)))?.status;
-        if (status?.lastManualSync !== token) return undefined;
-        const result = status.latestMoverStatus?.result;
-        if (result !== 'Successful') throw new Error(`mover result ${result}: ${status.latestMoverStatus?.logs ?? ''}`);
-        return status;
-      },
-      300_000,
-      1000,
-    ).catch(async (error: Error) => {
-      throw new Error(`${error.message}; ${await this.syncState(pvc)}`);
-    });
+    const started = Date.now();
+    // A sync still running after a minute says what it waits for, also when it then succeeds: a slow one is seen.
+    let slow: NodeJS.Timeout | undefined = setTimeout(async () => {
+      slow = undefined;
+      process.stderr.write(
+        `[realnode] ${this.namespace}: backup '${token}' of ${pvc} still running after 60 s; ${await this.syncState(pvc)}\n`,
+      );
+    }, 60_000);
+    try {
+      return await eventually(
+        `backup '${token}' of ${pvc} done by the real mover`,
+        async () => {
+          const status = (await this.kube.get<Source>(this.sourceRef(pvc)))?.status;
+          if (status?.lastManualSync !== token) return undefined;
+          const result = status.latestMoverStatus?.result;
+          if (result !== 'Successful')
+            throw new Error(`mover result ${result}: ${status.latestMoverStatus?.logs ?? ''}`);
+          return status;
+        },
+        300_000,
+        1000,
+      ).catch(async (error: Error) => {
+        throw new Error(`${error.message}; ${await this.syncState(pvc)}`);
+      });
+    } finally {
+      if (slow) clearTimeout(slow);
+      else
+        process.stderr.write(
+          `[realnode] ${this.namespace}: backup '${token}' of ${pvc} took ${Math.round((Date.now() - started) / 1000)} s\n`,
+        );
+    }
   }
 
   /**
    * What a sync that does not finish is waiting for, for the failure message: the source's trigger and status (the
-   * mover's last result and log tail, its conditions), and the namespace's Pods and VolumeSnapshots.
+   * mover's last result and log tail, its conditions), and the namespace's Pods (where the scheduler put them, or why
+   * not), claims, VolumeSnapshots and latest Warning events.
    */
   private async syncState(pvc: string): Promise<string> {
     try {
@@ -495,9 +513,35 @@ export class Scenario {
       const mover = rs?.status?.latestMoverStatus;
       const pods = await this.kube.list<
         KubeObject & {
-          status?: { phase?: string; containerStatuses?: { state?: Record<string, { reason?: string }> }[] };
+          spec?: { nodeName?: string };
+          status?: {
+            phase?: string;
+            containerStatuses?: { state?: Record<string, { reason?: string }> }[];
+            conditions?: { type: string; reason?: string; message?: string }[];
+          };
         }
       >('v1', 'Pod', { namespace: this.namespace });
+      const claims = await this.kube.list<KubeObject & { status?: { phase?: string } }>('v1', 'PersistentVolumeClaim', {
+        namespace: this.namespace,
+      });
+      const warnings = (
+        await this.kube.list<
+          KubeObject & {
+            type?: string;
+            reason?: string;
+            message?: string;
+            involvedObject?: { kind?: string; name?: string };
+            lastTimestamp?: string;
+          }
+        >('v1', 'Event', {
+          namespace: this.namespace,
+        })
+      )
+        .filter((e) => e.type === 'Warning')
+        .map((e) => ({ e, at: e.lastTimestamp ?? e.metadata.creationTimestamp ?? '' }))
+        .sort((a, b) => a.at.localeCompare(b.at))
+        .slice(-8)
+        .map(({ e }) => e);
       const snapshots = await this.kube
         .list<KubeObject & { status?: { readyToUse?: boolean; error?: { message?: string } } }>(
           'snapshot.storage.k8s.io/v1',
@@ -515,8 +559,15 @@ export class Scenario {
           const states = (p.status?.containerStatuses ?? []).flatMap((c) =>
             Object.entries(c.state ?? {}).map(([k, v]) => (v.reason ? `${k}:${v.reason}` : k)),
           );
-          return `${p.metadata.name} ${p.status?.phase ?? '?'} ${states.join(',')}`;
+          // Not scheduled yet: the scheduler's reason (which plugin, which claim) is on the PodScheduled condition.
+          const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+          const where = p.spec?.nodeName
+            ? `on ${p.spec.nodeName}`
+            : `unscheduled (${scheduled?.reason ?? '?'}: ${scheduled?.message ?? ''})`;
+          return `${p.metadata.name} ${p.status?.phase ?? '?'} ${states.join(',')} ${where}`;
         }),
+        claims: claims.map((c) => `${c.metadata.name} ${c.status?.phase ?? '?'}`),
+        warnings: warnings.map((e) => `${e.involvedObject?.kind}/${e.involvedObject?.name} ${e.reason}: ${e.message}`),
         snapshots: snapshots.map(
           (v) =>
             `${v.metadata.name} ready=${v.status?.readyToUse ?? false}${v.status?.error ? ` ${v.status.error.message}` : ''}`,

@@ -471,7 +471,17 @@ export async function startRealNode(opts: { s3?: S3Server; exports?: string } = 
       '--secure-port=0',
       '--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle-controller',
     ]);
-    start('kube-scheduler', [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0']);
+    // VolSync creates a mover's claim and its Job together. When the claim is bound during the pod's scheduling
+    // attempts, this scheduler can leave the pod in its unschedulable pool with the claim already Bound, until its
+    // fallback retry: after 5 minutes by default (seen: five attempts within 70 ms, the last still "pod has unbound
+    // immediate PersistentVolumeClaims", then nothing for 5 minutes). The flag that shortens that fallback is the
+    // workaround kube-scheduler's own source names for pods stuck there (kubernetes/kubernetes#110175).
+    start('kube-scheduler', [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--pod-max-in-unschedulable-pods-duration=20s',
+    ]);
     writeFileSync(join(dir, 'kube-proxy.yaml'), kubeProxyConfig(kubeconfig));
     const proxy = start('kube-proxy', [`--config=${join(dir, 'kube-proxy.yaml')}`]);
 
