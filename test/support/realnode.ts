@@ -474,8 +474,10 @@ export async function startRealNode(opts: { s3?: S3Server; exports?: string } = 
     // VolSync creates a mover's claim and its Job together. When the claim is bound during the pod's scheduling
     // attempts, this scheduler can leave the pod in its unschedulable pool with the claim already Bound, until its
     // fallback retry: after 5 minutes by default (seen: five attempts within 70 ms, the last still "pod has unbound
-    // immediate PersistentVolumeClaims", then nothing for 5 minutes). The flag that shortens that fallback is the
-    // workaround kube-scheduler's own source names for pods stuck there (kubernetes/kubernetes#110175).
+    // immediate PersistentVolumeClaims", then nothing for 5 minutes). The volume plugin's own cache of claims is fed by
+    // an informer handler of its own, which can run after the handler that re-queues the pod
+    // (kubernetes/kubernetes#93552, open). The flag that shortens the fallback is the workaround kube-scheduler's
+    // source names for pods stuck there (kubernetes/kubernetes#110175).
     start('kube-scheduler', [
       `--kubeconfig=${kubeconfig}`,
       '--leader-elect=false',
