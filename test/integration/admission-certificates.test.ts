@@ -75,7 +75,7 @@ describe('webhook certificates Secret (real API server)', () => {
   });
 
   /**
-   * Clients whose first `method` requests (the write) wait until `parties` of them arrived, so every replica has read
+   * Clients whose `method` requests (the writes) wait until `parties` of them have arrived, so every replica has read
    * before any writes. Without it the race is left to timing: a replica that reads after the other's write just
    * adopts it, and the AlreadyExists or Conflict path goes untested.
    */
